@@ -1,0 +1,5 @@
+"""``python -m diffcli``."""
+
+from .cli import main
+
+main()

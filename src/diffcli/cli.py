@@ -1,0 +1,138 @@
+"""The ``diffcli`` command group: lazy sub-commands, one place where errors become exit codes."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from ._version import __version__
+from .errors import EXIT_INTERNAL, DiffcliError
+
+#: Sub-commands, imported only when used: every import costs every call.
+COMMANDS = {
+    "diff": "diffcli.commands.diff:diff",
+}
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_OPTION_LIKE = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*(=.*)?\Z", re.DOTALL)
+
+
+class ExpressionCommand(click.Command):
+    """A command whose first argument is an expression, which may begin with a minus sign.
+
+    ``diffcli diff "-x**2" --at 1`` must work as typed: any argument that starts with ``-``
+    but is neither a known option nor shaped like one is taken as the expression.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: set[str] = set()
+        flags: set[str] = set(ctx.help_option_names)
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                names = [*param.opts, *param.secondary_opts]
+                (flags if param.is_flag or param.count else takes_value).update(names)
+        fixed: list[str] = []
+        expecting_value = False
+        for position, argument in enumerate(args):
+            if expecting_value:
+                fixed.append(argument)
+                expecting_value = False
+                continue
+            if argument == "--":
+                fixed.extend(args[position:])
+                break
+            name = argument.split("=", 1)[0]
+            if argument.startswith("-") and len(argument) > 1:
+                if name in takes_value:
+                    expecting_value = "=" not in argument
+                elif name not in flags and not _OPTION_LIKE.match(argument):
+                    argument = " " + argument  # not an option: an expression such as -x**2
+            fixed.append(argument)
+        return super().parse_args(ctx, fixed)
+
+
+class DiffcliGroup(click.Group):
+    """Loads sub-commands on demand and turns every failure into one line and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            module_name, attribute = COMMANDS[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module_name), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DiffcliError as error:
+            _error_line(error.render())
+            ctx.exit(error.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            _error_line("interrupted")
+            ctx.exit(130)
+        except Exception as error:  # never a traceback: report, and exit with a distinct code
+            _error_line(f"internal error ({type(error).__name__}: {error}); please report it")
+            ctx.exit(EXIT_INTERNAL)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            hint = ""
+            if error.ctx is not None:
+                hint = f" (see '{error.ctx.command_path} --help')"
+            _error_line(error.format_message() + hint)
+            code = error.exit_code
+        except click.ClickException as error:
+            _error_line(error.format_message())
+            code = error.exit_code
+        except click.Abort:
+            _error_line("aborted")
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _error_line(message: str) -> None:
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+
+
+@click.group(
+    cls=DiffcliGroup,
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  diffcli diff "0.01*x**2+0.1*x" --at 5
+  diffcli diff "x0**2 + x1**2" --wrt x0 --at x0=3,x1=4
+  diffcli diff "sin(x)" --at pi/4 --format json
+
+Exit codes: 0 success, 1 cannot evaluate at the point, 2 bad input, 3 internal error.
+""",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="diffcli")
+def cli() -> None:
+    """Derivatives from the command line: numerical beside analytic, safely parsed."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="diffcli")

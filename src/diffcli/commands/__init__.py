@@ -1,0 +1,1 @@
+"""One module per sub-command; each reads options, calls the library and renders."""

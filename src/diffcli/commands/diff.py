@@ -1,0 +1,72 @@
+"""``diffcli diff``: the derivative by one variable, numerical beside analytic."""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from ..cli import CONTEXT_SETTINGS, ExpressionCommand
+from ..errors import EXIT_EVALUATION
+from ..numerics import DEFAULT_STEP, METHODS
+from ._options import analytic_options, expression_argument, output_options, read_points
+
+
+@click.command(
+    cls=ExpressionCommand,
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  diffcli diff "0.01*x**2+0.1*x" --at 5 --at 10
+  diffcli diff "x0**2 + x1**2" --wrt x0 --at x0=3,x1=4
+  diffcli diff "x[0]**2 + x[1]**2" --wrt "x[1]" --at 3,4
+  diffcli diff "0.01*x**2+0.1*x" --at 5 --method forward --h 1e-50
+  diffcli diff "-x^2" --at 1 --format json
+""",
+)
+@click.argument("expression")
+@click.option(
+    "--at",
+    "points",
+    multiple=True,
+    required=True,
+    metavar="POINT",
+    help="Where to differentiate: 5, 3,4 (x0, x1, … in order), x0=3,x1=4, x=[3,4]. Repeatable.",
+)
+@click.option("--wrt", metavar="NAME", help="The variable to differentiate by: x0, x[1], W[0,2].")
+@click.option(
+    "--method",
+    type=click.Choice(METHODS),
+    default="central",
+    show_default=True,
+    help="Difference quotient.",
+)
+@click.option(
+    "--h", "step", type=float, default=DEFAULT_STEP, show_default=True, help="Step of the quotient."
+)
+@analytic_options
+@output_options
+def diff(
+    expression: str,
+    points: tuple[str, ...],
+    wrt: str | None,
+    method: str,
+    step: float,
+    analytic_timeout: float,
+    no_analytic: bool,
+    output_format: str,
+    precision: int | None,
+) -> None:
+    """Differentiate EXPRESSION numerically and analytically at each point."""
+    from ..derivative import DiffOptions, differentiate
+    from ..render.diff import render_diff
+
+    parsed = expression_argument(expression)
+    report = differentiate(
+        parsed,
+        read_points(parsed, points),
+        DiffOptions(wrt, method, step, not no_analytic, analytic_timeout),
+    )
+    render_diff(report, output_format, precision)
+    if not all(math.isfinite(row.numerical) for row in report.results):
+        raise SystemExit(EXIT_EVALUATION)

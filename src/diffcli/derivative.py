@@ -1,0 +1,194 @@
+"""``diff``: the derivative by one variable at one or more points, numerical beside analytic."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .compiling import Compiled, compile_expression
+from .diagnose import explain
+from .errors import EvaluationError, InputError
+from .numerics import DEFAULT_STEP, METHODS, Coordinate, along, difference
+from .parsing import Expression
+from .points import Point, format_point, format_scalar
+from .results import Analytic, DerivativeRow, DiffReport
+
+_COORDINATE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*((?:\[[-\d,\s]+\])*)\s*\Z")
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    """How to differentiate: the options of ``diffcli diff`` as one value."""
+
+    wrt: str | None = None
+    method: str = "central"
+    step: float = DEFAULT_STEP
+    analytic: bool = True
+    analytic_timeout: float = 5.0
+
+
+def differentiate(
+    expression: Expression, points: Sequence[Point], options: DiffOptions = DiffOptions()
+) -> DiffReport:
+    """The derivative of ``expression`` by one coordinate at each point.
+
+    Raises:
+        InputError: a bad ``wrt``, method or step, or an expression that is not a scalar.
+        EvaluationError: the expression has no finite value at one of the points.
+    """
+    _check_options(options)
+    coordinate = choose_coordinate(expression, points[0], options.wrt)
+    warnings: list[str] = []
+    rows: list[DerivativeRow] = []
+    compiled_by_shapes: dict[Any, Compiled] = {}
+    for point in points:
+        shapes = {name: np.shape(value) for name, value in point.items()}
+        key = tuple(sorted(shapes.items()))
+        if key not in compiled_by_shapes:
+            compiled_by_shapes[key] = compile_scalar(expression, shapes)
+        compiled = compiled_by_shapes[key]
+        _check_coordinate(coordinate, point)
+        check_finite(compiled, expression, point)
+        x = float(np.asarray(point[coordinate.name])[coordinate.index])
+        with np.errstate(all="ignore"):
+            result = difference(along(compiled, point, coordinate), x, options.method, options.step)
+        if result.step_vanished:
+            warnings.append(
+                f"at {format_point(point)} the step h={format_scalar(options.step)} vanished in "
+                f"rounding ({coordinate.label} + h == {coordinate.label}); the difference "
+                "quotient carries no information: use a larger --h"
+            )
+        if not np.isfinite(result.value):
+            warnings.append(
+                f"at {format_point(point)} the {options.method} difference is "
+                f"{result.value!r}: the expression is not finite within h of the point"
+            )
+        rows.append(
+            DerivativeRow(point, options.method, options.step, result.value, None, result.evaluations)
+        )
+    derivative_text, analytic_values, analytic = _analytic(expression, points, coordinate, options)
+    if analytic.status not in {"ok", "skipped"}:
+        warnings.append(f"no analytic derivative: {analytic.reason}")
+    rows = [
+        DerivativeRow(row.at, row.method, row.step, row.numerical, value, row.evaluations)
+        for row, value in zip(rows, analytic_values)
+    ]
+    for row, value in zip(rows, analytic_values):
+        if analytic.status == "ok" and value is None:
+            warnings.append(f"the analytic derivative is not a real number at {format_point(row.at)}")
+    return DiffReport(
+        expression.text, coordinate.label, derivative_text, analytic, tuple(rows), tuple(warnings)
+    )
+
+
+def compile_scalar(expression: Expression, shapes: dict[str, tuple[int, ...]]) -> Compiled:
+    """Compile, insisting that the expression's value is one number."""
+    compiled = compile_expression(expression, shapes)
+    if compiled.shape != ():
+        raise InputError(
+            f"the expression's value has shape {compiled.shape}, not a single number; "
+            "reduce it (e.g. sum(...)) or check the point's values"
+        )
+    return compiled
+
+
+def check_finite(compiled: Compiled, expression: Expression, point: Point) -> None:
+    """Raise EvaluationError, naming the point and the cause, where f is not finite."""
+    with np.errstate(all="ignore"):
+        value = compiled(point)
+    if not np.all(np.isfinite(value)):
+        raise EvaluationError(
+            f"cannot evaluate {expression.text} at {format_point(point)}: "
+            f"{explain(expression, point)}"
+        )
+
+
+def choose_coordinate(expression: Expression, point: Point, wrt: str | None) -> Coordinate:
+    """The coordinate named by ``--wrt``, or the only one there is."""
+    if wrt is None:
+        names = expression.variables
+        if not names:
+            raise InputError("the expression has no variable to differentiate by")
+        if len(names) > 1:
+            raise InputError(
+                f"the expression has variables {', '.join(names)}: choose one with --wrt, "
+                f"e.g. --wrt {names[0]}"
+            )
+        name = names[0]
+        if np.ndim(point[name]) > 0:
+            if np.size(point[name]) == 1:
+                return Coordinate(name, (0,) * np.ndim(point[name]))
+            raise InputError(
+                f"{name} is a vector of length {np.size(point[name])}: choose an element "
+                f"with --wrt, e.g. --wrt {name}[0]"
+            )
+        return Coordinate(name)
+    match = _COORDINATE.match(wrt)
+    if not match:
+        raise InputError(f"--wrt {wrt!r}: expected a variable name such as x or x[0]")
+    name = match.group(1)
+    if name not in expression.variables:
+        known = ", ".join(expression.variables) or "none"
+        raise InputError(f"--wrt {wrt!r}: unknown variable (the expression's variables: {known})")
+    digits = re.findall(r"-?\d+", match.group(2))
+    coordinate = Coordinate(name, tuple(int(d) for d in digits))
+    return coordinate
+
+
+def _check_coordinate(coordinate: Coordinate, point: Point) -> None:
+    shape = np.shape(point[coordinate.name])
+    if len(coordinate.index) != len(shape):
+        if not shape:
+            raise InputError(f"--wrt {coordinate.label}: {coordinate.name} is a single number")
+        raise InputError(
+            f"--wrt {coordinate.label}: {coordinate.name} has shape {shape}; "
+            f"name one element, e.g. {Coordinate(coordinate.name, (0,) * len(shape)).label}"
+        )
+    for index, length in zip(coordinate.index, shape):
+        if not -length <= index < length:
+            raise InputError(
+                f"--wrt {coordinate.label}: index {index} is out of range for "
+                f"{coordinate.name} of length {length}"
+            )
+
+
+def _check_options(options: DiffOptions) -> None:
+    if options.method not in METHODS:
+        raise InputError(f"unknown method {options.method!r}; choose from {', '.join(METHODS)}")
+    if not (np.isfinite(options.step) and options.step > 0):
+        raise InputError(f"--h must be a positive number, got {format_scalar(options.step)}")
+
+
+def _analytic(
+    expression: Expression,
+    points: Sequence[Point],
+    coordinate: Coordinate,
+    options: DiffOptions,
+) -> tuple[str | None, list[float | None], Analytic]:
+    nothing: list[float | None] = [None] * len(points)
+    if not options.analytic:
+        return None, nothing, Analytic("skipped", "--no-analytic")
+    from . import symbolic
+
+    def work() -> tuple[str, list[float | None]]:
+        texts: list[str] = []
+        values: list[float | None] = []
+        for point in points:
+            shapes = {name: np.shape(value) for name, value in point.items()}
+            tree = symbolic.to_sympy(expression, shapes)
+            variable = symbolic.symbol(coordinate.name, coordinate.index)
+            derivative = tree.diff(variable)
+            texts.append(symbolic.text(derivative))
+            substitutions = symbolic.point_symbols(point)
+            values.append(symbolic.value_at(derivative, substitutions))
+        return texts[0], values
+
+    outcome = symbolic.bounded(work, options.analytic_timeout)
+    if outcome.value is None:
+        return None, nothing, Analytic(outcome.status, outcome.reason)
+    text, values = outcome.value
+    return text, values, Analytic("ok")

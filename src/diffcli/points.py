@@ -1,0 +1,240 @@
+"""Points and bound values: ``--at 5``, ``--at 3,4``, ``--at x0=3,x1=4``, ``--at 'W=[[1,2],[3,4]]'``.
+
+A value is a number, a constant expression (``pi/4``, ``-1e-3``) or a nested list of them.
+Values are read with the expression parser and evaluated by the compiler: nothing is ``eval``-ed.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import DiffcliError, InputError
+from .parsing import Expression, parse
+
+Array = Any
+#: A point: each variable's value, a float64 array (0-d for a scalar).
+Point = dict[str, Array]
+
+MAX_RANK = 3
+MAX_ELEMENTS = 10_000_000
+_BINDING = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)(.*)\Z", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Bindings:
+    """What one ``--at`` text says, before it is matched to an expression's variables."""
+
+    text: str
+    positional: tuple[Array, ...]
+    named: Mapping[str, Array]
+
+
+def read_bindings(text: str, option: str = "--at") -> Bindings:
+    """Split ``3,4`` / ``x0=3,x1=4`` / ``x=3,4,y=[1,2]`` into values.
+
+    A bare value after ``name=`` extends that name's value into a vector (``x=3,4``).
+
+    Raises:
+        InputError: naming the option, the offending item and why.
+    """
+    items = _split_top_level(text, option)
+    positional: list[Array] = []
+    named: dict[str, list[Array]] = {}
+    current: str | None = None
+    for item in items:
+        match = _BINDING.match(item)
+        if match:
+            current = match.group(1)
+            if current in named:
+                raise InputError(f"{option} {text!r}: {current} is given twice")
+            named[current] = [read_value(match.group(2), option, text)]
+        elif current is None:
+            positional.append(read_value(item, option, text))
+        else:
+            named[current].append(read_value(item, option, text))
+    joined = {name: _join(values, option, text, name) for name, values in named.items()}
+    return Bindings(text, tuple(positional), joined)
+
+
+def _join(values: list[Array], option: str, text: str, name: str) -> Array:
+    if len(values) == 1:
+        return values[0]
+    if any(np.ndim(value) != 0 for value in values):
+        raise InputError(f"{option} {text!r}: write {name}'s value as one list, e.g. {name}=[1,2]")
+    return np.array(values, dtype=np.float64)
+
+
+def _split_top_level(text: str, option: str) -> list[str]:
+    items: list[str] = []
+    depth = 0
+    start = 0
+    for position, character in enumerate(text):
+        if character in "([":
+            depth += 1
+        elif character in ")]":
+            depth -= 1
+        elif character == "," and depth == 0:
+            items.append(text[start:position])
+            start = position + 1
+    items.append(text[start:])
+    if not text.strip():
+        raise InputError(f"{option} needs a value, e.g. {option} 5 or {option} x0=3,x1=4")
+    for item in items:
+        if not item.strip():
+            raise InputError(f"{option} {text!r}: empty item between commas")
+    return items
+
+
+def read_value(text: str, option: str = "--at", whole: str | None = None) -> Array:
+    """A number, constant expression or nested list of them, as a float64 array."""
+    whole = text if whole is None else whole
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            tree = ast.parse(stripped, mode="eval").body
+        except (SyntaxError, RecursionError, ValueError):
+            raise InputError(f"{option} {whole!r}: cannot read the list {stripped!r}") from None
+        nested = _read_list(tree, stripped, option, whole, 1)
+        try:
+            array = np.array(nested, dtype=np.float64)
+        except ValueError:
+            raise InputError(
+                f"{option} {whole!r}: the rows of {stripped!r} have different lengths"
+            ) from None
+        if array.size > MAX_ELEMENTS:
+            raise InputError(f"{option} {whole!r}: more than {MAX_ELEMENTS} numbers")
+        return array
+    return np.array(_constant(stripped, option, whole), dtype=np.float64)
+
+
+def _read_list(node: ast.AST, source: str, option: str, whole: str, depth: int) -> Any:
+    if isinstance(node, ast.List):
+        if depth > MAX_RANK:
+            raise InputError(f"{option} {whole!r}: lists nest at most {MAX_RANK} deep")
+        if not node.elts:
+            raise InputError(f"{option} {whole!r}: empty list")
+        return [_read_list(element, source, option, whole, depth + 1) for element in node.elts]
+    segment = ast.get_source_segment(source, node) or ""
+    return _constant(segment, option, whole)
+
+
+def _constant(text: str, option: str, whole: str) -> float:
+    from .compiling import compile_expression
+
+    try:
+        expression = parse(text)
+        if expression.variables:
+            raise InputError(
+                f"{option} {whole!r}: {text.strip()!r} is not a number "
+                f"(it names {', '.join(expression.variables)})"
+            )
+        with np.errstate(all="ignore"):
+            value = float(compile_expression(expression, {})({}))
+    except InputError as error:
+        if error.message.startswith(option):
+            raise
+        raise InputError(f"{option} {whole!r}: {text.strip()!r} is not a number") from None
+    except DiffcliError:
+        raise InputError(f"{option} {whole!r}: {text.strip()!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"{option} {whole!r}: {text.strip()!r} is not a finite number")
+    return value
+
+
+def bind(
+    bindings: Bindings,
+    expression: Expression,
+    fixed: Mapping[str, Array] | None = None,
+    option: str = "--at",
+) -> Point:
+    """Match one ``--at`` to the expression's variables.
+
+    Positional values bind the variables not fixed elsewhere in natural order (x0, x1, …, x10);
+    an expression with one such variable takes all the values, as a vector when there are
+    several.
+
+    Raises:
+        InputError: unknown, missing or doubly given variables, or a wrong count.
+    """
+    fixed = dict(fixed or {})
+    free = [name for name in expression.variables if name not in fixed]
+    point: Point = {}
+    for name, value in bindings.named.items():
+        if name not in expression.variables:
+            known = ", ".join(expression.variables) or "none"
+            raise InputError(
+                f"{option} {bindings.text!r}: unknown variable {name!r} "
+                f"(the expression's variables: {known})"
+            )
+        if name in fixed:
+            raise InputError(f"{option} {bindings.text!r}: {name} is already given by --set")
+        point[name] = value
+    positional = list(bindings.positional)
+    if positional:
+        unbound = [name for name in free if name not in point]
+        if len(unbound) == 1:
+            name = unbound[0]
+            indexed = name in expression.indexed
+            if len(positional) == 1 and not indexed:
+                point[name] = positional[0]
+            else:
+                point[name] = _join_positional(positional, option, bindings.text, name)
+        elif len(unbound) == len(positional) and not any(
+            name in expression.indexed for name in unbound
+        ):
+            point.update(zip(unbound, positional))
+        else:
+            names = ", ".join(unbound) or "none"
+            raise InputError(
+                f"{option} {bindings.text!r} gives {len(positional)} value"
+                f"{'s' if len(positional) != 1 else ''} for the variables {names}; "
+                f"write {option} {_example(unbound)}"
+            )
+    missing = [name for name in free if name not in point]
+    if missing:
+        raise InputError(f"{option} {bindings.text!r} gives no value for {', '.join(missing)}")
+    point.update(fixed)
+    return {name: point[name] for name in expression.variables}
+
+
+def _join_positional(values: Sequence[Array], option: str, text: str, name: str) -> Array:
+    if len(values) == 1:
+        return np.atleast_1d(values[0])
+    return _join(list(values), option, text, name)
+
+
+def _example(names: Sequence[str]) -> str:
+    if not names:
+        return "…"
+    return ",".join(f"{name}=…" for name in names)
+
+
+def format_value(value: Array) -> str:
+    """A value as a user would type it: ``5``, ``0.1``, ``[3, 4]``."""
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return format_scalar(float(array))
+    return "[" + ", ".join(format_value(item) for item in array) + "]"
+
+
+def format_scalar(value: float) -> str:
+    """``repr`` of a float, without a trailing ``.0``."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def format_point(point: Mapping[str, Array]) -> str:
+    """``x0=3, x1=4``."""
+    return ", ".join(f"{name}={format_value(value)}" for name, value in point.items())
+
+
+def point_as_json(point: Mapping[str, Array]) -> dict[str, Any]:
+    """Each variable as a number or nested list of numbers."""
+    return {name: np.asarray(value).tolist() for name, value in point.items()}

@@ -1,0 +1,196 @@
+"""Tree to SymPy, analytic derivatives, and a time bound on all of it. Imported lazily.
+
+SymPy only ever sees trees this module builds from validated nodes; user text never reaches
+``sympify``. Tensor variables become NumPy object arrays of scalar symbols (``x[0]``,
+``W[0,1]``), so element-wise operations and matrix products apply to them unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import sympy as sp
+
+from .functions import FUNCTIONS
+from .nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
+from .parsing import Expression
+
+T = TypeVar("T")
+Shape = tuple[int, ...]
+DEFAULT_TIMEOUT = 5.0
+#: Integer powers with more result bits than this are built as floats, never expanded exactly.
+_MAX_EXACT_POWER_BITS = 4096
+
+
+def symbol(name: str, index: tuple[int, ...] = ()) -> Any:
+    """The real SymPy symbol for a variable or one element of a tensor variable."""
+    label = name if not index else f"{name}[{','.join(str(i) for i in index)}]"
+    return sp.Symbol(label, real=True)
+
+
+def symbols_for(name: str, shape: Shape) -> Any:
+    """A symbol, or an object array of symbols in the variable's shape."""
+    if not shape:
+        return symbol(name)
+    array = np.empty(shape, dtype=object)
+    for index in np.ndindex(*shape):
+        array[index] = symbol(name, tuple(int(i) for i in index))
+    return array
+
+
+def to_sympy(expression: Expression, shapes: Mapping[str, Shape]) -> Any:
+    """The expression as a SymPy expression (scalar) or object array of them (tensor)."""
+    variables = {name: symbols_for(name, tuple(shapes[name])) for name in expression.variables}
+    return _Converter(variables).convert(expression.tree)
+
+
+class _Converter:
+    def __init__(self, variables: Mapping[str, Any]) -> None:
+        self.variables = variables
+
+    def convert(self, node: Node) -> Any:
+        if isinstance(node, Number):
+            if node.is_integer:
+                return sp.Integer(int(node.value))
+            return sp.Float(node.value)
+        if isinstance(node, Constant):
+            return {"pi": sp.pi, "e": sp.E}[node.name]
+        if isinstance(node, Variable):
+            return self.variables[node.name]
+        if isinstance(node, Index):
+            return self.variables[node.name][node.indices]
+        if isinstance(node, Unary):
+            operand = self.convert(node.operand)
+            return -operand if node.op == "-" else operand
+        if isinstance(node, Binary):
+            return self.binary(node.op, self.convert(node.left), self.convert(node.right))
+        if isinstance(node, Call):
+            return self.call(node, [self.convert(argument) for argument in node.args])
+        raise TypeError(f"unknown node {node!r}")  # pragma: no cover
+
+    def binary(self, op: str, left: Any, right: Any) -> Any:
+        if op == "+":
+            return left + right
+        if op == "-":
+            return left - right
+        if op == "*":
+            return left * right
+        if op == "/":
+            return left / right
+        if op == "**":
+            return _power(left, right)
+        if op == "@":
+            return _matmul(left, right)
+        raise ValueError(op)  # pragma: no cover
+
+    def call(self, node: Call, args: list[Any]) -> Any:
+        function = FUNCTIONS[node.name]
+        builder = function.sympy
+        if function.kind == "elementwise":
+            (argument,) = args
+            if isinstance(builder, str):
+                sympy_function = getattr(sp, builder)
+                apply: Callable[[Any], Any] = sympy_function
+            else:
+                apply = lambda value: builder(sp, value)  # noqa: E731
+            if isinstance(argument, np.ndarray):
+                return np.vectorize(apply, otypes=[object])(argument)
+            return apply(argument)
+        if isinstance(builder, str):
+            return getattr(sp, builder)(*args)
+        return builder(sp, *args, axis=node.axis) if function.takes_axis else builder(sp, *args)
+
+
+def _power(base: Any, exponent: Any) -> Any:
+    if isinstance(base, np.ndarray) or isinstance(exponent, np.ndarray):
+        return np.vectorize(_power, otypes=[object])(base, exponent)
+    if isinstance(base, sp.Integer) and isinstance(exponent, sp.Integer):
+        bits = abs(int(exponent)) * max(1, abs(int(base)).bit_length())
+        if bits > _MAX_EXACT_POWER_BITS:
+            return sp.Pow(sp.Float(int(base)), sp.Float(int(exponent)))
+    return base**exponent
+
+
+def _matmul(left: Any, right: Any) -> Any:
+    product = np.matmul(np.asarray(left, dtype=object), np.asarray(right, dtype=object))
+    if isinstance(product, np.ndarray) and product.ndim == 0:
+        return product.item()
+    return product
+
+
+def value_at(expression: Any, point: Mapping[Any, float], digits: int = 30) -> float | None:
+    """A SymPy expression evaluated at exact binary values of the point, rounded to float.
+
+    Returns None where the value is not a real number (complex, infinite, undefined).
+    """
+    substitutions = {symbol_: sp.Float(float(value), digits) for symbol_, value in point.items()}
+    try:
+        result = sp.Float(expression) if isinstance(expression, (int, float)) else expression
+        result = result.xreplace(substitutions).evalf(digits)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if not result.is_number or result.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        return None
+    real, imaginary = result.as_real_imag()
+    if abs(float(imaginary)) > 0:
+        return None
+    value = float(real)
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class Bounded(Generic[T]):
+    """The outcome of a computation run under a time limit."""
+
+    value: T | None
+    status: str  # "ok", "timed out" or "failed"
+    reason: str = ""
+
+
+def bounded(work: Callable[[], T], seconds: float) -> Bounded[T]:
+    """Run ``work`` in a daemon thread; give up waiting after ``seconds``.
+
+    SymPy cannot be interrupted, so a computation past its limit is abandoned, not stopped:
+    the thread is a daemon and dies with the process.
+    """
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work()
+        except RecursionError:
+            outcome["error"] = "the expression is too deep for SymPy"
+        except Exception as error:  # any SymPy failure means "no analytic value", never a crash
+            outcome["error"] = f"{type(error).__name__}: {error}"
+
+    thread = threading.Thread(target=target, name="diffcli-sympy", daemon=True)
+    thread.start()
+    thread.join(seconds if seconds > 0 else None)
+    if thread.is_alive():
+        return Bounded(None, "timed out", f"SymPy took longer than {seconds:g} s")
+    if "error" in outcome:
+        return Bounded(None, "failed", str(outcome["error"]))
+    return Bounded(outcome["value"], "ok")
+
+
+def text(expression: Any) -> str:
+    """SymPy's plain-text form of an expression."""
+    return str(expression)
+
+
+def point_symbols(point: Mapping[str, Any]) -> dict[Any, float]:
+    """Each scalar coordinate of a point, keyed by its SymPy symbol."""
+    found: dict[Any, float] = {}
+    for name, value in point.items():
+        array = np.asarray(value, dtype=np.float64)
+        if array.ndim == 0:
+            found[symbol(name)] = float(array)
+            continue
+        for index in np.ndindex(*array.shape):
+            found[symbol(name, tuple(int(i) for i in index))] = float(array[index])
+    return found
