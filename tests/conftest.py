@@ -20,7 +20,9 @@ class Run:
     stderr: str
 
     def explain(self) -> str:
-        return f"exit {self.exit_code}\n--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
+        return (
+            f"exit {self.exit_code}\n--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
+        )
 
 
 def invoke(args: Sequence[str], columns: int = 80, env: dict[str, str] | None = None) -> Run:

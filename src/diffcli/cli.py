@@ -84,7 +84,7 @@ class DiffcliGroup(click.Group):
             _error_line(f"internal error ({type(error).__name__}: {error}); please report it")
             ctx.exit(EXIT_INTERNAL)
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,

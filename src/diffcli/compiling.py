@@ -151,9 +151,7 @@ class _Compiler:
         rank = len(shape)
         if len(left_shape) == len(right_shape):
             return (lambda env: operation(left(env), right(env))), shape
-        return (
-            lambda env: operation(_lift(left(env), rank), _lift(right(env), rank))
-        ), shape
+        return (lambda env: operation(_lift(left(env), rank), _lift(right(env), rank))), shape
 
     def _matmul(
         self,
@@ -198,11 +196,23 @@ class _Compiler:
     def _call(self, node: Call) -> tuple[Evaluator, Shape]:
         function = FUNCTIONS[node.name]
         compiled = [self.compile(argument) for argument in node.args]
+        numpy_function = function.numpy
         if function.kind == "elementwise":
-            (argument, shape), = compiled
-            numpy_function = function.numpy
+            ((argument, shape),) = compiled
             return (lambda env: numpy_function(argument(env))), shape
-        raise self.fail(f"{node.name}() is not available here", node)  # pragma: no cover
+        assert function.shape is not None
+        evaluators = [evaluator for evaluator, _ in compiled]
+        shapes = [shape for _, shape in compiled]
+        axis = node.axis
+        try:
+            shape = tuple(function.shape(shapes, axis))
+        except ValueError as error:
+            raise self.fail(f"{self.expression.source(node)}: {error}", node) from None
+
+        def call(env: Mapping[str, Array]) -> Array:
+            return numpy_function([evaluate(env) for evaluate in evaluators], shapes, axis)
+
+        return call, shape
 
 
 def _constant(value: float) -> Evaluator:

@@ -68,7 +68,9 @@ def differentiate(
                 f"{result.value!r}: the expression is not finite within h of the point"
             )
         rows.append(
-            DerivativeRow(point, options.method, options.step, result.value, None, result.evaluations)
+            DerivativeRow(
+                point, options.method, options.step, result.value, None, result.evaluations
+            )
         )
     derivative_text, analytic_values, analytic = _analytic(expression, points, coordinate, options)
     if analytic.status not in {"ok", "skipped"}:
@@ -79,7 +81,9 @@ def differentiate(
     ]
     for row, value in zip(rows, analytic_values):
         if analytic.status == "ok" and value is None:
-            warnings.append(f"the analytic derivative is not a real number at {format_point(row.at)}")
+            warnings.append(
+                f"the analytic derivative is not a real number at {format_point(row.at)}"
+            )
     return DiffReport(
         expression.text, coordinate.label, derivative_text, analytic, tuple(rows), tuple(warnings)
     )

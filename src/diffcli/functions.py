@@ -7,33 +7,46 @@ Adding a function means adding an entry here; the parser, compiler and SymPy bri
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 Array = Any  # numpy.ndarray of float64 or complex128; Any keeps mypy quiet about dtypes
-Kind = Literal["elementwise", "reduction", "special"]
+Shape = tuple[int, ...]
+Kind = Literal["elementwise", "tensor"]
+#: Shape rule of a tensor function: argument shapes and axis to the result's shape.
+#: Raises ValueError with a message that completes "name(...): <message>".
+ShapeRule = Callable[[Sequence[Shape], "int | None"], Shape]
 
 
 @dataclass(frozen=True)
 class Function:
-    """One whitelisted function."""
+    """One whitelisted function.
+
+    An ``elementwise`` function maps each number to a number: ``numpy(a)`` and the SymPy
+    function (a name in the sympy module, or ``builder(sympy, a)``) apply to each element.
+
+    A ``tensor`` function (``sum``, ``dot``, ``softmax`` …) acts on whole arrays:
+    ``shape(arg_shapes, axis)`` gives the result's shape or raises ValueError;
+    ``numpy(args, arg_shapes, axis)`` receives arrays with a leading batch axis (length 1 or
+    B) and returns the batched result; ``sympy(sp, args, axis)`` receives SymPy scalars or
+    NumPy object arrays of them and returns the same kind of value.
+    """
 
     name: str
     kind: Kind
     min_args: int
     max_args: int
-    #: NumPy implementation on arrays with a leading batch axis.
     numpy: Callable[..., Array]
-    #: Name of the SymPy function (``sympy.<name>``) or a builder taking the sympy module.
     sympy: str | Callable[..., Any]
     #: True when the function is complex-analytic (complex-step safe) wherever it is smooth.
     analytic: bool = True
     #: True when the function accepts ``axis=k``.
     takes_axis: bool = False
     help: str = ""
+    shape: ShapeRule | None = None
 
 
 def _sigmoid(a: Array) -> Array:
@@ -59,7 +72,9 @@ def _elementwise(
     help_text: str,
     analytic: bool = True,
 ) -> Function:
-    return Function(name, "elementwise", 1, 1, numpy_function, sympy_function, analytic, False, help_text)
+    return Function(
+        name, "elementwise", 1, 1, numpy_function, sympy_function, analytic, False, help_text
+    )
 
 
 _ELEMENTWISE = [
@@ -86,8 +101,60 @@ _ELEMENTWISE = [
     _elementwise("relu", _relu, _sympy_relu, "max(x, 0)", analytic=False),
 ]
 
-FUNCTIONS: dict[str, Function] = {function.name: function for function in _ELEMENTWISE}
+
+def item_axes(shape: Shape, axis: int | None) -> tuple[int, ...]:
+    """Axes of a batched array (batch axis first) that ``axis`` of the item shape names."""
+    if axis is None:
+        return tuple(range(1, len(shape) + 1))
+    return (axis % len(shape) + 1,)
+
+
+def reduced_shape(shapes: Sequence[Shape], axis: int | None) -> Shape:
+    """Shape rule of a reduction over all axes, or over ``axis``."""
+    (shape,) = shapes
+    if axis is None:
+        return ()
+    if not shape:
+        raise ValueError("axis= needs a vector or matrix argument, got a single number")
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"axis {axis} is out of range for shape {shape}")
+    return shape[: axis % len(shape)] + shape[axis % len(shape) + 1 :]
+
+
+def _reduction(
+    name: str,
+    numpy_reduce: Callable[..., Array],
+    combine: Callable[[Any, Any], Any],
+    help_text: str,
+) -> Function:
+    def numpy_function(args: Sequence[Array], shapes: Sequence[Shape], axis: int | None) -> Array:
+        axes = item_axes(shapes[0], axis)
+        return numpy_reduce(args[0], axis=axes) if axes else args[0]
+
+    def sympy_function(sp: Any, args: Sequence[Any], axis: int | None) -> Any:
+        value = args[0]
+        if not isinstance(value, np.ndarray):
+            return value
+        if axis is None:
+            items = list(value.reshape(-1))
+            total = items[0]
+            for item in items[1:]:
+                total = combine(total, item)
+            return total
+        return np.apply_along_axis(
+            lambda line: sympy_function(sp, [np.asarray(line, dtype=object)], None), axis, value
+        )
+
+    return Function(
+        name, "tensor", 1, 1, numpy_function, sympy_function, True, True, help_text, reduced_shape
+    )
+
+
+_TENSOR = [
+    _reduction("sum", np.sum, lambda a, b: a + b, "sum of the elements (axis= optional)"),
+]
+
+FUNCTIONS: dict[str, Function] = {function.name: function for function in [*_ELEMENTWISE, *_TENSOR]}
 
 #: Named constants and their values.
 CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e": float(np.e)}
-

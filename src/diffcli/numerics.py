@@ -75,7 +75,9 @@ def difference(function: BatchFunction, x: float, method: str, step: float) -> D
 
 def along(compiled: Compiled, point: Mapping[str, Array], coordinate: Coordinate) -> BatchFunction:
     """The expression as a function of one coordinate, the others held at ``point``."""
-    base = {name: np.asarray(value, dtype=np.float64)[np.newaxis, ...] for name, value in point.items()}
+    base = {
+        name: np.asarray(value, dtype=np.float64)[np.newaxis, ...] for name, value in point.items()
+    }
     name, index = coordinate.name, coordinate.index
 
     def function(values: Array) -> Array:
@@ -83,7 +85,8 @@ def along(compiled: Compiled, point: Mapping[str, Array], coordinate: Coordinate
         env = dict(base)
         if index:
             varied = np.repeat(base[name], len(values), axis=0).astype(values.dtype)
-            varied[(slice(None), *index)] = values
+            key: tuple[Any, ...] = (slice(None), *index)
+            varied[key] = values
             env[name] = varied
         else:
             env[name] = values
@@ -93,13 +96,17 @@ def along(compiled: Compiled, point: Mapping[str, Array], coordinate: Coordinate
     return function
 
 
-def coordinates(point: Mapping[str, Array], names: tuple[str, ...] | None = None) -> list[Coordinate]:
+def coordinates(
+    point: Mapping[str, Array], names: tuple[str, ...] | None = None
+) -> list[Coordinate]:
     """Every scalar coordinate of the named variables, in order (row-major within a tensor)."""
     found: list[Coordinate] = []
     for name in names if names is not None else tuple(point):
         shape = np.shape(point[name])
         if shape:
-            found.extend(Coordinate(name, tuple(int(i) for i in index)) for index in np.ndindex(*shape))
+            found.extend(
+                Coordinate(name, tuple(int(i) for i in index)) for index in np.ndindex(*shape)
+            )
         else:
             found.append(Coordinate(name))
     return found

@@ -1,4 +1,4 @@
-"""Text to a validated expression tree: Python's ``ast`` against a whitelist; nothing is evaluated."""
+"""Text to a validated expression tree: Python's ``ast`` against a whitelist; nothing evaluated."""
 
 from __future__ import annotations
 
@@ -71,9 +71,7 @@ class Expression:
     @property
     def variables(self) -> tuple[str, ...]:
         """Free variable names in natural order (``x0, x1, …, x10``)."""
-        names = {
-            node.name for node in walk(self.tree) if isinstance(node, (Variable, Index))
-        }
+        names = {node.name for node in walk(self.tree) if isinstance(node, (Variable, Index))}
         return tuple(sorted(names, key=natural_key))
 
     @property
@@ -206,15 +204,15 @@ class _TreeBuilder:
                 return Unary(op, self.build(node.operand, depth + 1), span)
             raise self.fail(f"operator {_unary_symbol(node.op)!r} is not supported", node)
         if isinstance(node, ast.BinOp):
-            op = _BINARY_OPERATORS.get(type(node.op))
-            if op is None:
+            binary = _BINARY_OPERATORS.get(type(node.op))
+            if binary is None:
                 symbol = _UNSUPPORTED_OPERATORS.get(type(node.op), type(node.op).__name__)
                 raise ParseError(
                     f"operator {symbol!r} is not supported", self.text, self._operator_column(node)
                 )
             left = self.build(node.left, depth + 1)
             right = self.build(node.right, depth + 1)
-            return Binary(op, left, right, span)
+            return Binary(binary, left, right, span)
         if isinstance(node, ast.Call):
             return self.call(node, span, depth)
         if isinstance(node, ast.Subscript):

@@ -1,4 +1,4 @@
-"""Points and bound values: ``--at 5``, ``--at 3,4``, ``--at x0=3,x1=4``, ``--at 'W=[[1,2],[3,4]]'``.
+"""Points and bound values: ``--at 5``, ``--at 3,4``, ``--at x0=3,x1=4``, ``--at W=[[1,2],[3,4]]``.
 
 A value is a number, a constant expression (``pi/4``, ``-1e-3``) or a nested list of them.
 Values are read with the expression parser and evaluated by the compiler: nothing is ``eval``-ed.

@@ -10,7 +10,7 @@ from .points import Point, point_as_json
 
 
 def relative_error(numerical: float, analytic: float | None) -> float | None:
-    """``|numerical - analytic| / |analytic|``; None where it is undefined (analytic 0 or absent)."""
+    """``|numerical - analytic| / |analytic|``; None where undefined (analytic 0 or absent)."""
     if analytic is None or analytic == 0 or not math.isfinite(analytic):
         return None
     return abs(numerical - analytic) / abs(analytic)
@@ -95,7 +95,10 @@ def json_ready(data: Any, warnings: list[str], path: str = "") -> Any:
         warnings.append(f"{path or 'value'} is {data!r}, written as null")
         return None
     if isinstance(data, dict):
-        return {key: json_ready(value, warnings, f"{path}.{key}" if path else key) for key, value in data.items()}
+        return {
+            key: json_ready(value, warnings, f"{path}.{key}" if path else key)
+            for key, value in data.items()
+        }
     if isinstance(data, (list, tuple)):
         return [json_ready(value, warnings, f"{path}[{i}]") for i, value in enumerate(data)]
     return data

@@ -101,9 +101,11 @@ class _Converter:
             if isinstance(argument, np.ndarray):
                 return np.vectorize(apply, otypes=[object])(argument)
             return apply(argument)
-        if isinstance(builder, str):
-            return getattr(sp, builder)(*args)
-        return builder(sp, *args, axis=node.axis) if function.takes_axis else builder(sp, *args)
+        assert callable(builder)
+        result = builder(sp, args, node.axis)
+        if isinstance(result, np.ndarray) and result.ndim == 0:
+            return result.item()
+        return result
 
 
 def _power(base: Any, exponent: Any) -> Any:

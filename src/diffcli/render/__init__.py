@@ -13,7 +13,7 @@ import math
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..results import json_ready
 
@@ -79,7 +79,7 @@ class Column:
 
     header: str
     essential: bool = True
-    justify: str = "right"
+    justify: Literal["left", "right"] = "right"
 
 
 def print_table(
@@ -97,7 +97,8 @@ def print_table(
     from rich.table import Table
 
     widths = [
-        max([len(column.header), *(len(row[i]) for row in rows)]) for i, column in enumerate(columns)
+        max([len(column.header), *(len(row[i]) for row in rows)])
+        for i, column in enumerate(columns)
     ]
     essential_width = sum(w for w, c in zip(widths, columns) if c.essential)
     flexible = sum(min(w, 8) for w, c in zip(widths, columns) if not c.essential)
@@ -121,10 +122,13 @@ def print_table(
     for column, width in zip(columns, widths):
         if column.essential:
             table.add_column(
-                column.header, justify=column.justify, no_wrap=True, min_width=width  # type: ignore[arg-type]
+                column.header,
+                justify=column.justify,
+                no_wrap=True,
+                min_width=width,
             )
         else:
-            table.add_column(column.header, justify=column.justify, overflow="fold")  # type: ignore[arg-type]
+            table.add_column(column.header, justify=column.justify, overflow="fold")
     for row in rows:
         table.add_row(*row)
     out.print(table)

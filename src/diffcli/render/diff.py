@@ -25,7 +25,16 @@ def render_diff(report: DiffReport, output_format: str, precision: int | None) -
             print(number(row.numerical, precision))
         return
     if output_format in {"csv", "tsv"}:
-        headers = ["at", "method", "step", "numerical", "analytic", "abs_error", "rel_error", "evaluations"]
+        headers = [
+            "at",
+            "method",
+            "step",
+            "numerical",
+            "analytic",
+            "abs_error",
+            "rel_error",
+            "evaluations",
+        ]
         emit_delimited(
             headers,
             (
@@ -78,7 +87,9 @@ def _table(report: DiffReport, precision: int | None) -> None:
             cells.append("" if row.step is None else format_scalar(row.step))
         cells += [
             number(row.numerical, precision),
-            number(row.analytic, precision) if report.analytic.status in {"ok", "skipped"} else f"n/a ({report.analytic.status})",
+            number(row.analytic, precision)
+            if report.analytic.status in {"ok", "skipped"}
+            else f"n/a ({report.analytic.status})",
             error_number(row.abs_error),
             error_number(row.rel_error),
         ]
