@@ -148,6 +148,13 @@ class _Compiler:
                 node,
             ) from None
         operation = _ARITHMETIC[node.op]
+        left_number, right_number = _literal(node.left), _literal(node.right)
+        if right_number is not None:
+            # A Python float operand keeps NumPy's exact paths: x**2 is a correctly rounded
+            # square, as in the primer's np.sum(x**2), not a general pow() call.
+            return (lambda env: operation(left(env), right_number)), shape
+        if left_number is not None and right_number is None:
+            return (lambda env: operation(left_number, right(env))), shape
         rank = len(shape)
         if len(left_shape) == len(right_shape):
             return (lambda env: operation(left(env), right(env))), shape
@@ -213,6 +220,14 @@ class _Compiler:
             return numpy_function([evaluate(env) for evaluate in evaluators], shapes, axis)
 
         return call, shape
+
+
+def _literal(node: Node) -> float | None:
+    if isinstance(node, Number):
+        return node.value
+    if isinstance(node, Constant):
+        return CONSTANTS[node.name]
+    return None
 
 
 def _constant(value: float) -> Evaluator:

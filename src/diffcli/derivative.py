@@ -41,16 +41,16 @@ def differentiate(
         EvaluationError: the expression has no finite value at one of the points.
     """
     _check_options(options)
+    compiled_by_shapes: dict[Any, Compiled] = {}
+    for point in points:
+        key = _shapes_key(point)
+        if key not in compiled_by_shapes:
+            compiled_by_shapes[key] = compile_scalar(expression, dict(key))
     coordinate = choose_coordinate(expression, points[0], options.wrt)
     warnings: list[str] = []
     rows: list[DerivativeRow] = []
-    compiled_by_shapes: dict[Any, Compiled] = {}
     for point in points:
-        shapes = {name: np.shape(value) for name, value in point.items()}
-        key = tuple(sorted(shapes.items()))
-        if key not in compiled_by_shapes:
-            compiled_by_shapes[key] = compile_scalar(expression, shapes)
-        compiled = compiled_by_shapes[key]
+        compiled = compiled_by_shapes[_shapes_key(point)]
         _check_coordinate(coordinate, point)
         check_finite(compiled, expression, point)
         x = float(np.asarray(point[coordinate.name])[coordinate.index])
@@ -82,11 +82,15 @@ def differentiate(
     for row, value in zip(rows, analytic_values):
         if analytic.status == "ok" and value is None:
             warnings.append(
-                f"the analytic derivative is not a real number at {format_point(row.at)}"
+                f"the analytic derivative has no finite real value at {format_point(row.at)}"
             )
     return DiffReport(
         expression.text, coordinate.label, derivative_text, analytic, tuple(rows), tuple(warnings)
     )
+
+
+def _shapes_key(point: Point) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    return tuple(sorted((name, np.shape(value)) for name, value in point.items()))
 
 
 def compile_scalar(expression: Expression, shapes: dict[str, tuple[int, ...]]) -> Compiled:
