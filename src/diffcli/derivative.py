@@ -12,6 +12,7 @@ import numpy as np
 from .compiling import Compiled, compile_expression
 from .diagnose import explain
 from .errors import EvaluationError, InputError
+from .functions import shape_text
 from .numerics import DEFAULT_STEP, METHODS, Coordinate, along, difference
 from .parsing import Expression
 from .points import Point, format_point, format_scalar
@@ -29,6 +30,8 @@ class DiffOptions:
     step: float = DEFAULT_STEP
     analytic: bool = True
     analytic_timeout: float = 5.0
+    #: Variables held fixed by ``--set``: never chosen, never named by ``wrt``.
+    constants: tuple[str, ...] = ()
 
 
 def differentiate(
@@ -41,7 +44,7 @@ def differentiate(
         EvaluationError: the expression has no finite value at one of the points.
     """
     _check_options(options)
-    coordinate = choose_coordinate(expression, points[0], options.wrt)
+    coordinate = choose_coordinate(expression, points[0], options.wrt, options.constants)
     warnings: list[str] = []
     rows: list[DerivativeRow] = []
     compiled_by_shapes: dict[Any, Compiled] = {}
@@ -111,10 +114,12 @@ def check_finite(compiled: Compiled, expression: Expression, point: Point) -> No
         )
 
 
-def choose_coordinate(expression: Expression, point: Point, wrt: str | None) -> Coordinate:
-    """The coordinate named by ``--wrt``, or the only one there is."""
+def choose_coordinate(
+    expression: Expression, point: Point, wrt: str | None, constants: Sequence[str] = ()
+) -> Coordinate:
+    """The coordinate named by ``--wrt``, or the only one there is (``constants`` excluded)."""
     if wrt is None:
-        names = expression.variables
+        names = tuple(name for name in expression.variables if name not in constants)
         if not names:
             raise InputError("the expression has no variable to differentiate by")
         if len(names) > 1:
@@ -126,9 +131,15 @@ def choose_coordinate(expression: Expression, point: Point, wrt: str | None) -> 
         if np.ndim(point[name]) > 0:
             if np.size(point[name]) == 1:
                 return Coordinate(name, (0,) * np.ndim(point[name]))
+            shape = np.shape(point[name])
+            what = (
+                f"a vector of length {shape[0]}"
+                if len(shape) == 1
+                else f"a tensor of shape {shape_text(shape)}"
+            )
+            example = Coordinate(name, (0,) * len(shape)).label
             raise InputError(
-                f"{name} is a vector of length {np.size(point[name])}: choose an element "
-                f"with --wrt, e.g. --wrt {name}[0]"
+                f"{name} is {what}: choose an element with --wrt, e.g. --wrt {example}"
             )
         return Coordinate(name)
     match = _COORDINATE.match(wrt)
@@ -138,6 +149,8 @@ def choose_coordinate(expression: Expression, point: Point, wrt: str | None) -> 
     if name not in expression.variables:
         known = ", ".join(expression.variables) or "none"
         raise InputError(f"--wrt {wrt!r}: unknown variable (the expression's variables: {known})")
+    if name in constants:
+        raise InputError(f"--wrt {wrt!r}: {name} is held fixed by --set; differentiate by --at")
     digits = re.findall(r"-?\d+", match.group(2))
     coordinate = Coordinate(name, tuple(int(d) for d in digits))
     return coordinate
