@@ -43,7 +43,7 @@ def differentiate(
         InputError: a bad ``wrt``, method or step, or an expression that is not a scalar.
         EvaluationError: the expression has no finite value at one of the points.
     """
-    _check_options(options)
+    check_method_and_step(options.method, options.step)
     coordinate = choose_coordinate(expression, points[0], options.wrt, options.constants)
     warnings: list[str] = []
     rows: list[DerivativeRow] = []
@@ -173,11 +173,12 @@ def _check_coordinate(coordinate: Coordinate, point: Point) -> None:
             )
 
 
-def _check_options(options: DiffOptions) -> None:
-    if options.method not in METHODS:
-        raise InputError(f"unknown method {options.method!r}; choose from {', '.join(METHODS)}")
-    if not (np.isfinite(options.step) and options.step > 0):
-        raise InputError(f"--h must be a positive number, got {format_scalar(options.step)}")
+def check_method_and_step(method: str, step: float) -> None:
+    """Raise InputError for an unknown difference method or a step that is not positive."""
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    if not (np.isfinite(step) and step > 0):
+        raise InputError(f"--h must be a positive number, got {format_scalar(step)}")
 
 
 def _analytic(
