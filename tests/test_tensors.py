@@ -230,10 +230,14 @@ def test_analytic_gradient_with_a_non_real_entry_is_nan() -> None:
     ("names", "message"),
     [
         ([], "nothing to differentiate by: give at least one variable"),
-        (["V"], "cannot differentiate by 'V': not a variable of the expression (its variables: W, t, x)"),
+        (
+            ["V"],
+            "cannot differentiate by 'V': not a variable of the expression "
+            "(its variables: W, t, x)",
+        ),
         (["W", "W"], "W named more than once"),
     ],
-)  # fmt: skip
+)
 def test_bad_names(names: list[str], message: str) -> None:
     point = {"W": np.array(WEIGHTS[0]), "x": X, "t": T}
     with pytest.raises(InputError) as raised:
