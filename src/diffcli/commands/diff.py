@@ -8,7 +8,7 @@ import click
 
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import EXIT_EVALUATION
-from ..numerics import DEFAULT_STEP, METHODS
+from ..methods import METHODS
 from ._options import analytic_options, expression_argument, output_options, read_points
 
 
@@ -22,6 +22,9 @@ Examples:
   diffcli diff "x[0]**2 + x[1]**2" --wrt "x[1]" --at 3,4
   diffcli diff "0.01*x**2+0.1*x" --at 5 --method forward --h 1e-50
   diffcli diff "-x^2" --at 1 --format json
+  diffcli diff "sin(x)" --at 1 --method all
+  diffcli diff "sqrt(x)" --at 1e-6 --method auto
+  diffcli diff "exp(x)" --at 0 --order 4 --method richardson
 """,
 )
 @click.argument("expression")
@@ -36,13 +39,27 @@ Examples:
 @click.option("--wrt", metavar="NAME", help="The variable to differentiate by: x0, x[1], W[0,2].")
 @click.option(
     "--method",
-    type=click.Choice(METHODS),
+    type=click.Choice((*METHODS, "all")),
     default="central",
     show_default=True,
-    help="Difference quotient.",
+    help="forward/backward/central/five-point: fixed step; richardson: adaptive "
+    "extrapolation; complex: complex step; auto: the most accurate; all: one row each.",
 )
 @click.option(
-    "--h", "step", type=float, default=DEFAULT_STEP, show_default=True, help="Step of the quotient."
+    "--h",
+    "step",
+    type=float,
+    default=None,
+    help="Step of a fixed-step quotient [default: 1e-4 for first derivatives]; the largest "
+    "step of richardson; the imaginary step of complex.",
+)
+@click.option(
+    "--order",
+    type=int,
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Which derivative: 1 (f'), 2 (f''), … up to 6.",
 )
 @analytic_options
 @output_options
@@ -51,7 +68,8 @@ def diff(
     points: tuple[str, ...],
     wrt: str | None,
     method: str,
-    step: float,
+    step: float | None,
+    order: int,
     analytic_timeout: float,
     no_analytic: bool,
     output_format: str,
@@ -65,8 +83,8 @@ def diff(
     report = differentiate(
         parsed,
         read_points(parsed, points),
-        DiffOptions(wrt, method, step, not no_analytic, analytic_timeout),
+        DiffOptions(wrt, method, step, not no_analytic, analytic_timeout, order),
     )
     render_diff(report, output_format, precision)
-    if not all(math.isfinite(row.numerical) for row in report.results):
+    if not all(math.isfinite(row.numerical) or row.is_kink for row in report.results):
         raise SystemExit(EXIT_EVALUATION)
