@@ -171,7 +171,7 @@ def richardson(
             break
     kind, (value, error) = _choose(best)
     left, right = best["backward"], best["forward"]
-    if _disagree(left, right):
+    if _is_kink(best):
         return Estimate(
             math.nan,
             max(left[1], right[1]),
@@ -185,7 +185,17 @@ def richardson(
 
 
 def _choose(best: dict[str, tuple[float, float]]) -> tuple[str, tuple[float, float]]:
-    """The estimate with the smallest error, central first on ties."""
+    """Central differences when they are sound, else the estimate with the smallest error.
+
+    A one-sided estimate from steps far larger than the function's scale can have a small
+    *absolute* error estimate beside a large derivative; central differences, where the
+    function allows them, are not second-guessed by it.
+    """
+    value, error = best["central"]
+    if math.isfinite(error) and (error <= 1e-3 * abs(value) or error <= min(
+        _key(best["forward"][1]), _key(best["backward"][1])
+    )):
+        return "central", best["central"]
     ranked = sorted(best.items(), key=lambda item: (_key(item[1][1]), item[0] != "central"))
     return ranked[0]
 
@@ -194,13 +204,19 @@ def _key(error: float) -> float:
     return error if math.isfinite(error) else math.inf
 
 
-def _disagree(left: tuple[float, float], right: tuple[float, float]) -> bool:
-    if not all(math.isfinite(v) for v in (*left, *right)):
-        return False
-    gap = abs(left[0] - right[0])
-    return gap > 100 * (left[1] + right[1]) and gap > KINK_TOLERANCE * max(
-        abs(left[0]), abs(right[0])
+def _agree(one: tuple[float, float], other: tuple[float, float]) -> bool:
+    gap = abs(one[0] - other[0])
+    return gap <= 100 * (one[1] + other[1]) or gap <= KINK_TOLERANCE * max(
+        abs(one[0]), abs(other[0])
     )
+
+
+def _is_kink(best: dict[str, tuple[float, float]]) -> bool:
+    """Left and right derivatives disagree, and the central value agrees with neither."""
+    left, right, central = best["backward"], best["forward"], best["central"]
+    if not all(math.isfinite(v) for v in (*left, *right)) or _agree(left, right):
+        return False
+    return not (math.isfinite(central[1]) and (_agree(central, left) or _agree(central, right)))
 
 
 def _noise(nodes: Array, values: Array) -> float:
