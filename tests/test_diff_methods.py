@@ -8,7 +8,9 @@ import pytest
 
 
 def test_seed_numbers_are_unchanged(run) -> None:  # type: ignore[no-untyped-def]
-    data = json.loads(run("diff", "0.01*x**2+0.1*x", "--at", "5", "--at", "10", "-f", "json").stdout)
+    data = json.loads(
+        run("diff", "0.01*x**2+0.1*x", "--at", "5", "--at", "10", "-f", "json").stdout
+    )
     assert [row["numerical"] for row in data["results"]] == [0.1999999999990898, 0.2999999999986347]
     assert [row["step"] for row in data["results"]] == [0.0001, 0.0001]
     for row in data["results"]:
@@ -17,8 +19,9 @@ def test_seed_numbers_are_unchanged(run) -> None:  # type: ignore[no-untyped-def
 
 
 def test_forward_tiny_step_says_the_estimate_is_worthless(run) -> None:  # type: ignore[no-untyped-def]
-    outcome = run("diff", "0.01*x**2+0.1*x", "--at", "5", "--method", "forward", "--h", "1e-50",
-                  "-f", "json")
+    outcome = run(
+        "diff", "0.01*x**2+0.1*x", "--at", "5", "--method", "forward", "--h", "1e-50", "-f", "json"
+    )
     row = json.loads(outcome.stdout)["results"][0]
     assert (row["numerical"], row["error_estimate"]) == (0.0, None)
     assert "vanished in rounding" in outcome.stderr
@@ -28,8 +31,15 @@ def test_forward_tiny_step_says_the_estimate_is_worthless(run) -> None:  # type:
 def test_method_all_gives_one_row_per_method(run) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(run("diff", "sin(x)", "--at", "1", "--method", "all", "-f", "json").stdout)
     rows = {row["method"]: row for row in data["results"]}
-    assert list(rows) == ["forward", "backward", "central", "five-point", "richardson",
-                          "complex", "auto"]
+    assert list(rows) == [
+        "forward",
+        "backward",
+        "central",
+        "five-point",
+        "richardson",
+        "complex",
+        "auto",
+    ]
     assert rows["complex"]["numerical"] == rows["auto"]["numerical"] == 0.5403023058681398
     assert rows["auto"]["technique"] == "complex step"
     assert rows["central"]["numerical"] == 0.5403023049677103
@@ -76,8 +86,9 @@ def test_complex_refuses_non_analytic_expressions(run) -> None:  # type: ignore[
 
 
 def test_auto_falls_back_to_richardson_for_abs(run) -> None:  # type: ignore[no-untyped-def]
-    row = json.loads(run("diff", "abs(x)**3", "--at", "-2", "--method", "auto", "-f", "json")
-                     .stdout)["results"][0]
+    row = json.loads(
+        run("diff", "abs(x)**3", "--at", "-2", "--method", "auto", "-f", "json").stdout
+    )["results"][0]
     assert row["technique"] == "Richardson (central)"
     assert row["rel_error"] <= 1e-12
 
@@ -104,8 +115,20 @@ def test_one_sided_at_the_edge_is_said(run) -> None:  # type: ignore[no-untyped-
 
 @pytest.mark.parametrize("order", [2, 3, 4])
 def test_order_beside_sympy(run, order) -> None:  # type: ignore[no-untyped-def]
-    data = json.loads(run("diff", "exp(2*x)", "--at", "0.5", "--order", str(order),
-                          "--method", "auto", "-f", "json").stdout)
+    data = json.loads(
+        run(
+            "diff",
+            "exp(2*x)",
+            "--at",
+            "0.5",
+            "--order",
+            str(order),
+            "--method",
+            "auto",
+            "-f",
+            "json",
+        ).stdout
+    )
     assert data["order"] == order
     assert data["derivative"] == f"{2**order}*exp(2*x)"
     assert data["results"][0]["rel_error"] <= 1e-8

@@ -8,9 +8,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from diffcli.compiling import compile_expression
 from diffcli.methods import auto, complex_step, estimate, fixed_step, richardson
 from diffcli.numerics import Coordinate, along
-from diffcli.compiling import compile_expression
 from diffcli.parsing import parse
 from diffcli.stencils import fornberg_weights, stencil
 

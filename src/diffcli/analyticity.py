@@ -19,12 +19,12 @@ _MAX_EXACT_INTEGER_POWER = 100
 
 def non_analytic_functions(expression: Expression) -> list[str]:
     """The non-analytic functions the expression calls (``abs``, ``relu`` …), in order."""
-    found: list[str] = []
-    for node in walk(expression.tree):
-        if isinstance(node, Call) and not FUNCTIONS[node.name].analytic:
-            if node.name not in found:
-                found.append(node.name)
-    return found
+    names = [
+        node.name
+        for node in walk(expression.tree)
+        if isinstance(node, Call) and not FUNCTIONS[node.name].analytic
+    ]
+    return list(dict.fromkeys(names))
 
 
 def complex_step_obstacle(
@@ -73,6 +73,4 @@ def _small_integer(node: Node) -> bool:
 
 
 def _depends_on(node: Node, variable: str) -> bool:
-    return any(
-        isinstance(sub, (Variable, Index)) and sub.name == variable for sub in walk(node)
-    )
+    return any(isinstance(sub, (Variable, Index)) and sub.name == variable for sub in walk(node))

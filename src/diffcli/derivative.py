@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from .analyticity import complex_step_obstacle, non_analytic_functions
 from .compiling import Compiled, compile_expression
 from .diagnose import explain
 from .errors import EvaluationError, InputError
-from .analyticity import complex_step_obstacle, non_analytic_functions
 from .methods import ADAPTIVE, METHODS, Estimate, estimate, richardson
 from .numerics import Coordinate, along
 from .parsing import Expression
@@ -120,12 +120,13 @@ def differentiate(
         warnings.append(f"no analytic derivative: {analytic.reason}")
     per_point = len(rows) // len(points) if points else 0
     rows = [
-        replace(row, analytic=analytic_values[index // per_point])
-        for index, row in enumerate(rows)
+        replace(row, analytic=analytic_values[index // per_point]) for index, row in enumerate(rows)
     ]
     for point, value in zip(points, analytic_values):
         if analytic.status == "ok" and value is None:
-            warnings.append(f"the analytic derivative is not a real number at {format_point(point)}")
+            warnings.append(
+                f"the analytic derivative is not a real number at {format_point(point)}"
+            )
     return DiffReport(
         expression.text,
         coordinate.label,
@@ -137,9 +138,7 @@ def differentiate(
     )
 
 
-def _warnings(
-    result: Estimate, method: str, point: Point, coordinate: Coordinate
-) -> list[str]:
+def _warnings(result: Estimate, method: str, point: Point, coordinate: Coordinate) -> list[str]:
     found: list[str] = []
     where = format_point(point)
     if result.step_vanished and result.step is not None:

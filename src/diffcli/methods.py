@@ -73,7 +73,9 @@ def default_step(method: str, x: float, order: int) -> float:
     return float(EPSILON ** (1.0 / (order + ACCURACY[method])) * max(1.0, abs(x)))
 
 
-def fixed_step(function: BatchFunction, x: float, method: str, step: float, order: int = 1) -> Estimate:
+def fixed_step(
+    function: BatchFunction, x: float, method: str, step: float, order: int = 1
+) -> Estimate:
     """A textbook difference quotient at step ``h``, with an error estimate from step ``h/2``.
 
     The value is computed exactly as written, e.g. central ``(f(x+h) - f(x-h)) / (2*h)``, so
@@ -130,10 +132,32 @@ def richardson(
         function: the batch function of one variable.
         x: the point.
         order: the derivative's order.
-        initial_step: the largest step (default ``max(1, |x|)/4``, rounded to a power of 2).
+        initial_step: the largest step (default ``max(1, |x|)/4``, rounded down to a power
+            of 2; tried again from ``|x|/4`` when that finds nothing sound).
     """
-    if initial_step is None:
-        initial_step = 2.0 ** (math.floor(math.log2(max(1.0, abs(x)))) - 2)
+    if initial_step is not None:
+        return _richardson_from(function, x, order, initial_step)
+    result = _richardson_from(function, x, order, _power_of_two(max(1.0, abs(x))) / 4)
+    if 0 < abs(x) < 1 and not _sound(result):
+        # the function's scale is |x| (log, sqrt, 1/x near 0): start again from |x|/4
+        retry = _richardson_from(function, x, order, _power_of_two(abs(x)) / 4)
+        evaluations = result.evaluations + retry.evaluations
+        better = retry if _sound(retry) or not math.isfinite(result.error) else result
+        return replace(better, evaluations=evaluations)
+    return result
+
+
+def _power_of_two(value: float) -> float:
+    return 2.0 ** math.floor(math.log2(value))
+
+
+def _sound(result: Estimate) -> bool:
+    return result.is_kink or result.error <= 1e-8 * abs(result.value)
+
+
+def _richardson_from(
+    function: BatchFunction, x: float, order: int, initial_step: float
+) -> Estimate:
     shapes = {
         "central": stencil("central", order),
         "forward": stencil("forward", order),
@@ -147,7 +171,7 @@ def richardson(
     best: dict[str, tuple[float, float]] = {}
     for batch in range(MAX_BATCHES):
         exponents = np.arange(batch * STEPS_PER_BATCH, (batch + 1) * STEPS_PER_BATCH)
-        steps = initial_step * RATIO**-exponents.astype(np.float64)
+        steps = initial_step * RATIO ** -exponents.astype(np.float64)
         abscissae = x + steps[:, np.newaxis] * offsets[np.newaxis, :]
         values = np.asarray(function(abscissae.reshape(-1)), dtype=np.float64)
         evaluations += abscissae.size
@@ -192,9 +216,10 @@ def _choose(best: dict[str, tuple[float, float]]) -> tuple[str, tuple[float, flo
     function allows them, are not second-guessed by it.
     """
     value, error = best["central"]
-    if math.isfinite(error) and (error <= 1e-3 * abs(value) or error <= min(
-        _key(best["forward"][1]), _key(best["backward"][1])
-    )):
+    if math.isfinite(error) and (
+        error <= 1e-3 * abs(value)
+        or error <= min(_key(best["forward"][1]), _key(best["backward"][1]))
+    ):
         return "central", best["central"]
     ranked = sorted(best.items(), key=lambda item: (_key(item[1][1]), item[0] != "central"))
     return ranked[0]

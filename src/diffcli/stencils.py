@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 from typing import Any, TypeVar
 
 #: Numbers the weight recurrence works on: Fractions (exact) or NumPy arrays (one row per step).
@@ -86,7 +86,7 @@ def fornberg_weights(nodes: list[N], order: int) -> list[N]:
     return [row[order] for row in table]
 
 
-@lru_cache(maxsize=None)
+@cache
 def stencil(method: str, order: int = 1) -> Stencil:
     """The stencil of a fixed-step method for the ``order``-th derivative.
 
@@ -109,6 +109,4 @@ def stencil(method: str, order: int = 1) -> Stencil:
     kept = [(o, w) for o, w in zip(offsets, weights) if w != 0]
     step = 2 if method in {"central", "five-point"} else 1
     exponents = tuple(range(accuracy, accuracy + 8 * step, step))
-    return Stencil(
-        tuple(o for o, _ in kept), tuple(w for _, w in kept), order, exponents
-    )
+    return Stencil(tuple(o for o, _ in kept), tuple(w for _, w in kept), order, exponents)
