@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from .analyticity import complex_step_obstacle, non_analytic_functions
 from .compiling import Compiled, compile_expression
 from .diagnose import explain
 from .errors import EvaluationError, InputError
 from .functions import shape_text
-from .numerics import DEFAULT_STEP, METHODS, Coordinate, along, difference
+from .methods import ADAPTIVE, METHODS, Estimate, estimate, richardson
+from .numerics import METHODS as FIXED_STEP_METHODS
+from .numerics import Coordinate, along
 from .parsing import Expression
 from .points import Point, format_point, format_scalar
 from .results import Analytic, DerivativeRow, DiffReport
@@ -23,27 +27,35 @@ _COORDINATE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*((?:\[[-\d,\s]+\])*)\s*\
 
 @dataclass(frozen=True)
 class DiffOptions:
-    """How to differentiate: the options of ``diffcli diff`` as one value."""
+    """How to differentiate: the options of ``diffcli diff`` as one value.
+
+    ``method`` is one of ``methods.METHODS`` or ``all``; ``step`` None means each method's
+    own default (the primer's 1e-4 for first derivatives by fixed-step methods).
+    """
 
     wrt: str | None = None
     method: str = "central"
-    step: float = DEFAULT_STEP
+    step: float | None = None
     analytic: bool = True
     analytic_timeout: float = 5.0
     #: Variables held fixed by ``--set``: never chosen, never named by ``wrt``.
     constants: tuple[str, ...] = ()
+    order: int = 1
 
 
 def differentiate(
     expression: Expression, points: Sequence[Point], options: DiffOptions = DiffOptions()
 ) -> DiffReport:
-    """The derivative of ``expression`` by one coordinate at each point.
+    """The derivative of ``expression`` by one coordinate at each point, by one or all methods.
 
     Raises:
-        InputError: a bad ``wrt``, method or step, or an expression that is not a scalar.
+        InputError: a bad ``wrt``, method, step or order, an expression that is not a
+            scalar, or ``--method complex`` on an expression the complex step cannot follow.
         EvaluationError: the expression has no finite value at one of the points.
     """
-    check_method_and_step(options.method, options.step)
+    _check_options(options)
+    chosen = METHODS if options.method == "all" else (options.method,)
+    non_analytic = non_analytic_functions(expression)
     compiled_by_shapes: dict[Any, Compiled] = {}
     for point in points:
         key = _shapes_key(point)
@@ -52,48 +64,116 @@ def differentiate(
     coordinate = choose_coordinate(expression, points[0], options.wrt, options.constants)
     warnings: list[str] = []
     rows: list[DerivativeRow] = []
-    for point in points:
+    #: Which point each row belongs to (a point may have fewer rows: a refused method).
+    row_points: list[int] = []
+    for point_index, point in enumerate(points):
         compiled = compiled_by_shapes[_shapes_key(point)]
         _check_coordinate(coordinate, point)
         check_finite(compiled, expression, point)
         x = float(np.asarray(point[coordinate.name])[coordinate.index])
+        function = along(compiled, point, coordinate)
+        obstacle = None
+        if "complex" in chosen or "auto" in chosen:
+            obstacle = complex_step_obstacle(expression, point, coordinate.name)
         with np.errstate(all="ignore"):
-            result = difference(along(compiled, point, coordinate), x, options.method, options.step)
-        if result.step_vanished:
+            kink = richardson(function, x, options.order) if non_analytic else None
+        if kink is not None and kink.is_kink:
             warnings.append(
-                f"at {format_point(point)} the step h={format_scalar(options.step)} vanished in "
-                f"rounding ({coordinate.label} + h == {coordinate.label}); the difference "
-                "quotient carries no information: use a larger --h"
+                f"{expression.text} is not differentiable at {format_point(point)}: the left "
+                f"derivative is {kink.left!r}, the right derivative is {kink.right!r}"
             )
-        if not np.isfinite(result.value):
-            warnings.append(
-                f"at {format_point(point)} the {options.method} difference is "
-                f"{result.value!r}: the expression is not finite within h of the point"
+        for method in chosen:
+            if method == "complex" and obstacle is not None:
+                if options.method != "all":
+                    raise InputError(f"--method complex: {obstacle}")
+                warnings.append(f"no complex-step row at {format_point(point)}: {obstacle}")
+                continue
+            with np.errstate(all="ignore"):
+                result = estimate(
+                    function,
+                    x,
+                    method,
+                    options.order,
+                    None if method == "auto" else options.step,
+                    obstacle,
+                )
+            if kink is not None and kink.is_kink and not result.is_kink:
+                result = replace(
+                    result,
+                    value=math.nan,
+                    error=kink.error,
+                    left=kink.left,
+                    right=kink.right,
+                    evaluations=result.evaluations + kink.evaluations,
+                )
+            warnings.extend(_warnings(result, method, point, coordinate))
+            row_points.append(point_index)
+            rows.append(
+                DerivativeRow(
+                    point,
+                    method,
+                    result.step,
+                    result.value,
+                    None,
+                    result.evaluations,
+                    result.error,
+                    result.left,
+                    result.right,
+                    result.technique if method in ADAPTIVE else "",
+                )
             )
-        rows.append(
-            DerivativeRow(
-                point, options.method, options.step, result.value, None, result.evaluations
-            )
-        )
     derivative_text, analytic_values, analytic = _analytic(expression, points, coordinate, options)
     if analytic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic derivative: {analytic.reason}")
     rows = [
-        DerivativeRow(row.at, row.method, row.step, row.numerical, value, row.evaluations)
-        for row, value in zip(rows, analytic_values)
+        replace(row, analytic=analytic_values[index]) for row, index in zip(rows, row_points)
     ]
-    for row, value in zip(rows, analytic_values):
+    for point, value in zip(points, analytic_values):
         if analytic.status == "ok" and value is None:
             warnings.append(
-                f"the analytic derivative has no finite real value at {format_point(row.at)}"
+                f"the analytic derivative has no finite real value at {format_point(point)}"
             )
     return DiffReport(
-        expression.text, coordinate.label, derivative_text, analytic, tuple(rows), tuple(warnings)
+        expression.text,
+        coordinate.label,
+        derivative_text,
+        analytic,
+        tuple(rows),
+        tuple(warnings),
+        options.order,
     )
 
 
 def _shapes_key(point: Point) -> tuple[tuple[str, tuple[int, ...]], ...]:
     return tuple(sorted((name, np.shape(value)) for name, value in point.items()))
+
+
+def _warnings(result: Estimate, method: str, point: Point, coordinate: Coordinate) -> list[str]:
+    found: list[str] = []
+    where = format_point(point)
+    if result.step_vanished and result.step is not None:
+        found.append(
+            f"at {where} the step h={format_scalar(result.step)} vanished in "
+            f"rounding ({coordinate.label} + h == {coordinate.label}); the difference "
+            "quotient carries no information: use a larger --h"
+        )
+    if not np.isfinite(result.value) and not result.is_kink:
+        found.append(
+            f"at {where} the {method} estimate is {result.value!r}: the expression is not "
+            "finite near the point"
+        )
+    if result.complex_rejected:
+        found.append(
+            f"at {where} the complex step disagreed with Richardson extrapolation (a branch "
+            "point?); auto used Richardson"
+        )
+    side = result.technique.removeprefix("Richardson (").removesuffix(")")
+    if method in {"richardson", "auto"} and side in {"forward", "backward"}:
+        found.append(
+            f"at {where} the function is defined on one side only: {method} used {side} "
+            "(one-sided) differences"
+        )
+    return found
 
 
 def compile_scalar(expression: Expression, shapes: dict[str, tuple[int, ...]]) -> Compiled:
@@ -177,12 +257,32 @@ def _check_coordinate(coordinate: Coordinate, point: Point) -> None:
             )
 
 
+#: The highest derivative ``--order`` accepts.
+MAX_ORDER = 6
+
+
 def check_method_and_step(method: str, step: float) -> None:
-    """Raise InputError for an unknown difference method or a step that is not positive."""
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    """Raise InputError for a method that is not a fixed-step quotient, or a bad step."""
+    if method not in FIXED_STEP_METHODS:
+        raise InputError(
+            f"unknown method {method!r}; choose from {', '.join(FIXED_STEP_METHODS)}"
+        )
     if not (np.isfinite(step) and step > 0):
         raise InputError(f"--h must be a positive number, got {format_scalar(step)}")
+
+
+def _check_options(options: DiffOptions) -> None:
+    if options.method not in (*METHODS, "all"):
+        raise InputError(
+            f"unknown method {options.method!r}; choose from {', '.join(METHODS)} or all"
+        )
+    if options.step is not None:
+        if not (np.isfinite(options.step) and options.step > 0):
+            raise InputError(f"--h must be a positive number, got {format_scalar(options.step)}")
+        if options.method == "auto":
+            raise InputError("--h does not apply to --method auto, which chooses its own steps")
+    if not 1 <= options.order <= MAX_ORDER:
+        raise InputError(f"--order must be between 1 and {MAX_ORDER}, got {options.order}")
 
 
 def _analytic(
@@ -203,7 +303,7 @@ def _analytic(
             shapes = {name: np.shape(value) for name, value in point.items()}
             tree = symbolic.to_sympy(expression, shapes)
             variable = symbolic.symbol(coordinate.name, coordinate.index)
-            derivative = tree.diff(variable)
+            derivative = tree.diff(variable, options.order)
             texts.append(symbolic.text(derivative))
             substitutions = symbolic.point_symbols(point)
             values.append(symbolic.value_at(derivative, substitutions))

@@ -44,14 +44,23 @@ class DerivativeRow:
     analytic: float | None
     evaluations: int
     error_estimate: float | None = None
+    #: One-sided derivatives where they disagree (a kink); ``numerical`` is then NaN.
+    left: float | None = None
+    right: float | None = None
+    #: How an adaptive method got its value, e.g. ``complex step`` or ``central``.
+    technique: str = ""
+
+    @property
+    def is_kink(self) -> bool:
+        return self.left is not None and self.right is not None
 
     @property
     def abs_error(self) -> float | None:
-        return absolute_error(self.numerical, self.analytic)
+        return None if self.is_kink else absolute_error(self.numerical, self.analytic)
 
     @property
     def rel_error(self) -> float | None:
-        return relative_error(self.numerical, self.analytic)
+        return None if self.is_kink else relative_error(self.numerical, self.analytic)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +73,9 @@ class DerivativeRow:
             "rel_error": self.rel_error,
             "error_estimate": self.error_estimate,
             "evaluations": self.evaluations,
+            "technique": self.technique,
+            "left": self.left,
+            "right": self.right,
         }
 
 
@@ -77,14 +89,67 @@ class DiffReport:
     analytic: Analytic
     results: tuple[DerivativeRow, ...]
     warnings: tuple[str, ...] = field(default=())
+    order: int = 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "expression": self.expression,
             "variable": self.variable,
+            "order": self.order,
             "derivative": self.derivative,
             "analytic_status": self.analytic.status,
             "results": [row.as_dict() for row in self.results],
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """Forward and central differences at one step, with their errors."""
+
+    step: float
+    forward: float
+    forward_error: float | None
+    central: float
+    central_error: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "forward": self.forward,
+            "forward_error": self.forward_error,
+            "central": self.central,
+            "central_error": self.central_error,
+        }
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """The answer of ``diffcli sweep``: errors of the difference quotients against h."""
+
+    expression: str
+    variable: str
+    at: Point
+    reference: float | None
+    #: Where the reference comes from: ``analytic`` (SymPy) or ``auto`` (best numerical).
+    reference_source: str
+    rows: tuple[SweepRow, ...]
+    best_forward_step: float | None
+    best_central_step: float | None
+    explanation: str
+    warnings: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expression": self.expression,
+            "variable": self.variable,
+            "at": point_as_json(self.at),
+            "reference": self.reference,
+            "reference_source": self.reference_source,
+            "rows": [row.as_dict() for row in self.rows],
+            "best_forward_step": self.best_forward_step,
+            "best_central_step": self.best_central_step,
+            "explanation": self.explanation,
             "warnings": list(self.warnings),
         }
 

@@ -8,7 +8,7 @@ import click
 
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import EXIT_EVALUATION
-from ..numerics import DEFAULT_STEP, METHODS
+from ..methods import METHODS
 from ._options import (
     analytic_options,
     constants_option,
@@ -31,6 +31,9 @@ Examples:
   diffcli diff "-x^2" --at 1 --format json
   diffcli diff "cross_entropy(softmax(x @ W), t)" --wrt "W[0,1]" \\
       --at 'W=[[0.1,0.2,0.3],[0.4,0.5,0.6]]' --set x=[0.6,0.9] --set t=[0,0,1]
+  diffcli diff "sin(x)" --at 1 --method all
+  diffcli diff "sqrt(x)" --at 1e-6 --method auto
+  diffcli diff "exp(x)" --at 0 --order 4 --method richardson
 """,
 )
 @click.argument("expression")
@@ -46,13 +49,27 @@ Examples:
 @click.option("--wrt", metavar="NAME", help="The variable to differentiate by: x0, x[1], W[0,2].")
 @click.option(
     "--method",
-    type=click.Choice(METHODS),
+    type=click.Choice((*METHODS, "all")),
     default="central",
     show_default=True,
-    help="Difference quotient.",
+    help="forward/backward/central/five-point: fixed step; richardson: adaptive "
+    "extrapolation; complex: complex step; auto: the most accurate; all: one row each.",
 )
 @click.option(
-    "--h", "step", type=float, default=DEFAULT_STEP, show_default=True, help="Step of the quotient."
+    "--h",
+    "step",
+    type=float,
+    default=None,
+    help="Step of a fixed-step quotient [default: 1e-4 for first derivatives]; the largest "
+    "step of richardson; the imaginary step of complex.",
+)
+@click.option(
+    "--order",
+    type=int,
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Which derivative: 1 (f'), 2 (f''), … up to 6.",
 )
 @analytic_options
 @output_options
@@ -62,7 +79,8 @@ def diff(
     constants: tuple[str, ...],
     wrt: str | None,
     method: str,
-    step: float,
+    step: float | None,
+    order: int,
     analytic_timeout: float,
     no_analytic: bool,
     output_format: str,
@@ -77,8 +95,16 @@ def diff(
     report = differentiate(
         parsed,
         read_points(parsed, points, fixed),
-        DiffOptions(wrt, method, step, not no_analytic, analytic_timeout, tuple(fixed)),
+        DiffOptions(
+            wrt,
+            method,
+            step,
+            not no_analytic,
+            analytic_timeout,
+            order=order,
+            constants=tuple(fixed),
+        ),
     )
     render_diff(report, output_format, precision)
-    if not all(math.isfinite(row.numerical) for row in report.results):
+    if not all(math.isfinite(row.numerical) or row.is_kink for row in report.results):
         raise SystemExit(EXIT_EVALUATION)

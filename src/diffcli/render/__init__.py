@@ -102,7 +102,8 @@ def print_table(
     ]
     essential_width = sum(w for w, c in zip(widths, columns) if c.essential)
     flexible = sum(min(w, 8) for w, c in zip(widths, columns) if not c.essential)
-    needed = essential_width + flexible + 2 * len(columns)
+    # Rich puts one space of padding on each side of a column and a one-space divider.
+    needed = essential_width + flexible + 3 * (len(columns) - 1)
     if needed > out.width:
         if title:
             out.print(title)

@@ -1,0 +1,91 @@
+"""``sweep``: the errors of forward and central differences as h runs from 1e-1 to 1e-16."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .derivative import DiffOptions, check_finite, choose_coordinate, compile_scalar, differentiate
+from .methods import auto, fixed_step
+from .numerics import along
+from .parsing import Expression
+from .points import Point
+from .results import SweepReport, SweepRow, absolute_error
+
+#: The steps of the sweep: 1e-1, 1e-2, …, 1e-16.
+STEPS = tuple(10.0**-k for k in range(1, 17))
+EXPLANATION = (
+    "The error first falls as h shrinks because the truncation error does (∝ h forward, "
+    "∝ h² central); past the best h it rises because f(x+h) and f(x) agree in more and more "
+    "digits, so rounding (≈ ε·|f|/h) takes over."
+)
+
+
+def sweep(
+    expression: Expression,
+    point: Point,
+    wrt: str | None = None,
+    analytic: bool = True,
+    analytic_timeout: float = 5.0,
+) -> SweepReport:
+    """Forward and central differences at every step of ``STEPS``, against a reference.
+
+    The reference is SymPy's derivative; without one (``analytic`` False, a timeout, a
+    failure) it is the ``auto`` estimate, and the report says so.
+
+    Raises:
+        InputError: a bad ``wrt`` or an expression that is not a scalar.
+        EvaluationError: the expression has no finite value at the point.
+    """
+    report = differentiate(
+        expression, [point], DiffOptions(wrt, "central", None, analytic, analytic_timeout)
+    )
+    coordinate = choose_coordinate(expression, point, wrt)
+    compiled = compile_scalar(expression, {name: np.shape(v) for name, v in point.items()})
+    check_finite(compiled, expression, point)
+    function = along(compiled, point, coordinate)
+    x = float(np.asarray(point[coordinate.name])[coordinate.index])
+    warnings = [w for w in report.warnings if not w.startswith("at ")]
+    reference = report.results[0].analytic
+    source = "analytic"
+    if reference is None:
+        with np.errstate(all="ignore"):
+            best = auto(function, x)
+        reference = best.value if math.isfinite(best.value) else None
+        source = "auto"
+        warnings.append(
+            "no analytic value: the errors are measured against the auto estimate "
+            f"{best.value!r} (estimated error {best.error:.3g})"
+        )
+    rows: list[SweepRow] = []
+    with np.errstate(all="ignore"):
+        for step in STEPS:
+            forward = fixed_step(function, x, "forward", step).value
+            central = fixed_step(function, x, "central", step).value
+            rows.append(
+                SweepRow(
+                    step,
+                    forward,
+                    absolute_error(forward, reference),
+                    central,
+                    absolute_error(central, reference),
+                )
+            )
+    return SweepReport(
+        expression.text,
+        coordinate.label,
+        point,
+        reference,
+        source,
+        tuple(rows),
+        _best([(row.step, row.forward_error) for row in rows]),
+        _best([(row.step, row.central_error) for row in rows]),
+        EXPLANATION,
+        tuple(warnings),
+    )
+
+
+def _best(errors: list[tuple[float, float | None]]) -> float | None:
+    finite = [(error, step) for step, error in errors if error is not None and math.isfinite(error)]
+    return min(finite)[1] if finite else None
