@@ -161,10 +161,15 @@ def _check_coordinate(coordinate: Coordinate, point: Point) -> None:
 
 
 def _check_options(options: DiffOptions) -> None:
-    if options.method not in METHODS:
-        raise InputError(f"unknown method {options.method!r}; choose from {', '.join(METHODS)}")
-    if not (np.isfinite(options.step) and options.step > 0):
-        raise InputError(f"--h must be a positive number, got {format_scalar(options.step)}")
+    check_difference(options.method, options.step)
+
+
+def check_difference(method: str, step: float) -> None:
+    """Raise InputError unless ``method`` is a known quotient and ``step`` a positive number."""
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    if not (np.isfinite(step) and step > 0):
+        raise InputError(f"--h must be a positive number, got {format_scalar(step)}")
 
 
 def _analytic(

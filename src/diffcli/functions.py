@@ -204,7 +204,10 @@ _TENSOR = [
         "sum", np.sum, lambda sp, items: sp.Add(*items), "sum of the elements (axis= optional)"
     ),
     _reduction(
-        "prod", np.prod, lambda sp, items: sp.Mul(*items), "product of the elements (axis= optional)"
+        "prod",
+        np.prod,
+        lambda sp, items: sp.Mul(*items),
+        "product of the elements (axis= optional)",
     ),
     _reduction(
         "mean",
