@@ -16,7 +16,7 @@ _METHOD_NAMES = {
     "backward": "backward difference",
     "central": "central difference",
 }
-#: Above this many coordinates the analytic partial derivatives are not printed as formulas.
+#: Above this many coordinates the partial derivatives' formulas and the ∇f line are left out.
 _FORMULAS_SHOWN = 8
 
 
@@ -61,11 +61,11 @@ def _delimited(report: GradientReport, delimiter: str) -> None:
 
 def _table(report: GradientReport, precision: int | None) -> None:
     out = console()
-    out.print(f"f = {report.expression}", soft_wrap=True)
+    out.print(f"f = {report.expression}", soft_wrap=True, markup=False)
     partials = report.partials
     if partials is not None and len(partials) <= _FORMULAS_SHOWN:
         for label, text in partials.items():
-            out.print(f"∂f/∂{label} = {text}", soft_wrap=True)
+            out.print(f"∂f/∂{label} = {text}", soft_wrap=True, markup=False)
     elif partials is None:
         out.print(f"∇f: n/a ({report.analytic.status})")
     method = _METHOD_NAMES.get(report.method, report.method)
@@ -100,9 +100,11 @@ def _point_table(
             ]
         )
     print_table(out, columns, cells, title=f"at {format_point(row.at)}")
-    vector = ", ".join(number(value, precision) for _, value, _ in row.components())
-    out.print(f"∇f = [{vector}]", soft_wrap=True)
+    components = row.components()
+    if len(components) <= _FORMULAS_SHOWN:  # a longer vector is the table's column already
+        vector = ", ".join(number(value, precision) for _, value, _ in components)
+        out.print(f"∇f = [{vector}]", soft_wrap=True, markup=False)
     norm = f"|∇f| = {number(row.norm, precision)}"
     if row.analytic is not None:
         norm += f" (analytic {number(row.analytic_norm, precision)})"
-    out.print(norm, soft_wrap=True)
+    out.print(norm, soft_wrap=True, markup=False)

@@ -61,11 +61,11 @@ def _known(value: float) -> float | None:
 
 def _table(report: HessianReport, precision: int | None) -> None:
     out = console()
-    out.print(f"f = {report.expression}", soft_wrap=True)
+    out.print(f"f = {report.expression}", soft_wrap=True, markup=False)
     out.print(f"central second differences, h = {format_scalar(report.step)}")
     for row in report.results:
         out.print()
-        out.print(f"at {format_point(row.at)}", soft_wrap=True)
+        out.print(f"at {format_point(row.at)}", soft_wrap=True, markup=False)
         _matrix(out, row, row.numerical, "numerical Hessian", precision, missing=False)
         if row.analytic is not None:
             _matrix(out, row, row.analytic, "analytic Hessian (SymPy)", precision, missing=True)
