@@ -15,6 +15,7 @@ from ._options import analytic_options, expression_argument, output_options, rea
 @click.command(
     cls=ExpressionCommand,
     context_settings=CONTEXT_SETTINGS,
+    short_help="Every partial derivative (the gradient).",
     epilog="""\b
 Examples:
   diffcli grad "x0**2 + x1**2" --at 3,4 --at 0,2

@@ -13,6 +13,7 @@ from ._options import analytic_options, expression_argument, output_options, rea
 @click.command(
     cls=ExpressionCommand,
     context_settings=CONTEXT_SETTINGS,
+    short_help="Every second derivative (the Hessian).",
     epilog="""\b
 Examples:
   diffcli hessian "x0**2*x1 + sin(x1)" --at 1.5,0.5
