@@ -16,6 +16,8 @@ from .errors import EXIT_INTERNAL, DiffcliError
 #: Sub-commands, imported only when used: every import costs every call.
 COMMANDS = {
     "diff": "diffcli.commands.diff:diff",
+    "grad": "diffcli.commands.grad:grad",
+    "hessian": "diffcli.commands.hessian:hessian",
     "sweep": "diffcli.commands.sweep:sweep",
 }
 
@@ -125,6 +127,8 @@ Examples:
   diffcli diff "0.01*x**2+0.1*x" --at 5
   diffcli diff "x0**2 + x1**2" --wrt x0 --at x0=3,x1=4
   diffcli diff "sin(x)" --at pi/4 --format json
+  diffcli grad "x0**2 + x1**2" --at 3,4
+  diffcli hessian "x0**2*x1 + sin(x1)" --at 1.5,0.5
 
 Exit codes: 0 success, 1 cannot evaluate at the point, 2 bad input, 3 internal error.
 """,

@@ -147,6 +147,10 @@ class _Compiler:
                 f"{shape_text(right_shape)} do not broadcast",
                 node,
             ) from None
+        if node.op == "**" and isinstance(node.right, Number) and node.right.value == 2:
+            # what NumPy's own ``x**2`` does (the primer's np.sum(x**2)): x*x, several times
+            # faster than pow() and never less accurate
+            return (lambda env: np.square(left(env))), shape
         operation = _ARITHMETIC[node.op]
         left_number, right_number = _literal(node.left), _literal(node.right)
         if right_number is not None:

@@ -125,9 +125,7 @@ def differentiate(
     derivative_text, analytic_values, analytic = _analytic(expression, points, coordinate, options)
     if analytic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic derivative: {analytic.reason}")
-    rows = [
-        replace(row, analytic=analytic_values[index]) for row, index in zip(rows, row_points)
-    ]
+    rows = [replace(row, analytic=analytic_values[index]) for row, index in zip(rows, row_points)]
     for point, value in zip(points, analytic_values):
         if analytic.status == "ok" and value is None:
             warnings.append(
@@ -264,9 +262,7 @@ MAX_ORDER = 6
 def check_method_and_step(method: str, step: float) -> None:
     """Raise InputError for a method that is not a fixed-step quotient, or a bad step."""
     if method not in FIXED_STEP_METHODS:
-        raise InputError(
-            f"unknown method {method!r}; choose from {', '.join(FIXED_STEP_METHODS)}"
-        )
+        raise InputError(f"unknown method {method!r}; choose from {', '.join(FIXED_STEP_METHODS)}")
     if not (np.isfinite(step) and step > 0):
         raise InputError(f"--h must be a positive number, got {format_scalar(step)}")
 

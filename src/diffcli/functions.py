@@ -145,11 +145,11 @@ def reduced_shape(shapes: Sequence[Shape], axis: int | None) -> Shape:
 def _reduction(
     name: str,
     numpy_reduce: Callable[..., Array],
-    combine: Callable[[Any, Any, Any], Any],
+    combine: Callable[[Any, list[Any]], Any],
     help_text: str,
     analytic: bool = True,
 ) -> Function:
-    """A reduction; ``combine(sp, a, b)`` folds two SymPy values into one."""
+    """A reduction over all elements or one axis; ``combine(sympy, items)`` builds SymPy's."""
 
     def numpy_function(args: Sequence[Array], shapes: Sequence[Shape], axis: int | None) -> Array:
         axes = item_axes(shapes[0], axis)
@@ -160,16 +160,11 @@ def _reduction(
         if not isinstance(value, np.ndarray):
             return value
         if axis is None:
-            items = list(value.reshape(-1))
-            total = items[0]
-            for item in items[1:]:
-                total = combine(sp, total, item)
-            return total
-        moved = np.moveaxis(value, axis, -1)
-        result = np.empty(moved.shape[:-1], dtype=object)
-        for index in np.ndindex(*moved.shape[:-1]):
-            result[index] = sympy_function(sp, [moved[index]], None)
-        return result
+            # one n-ary SymPy node: folding pairwise would re-flatten the sum n times
+            return combine(sp, list(value.reshape(-1)))
+        return np.apply_along_axis(
+            lambda line: sympy_function(sp, [np.asarray(line, dtype=object)], None), axis, value
+        )
 
     return Function(
         name,
@@ -275,19 +270,102 @@ def _pair_loss(
 #: The primer's ``delta``: keeps ``log`` finite where a predicted probability is 0.
 CROSS_ENTROPY_DELTA = 1e-7
 
+
+def _vector_pair(shapes: Sequence[Shape], axis: int | None) -> Shape:
+    """Shape rule of ``dot``: two vectors of one length give a number."""
+    first, second = shapes
+    if len(first) != 1 or len(second) != 1:
+        raise ValueError(
+            f"needs two vectors, got shapes {shape_text(first)} and {shape_text(second)}"
+        )
+    if first != second:
+        raise ValueError(f"the vectors have lengths {first[0]} and {second[0]}")
+    return ()
+
+
+def _numpy_dot(args: Sequence[Array], shapes: Sequence[Shape], axis: int | None) -> Array:
+    first, second = args
+    return np.sum(first * second, axis=-1)
+
+
+def _sympy_dot(sp: Any, args: Sequence[Any], axis: int | None) -> Any:
+    first, second = args
+    return sp.Add(*(a * b for a, b in zip(first, second)))
+
+
+def _numpy_norm(args: Sequence[Array], shapes: Sequence[Shape], axis: int | None) -> Array:
+    (value,) = args
+    axes = item_axes(shapes[0], axis)
+    # sqrt(v*v) rather than abs(v) for a single number: the same value, and complex-step safe
+    return np.sqrt(np.sum(value * value, axis=axes))
+
+
+def _sympy_norm(sp: Any, args: Sequence[Any], axis: int | None) -> Any:
+    (value,) = args
+    if not isinstance(value, np.ndarray):
+        return sp.sqrt(value * value)
+    if axis is None:
+        return sp.sqrt(sp.Add(*(item * item for item in value.reshape(-1))))
+    return np.apply_along_axis(
+        lambda line: _sympy_norm(sp, [np.asarray(line, dtype=object)], None), axis, value
+    )
+
+
+def _numpy_mean(value: Array, axis: tuple[int, ...]) -> Array:
+    return np.mean(value, axis=axis)
+
+
 _TENSOR = [
-    _reduction("sum", np.sum, lambda sp, a, b: a + b, "sum of the elements (axis= optional)"),
+    _reduction(
+        "sum", np.sum, lambda sp, items: sp.Add(*items), "sum of the elements (axis= optional)"
+    ),
+    _reduction(
+        "prod",
+        np.prod,
+        lambda sp, items: sp.Mul(*items),
+        "product of the elements (axis= optional)",
+    ),
+    _reduction(
+        "mean",
+        _numpy_mean,
+        lambda sp, items: sp.Add(*items) / len(items),
+        "arithmetic mean of the elements (axis= optional)",
+    ),
+    Function(
+        "dot",
+        "tensor",
+        2,
+        2,
+        _numpy_dot,
+        _sympy_dot,
+        True,
+        False,
+        "dot product of two vectors of one length",
+        _vector_pair,
+    ),
+    Function(
+        "norm",
+        "tensor",
+        1,
+        1,
+        _numpy_norm,
+        _sympy_norm,
+        True,
+        True,
+        "Euclidean norm sqrt(sum(x*x)) of all elements (axis= optional)",
+        reduced_shape,
+    ),
     _reduction(
         "max",
         np.max,
-        lambda sp, a, b: sp.Max(a, b),
+        lambda sp, items: sp.Max(*items),
         "largest element (axis= optional)",
         analytic=False,
     ),
     _reduction(
         "min",
         np.min,
-        lambda sp, a, b: sp.Min(a, b),
+        lambda sp, items: sp.Min(*items),
         "smallest element (axis= optional)",
         analytic=False,
     ),

@@ -16,8 +16,10 @@ BatchFunction = Callable[[Array], Array]
 
 METHODS = ("forward", "backward", "central")
 DEFAULT_STEP = 1e-4
-#: Roughly how many float64 numbers one batched evaluation may hold per variable.
-BATCH_BUDGET = 4_000_000
+#: Roughly how many float64 numbers one batched evaluation may hold per variable. Small on
+#: purpose: a batch and one intermediate (2 x 512 KiB) stay in a core's L2 cache, which
+#: measured faster than larger batches (bench/gradient.py, docs/BENCHMARKS.md).
+BATCH_BUDGET = 65_536
 
 
 @dataclass(frozen=True)
@@ -124,52 +126,124 @@ def gradient(
     All perturbed points are evaluated in batched calls, in chunks that keep memory bounded;
     each component equals the primer's ``numerical_gradient`` loop to the last bit.
     """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}")
     base = {name: np.asarray(value, dtype=np.float64) for name, value in point.items()}
     result = {name: np.zeros_like(base[name]) for name in names}
     for name in names:
-        value = base[name]
-        size = max(value.size, 1)
-        flat_result = result[name].reshape(-1)
-        chunk = max(1, BATCH_BUDGET // (2 * size))
-        for start in range(0, size, chunk):
-            stop = min(size, start + chunk)
-            flat_result[start:stop] = _gradient_chunk(
-                compiled, base, name, start, stop, method, step
-            )
+        _variable_gradient(compiled, base, name, method, step, result[name].reshape(-1))
     return result
 
 
-def _gradient_chunk(
+def _variable_gradient(
     compiled: Compiled,
     base: Mapping[str, Array],
     name: str,
-    start: int,
-    stop: int,
     method: str,
     step: float,
-) -> Array:
+    out: Array,
+) -> None:
+    """Fill ``out`` (flat) with the partial derivatives by every coordinate of ``name``.
+
+    One buffer of ``2 * chunk`` copies of the point is filled once and reused: per chunk only
+    the moved coordinates are written and then put back, so no pass over memory is wasted.
+    Rows ``0..chunk`` hold the upper points, rows ``chunk..2*chunk`` the lower ones.
+    """
     value = base[name]
-    count = stop - start
-    rows = np.arange(count)
-    flat = np.broadcast_to(value.reshape(-1), (count, max(value.size, 1)))
-    centre = flat[rows, start + rows]
-    if method == "central":
-        upper_values, lower_values = centre + step, centre - step
-    elif method == "forward":
-        upper_values, lower_values = centre + step, centre
-    elif method == "backward":
-        upper_values, lower_values = centre, centre - step
-    else:
-        raise ValueError(f"unknown method {method!r}")
-    upper = flat.copy()
-    upper[rows, start + rows] = upper_values
-    lower = flat.copy()
-    lower[rows, start + rows] = lower_values
-    stacked = np.concatenate([upper, lower]).reshape((2 * count, *value.shape))
+    flat = value.reshape(-1) if value.ndim else value.reshape(1)
+    size = flat.size
+    chunk = min(size, max(1, BATCH_BUDGET // (2 * size)))
+    buffer = np.empty((2 * chunk, size))
+    buffer[:] = flat
+    # the moved coordinates lie on two diagonals of the buffer: strided views, no fancy indexing
+    cells = buffer.reshape(-1)
+    stride = size + 1
     env = {other: v[np.newaxis, ...] for other, v in base.items()}
-    env[name] = stacked
-    values = np.asarray(compiled.evaluate_batch(env)).reshape(-1)
-    if values.size == 1:  # the expression does not depend on this variable
-        values = np.broadcast_to(values, (2 * count,))
     denominator = 2 * step if method == "central" else step
-    return (values[:count] - values[count:]) / denominator
+    for start in range(0, size, chunk):
+        count = min(chunk, size - start)
+        upper_cells = cells[start : start + count * stride : stride]
+        lower_cells = cells[chunk * size + start :: stride][:count]
+        centre = flat[start : start + count]
+        upper_cells[:] = centre + step if method != "backward" else centre
+        lower_cells[:] = centre - step if method != "forward" else centre
+        # the last chunk may be short: rows count..chunk are unmoved copies, evaluated and unused
+        used = buffer[: chunk + count]
+        env[name] = used.reshape((len(used), *value.shape))
+        values = np.asarray(compiled.evaluate_batch(env)).reshape(-1)
+        if values.size == 1:  # the expression does not depend on this variable
+            values = np.broadcast_to(values, (len(used),))
+        out[start : start + count] = (values[:count] - values[chunk : chunk + count]) / denominator
+        upper_cells[:] = centre
+        lower_cells[:] = centre
+
+
+def hessian(
+    compiled: Compiled,
+    point: Mapping[str, Array],
+    names: tuple[str, ...],
+    step: float = DEFAULT_STEP,
+) -> Array:
+    """The numerical Hessian of a scalar expression by every coordinate of ``names``.
+
+    Second central differences on the diagonal, ``(f(x+h e_i) - 2 f(x) + f(x-h e_i)) / h**2``,
+    and mixed central differences off it, ``(f(x+h e_i+h e_j) - f(x+h e_i-h e_j)
+    - f(x-h e_i+h e_j) + f(x-h e_i-h e_j)) / (4 h**2)``, computed once for ``i < j`` and
+    mirrored, so the matrix is exactly symmetric. Rows and columns follow
+    ``coordinates(point, names)``. Perturbed points are evaluated in bounded batches.
+    """
+    base = {name: np.asarray(value, dtype=np.float64) for name, value in point.items()}
+    flat = np.concatenate([base[name].reshape(-1) for name in names]) if names else np.zeros(0)
+    size = flat.size
+    result = np.zeros((size, size))
+    if size == 0:
+        return result
+    evaluate = _flat_evaluator(compiled, base, names)
+    centre = evaluate(flat[np.newaxis, :])[0]
+    chunk = max(1, BATCH_BUDGET // (4 * size))
+    for start in range(0, size, chunk):
+        i = np.arange(start, min(size, start + chunk))
+        upper = evaluate(_perturbed(flat, i, step, i, 0.0))
+        lower = evaluate(_perturbed(flat, i, -step, i, 0.0))
+        result[i, i] = (upper - 2 * centre + lower) / (step * step)
+    first, second = np.triu_indices(size, 1)
+    for start in range(0, first.size, chunk):
+        i, j = first[start : start + chunk], second[start : start + chunk]
+        corners = [
+            evaluate(_perturbed(flat, i, sign_i * step, j, sign_j * step))
+            for sign_i, sign_j in ((1, 1), (1, -1), (-1, 1), (-1, -1))
+        ]
+        mixed = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * step * step)
+        result[i, j] = mixed
+        result[j, i] = mixed
+    return result
+
+
+def _flat_evaluator(
+    compiled: Compiled, base: Mapping[str, Array], names: tuple[str, ...]
+) -> Callable[[Array], Array]:
+    """Evaluate at rows of the named variables' coordinates laid end to end; others fixed."""
+    shared = {name: value[np.newaxis, ...] for name, value in base.items()}
+    bounds = np.cumsum([0, *(max(base[name].size, 1) for name in names)])
+
+    def evaluate(rows: Array) -> Array:
+        env = dict(shared)
+        for name, start, stop in zip(names, bounds[:-1], bounds[1:]):
+            env[name] = rows[:, start:stop].reshape((len(rows), *base[name].shape))
+        values = np.asarray(compiled.evaluate_batch(env)).reshape(-1)
+        return np.broadcast_to(values, (len(rows),)) if values.size == 1 else values
+
+    return evaluate
+
+
+def _perturbed(
+    flat: Array, first: Array, first_step: float, second: Array, second_step: float
+) -> Array:
+    """Copies of ``flat``: row k has ``first[k]`` moved by ``first_step``, ``second[k]`` by
+    ``second_step`` (zero: left alone)."""
+    rows = np.repeat(flat[np.newaxis, :], len(first), axis=0)
+    index = np.arange(len(first))
+    rows[index, first] = flat[first] + first_step
+    if second_step:
+        rows[index, second] = flat[second] + second_step
+    return rows

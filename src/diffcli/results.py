@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .points import Point, point_as_json
+from .points import Array, Point, point_as_json
 
 
 def relative_error(numerical: float, analytic: float | None) -> float | None:
@@ -228,5 +228,173 @@ class TensorGradientReport:
             "step": self.step,
             "analytic_status": self.analytic.status,
             "gradients": {gradient.name: gradient.as_dict() for gradient in self.gradients},
+            "warnings": list(self.warnings),
+        }
+
+
+def _listed(value: Any, missing_as_none: bool = False) -> Any:
+    """A float array as a number or nested lists; NaN as None where it means "no value"."""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return [_listed(item, missing_as_none) for item in value]
+    number = float(value)
+    if missing_as_none and math.isnan(number):
+        return None
+    return number
+
+
+def _optional(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+@dataclass(frozen=True)
+class GradientRow:
+    """The gradient at one point: each variable's partial derivatives in its own shape.
+
+    ``analytic`` holds NaN where SymPy gives no real number, and is None when the analytic
+    side did not run (skipped, timed out or failed).
+    """
+
+    at: Point
+    numerical: dict[str, Array]
+    analytic: dict[str, Array] | None
+    evaluations: int
+
+    @property
+    def abs_error(self) -> dict[str, Array] | None:
+        if self.analytic is None:
+            return None
+        return {name: np.abs(self.numerical[name] - self.analytic[name]) for name in self.numerical}
+
+    @property
+    def norm(self) -> float:
+        """Euclidean norm of the numerical gradient (a correctly rounded sum of squares)."""
+        return _euclidean(self.numerical)
+
+    @property
+    def analytic_norm(self) -> float | None:
+        if self.analytic is None:
+            return None
+        return _optional(_euclidean(self.analytic))
+
+    def components(self) -> list[tuple[str, float, float | None]]:
+        """``(coordinate label, numerical, analytic)`` for every coordinate, in order."""
+        from .numerics import coordinates
+
+        found = []
+        for coordinate in coordinates(self.numerical):
+            numerical = float(self.numerical[coordinate.name][coordinate.index])
+            analytic = None
+            if self.analytic is not None:
+                analytic = _optional(float(self.analytic[coordinate.name][coordinate.index]))
+            found.append((coordinate.label, numerical, analytic))
+        return found
+
+    def as_dict(self) -> dict[str, Any]:
+        errors = self.abs_error
+        return {
+            "at": point_as_json(self.at),
+            "numerical": {name: _listed(value) for name, value in self.numerical.items()},
+            "analytic": None
+            if self.analytic is None
+            else {name: _listed(value, True) for name, value in self.analytic.items()},
+            "abs_error": None
+            if errors is None
+            else {name: _listed(value, True) for name, value in errors.items()},
+            "norm": self.norm,
+            "analytic_norm": self.analytic_norm,
+            "evaluations": self.evaluations,
+        }
+
+
+def _euclidean(values: dict[str, Array]) -> float:
+    squares = [float(item) ** 2 for value in values.values() for item in np.ravel(value)]
+    return math.sqrt(math.fsum(squares))
+
+
+@dataclass(frozen=True)
+class GradientReport:
+    """The answer of ``diffcli grad``: the gradient at one or more points."""
+
+    expression: str
+    variables: tuple[str, ...]
+    method: str
+    step: float
+    #: Each coordinate's analytic partial derivative as text (at the first point's shapes).
+    partials: dict[str, str] | None
+    analytic: Analytic
+    results: tuple[GradientRow, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expression": self.expression,
+            "variables": list(self.variables),
+            "method": self.method,
+            "step": self.step,
+            "analytic_status": self.analytic.status,
+            "partial_derivatives": self.partials,
+            "results": [row.as_dict() for row in self.results],
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class HessianRow:
+    """The Hessian at one point: an n×n matrix over the coordinates named by ``labels``.
+
+    ``analytic`` holds NaN where SymPy gives no real number, and is None when the analytic
+    side did not run.
+    """
+
+    at: Point
+    labels: tuple[str, ...]
+    numerical: Array
+    analytic: Array | None
+    evaluations: int
+
+    @property
+    def abs_error(self) -> Array | None:
+        if self.analytic is None:
+            return None
+        return np.abs(self.numerical - self.analytic)
+
+    @property
+    def max_abs_error(self) -> float | None:
+        """The largest ``|numerical - analytic|`` over entries with an analytic value."""
+        errors = self.abs_error
+        if errors is None or np.all(np.isnan(errors)):
+            return None
+        return float(np.nanmax(errors))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": point_as_json(self.at),
+            "coordinates": list(self.labels),
+            "numerical": _listed(self.numerical),
+            "analytic": None if self.analytic is None else _listed(self.analytic, True),
+            "max_abs_error": self.max_abs_error,
+            "evaluations": self.evaluations,
+        }
+
+
+@dataclass(frozen=True)
+class HessianReport:
+    """The answer of ``diffcli hessian``: second derivatives at one or more points."""
+
+    expression: str
+    variables: tuple[str, ...]
+    step: float
+    analytic: Analytic
+    results: tuple[HessianRow, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expression": self.expression,
+            "variables": list(self.variables),
+            "method": "central",
+            "step": self.step,
+            "analytic_status": self.analytic.status,
+            "results": [row.as_dict() for row in self.results],
             "warnings": list(self.warnings),
         }

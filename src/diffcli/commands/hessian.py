@@ -1,0 +1,67 @@
+"""``diffcli hessian``: the matrix of second derivatives, numerical beside analytic."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import CONTEXT_SETTINGS, ExpressionCommand
+from ..errors import EXIT_EVALUATION
+from ..numerics import DEFAULT_STEP
+from ._options import analytic_options, expression_argument, output_options, read_points
+
+
+@click.command(
+    cls=ExpressionCommand,
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Every second derivative (the Hessian).",
+    epilog="""\b
+Examples:
+  diffcli hessian "x0**2*x1 + sin(x1)" --at 1.5,0.5
+  diffcli hessian "exp(x0)*x1**3" --at x0=0,x1=2 --format json
+  diffcli hessian "sum(x**2)" --at 3,4 --h 1e-3
+""",
+)
+@click.argument("expression")
+@click.option(
+    "--at",
+    "points",
+    multiple=True,
+    required=True,
+    metavar="POINT",
+    help="Where to take the Hessian: 3,4 (x0, x1, … in order, or one vector), x0=3,x1=4, "
+    "x=[3,4]. Repeatable.",
+)
+@click.option(
+    "--h",
+    "step",
+    type=float,
+    default=DEFAULT_STEP,
+    show_default=True,
+    help="Step of the second differences.",
+)
+@analytic_options
+@output_options
+def hessian(
+    expression: str,
+    points: tuple[str, ...],
+    step: float,
+    analytic_timeout: float,
+    no_analytic: bool,
+    output_format: str,
+    precision: int | None,
+) -> None:
+    """The Hessian of EXPRESSION (second and mixed central differences) beside SymPy's."""
+    import numpy as np
+
+    from ..gradients import HessianOptions, hessian_report
+    from ..render.hessian import render_hessian
+
+    parsed = expression_argument(expression)
+    report = hessian_report(
+        parsed,
+        read_points(parsed, points),
+        HessianOptions(step, not no_analytic, analytic_timeout),
+    )
+    render_hessian(report, output_format, precision)
+    if not all(np.all(np.isfinite(row.numerical)) for row in report.results):
+        raise SystemExit(EXIT_EVALUATION)
