@@ -16,9 +16,9 @@ MAIN_TABLE = (
     "f = 0.01*x**2+0.1*x\n"
     "df/dx = 0.02*x + 0.1\n"
     "central difference, h = 0.0001\n"
-    "at            numerical  analytic  abs err   rel err\n"
-    "────────────────────────────────────────────────────\n"
-    "x=5  0.1999999999990898       0.2  9.1e-13  4.55e-12\n"
+    "at            numerical  analytic  abs err   rel err  est. err  evals\n"
+    "─────────────────────────────────────────────────────────────────────\n"
+    "x=5  0.1999999999990898       0.2  9.1e-13  4.55e-12  4.81e-12      4\n"
 )
 
 
@@ -61,7 +61,24 @@ def test_precision_shortens_values(run):
 
 def test_several_points_give_one_row_each(run):
     lines = run("diff", "x**3", "--at", "1", "--at", "-2", "--at", "pi").stdout.splitlines()
-    assert [line.split()[0] for line in lines[-3:]] == ["x=1", "x=-2", "x=3.141592653589793"]
+    assert [line.split()[0] for line in lines[-4:-1]] == ["x=1", "x=-2", "x=3.141592653589793"]
+    assert lines[-1] == "(hidden at this width: est. err, evals)"
+
+
+def test_optional_columns_return_when_there_is_room(run):
+    lines = run("diff", "x**3", "--at", "pi", columns=100).stdout.splitlines()
+    assert lines[-3].split() == [
+        "at",
+        "numerical",
+        "analytic",
+        "abs",
+        "err",
+        "rel",
+        "err",
+        "est.",
+        "err",
+        "evals",
+    ]
 
 
 def test_json_contract(run):
@@ -80,7 +97,9 @@ def test_json_contract(run):
     assert row["analytic"] == 6.0
     assert row["abs_error"] == abs(6.00000000000378 - 6.0)
     assert row["rel_error"] == abs(6.00000000000378 - 6.0) / 6.0
-    assert row["evaluations"] == 2
+    # central at h and h/2: the pair gives the error estimate
+    assert row["evaluations"] == 4
+    assert 0 < row["error_estimate"] < 1e-9
     assert report["warnings"] == []
 
 
@@ -103,10 +122,13 @@ def test_vector_variable_point_in_json(run):
 def test_csv_output(run):
     outcome = run("diff", "x**2", "--at", "3", "-f", "csv")
     header, row = outcome.stdout.splitlines()
-    assert header == "at,method,step,numerical,analytic,abs_error,rel_error,evaluations"
+    assert header == (
+        "at,method,step,numerical,analytic,abs_error,rel_error,evaluations,"
+        "error_estimate,left,right,technique"
+    )
     numerical = (3.0001**2 - 2.9999**2) / 2e-4
     error = abs(numerical - 6.0)
-    assert row == f"x=3,central,0.0001,{numerical!r},6.0,{error!r},{error / 6!r},2"
+    assert row.startswith(f"x=3,central,0.0001,{numerical!r},6.0,{error!r},{error / 6!r},4,")
 
 
 def test_expression_may_begin_with_minus(run):
@@ -191,7 +213,7 @@ def test_version_and_help():
     assert invoke(["--version"]).stdout == f"diffcli, version {__version__}\n"
     help_text = invoke(["diff", "--help"]).stdout
     assert 'diffcli diff "0.01*x**2+0.1*x" --at 5' in help_text
-    assert "--method [forward|backward|central]" in help_text
+    assert "--method [forward|backward|central|five-point|richardson|complex|auto|all]" in help_text
 
 
 def test_every_command_has_help_with_examples():

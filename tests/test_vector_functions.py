@@ -76,7 +76,7 @@ def test_analytic_gradients(run: Any, text: str, at: str, analytic: dict[str, An
         ("dot(x, y)", "dot(x, y): the vectors have lengths 3 and 2"),
         (
             "dot(x, y[0])",
-            "dot(x, y[0]): needs two vectors, got shapes (3,) and () (a single number)",
+            "dot(x, y[0]): needs two vectors, got shapes (3,) and ()",
         ),
         ("dot(x)", "dot() takes 2 arguments, got 1"),
         ("norm(x, axis=1)", "norm(x, axis=1): axis 1 is out of range for shape (3,)"),

@@ -27,7 +27,11 @@ def console(stderr: bool = False) -> Console:
     """A Rich console for this call only."""
     from rich.console import Console
 
-    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=False)
+    # markup=False: user text such as x=[3, 4] or a variable named like a style tag must be
+    # printed as typed, never read as Rich markup.
+    return Console(
+        file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=False, markup=False
+    )
 
 
 def warn(message: str) -> None:
@@ -75,11 +79,17 @@ def emit_delimited(headers: Sequence[str], rows: Iterable[Sequence[str]], delimi
 
 @dataclass(frozen=True)
 class Column:
-    """A table column; ``essential`` columns hold values and are never cut or wrapped."""
+    """A table column.
+
+    ``essential`` columns hold values: never cut, never wrapped. Other columns may wrap.
+    ``optional`` columns are left out, right to left, when the table would not fit otherwise;
+    a line under the table names them.
+    """
 
     header: str
     essential: bool = True
     justify: Literal["left", "right"] = "right"
+    optional: bool = False
 
 
 def print_table(
@@ -91,45 +101,52 @@ def print_table(
     """A Rich table when it fits the console; otherwise one ``header: value`` block per row.
 
     Numbers are never cut with an ellipsis or folded: a calculator that prints ``0.199…``
-    has failed. Non-essential columns may wrap before the layout falls back to blocks.
+    has failed. Before a value would be cut, non-essential columns wrap, then optional
+    columns are left out, and last the layout falls back to blocks.
     """
+    if title:
+        out.print(title)
+    shown = list(range(len(columns)))
+    while True:
+        table, width = _table(
+            [columns[i] for i in shown], [[row[i] for i in shown] for row in rows]
+        )
+        if width <= out.width:
+            out.print(table)
+            hidden = [columns[i].header for i in range(len(columns)) if i not in shown]
+            if hidden:
+                out.print(f"(hidden at this width: {', '.join(hidden)})")
+            return
+        optional = [i for i in shown if columns[i].optional]
+        if not optional:
+            break
+        shown.remove(optional[-1])
+    for row in rows:
+        for column, cell in zip(columns, row):
+            out.print(f"{column.header}: {cell}", soft_wrap=True)
+        out.print()
+
+
+def _table(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> tuple[Any, int]:
+    """The Rich table and the narrowest width it can take without cutting a word."""
     from rich import box
     from rich.table import Table
 
-    widths = [
-        max([len(column.header), *(len(row[i]) for row in rows)])
-        for i, column in enumerate(columns)
-    ]
-    essential_width = sum(w for w, c in zip(widths, columns) if c.essential)
-    flexible = sum(min(w, 8) for w, c in zip(widths, columns) if not c.essential)
-    # Rich puts one space of padding on each side of a column and a one-space divider.
-    needed = essential_width + flexible + 3 * (len(columns) - 1)
-    if needed > out.width:
-        if title:
-            out.print(title)
-        for row in rows:
-            for column, cell in zip(columns, row):
-                out.print(f"{column.header}: {cell}", soft_wrap=True)
-            out.print()
-        return
-    if title:
-        out.print(title)
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-        show_edge=False,
-    )
-    for column, width in zip(columns, widths):
+    # Between two columns: one space of padding and the box's one-space divider; none at the
+    # edges, so no line ends in a space.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1), show_edge=False)
+    narrowest = 2 * (len(columns) - 1)
+    for index, column in enumerate(columns):
+        cells = [row[index] for row in rows]
         if column.essential:
-            table.add_column(
-                column.header,
-                justify=column.justify,
-                no_wrap=True,
-                min_width=width,
-            )
+            width = max([len(column.header), *(len(cell) for cell in cells)])
+            table.add_column(column.header, justify=column.justify, no_wrap=True, min_width=width)
         else:
-            table.add_column(column.header, justify=column.justify, overflow="fold")
+            # wraps between words (x0=3, x1=4), never inside one
+            words = [len(word) for cell in cells for word in cell.split()]
+            width = max([len(column.header), *words])
+            table.add_column(column.header, justify=column.justify, min_width=width)
+        narrowest += width
     for row in rows:
         table.add_row(*row)
-    out.print(table)
+    return table, narrowest

@@ -108,7 +108,7 @@ def _table(report: DiffReport, precision: int | None) -> None:
     columns += [Column("numerical"), Column("analytic"), Column("abs err"), Column("rel err")]
     if kinks:
         columns += [Column("left"), Column("right")]
-    columns += [Column("est. err"), Column("evals")]
+    columns += [Column("est. err", optional=True), Column("evals", optional=True)]
     rows = []
     for row in report.results:
         cells = [format_point(row.at)]
@@ -145,7 +145,7 @@ def _side_by_side(report: DiffReport, precision: int | None, label: str, point: 
     columns = [Column("method", justify="left"), Column("h"), Column("numerical")]
     # at a kink every row is one, and an error against SymPy's value means nothing
     columns += [Column("left"), Column("right")] if kinks else [Column("abs error")]
-    columns += [Column("est. err"), Column("evals")]
+    columns += [Column("est. err", optional=True), Column("evals", optional=True)]
     rows = []
     for row in report.results:
         cells = [
