@@ -80,6 +80,8 @@ class DiffcliGroup(click.Group):
             ctx.exit(error.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            raise  # the reader went away (| head): Click stops quietly with exit code 1
         except KeyboardInterrupt:
             _error_line("interrupted")
             ctx.exit(130)
@@ -109,6 +111,7 @@ class DiffcliGroup(click.Group):
         except click.Abort:
             _error_line("aborted")
             code = 1
+
         if not standalone_mode:
             return code
         sys.exit(code if isinstance(code, int) else 0)
