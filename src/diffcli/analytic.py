@@ -190,7 +190,9 @@ def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> S
             solutions: list[dict[Any, Any]] = [{}]
         else:
             solutions = sp.solve(components, unknowns, dict=True)
-        hessian = [[sp.diff(component, unknown) for unknown in unknowns] for component in components]
+        hessian = [
+            [sp.diff(component, unknown) for unknown in unknowns] for component in components
+        ]
         tree = symbolic.to_sympy(problem.expression, shapes)
         tree = tree.xreplace(symbolic.exact_substitutions(problem.fixed))
         found: list[StationaryPoint] = []

@@ -16,6 +16,7 @@ from .errors import EXIT_INTERNAL, DiffcliError
 #: Sub-commands, imported only when used: every import costs every call.
 COMMANDS = {
     "diff": "diffcli.commands.diff:diff",
+    "descend": "diffcli.commands.descend:descend",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -281,12 +281,24 @@ def iterate(
             status = "converged"
             reason = f"|∇f| = {grad_norm:.3g} < --tol {format_scalar(options.tol)}"
         if status is None and step == options.steps:
-            status, reason = "max_steps", f"stopped after --steps {options.steps}"
+            status = "max_steps"
         yield Step(step, x.copy(), value, grad_norm, status, reason)
         if status is not None:
             return
         with np.errstate(all="ignore"):
             optimizer.update(x, slope)
+
+
+def layout_of(expression: Expression, start: Point, fixed: Mapping[str, Array]) -> Layout:
+    """The descended variables (all but the fixed ones, natural order) and their shapes.
+
+    Raises:
+        InputError: every variable is fixed.
+    """
+    names = tuple(name for name in expression.variables if name not in fixed)
+    if not names:
+        raise InputError("the expression has no variable to descend (all are fixed by --set)")
+    return Layout(names, tuple(tuple(np.shape(start[name])) for name in names))
 
 
 @dataclass(frozen=True)
@@ -321,13 +333,11 @@ def prepare(
         EvaluationError: f is not finite at the start.
     """
     check_options(options)
-    names = tuple(name for name in expression.variables if name not in fixed)
-    if not names:
-        raise InputError("the expression has no variable to descend (all are fixed by --set)")
+    layout = layout_of(expression, start, fixed)
     shapes = {name: tuple(np.shape(value)) for name, value in start.items()}
     compiled = compile_scalar(expression, shapes)
     check_finite(compiled, expression, start)
-    layout = Layout(names, tuple(shapes[name] for name in names))
+    names = layout.names
     constants = {name: np.asarray(start[name], dtype=np.float64) for name in fixed}
     value_of = _value_function(compiled, layout, constants)
     if options.grad == "analytic":

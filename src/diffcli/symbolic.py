@@ -235,6 +235,4 @@ def gradient_expressions(
 
 def exact_substitutions(values: Mapping[str, Any]) -> dict[Any, Any]:
     """Each coordinate's symbol mapped to the exact decimal its float prints as."""
-    return {
-        symbol_: sp.Rational(repr(value)) for symbol_, value in point_symbols(values).items()
-    }
+    return {symbol_: sp.Rational(repr(value)) for symbol_, value in point_symbols(values).items()}
