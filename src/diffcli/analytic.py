@@ -84,6 +84,9 @@ def compile_sympy(expression: Any, positions: Mapping[Any, int]) -> Scalar:
             raise UnsupportedExpression(f"unknown symbol {expression}")
         position = positions[expression]
         return lambda x: x[position]
+    known = (sp.Add, sp.Mul, sp.Pow, sp.Max, sp.Min, sp.Heaviside)
+    if not isinstance(expression, known) and expression.func not in _FUNCTIONS:
+        raise UnsupportedExpression(f"{expression.func.__name__}() in {expression}")
     parts = [compile_sympy(argument, positions) for argument in expression.args]
     if isinstance(expression, sp.Add):
         return lambda x: functools.reduce(operator.add, [part(x) for part in parts])
@@ -98,8 +101,8 @@ def compile_sympy(expression: Any, positions: Mapping[Any, int]) -> Scalar:
         half = parts[1] if len(parts) > 1 else (lambda x: 0.5)
         (argument,) = parts[:1]
         return lambda x: np.heaviside(argument(x), half(x))
-    function = _FUNCTIONS.get(expression.func)
-    if function is None or len(parts) != 1:
+    function = _FUNCTIONS[expression.func]
+    if len(parts) != 1:
         raise UnsupportedExpression(f"{expression.func.__name__}() in {expression}")
     (argument,) = parts
     return lambda x: function(argument(x))

@@ -6,7 +6,7 @@ import csv
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..descent import (
     CompareReport,
@@ -21,8 +21,13 @@ from ..errors import InputError
 from ..points import format_point, format_scalar
 from . import Column, console, emit_delimited, emit_json, error_number, number, print_table, warn
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 #: Runs shorter than this get no progress bar: it would only flicker.
 PROGRESS_MIN_STEPS = 10_000
+#: A trace shows one column per coordinate up to this many coordinates.
+MAX_COORDINATE_COLUMNS = 4
 
 
 def render_descent(report: DescentReport, output_format: str, precision: int | None) -> None:
@@ -83,22 +88,31 @@ def _table(report: DescentReport, precision: int | None) -> None:
         out.print(f"{label.ljust(width)}  {text}", soft_wrap=True)
     if report.trace:
         out.print()
-        columns = [
-            Column("step"),
-            Column("point", essential=False, justify="left"),
-            Column("f"),
-            Column("|∇f|"),
-        ]
-        rows = [
+        _trace_table(out, report, precision)
+
+
+def _trace_table(out: Console, report: DescentReport, precision: int | None) -> None:
+    """One column per coordinate when there are few, else one point column."""
+    layout = report.layout
+    by_coordinate = layout.size <= MAX_COORDINATE_COLUMNS
+    headers = [*layout.labels] if by_coordinate else ["point"]
+    columns = [Column("step"), *(Column(header) for header in headers)]
+    columns += [Column("f"), Column("|∇f|")]
+    rows = []
+    for row in report.trace:
+        if by_coordinate:
+            cells = [number(float(v), precision) for v in layout.flatten(row.at)]
+        else:
+            cells = [_point(row.at, precision)]
+        rows.append(
             [
                 str(row.step),
-                _point(row.at, precision),
+                *cells,
                 number(row.value, precision),
                 number(row.grad_norm, precision),
             ]
-            for row in report.trace
-        ]
-        print_table(out, columns, rows)
+        )
+    print_table(out, columns, rows)
 
 
 def _analytic_lines(
