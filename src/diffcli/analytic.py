@@ -7,7 +7,6 @@ it walks the SymPy tree once and builds closures over NumPy float64 operations; 
 
 from __future__ import annotations
 
-import functools
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -23,6 +22,7 @@ from .descent import (
     Layout,
     StationaryPoint,
     StationaryPoints,
+    ValueFunction,
 )
 from .errors import InputError
 from .parsing import Expression
@@ -88,15 +88,13 @@ def compile_sympy(expression: Any, positions: Mapping[Any, int]) -> Scalar:
     if not isinstance(expression, known) and expression.func not in _FUNCTIONS:
         raise UnsupportedExpression(f"{expression.func.__name__}() in {expression}")
     parts = [compile_sympy(argument, positions) for argument in expression.args]
-    if isinstance(expression, sp.Add):
-        return lambda x: functools.reduce(operator.add, [part(x) for part in parts])
-    if isinstance(expression, sp.Mul):
-        return lambda x: functools.reduce(operator.mul, [part(x) for part in parts])
+    if isinstance(expression, (sp.Add, sp.Mul)):
+        return _fold(operator.add if isinstance(expression, sp.Add) else operator.mul, parts)
     if isinstance(expression, sp.Pow):
         return _power(expression, parts)
     if isinstance(expression, (sp.Max, sp.Min)):
         combine = np.maximum if isinstance(expression, sp.Max) else np.minimum
-        return lambda x: functools.reduce(combine, [part(x) for part in parts])
+        return _fold(combine, parts)
     if isinstance(expression, sp.Heaviside):
         half = parts[1] if len(parts) > 1 else (lambda x: 0.5)
         (argument,) = parts[:1]
@@ -108,6 +106,14 @@ def compile_sympy(expression: Any, positions: Mapping[Any, int]) -> Scalar:
     return lambda x: function(argument(x))
 
 
+def _fold(combine: Callable[[Any, Any], Any], parts: Sequence[Scalar]) -> Scalar:
+    """``a + b + …`` or ``a * b * …``, two operands per closure (the common case is fast)."""
+    if len(parts) == 1:
+        return parts[0]
+    first, second = _fold(combine, parts[:-1]), parts[-1]
+    return lambda x: combine(first(x), second(x))
+
+
 def _power(expression: Any, parts: Sequence[Scalar]) -> Scalar:
     base, exponent = parts
     power = expression.exp
@@ -115,9 +121,9 @@ def _power(expression: Any, parts: Sequence[Scalar]) -> Scalar:
         return lambda x: np.sqrt(base(x))
     if power == -1:
         return lambda x: 1.0 / base(x)
-    if power.is_Integer:
+    if power.is_Integer and int(power) >= 0:
         integer = int(power)
-        return lambda x: np.power(base(x), np.float64(integer))
+        return lambda x: base(x) ** integer
     return lambda x: np.power(base(x), exponent(x))
 
 
@@ -135,14 +141,17 @@ def _flat_partials(partials: Mapping[str, Any], names: Sequence[str]) -> list[An
     return found
 
 
-def analytic_gradient(
+def analytic_functions(
     expression: Expression,
     shapes: Mapping[str, tuple[int, ...]],
     names: tuple[str, ...],
     fixed: Mapping[str, Array],
     options: DescentOptions,
-) -> GradientFunction:
-    """SymPy's gradient as a function of the flat iterate, built within the time limit.
+) -> tuple[ValueFunction, GradientFunction]:
+    """f and SymPy's gradient as functions of the flat iterate, built within the time limit.
+
+    Both run on NumPy float64 scalars (no per-call array set-up), which is what makes
+    ``--grad analytic`` fast.
 
     Raises:
         InputError: SymPy timed out or failed, or the gradient uses a function the evaluator
@@ -150,10 +159,14 @@ def analytic_gradient(
     """
     layout = Layout(names, tuple(tuple(shapes[name]) for name in names))
 
-    def work() -> list[Scalar]:
+    def work() -> tuple[Scalar, list[Scalar]]:
         partials = symbolic.gradient_expressions(expression, shapes, names, fixed)
         positions = positions_of(layout)
-        return [compile_sympy(partial, positions) for partial in _flat_partials(partials, names)]
+        tree = symbolic.to_sympy(expression, shapes)
+        tree = tree.xreplace(symbolic.exact_substitutions(fixed))
+        return compile_sympy(tree, positions), [
+            compile_sympy(partial, positions) for partial in _flat_partials(partials, names)
+        ]
 
     outcome = symbolic.bounded(work, options.analytic_timeout)
     if outcome.value is None:
@@ -164,12 +177,15 @@ def analytic_gradient(
             f"--grad analytic: no usable SymPy gradient ({reason}); use --grad numerical"
             + (" or a larger --analytic-timeout" if outcome.status == "timed out" else "")
         )
-    components = outcome.value
+    value, components = outcome.value
+
+    def value_of(x: Array) -> float:
+        return float(value(x))
 
     def gradient_of(x: Array) -> Array:
         return np.array([component(x) for component in components], dtype=np.float64)
 
-    return gradient_of
+    return value_of, gradient_of
 
 
 def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> StationaryPoints:

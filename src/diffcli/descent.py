@@ -254,20 +254,25 @@ def iterate(
     optimizer = make_optimizer(options, start.size)
     x = np.array(start, dtype=np.float64)
     limit = 0.0
+    slope = None
     for step in range(options.steps + 1):
+        # one errstate per step: overflow and nan are judged below, not warned about
         with np.errstate(all="ignore"):
+            if slope is not None:
+                optimizer.update(x, slope)
             value = float(value_of(x))
             slope = gradient_of(x)
-            grad_norm = float(np.sqrt(np.dot(slope, slope)))
+            grad_norm = math.sqrt(float(np.dot(slope, slope)))
+            x_finite = math.isfinite(float(np.dot(x, x)))
         status: str | None = None
         reason = ""
         if step == 0:
             if not math.isfinite(value):
                 raise EvaluationError(f"f is {value!r} at the start")
-            if not np.all(np.isfinite(slope)):
+            if not math.isfinite(grad_norm):
                 raise EvaluationError("the gradient of f is not finite at the start")
             limit = DIVERGENCE_FACTOR * max(abs(value), 1.0)
-        elif not math.isfinite(value) or not np.all(np.isfinite(x)):
+        elif not math.isfinite(value) or not x_finite:
             status, reason = "diverged", f"f is {value!r} at step {step}"
         elif abs(value) > limit:
             status = "diverged"
@@ -275,7 +280,7 @@ def iterate(
                 f"|f| = {value:.3g} at step {step} grew past "
                 f"1e10 × max(|f(start)|, 1) = {limit:.3g}"
             )
-        elif not np.all(np.isfinite(slope)):
+        elif not math.isfinite(grad_norm):
             status, reason = "diverged", f"the gradient is not finite at step {step}"
         if status is None and grad_norm < options.tol:
             status = "converged"
@@ -285,8 +290,6 @@ def iterate(
         yield Step(step, x.copy(), value, grad_norm, status, reason)
         if status is not None:
             return
-        with np.errstate(all="ignore"):
-            optimizer.update(x, slope)
 
 
 def layout_of(expression: Expression, start: Point, fixed: Mapping[str, Array]) -> Layout:
@@ -339,12 +342,12 @@ def prepare(
     check_finite(compiled, expression, start)
     names = layout.names
     constants = {name: np.asarray(start[name], dtype=np.float64) for name in fixed}
-    value_of = _value_function(compiled, layout, constants)
     if options.grad == "analytic":
-        from .analytic import analytic_gradient
+        from .analytic import analytic_functions
 
-        gradient_of = analytic_gradient(expression, shapes, names, constants, options)
+        value_of, gradient_of = analytic_functions(expression, shapes, names, constants, options)
     else:
+        value_of = _value_function(compiled, layout, constants)
         gradient_of = _numerical_gradient(compiled, layout, constants, options.step)
     return DescentProblem(
         expression, layout, constants, layout.flatten(start), value_of, gradient_of
