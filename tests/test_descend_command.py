@@ -265,3 +265,22 @@ def test_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "descending" in stream.getvalue()
     with progress_bar(PROGRESS_MIN_STEPS - 1) as short:
         assert short is None
+
+
+def test_csv_without_trace_gives_start_and_final(run: Any) -> None:
+    assert run(*SEED, "--format", "csv", "--no-analytic").stdout == (
+        "step,x0,x1,f,grad_norm\n"
+        "0,-3.0,4.0,25.0,10.000000000001563\n"
+        "100,-6.111107928998789e-10,8.148143905314271e-10,1.0373788922158197e-18,"
+        "2.03703597633229e-09\n"
+    )
+
+
+def test_analytic_gradient_through_the_command(run: Any) -> None:
+    # x0**2 + x1**2 with the exact gradient: x_k = 0.8**k * start
+    data = json.loads(run(*SEED, "--grad", "analytic", "--format", "json").stdout)
+    np.testing.assert_allclose(
+        [data["final"]["at"]["x0"], data["final"]["at"]["x1"]],
+        [-3 * 0.8**100, 4 * 0.8**100],
+        rtol=1e-13,
+    )

@@ -455,6 +455,8 @@ class DescentReport:
     final: TracePoint
     analytic: StationaryPoints
     trace: tuple[TracePoint, ...]
+    #: Step 0 with f and |∇f| at the start (the JSON gives only the start point).
+    initial: TracePoint
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -511,14 +513,16 @@ def descend(
     problem = prepare(expression, start, fixed, options)
     layout = problem.layout
     trace: list[TracePoint] = []
+    first: Step | None = None
     last: Step | None = None
     for record in iterate(problem.value, problem.gradient, problem.start, options):
+        first = first or record
         if on_step is not None:
             on_step(record)
         if trace_every and (record.step % trace_every == 0 or record.status is not None):
             trace.append(_trace_point(layout, record))
         last = record
-    assert last is not None and last.status is not None
+    assert first is not None and last is not None and last.status is not None
     analytic = _stationary(problem, last.x, options)
     warnings = []
     if analytic.status not in {"ok", "skipped"}:
@@ -534,6 +538,7 @@ def descend(
         _trace_point(layout, last),
         analytic,
         tuple(trace),
+        _trace_point(layout, first),
         tuple(warnings),
     )
 

@@ -6,7 +6,7 @@ import csv
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from ..descent import (
     CompareReport,
@@ -15,11 +15,12 @@ from ..descent import (
     StationaryPoint,
     StationaryPoints,
     Step,
-    TracePoint,
 )
 from ..errors import InputError
 from ..points import format_point, format_scalar
 from . import Column, console, emit_delimited, emit_json, error_number, number, print_table, warn
+
+Array = Any
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -42,10 +43,13 @@ def render_descent(report: DescentReport, output_format: str, precision: int | N
             print(number(float(value), precision))
         return
     if output_format in {"csv", "tsv"}:
-        rows = report.trace or (_start_row(report), report.final)
+        rows = report.trace or (report.initial, report.final)
         emit_delimited(
             _history_headers(report.layout),
-            ([*_history_cells(report.layout, row)] for row in rows),
+            (
+                _history_cells(row.step, report.layout.flatten(row.at), row.value, row.grad_norm)
+                for row in rows
+            ),
             "," if output_format == "csv" else "\t",
         )
         return
@@ -54,10 +58,6 @@ def render_descent(report: DescentReport, output_format: str, precision: int | N
 
 def _reason(reason: str) -> str:
     return f" ({reason})" if reason else ""
-
-
-def _start_row(report: DescentReport) -> TracePoint:
-    return TracePoint(0, report.start, float("nan"), float("nan"))
 
 
 def _settings(report: DescentReport | CompareReport) -> str:
@@ -215,13 +215,9 @@ def _history_headers(layout: Layout) -> list[str]:
     return ["step", *layout.labels, "f", "grad_norm"]
 
 
-def _history_cells(layout: Layout, row: TracePoint) -> list[str]:
-    return [
-        str(row.step),
-        *(repr(float(value)) for value in layout.flatten(row.at)),
-        repr(row.value),
-        repr(row.grad_norm),
-    ]
+def _history_cells(step: int, x: Array, value: float, grad_norm: float) -> list[str]:
+    """One CSV row: the step, every coordinate of the flat point, f and |∇f|, in full."""
+    return [str(step), *(repr(float(item)) for item in x), repr(value), repr(grad_norm)]
 
 
 @contextmanager
@@ -243,14 +239,7 @@ def history_file(path: str | None, layout: Layout) -> Iterator[Callable[[Step], 
         writer.writerow(_history_headers(layout))
 
         def write(record: Step) -> None:
-            writer.writerow(
-                [
-                    str(record.step),
-                    *(repr(float(value)) for value in record.x),
-                    repr(record.value),
-                    repr(record.grad_norm),
-                ]
-            )
+            writer.writerow(_history_cells(record.step, record.x, record.value, record.grad_norm))
 
         yield write
 
