@@ -74,8 +74,9 @@ def test_large_rate_is_diverged_with_exit_one(run: Any) -> None:
     data = json.loads(result.stdout)
     assert (data["status"], data["steps"]) == ("diverged", 4)
     assert result.stderr == (
-        "error: the descent diverged: |f| = 4.25e+11 at step 4 grew past "
-        "1e10 × max(|f(start)|, 1) = 2.5e+11; try a smaller --lr\n"
+        "error: the descent diverged: f = 4.25e+11 at step 4: |f| grew past "
+        "1e10 × max(|f(start)|, 1) = 2.5e+11; try a smaller --lr, or check that f is "
+        "bounded below\n"
     )
 
 

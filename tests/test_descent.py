@@ -69,7 +69,9 @@ def test_large_rate_diverges_at_step_four() -> None:
     # f_k = 25 * 19**(2k) passes 1e10 * 25 first at k = 4 (361**4 = 1.7e10).
     report = run("x0**2 + x1**2", "-3,4", lr=10, steps=100)
     assert (report.status, report.steps) == ("diverged", 4)
-    assert report.reason.startswith("|f| = 4.25e+11 at step 4 grew past 1e10")
+    assert report.reason == (
+        "f = 4.25e+11 at step 4: |f| grew past 1e10 × max(|f(start)|, 1) = 2.5e+11"
+    )
 
 
 def test_without_the_growth_rule_the_large_rate_stalls_finite(
@@ -208,3 +210,12 @@ def test_tensor_descent_with_fixed_target() -> None:
     nearest = report.nearest
     assert nearest is not None and nearest[0].kind == "minimum"
     assert nearest[0].at["W"].tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
+def test_unbounded_below_diverges_by_the_growth_rule() -> None:
+    # f = -x**2, lr 0.5, exact gradient: x_k = 2**k, f = -4**k; |f| > 1e10 first at k = 17
+    report = run("-x**2", "1", lr=0.5, steps=100, grad="analytic", analytic=True)
+    assert (report.status, report.steps) == ("diverged", 17)
+    assert report.final.value == -(4.0**17)
+    nearest = report.nearest
+    assert nearest is not None and nearest[0].kind == "maximum"

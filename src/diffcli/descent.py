@@ -277,7 +277,7 @@ def iterate(
         elif abs(value) > limit:
             status = "diverged"
             reason = (
-                f"|f| = {value:.3g} at step {step} grew past "
+                f"f = {value:.3g} at step {step}: |f| grew past "
                 f"1e10 × max(|f(start)|, 1) = {limit:.3g}"
             )
         elif not math.isfinite(grad_norm):

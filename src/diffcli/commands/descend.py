@@ -179,7 +179,11 @@ def descend(
         report = descent.descend(parsed, point, fixed, options, trace or 0, _both(write, advance))
     render_descent(report, output_format, precision)
     if report.status == "diverged":
-        click.echo(f"error: the descent diverged: {report.reason}; try a smaller --lr", err=True)
+        click.echo(
+            f"error: the descent diverged: {report.reason}; "
+            "try a smaller --lr, or check that f is bounded below",
+            err=True,
+        )
         raise SystemExit(EXIT_EVALUATION)
 
 
