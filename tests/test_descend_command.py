@@ -109,11 +109,11 @@ def test_trace_table(run: Any) -> None:
     assert result.stdout.endswith(
         "analytic  n/a (--no-analytic)\n"
         "\n"
-        "step      x0     x1       f   |∇f|\n"
-        "──────────────────────────────────\n"
-        "   0      -3      4      25     10\n"
-        "   1    -2.4    3.2      16      8\n"
-        "   2   -1.92   2.56   10.24    6.4\n"
+        "step     x0    x1      f  |∇f|\n"
+        "──────────────────────────────\n"
+        "   0     -3     4     25    10\n"
+        "   1   -2.4   3.2     16     8\n"
+        "   2  -1.92  2.56  10.24   6.4\n"
     )
 
 
@@ -212,10 +212,10 @@ def test_analytic_timeout_never_blocks_the_result(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--set", "3"), "error: --set '3': write NAME=VALUE, e.g. --set a=2\n"),
+        (("--set", "3"), "error: --set '3': write NAME=VALUE, e.g. --set t=[0,0,1]\n"),
         (
             ("--set", "z=1"),
-            "error: --set: unknown variable 'z' (the expression's variables: x0, x1)\n",
+            "error: --set 'z=1': unknown variable 'z' (the expression's variables: x0, x1)\n",
         ),
         (
             ("--compare", "--trace", "5"),

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError, ShapeError
-from .functions import CONSTANTS, FUNCTIONS
+from .functions import CONSTANTS, FUNCTIONS, lift, shape_text
 from .nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
 from .parsing import Expression
 
@@ -120,7 +120,7 @@ class _Compiler:
                 )
             raise self.fail(
                 f"{self.expression.source(node)} uses {len(node.indices)} indices "
-                f"but {node.name} has shape {_shape_text(shape)}",
+                f"but {node.name} has shape {shape_text(shape)}",
                 node,
             )
         for axis, (index, length) in enumerate(zip(node.indices, shape)):
@@ -143,15 +143,22 @@ class _Compiler:
             shape = tuple(np.broadcast_shapes(left_shape, right_shape))
         except ValueError:
             raise self.fail(
-                f"{self.expression.source(node)}: shapes {_shape_text(left_shape)} and "
-                f"{_shape_text(right_shape)} do not broadcast",
+                f"{self.expression.source(node)}: shapes {shape_text(left_shape)} and "
+                f"{shape_text(right_shape)} do not broadcast",
                 node,
             ) from None
         operation = _ARITHMETIC[node.op]
+        left_number, right_number = _literal(node.left), _literal(node.right)
+        if right_number is not None:
+            # A Python float operand keeps NumPy's exact paths: x**2 is a correctly rounded
+            # square, as in the primer's np.sum(x**2), not a general pow() call.
+            return (lambda env: operation(left(env), right_number)), shape
+        if left_number is not None and right_number is None:
+            return (lambda env: operation(left_number, right(env))), shape
         rank = len(shape)
         if len(left_shape) == len(right_shape):
             return (lambda env: operation(left(env), right(env))), shape
-        return (lambda env: operation(_lift(left(env), rank), _lift(right(env), rank))), shape
+        return (lambda env: operation(lift(left(env), rank), lift(right(env), rank))), shape
 
     def _matmul(
         self,
@@ -164,13 +171,13 @@ class _Compiler:
         text = self.expression.source(node)
         if not left_shape or not right_shape or len(left_shape) > 2 or len(right_shape) > 2:
             raise self.fail(
-                f"{text}: @ needs vectors or matrices, got shapes {_shape_text(left_shape)} "
-                f"and {_shape_text(right_shape)}",
+                f"{text}: @ needs vectors or matrices, got shapes {shape_text(left_shape)} "
+                f"and {shape_text(right_shape)}",
                 node,
             )
         if left_shape[-1] != right_shape[0]:
             raise self.fail(
-                f"{text}: {_shape_text(left_shape)} and {_shape_text(right_shape)} do not align",
+                f"{text}: {shape_text(left_shape)} and {shape_text(right_shape)} do not align",
                 node,
             )
         shape = left_shape[:-1] + right_shape[1:]
@@ -215,6 +222,14 @@ class _Compiler:
         return call, shape
 
 
+def _literal(node: Node) -> float | None:
+    if isinstance(node, Number):
+        return node.value
+    if isinstance(node, Constant):
+        return CONSTANTS[node.name]
+    return None
+
+
 def _constant(value: float) -> Evaluator:
     array = np.array([value], dtype=np.float64)
     return lambda env: array
@@ -222,17 +237,3 @@ def _constant(value: float) -> Evaluator:
 
 def _variable(name: str) -> Evaluator:
     return lambda env: env[name]
-
-
-def _lift(value: Array, rank: int) -> Array:
-    """Insert axes after the batch axis so item shapes broadcast from the right."""
-    missing = rank - (value.ndim - 1)
-    if missing <= 0:
-        return value
-    return value.reshape(value.shape[:1] + (1,) * missing + value.shape[1:])
-
-
-def _shape_text(shape: Shape) -> str:
-    if len(shape) == 1:
-        return f"({shape[0]},)"
-    return "(" + ",".join(str(length) for length in shape) + ")"

@@ -12,6 +12,7 @@ import numpy as np
 from .compiling import Compiled, compile_expression
 from .diagnose import explain
 from .errors import EvaluationError, InputError
+from .functions import shape_text
 from .numerics import DEFAULT_STEP, METHODS, Coordinate, along, difference
 from .parsing import Expression
 from .points import Point, format_point, format_scalar
@@ -29,6 +30,8 @@ class DiffOptions:
     step: float = DEFAULT_STEP
     analytic: bool = True
     analytic_timeout: float = 5.0
+    #: Variables held fixed by ``--set``: never chosen, never named by ``wrt``.
+    constants: tuple[str, ...] = ()
 
 
 def differentiate(
@@ -40,17 +43,17 @@ def differentiate(
         InputError: a bad ``wrt``, method or step, or an expression that is not a scalar.
         EvaluationError: the expression has no finite value at one of the points.
     """
-    _check_options(options)
-    coordinate = choose_coordinate(expression, points[0], options.wrt)
-    warnings: list[str] = []
-    rows: list[DerivativeRow] = []
+    check_method_and_step(options.method, options.step)
     compiled_by_shapes: dict[Any, Compiled] = {}
     for point in points:
-        shapes = {name: np.shape(value) for name, value in point.items()}
-        key = tuple(sorted(shapes.items()))
+        key = _shapes_key(point)
         if key not in compiled_by_shapes:
-            compiled_by_shapes[key] = compile_scalar(expression, shapes)
-        compiled = compiled_by_shapes[key]
+            compiled_by_shapes[key] = compile_scalar(expression, dict(key))
+    coordinate = choose_coordinate(expression, points[0], options.wrt, options.constants)
+    warnings: list[str] = []
+    rows: list[DerivativeRow] = []
+    for point in points:
+        compiled = compiled_by_shapes[_shapes_key(point)]
         _check_coordinate(coordinate, point)
         check_finite(compiled, expression, point)
         x = float(np.asarray(point[coordinate.name])[coordinate.index])
@@ -82,11 +85,15 @@ def differentiate(
     for row, value in zip(rows, analytic_values):
         if analytic.status == "ok" and value is None:
             warnings.append(
-                f"the analytic derivative is not a real number at {format_point(row.at)}"
+                f"the analytic derivative has no finite real value at {format_point(row.at)}"
             )
     return DiffReport(
         expression.text, coordinate.label, derivative_text, analytic, tuple(rows), tuple(warnings)
     )
+
+
+def _shapes_key(point: Point) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    return tuple(sorted((name, np.shape(value)) for name, value in point.items()))
 
 
 def compile_scalar(expression: Expression, shapes: dict[str, tuple[int, ...]]) -> Compiled:
@@ -111,10 +118,12 @@ def check_finite(compiled: Compiled, expression: Expression, point: Point) -> No
         )
 
 
-def choose_coordinate(expression: Expression, point: Point, wrt: str | None) -> Coordinate:
-    """The coordinate named by ``--wrt``, or the only one there is."""
+def choose_coordinate(
+    expression: Expression, point: Point, wrt: str | None, constants: Sequence[str] = ()
+) -> Coordinate:
+    """The coordinate named by ``--wrt``, or the only one there is (``constants`` excluded)."""
     if wrt is None:
-        names = expression.variables
+        names = tuple(name for name in expression.variables if name not in constants)
         if not names:
             raise InputError("the expression has no variable to differentiate by")
         if len(names) > 1:
@@ -126,9 +135,15 @@ def choose_coordinate(expression: Expression, point: Point, wrt: str | None) -> 
         if np.ndim(point[name]) > 0:
             if np.size(point[name]) == 1:
                 return Coordinate(name, (0,) * np.ndim(point[name]))
+            shape = np.shape(point[name])
+            what = (
+                f"a vector of length {shape[0]}"
+                if len(shape) == 1
+                else f"a tensor of shape {shape_text(shape)}"
+            )
+            example = Coordinate(name, (0,) * len(shape)).label
             raise InputError(
-                f"{name} is a vector of length {np.size(point[name])}: choose an element "
-                f"with --wrt, e.g. --wrt {name}[0]"
+                f"{name} is {what}: choose an element with --wrt, e.g. --wrt {example}"
             )
         return Coordinate(name)
     match = _COORDINATE.match(wrt)
@@ -138,6 +153,8 @@ def choose_coordinate(expression: Expression, point: Point, wrt: str | None) -> 
     if name not in expression.variables:
         known = ", ".join(expression.variables) or "none"
         raise InputError(f"--wrt {wrt!r}: unknown variable (the expression's variables: {known})")
+    if name in constants:
+        raise InputError(f"--wrt {wrt!r}: {name} is held fixed by --set; differentiate by --at")
     digits = re.findall(r"-?\d+", match.group(2))
     coordinate = Coordinate(name, tuple(int(d) for d in digits))
     return coordinate
@@ -160,11 +177,12 @@ def _check_coordinate(coordinate: Coordinate, point: Point) -> None:
             )
 
 
-def _check_options(options: DiffOptions) -> None:
-    if options.method not in METHODS:
-        raise InputError(f"unknown method {options.method!r}; choose from {', '.join(METHODS)}")
-    if not (np.isfinite(options.step) and options.step > 0):
-        raise InputError(f"--h must be a positive number, got {format_scalar(options.step)}")
+def check_method_and_step(method: str, step: float) -> None:
+    """Raise InputError for an unknown difference method or a step that is not positive."""
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    if not (np.isfinite(step) and step > 0):
+        raise InputError(f"--h must be a positive number, got {format_scalar(step)}")
 
 
 def _analytic(

@@ -102,6 +102,21 @@ _ELEMENTWISE = [
 ]
 
 
+def shape_text(shape: Shape) -> str:
+    """A shape as error messages write it: ``()``, ``(3,)``, ``(2,3)``."""
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ",".join(str(length) for length in shape) + ")"
+
+
+def lift(value: Array, rank: int) -> Array:
+    """Insert axes after the batch axis so item shapes broadcast from the right."""
+    missing = rank - (value.ndim - 1)
+    if missing <= 0:
+        return value
+    return value.reshape(value.shape[:1] + (1,) * missing + value.shape[1:])
+
+
 def item_axes(shape: Shape, axis: int | None) -> tuple[int, ...]:
     """Axes of a batched array (batch axis first) that ``axis`` of the item shape names."""
     if axis is None:
@@ -109,24 +124,33 @@ def item_axes(shape: Shape, axis: int | None) -> tuple[int, ...]:
     return (axis % len(shape) + 1,)
 
 
-def reduced_shape(shapes: Sequence[Shape], axis: int | None) -> Shape:
-    """Shape rule of a reduction over all axes, or over ``axis``."""
-    (shape,) = shapes
+def _check_axis(shape: Shape, axis: int | None) -> None:
     if axis is None:
-        return ()
+        return
     if not shape:
         raise ValueError("axis= needs a vector or matrix argument, got a single number")
     if not -len(shape) <= axis < len(shape):
-        raise ValueError(f"axis {axis} is out of range for shape {shape}")
+        raise ValueError(f"axis {axis} is out of range for shape {shape_text(shape)}")
+
+
+def reduced_shape(shapes: Sequence[Shape], axis: int | None) -> Shape:
+    """Shape rule of a reduction over all axes, or over ``axis``."""
+    (shape,) = shapes
+    _check_axis(shape, axis)
+    if axis is None:
+        return ()
     return shape[: axis % len(shape)] + shape[axis % len(shape) + 1 :]
 
 
 def _reduction(
     name: str,
     numpy_reduce: Callable[..., Array],
-    combine: Callable[[Any, Any], Any],
+    combine: Callable[[Any, Any, Any], Any],
     help_text: str,
+    analytic: bool = True,
 ) -> Function:
+    """A reduction; ``combine(sp, a, b)`` folds two SymPy values into one."""
+
     def numpy_function(args: Sequence[Array], shapes: Sequence[Shape], axis: int | None) -> Array:
         axes = item_axes(shapes[0], axis)
         return numpy_reduce(args[0], axis=axes) if axes else args[0]
@@ -139,19 +163,174 @@ def _reduction(
             items = list(value.reshape(-1))
             total = items[0]
             for item in items[1:]:
-                total = combine(total, item)
+                total = combine(sp, total, item)
             return total
-        return np.apply_along_axis(
-            lambda line: sympy_function(sp, [np.asarray(line, dtype=object)], None), axis, value
-        )
+        moved = np.moveaxis(value, axis, -1)
+        result = np.empty(moved.shape[:-1], dtype=object)
+        for index in np.ndindex(*moved.shape[:-1]):
+            result[index] = sympy_function(sp, [moved[index]], None)
+        return result
 
     return Function(
-        name, "tensor", 1, 1, numpy_function, sympy_function, True, True, help_text, reduced_shape
+        name,
+        "tensor",
+        1,
+        1,
+        numpy_function,
+        sympy_function,
+        analytic,
+        True,
+        help_text,
+        reduced_shape,
     )
 
 
+def _same_shape(shapes: Sequence[Shape], axis: int | None) -> Shape:
+    (shape,) = shapes
+    _check_axis(shape, axis)
+    return shape
+
+
+def _transposed_shape(shapes: Sequence[Shape], axis: int | None) -> Shape:
+    (shape,) = shapes
+    return shape[::-1]
+
+
+def _transpose_numpy(args: Sequence[Array], shapes: Sequence[Shape], axis: int | None) -> Array:
+    rank = len(shapes[0])
+    return np.transpose(args[0], (0, *range(rank, 0, -1)))
+
+
+def _transpose_sympy(sp: Any, args: Sequence[Any], axis: int | None) -> Any:
+    value = args[0]
+    return np.transpose(value) if isinstance(value, np.ndarray) else value
+
+
+def _softmax_axes(shape: Shape, axis: int | None) -> tuple[int, ...]:
+    """Batched axes softmax normalises over: the last item axis unless ``axis`` says otherwise."""
+    if not shape:
+        return ()
+    return item_axes(shape, -1 if axis is None else axis)
+
+
+def _softmax_numpy(args: Sequence[Array], shapes: Sequence[Shape], axis: int | None) -> Array:
+    # The primer's stable form: subtracting the maximum leaves the value unchanged in exact
+    # arithmetic and keeps exp from overflowing.
+    a = args[0]
+    axes = _softmax_axes(shapes[0], axis)
+    shifted = np.exp(a - np.max(a, axis=axes, keepdims=True))
+    return shifted / np.sum(shifted, axis=axes, keepdims=True)
+
+
+def _softmax_sympy(sp: Any, args: Sequence[Any], axis: int | None) -> Any:
+    value = args[0]
+    if not isinstance(value, np.ndarray):
+        return sp.Integer(1)
+    moved = np.moveaxis(value, -1 if axis is None else axis, -1)
+    result = np.empty(moved.shape, dtype=object)
+    for index in np.ndindex(*moved.shape[:-1]):
+        exponentials = [sp.exp(item) for item in moved[index]]
+        total = sp.Add(*exponentials)
+        result[index] = np.array([item / total for item in exponentials], dtype=object)
+    return np.moveaxis(result, -1, -1 if axis is None else axis)
+
+
+def _pair_shape(shapes: Sequence[Shape], axis: int | None) -> Shape:
+    first, second = shapes
+    try:
+        np.broadcast_shapes(first, second)
+    except ValueError:
+        raise ValueError(
+            f"shapes {shape_text(first)} and {shape_text(second)} do not broadcast"
+        ) from None
+    return ()
+
+
+def _pair_loss(
+    name: str,
+    numpy_terms: Callable[[Array, Array], Array],
+    numpy_scale: float,
+    sympy_term: Callable[[Any, Any, Any], Any],
+    sympy_scale: Callable[[Any], Any],
+    help_text: str,
+) -> Function:
+    """A loss ``scale * sum(term(y, t))`` over all elements of ``y`` and ``t`` broadcast."""
+
+    def numpy_function(args: Sequence[Array], shapes: Sequence[Shape], axis: int | None) -> Array:
+        rank = len(np.broadcast_shapes(*shapes))
+        y, t = (lift(arg, rank) for arg in args)
+        terms = numpy_terms(y, t)
+        return numpy_scale * np.sum(terms, axis=tuple(range(1, rank + 1)))
+
+    def sympy_function(sp: Any, args: Sequence[Any], axis: int | None) -> Any:
+        y, t = np.broadcast_arrays(*(np.asarray(arg, dtype=object) for arg in args))
+        terms = [sympy_term(sp, a, b) for a, b in zip(y.reshape(-1), t.reshape(-1))]
+        return sympy_scale(sp) * sp.Add(*terms)
+
+    return Function(
+        name, "tensor", 2, 2, numpy_function, sympy_function, True, False, help_text, _pair_shape
+    )
+
+
+#: The primer's ``delta``: keeps ``log`` finite where a predicted probability is 0.
+CROSS_ENTROPY_DELTA = 1e-7
+
 _TENSOR = [
-    _reduction("sum", np.sum, lambda a, b: a + b, "sum of the elements (axis= optional)"),
+    _reduction("sum", np.sum, lambda sp, a, b: a + b, "sum of the elements (axis= optional)"),
+    _reduction(
+        "max",
+        np.max,
+        lambda sp, a, b: sp.Max(a, b),
+        "largest element (axis= optional)",
+        analytic=False,
+    ),
+    _reduction(
+        "min",
+        np.min,
+        lambda sp, a, b: sp.Min(a, b),
+        "smallest element (axis= optional)",
+        analytic=False,
+    ),
+    Function(
+        "transpose",
+        "tensor",
+        1,
+        1,
+        _transpose_numpy,
+        _transpose_sympy,
+        True,
+        False,
+        "reverse the axes: a matrix's rows become its columns",
+        _transposed_shape,
+    ),
+    Function(
+        "softmax",
+        "tensor",
+        1,
+        1,
+        _softmax_numpy,
+        _softmax_sympy,
+        True,
+        True,
+        "exp(a - max(a)) / sum(exp(a - max(a))) over the last axis (axis= optional)",
+        _same_shape,
+    ),
+    _pair_loss(
+        "cross_entropy",
+        lambda y, t: t * np.log(y + CROSS_ENTROPY_DELTA),
+        -1.0,
+        lambda sp, y, t: t * sp.log(y + sp.Float(CROSS_ENTROPY_DELTA)),
+        lambda sp: -1,
+        "-sum(t * log(y + 1e-7)), the primer's cross-entropy error",
+    ),
+    _pair_loss(
+        "mean_squared_error",
+        lambda y, t: (y - t) ** 2,
+        0.5,
+        lambda sp, y, t: (y - t) ** 2,
+        lambda sp: sp.Rational(1, 2),
+        "0.5 * sum((y - t)**2), the primer's mean squared error",
+    ),
 ]
 
 FUNCTIONS: dict[str, Function] = {function.name: function for function in [*_ELEMENTWISE, *_TENSOR]}

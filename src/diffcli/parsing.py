@@ -273,7 +273,7 @@ class _TreeBuilder:
         for keyword in node.keywords:
             if keyword.arg != "axis" or not function.takes_axis:
                 what = f"'{keyword.arg}='" if keyword.arg else "'**' unpacking"
-                raise self.fail(f"{name}() takes no keyword {what}", keyword.value)
+                raise self.fail(f"{name}() takes no keyword {what}", keyword)
             axis = self.integer(keyword.value, "axis")
         count = len(node.args)
         if not function.min_args <= count <= function.max_args:

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .points import Point, point_as_json
 
 
@@ -102,3 +104,64 @@ def json_ready(data: Any, warnings: list[str], path: str = "") -> Any:
     if isinstance(data, (list, tuple)):
         return [json_ready(value, warnings, f"{path}[{i}]") for i, value in enumerate(data)]
     return data
+
+
+def _nested_or_none(values: Any) -> Any:
+    """An array as nested lists, NaN (no value) written as None."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 0:
+        return None if math.isnan(float(array)) else float(array)
+    return [_nested_or_none(item) for item in array]
+
+
+@dataclass(frozen=True, eq=False)
+class TensorGradient:
+    """∂L/∂V for one variable V, numerical beside analytic, both in V's shape."""
+
+    name: str
+    numerical: Any  # float64 array of the variable's shape (0-d for a scalar)
+    #: SymPy's values, NaN where not a real number; None when the analytic side did not run.
+    analytic: Any | None
+
+    @property
+    def max_abs_error(self) -> float | None:
+        """The largest ``|numerical - analytic|`` over the entries that have both."""
+        if self.analytic is None:
+            return None
+        errors = np.abs(np.asarray(self.numerical) - np.asarray(self.analytic))
+        errors = errors[~np.isnan(errors)]
+        return float(np.max(errors)) if errors.size else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "shape": list(np.shape(self.numerical)),
+            "numerical": np.asarray(self.numerical).tolist(),
+            "analytic": None if self.analytic is None else _nested_or_none(self.analytic),
+            "max_abs_error": self.max_abs_error,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class TensorGradientReport:
+    """The gradient of a scalar loss by whole tensors at one point, and the loss itself."""
+
+    expression: str
+    at: Point
+    loss: float
+    method: str
+    step: float
+    gradients: tuple[TensorGradient, ...]
+    analytic: Analytic
+    warnings: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expression": self.expression,
+            "at": point_as_json(self.at),
+            "loss": self.loss,
+            "method": self.method,
+            "step": self.step,
+            "analytic_status": self.analytic.status,
+            "gradients": {gradient.name: gradient.as_dict() for gradient in self.gradients},
+            "warnings": list(self.warnings),
+        }

@@ -125,15 +125,21 @@ def _matmul(left: Any, right: Any) -> Any:
     return product
 
 
+def substitute(expression: Any, values: Mapping[Any, float], digits: int = 30) -> Any:
+    """The expression with symbols replaced by the exact binary values of floats."""
+    return expression.xreplace(
+        {symbol_: sp.Float(float(v), digits) for symbol_, v in values.items()}
+    )
+
+
 def value_at(expression: Any, point: Mapping[Any, float], digits: int = 30) -> float | None:
     """A SymPy expression evaluated at exact binary values of the point, rounded to float.
 
     Returns None where the value is not a real number (complex, infinite, undefined).
     """
-    substitutions = {symbol_: sp.Float(float(value), digits) for symbol_, value in point.items()}
     try:
         result = sp.Float(expression) if isinstance(expression, (int, float)) else expression
-        result = result.xreplace(substitutions).evalf(digits)
+        result = substitute(result, point, digits).evalf(digits)
     except (ArithmeticError, ValueError, TypeError):
         return None
     if not result.is_number or result.has(sp.zoo, sp.nan, sp.oo, -sp.oo):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
 
+from ..errors import InputError
 from ..parsing import Expression, parse
-from ..points import Point, bind, read_bindings
+from ..points import Array, Point, bind, read_bindings
 from ..render import FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,11 +54,48 @@ def analytic_options(function: F) -> F:
     return function
 
 
+def constants_option(function: F) -> F:
+    """``--set NAME=VALUE`` (repeatable): values held fixed, never differentiated."""
+    return click.option(
+        "--set",
+        "constants",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Hold a variable fixed (not differentiated): t=[0,0,1], x=[[1,2],[3,4]]. Repeatable.",
+    )(function)
+
+
 def expression_argument(text: str) -> Expression:
     """Parse the expression argument (a leading space marks one that began with '-')."""
     return parse(text.removeprefix(" "))
 
 
-def read_points(expression: Expression, texts: Sequence[str]) -> list[Point]:
-    """Every ``--at`` matched to the expression's variables."""
-    return [bind(read_bindings(text), expression) for text in texts]
+def read_constants(expression: Expression, texts: Sequence[str]) -> dict[str, Array]:
+    """Every ``--set NAME=VALUE`` as a value (float64 array, 0-d for a number) by name.
+
+    Raises:
+        InputError: a value without a name, a name the expression lacks, or a name set twice.
+    """
+    constants: dict[str, Array] = {}
+    for text in texts:
+        bindings = read_bindings(text, "--set")
+        if bindings.positional:
+            raise InputError(f"--set {text!r}: write NAME=VALUE, e.g. --set t=[0,0,1]")
+        for name, value in bindings.named.items():
+            if name not in expression.variables:
+                known = ", ".join(expression.variables) or "none"
+                raise InputError(
+                    f"--set {text!r}: unknown variable {name!r} (the expression's variables: "
+                    f"{known})"
+                )
+            if name in constants:
+                raise InputError(f"--set {text!r}: {name} is already set")
+            constants[name] = value
+    return constants
+
+
+def read_points(
+    expression: Expression, texts: Sequence[str], fixed: Mapping[str, Array] | None = None
+) -> list[Point]:
+    """Every ``--at`` matched to the expression's variables, with the ``--set`` values added."""
+    return [bind(read_bindings(text), expression, fixed=fixed) for text in texts]

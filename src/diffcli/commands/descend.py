@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -10,7 +10,13 @@ import click
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import EXIT_EVALUATION, InputError
 from ..numerics import DEFAULT_STEP
-from ._options import analytic_options, expression_argument, output_options
+from ._options import (
+    analytic_options,
+    constants_option,
+    expression_argument,
+    output_options,
+    read_constants,
+)
 
 _OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
@@ -40,13 +46,7 @@ finite, or |f| > 1e10 * max(|f(start)|, 1).
     metavar="POINT",
     help="Where to start, as --at: -3,4 (x0, x1, … in order), x0=-3,x1=4, W=[[1,2],[3,4]].",
 )
-@click.option(
-    "--set",
-    "constants",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Hold a variable constant (not descended), e.g. --set 'T=[1,0]'. Repeatable.",
-)
+@constants_option
 @click.option("--lr", type=float, default=0.01, show_default=True, help="Learning rate η.")
 @click.option(
     "--steps", type=click.IntRange(min=0), default=100, show_default=True, help="Most updates."
@@ -131,18 +131,12 @@ def descend(
 ) -> None:
     """Minimise EXPRESSION by gradient descent from --from."""
     from .. import descent
-    from ..points import bind
+    from ..points import bind, read_bindings
     from ..render.descend import history_file, progress_bar, render_compare, render_descent
 
     parsed = expression_argument(expression)
-    fixed = _read_constants(constants)
-    unknown = [name for name in fixed if name not in parsed.variables]
-    if unknown:
-        known = ", ".join(parsed.variables) or "none"
-        raise InputError(
-            f"--set: unknown variable {unknown[0]!r} (the expression's variables: {known})"
-        )
-    point = bind(_read("--from", start), parsed, fixed=fixed, option="--from")
+    fixed = read_constants(parsed, constants)
+    point = bind(read_bindings(start, "--from"), parsed, fixed=fixed, option="--from")
     if compare:
         given = [
             name
@@ -185,26 +179,6 @@ def descend(
             err=True,
         )
         raise SystemExit(EXIT_EVALUATION)
-
-
-def _read(option: str, text: str) -> Any:
-    from ..points import read_bindings
-
-    return read_bindings(text, option)
-
-
-def _read_constants(texts: Sequence[str]) -> dict[str, Any]:
-    """Every ``--set NAME=VALUE`` as name → value."""
-    fixed: dict[str, Any] = {}
-    for text in texts:
-        bindings = _read("--set", text)
-        if bindings.positional:
-            raise InputError(f"--set {text!r}: write NAME=VALUE, e.g. --set a=2")
-        for name, value in bindings.named.items():
-            if name in fixed:
-                raise InputError(f"--set {text!r}: {name} is already set")
-            fixed[name] = value
-    return fixed
 
 
 def _both(*callbacks: Callable[[Any], None] | None) -> Callable[[Any], None] | None:

@@ -9,7 +9,14 @@ import click
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import EXIT_EVALUATION
 from ..numerics import DEFAULT_STEP, METHODS
-from ._options import analytic_options, expression_argument, output_options, read_points
+from ._options import (
+    analytic_options,
+    constants_option,
+    expression_argument,
+    output_options,
+    read_constants,
+    read_points,
+)
 
 
 @click.command(
@@ -22,6 +29,8 @@ Examples:
   diffcli diff "x[0]**2 + x[1]**2" --wrt "x[1]" --at 3,4
   diffcli diff "0.01*x**2+0.1*x" --at 5 --method forward --h 1e-50
   diffcli diff "-x^2" --at 1 --format json
+  diffcli diff "cross_entropy(softmax(x @ W), t)" --wrt "W[0,1]" \\
+      --at 'W=[[0.1,0.2,0.3],[0.4,0.5,0.6]]' --set x=[0.6,0.9] --set t=[0,0,1]
 """,
 )
 @click.argument("expression")
@@ -33,6 +42,7 @@ Examples:
     metavar="POINT",
     help="Where to differentiate: 5, 3,4 (x0, x1, … in order), x0=3,x1=4, x=[3,4]. Repeatable.",
 )
+@constants_option
 @click.option("--wrt", metavar="NAME", help="The variable to differentiate by: x0, x[1], W[0,2].")
 @click.option(
     "--method",
@@ -49,6 +59,7 @@ Examples:
 def diff(
     expression: str,
     points: tuple[str, ...],
+    constants: tuple[str, ...],
     wrt: str | None,
     method: str,
     step: float,
@@ -62,10 +73,11 @@ def diff(
     from ..render.diff import render_diff
 
     parsed = expression_argument(expression)
+    fixed = read_constants(parsed, constants)
     report = differentiate(
         parsed,
-        read_points(parsed, points),
-        DiffOptions(wrt, method, step, not no_analytic, analytic_timeout),
+        read_points(parsed, points, fixed),
+        DiffOptions(wrt, method, step, not no_analytic, analytic_timeout, tuple(fixed)),
     )
     render_diff(report, output_format, precision)
     if not all(math.isfinite(row.numerical) for row in report.results):

@@ -116,7 +116,7 @@ def print_table(
     table = Table(
         box=box.SIMPLE_HEAD,
         pad_edge=False,
-        padding=(0, 1),
+        padding=(0, 1, 0, 0),
         show_edge=False,
     )
     for column, width in zip(columns, widths):

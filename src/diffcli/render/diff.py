@@ -77,7 +77,7 @@ def _table(report: DiffReport, precision: int | None) -> None:
         columns.append(Column("method", essential=False, justify="left"))
     if len(steps) > 1:
         columns.append(Column("h", essential=False))
-    columns += [Column("numerical"), Column("analytic"), Column("abs error"), Column("rel error")]
+    columns += [Column("numerical"), Column("analytic"), Column("abs err"), Column("rel err")]
     rows = []
     for row in report.results:
         cells = [format_point(row.at)]

@@ -1,0 +1,94 @@
+"""Time ∂L/∂W of cross_entropy(softmax(x @ W), t): batched numerics vs the primer's loop, SymPy."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from diffcli.parsing import parse
+from diffcli.tensors import TensorGradientOptions, tensor_gradient
+
+NETWORK = parse("cross_entropy(softmax(x @ W), t)")
+
+
+def primer_loss(W: Any, x: Any, t: Any) -> Any:
+    z = np.dot(x, W)
+    exp_z = np.exp(z - np.max(z))
+    y = exp_z / np.sum(exp_z)
+    return -np.sum(t * np.log(y + 1e-7))
+
+
+def primer_gradient(f: Callable[[Any], Any], x: Any) -> Any:
+    h = 1e-4
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    while not it.finished:
+        idx = it.multi_index
+        tmp_val = x[idx]
+        x[idx] = tmp_val + h
+        fxh1 = f(x)
+        x[idx] = tmp_val - h
+        fxh2 = f(x)
+        grad[idx] = (fxh1 - fxh2) / (2 * h)
+        x[idx] = tmp_val
+        it.iternext()
+    return grad
+
+
+def best_of(repeats: int, work: Callable[[], Any]) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def network(rows: int, columns: int) -> dict[str, Any]:
+    rng = np.random.default_rng(0)
+    return {
+        "W": rng.normal(size=(rows, columns)),
+        "x": rng.normal(size=rows),
+        "t": np.eye(columns)[1],
+    }
+
+
+def compare_numerical(rows: int, columns: int) -> None:
+    """One row of the numerical table: diffcli's batched gradient against the primer's loop."""
+    point = network(rows, columns)
+    options = TensorGradientOptions(analytic=False)
+    reports: list[Any] = []
+    loops: list[Any] = []
+    ours = best_of(3, lambda: reports.append(tensor_gradient(NETWORK, point, ["W"], options)))
+    W = point["W"].copy()
+
+    def loss(w: Any) -> Any:
+        return primer_loss(w, point["x"], point["t"])
+
+    theirs = best_of(3, lambda: loops.append(primer_gradient(loss, W)))
+    difference = float(np.max(np.abs(reports[-1].gradients[0].numerical - loops[-1])))
+    print(f"{f'{rows}x{columns}':>10} {ours:>10.4f} {theirs:>14.4f} {difference:>11.2e}")
+
+
+def main() -> None:
+    print("numerical dL/dW (central, h=1e-4), best of 3")
+    print(f"{'W shape':>10} {'diffcli s':>10} {'primer loop s':>14} {'max |diff|':>11}")
+    for rows, columns in [(2, 3), (50, 10), (784, 10)]:
+        compare_numerical(rows, columns)
+    print("analytic dL/dW (SymPy, no time limit), one run")
+    print(f"{'W shape':>10} {'seconds':>10} {'max |num - analytic|':>21}")
+    for size in [2, 3, 5, 10]:
+        point = network(size, size if size > 2 else 3)
+        options = TensorGradientOptions(analytic_timeout=0)
+        start = time.perf_counter()
+        result = tensor_gradient(NETWORK, point, ["W"], options)
+        elapsed = time.perf_counter() - start
+        shape = "x".join(str(n) for n in point["W"].shape)
+        print(f"{shape:>10} {elapsed:>10.2f} {result.gradients[0].max_abs_error:>21.2e}")
+
+
+if __name__ == "__main__":
+    main()
