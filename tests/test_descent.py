@@ -219,3 +219,10 @@ def test_unbounded_below_diverges_by_the_growth_rule() -> None:
     assert report.final.value == -(4.0**17)
     nearest = report.nearest
     assert nearest is not None and nearest[0].kind == "maximum"
+
+
+def test_numpy_error_settings_are_restored_after_a_run() -> None:
+    before = np.geterr()
+    report = run("x**2", "1", lr=1e300, steps=5, grad="analytic", analytic=True)
+    assert (report.status, report.steps, report.reason) == ("diverged", 1, "f is inf at step 1")
+    assert np.geterr() == before

@@ -7,6 +7,7 @@ it walks the SymPy tree once and builds closures over NumPy float64 operations; 
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -58,16 +59,45 @@ _FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
 }
 
 
+#: The same functions on Python floats: several times faster, but they raise on overflow or
+#: outside their domain, where the NumPy version returns inf or nan (see ``analytic_functions``).
+_FAST_FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
+    **_FUNCTIONS,
+    sp.sin: math.sin,
+    sp.cos: math.cos,
+    sp.tan: math.tan,
+    sp.cot: lambda a: 1.0 / math.tan(a),
+    sp.sec: lambda a: 1.0 / math.cos(a),
+    sp.csc: lambda a: 1.0 / math.sin(a),
+    sp.asin: math.asin,
+    sp.acos: math.acos,
+    sp.atan: math.atan,
+    sp.sinh: math.sinh,
+    sp.cosh: math.cosh,
+    sp.tanh: math.tanh,
+    sp.asinh: math.asinh,
+    sp.acosh: math.acosh,
+    sp.atanh: math.atanh,
+    sp.exp: math.exp,
+    sp.log: math.log,
+    sp.Abs: abs,
+}
+#: What the Python-float evaluation raises where NumPy would give inf or nan.
+FAST_PATH_FAILURES = (ArithmeticError, ValueError)
+
+
 class UnsupportedExpression(Exception):
     """A SymPy result the evaluator cannot compute (an unevaluated derivative, a Piecewise …)."""
 
 
-def compile_sympy(expression: Any, positions: Mapping[Any, int]) -> Scalar:
+def compile_sympy(expression: Any, positions: Mapping[Any, int], fast: bool = False) -> Scalar:
     """A SymPy expression as a function of the flat iterate.
 
     Args:
         expression: a real SymPy expression.
         positions: each free symbol's index in the flat iterate.
+        fast: compute on Python floats (pass ``x.tolist()``); the function then raises one of
+            ``FAST_PATH_FAILURES`` where the NumPy version (pass the array) gives inf or nan.
 
     Raises:
         UnsupportedExpression: a node the evaluator does not know, or a symbol not in
@@ -77,7 +107,7 @@ def compile_sympy(expression: Any, positions: Mapping[Any, int]) -> Scalar:
         value = complex(expression.evalf())
         if value.imag != 0:
             raise UnsupportedExpression(f"the constant {expression} is not real")
-        constant = np.float64(value.real)
+        constant = value.real if fast else np.float64(value.real)
         return lambda x: constant
     if isinstance(expression, sp.Symbol):
         if expression not in positions:
@@ -87,11 +117,11 @@ def compile_sympy(expression: Any, positions: Mapping[Any, int]) -> Scalar:
     known = (sp.Add, sp.Mul, sp.Pow, sp.Max, sp.Min, sp.Heaviside)
     if not isinstance(expression, known) and expression.func not in _FUNCTIONS:
         raise UnsupportedExpression(f"{expression.func.__name__}() in {expression}")
-    parts = [compile_sympy(argument, positions) for argument in expression.args]
+    parts = [compile_sympy(argument, positions, fast) for argument in expression.args]
     if isinstance(expression, (sp.Add, sp.Mul)):
         return _fold(operator.add if isinstance(expression, sp.Add) else operator.mul, parts)
     if isinstance(expression, sp.Pow):
-        return _power(expression, parts)
+        return _power(expression, parts, fast)
     if isinstance(expression, (sp.Max, sp.Min)):
         combine = np.maximum if isinstance(expression, sp.Max) else np.minimum
         return _fold(combine, parts)
@@ -99,7 +129,7 @@ def compile_sympy(expression: Any, positions: Mapping[Any, int]) -> Scalar:
         half = parts[1] if len(parts) > 1 else (lambda x: 0.5)
         (argument,) = parts[:1]
         return lambda x: np.heaviside(argument(x), half(x))
-    function = _FUNCTIONS[expression.func]
+    function = (_FAST_FUNCTIONS if fast else _FUNCTIONS)[expression.func]
     if len(parts) != 1:
         raise UnsupportedExpression(f"{expression.func.__name__}() in {expression}")
     (argument,) = parts
@@ -114,16 +144,19 @@ def _fold(combine: Callable[[Any, Any], Any], parts: Sequence[Scalar]) -> Scalar
     return lambda x: combine(first(x), second(x))
 
 
-def _power(expression: Any, parts: Sequence[Scalar]) -> Scalar:
+def _power(expression: Any, parts: Sequence[Scalar], fast: bool) -> Scalar:
     base, exponent = parts
     power = expression.exp
     if power == sp.Rational(1, 2):
-        return lambda x: np.sqrt(base(x))
+        root = math.sqrt if fast else np.sqrt
+        return lambda x: root(base(x))
     if power == -1:
         return lambda x: 1.0 / base(x)
     if power.is_Integer and int(power) >= 0:
         integer = int(power)
         return lambda x: base(x) ** integer
+    if fast:
+        return lambda x: math.pow(base(x), exponent(x))
     return lambda x: np.power(base(x), exponent(x))
 
 
@@ -159,14 +192,16 @@ def analytic_functions(
     """
     layout = Layout(names, tuple(tuple(shapes[name]) for name in names))
 
-    def work() -> tuple[Scalar, list[Scalar]]:
+    def work() -> tuple[list[Scalar], list[Scalar]]:
         partials = symbolic.gradient_expressions(expression, shapes, names, fixed)
         positions = positions_of(layout)
         tree = symbolic.to_sympy(expression, shapes)
         tree = tree.xreplace(symbolic.exact_substitutions(fixed))
-        return compile_sympy(tree, positions), [
-            compile_sympy(partial, positions) for partial in _flat_partials(partials, names)
-        ]
+        wanted = [tree, *_flat_partials(partials, names)]
+        return (
+            [compile_sympy(item, positions, fast=True) for item in wanted],
+            [compile_sympy(item, positions) for item in wanted],
+        )
 
     outcome = symbolic.bounded(work, options.analytic_timeout)
     if outcome.value is None:
@@ -177,13 +212,21 @@ def analytic_functions(
             f"--grad analytic: no usable SymPy gradient ({reason}); use --grad numerical"
             + (" or a larger --analytic-timeout" if outcome.status == "timed out" else "")
         )
-    value, components = outcome.value
+    (fast_value, *fast_parts), (safe_value, *safe_parts) = outcome.value
 
+    # Python floats first; where they raise (overflow, a domain edge) NumPy gives inf or nan.
     def value_of(x: Array) -> float:
-        return float(value(x))
+        try:
+            return float(fast_value(x.tolist()))
+        except FAST_PATH_FAILURES:
+            return float(safe_value(x))
 
     def gradient_of(x: Array) -> Array:
-        return np.array([component(x) for component in components], dtype=np.float64)
+        try:
+            values = x.tolist()
+            return np.array([part(values) for part in fast_parts], dtype=np.float64)
+        except FAST_PATH_FAILURES:
+            return np.array([part(x) for part in safe_parts], dtype=np.float64)
 
     return value_of, gradient_of
 
