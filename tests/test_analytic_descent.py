@@ -102,3 +102,14 @@ def test_family_of_stationary_points_is_pinned_at_the_run() -> None:
     assert stationary.at["x1"] == final[1]
     assert stationary.at["x0"] == -final[1]
     assert distance == pytest.approx(abs(final[0] + final[1]), rel=1e-12)
+
+
+def test_overflow_falls_back_to_numpy_semantics() -> None:
+    # math.exp(1000) raises OverflowError; the NumPy evaluation gives inf as the compiler would
+    problem = _problem("x**2 + exp(y)", "1,1", grad="analytic")
+    point = np.array([1.0, 1000.0])
+    assert problem.gradient(point).tolist() == [2.0, np.inf]
+    assert problem.value(point) == np.inf
+    # and at a domain edge: 1/(2*sqrt(0)) raises ZeroDivisionError in Python
+    edge = _problem("sqrt(x) + y", "1,1", grad="analytic")
+    assert edge.gradient(np.array([0.0, 1.0])).tolist() == [np.inf, 1.0]

@@ -285,3 +285,8 @@ def test_analytic_gradient_through_the_command(run: Any) -> None:
         [-3 * 0.8**100, 4 * 0.8**100],
         rtol=1e-13,
     )
+
+
+def test_infinite_gradient_at_the_start_exit_one(run: Any) -> None:
+    result = run("descend", "sqrt(x)", "--from", "0", "--grad", "analytic", expect=1)
+    assert result.stderr == "error: the gradient of f is not finite at the start\n"

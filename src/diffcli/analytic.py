@@ -219,14 +219,16 @@ def analytic_functions(
         try:
             return float(fast_value(x.tolist()))
         except FAST_PATH_FAILURES:
-            return float(safe_value(x))
+            with np.errstate(all="ignore"):
+                return float(safe_value(x))
 
     def gradient_of(x: Array) -> Array:
         try:
             values = x.tolist()
             return np.array([part(values) for part in fast_parts], dtype=np.float64)
         except FAST_PATH_FAILURES:
-            return np.array([part(x) for part in safe_parts], dtype=np.float64)
+            with np.errstate(all="ignore"):
+                return np.array([part(x) for part in safe_parts], dtype=np.float64)
 
     return value_of, gradient_of
 
