@@ -226,3 +226,12 @@ def test_numpy_error_settings_are_restored_after_a_run() -> None:
     report = run("x**2", "1", lr=1e300, steps=5, grad="analytic", analytic=True)
     assert (report.status, report.steps, report.reason) == ("diverged", 1, "f is inf at step 1")
     assert np.geterr() == before
+
+
+def test_gradient_norm_does_not_overflow_for_large_finite_gradients() -> None:
+    settings = DescentOptions(lr=1e-300, steps=1)
+    records = list(
+        iterate(lambda x: 0.0, lambda x: np.array([3e200, 4e200]), np.array([0.0, 0.0]), settings)
+    )
+    assert records[0].grad_norm == 5e200
+    assert records[-1].status == "max_steps"

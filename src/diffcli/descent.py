@@ -281,6 +281,8 @@ def _steps(
         value = float(value_of(x))
         slope = gradient_of(x)
         grad_norm = math.sqrt(float(np.dot(slope, slope)))
+        if not math.isfinite(grad_norm) and np.isfinite(slope).all():
+            grad_norm = math.hypot(*slope.tolist())  # g·g overflowed; hypot scales
         # x·x is cheap; only when it overflows is each element looked at
         x_finite = math.isfinite(float(np.dot(x, x))) or bool(np.isfinite(x).all())
         status: str | None = None
