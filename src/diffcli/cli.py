@@ -16,6 +16,7 @@ from .errors import EXIT_INTERNAL, DiffcliError
 #: Sub-commands, imported only when used: every import costs every call.
 COMMANDS = {
     "diff": "diffcli.commands.diff:diff",
+    "descend": "diffcli.commands.descend:descend",
     "grad": "diffcli.commands.grad:grad",
     "hessian": "diffcli.commands.hessian:hessian",
     "sweep": "diffcli.commands.sweep:sweep",

@@ -202,3 +202,43 @@ def point_symbols(point: Mapping[str, Any]) -> dict[Any, float]:
         for index in np.ndindex(*array.shape):
             found[symbol(name, tuple(int(i) for i in index))] = float(array[index])
     return found
+
+
+def gradient_expressions(
+    expression: Expression,
+    shapes: Mapping[str, Shape],
+    names: tuple[str, ...],
+    fixed: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """SymPy's partial derivatives of a scalar expression by every element of ``names``.
+
+    Args:
+        expression: the parsed expression (its value must be a single number).
+        shapes: the shape of every variable.
+        names: the variables to differentiate by, in the order wanted.
+        fixed: values of variables held constant; they enter as exact decimals
+            (``0.1`` becomes ``1/10``), so solving stays exact.
+
+    Returns:
+        Each name mapped to a SymPy expression (scalar variable) or an object array of them in
+        the variable's shape (tensor variable).
+    """
+    tree = to_sympy(expression, shapes)
+    if fixed:
+        tree = tree.xreplace(exact_substitutions(fixed))
+    found: dict[str, Any] = {}
+    for name in names:
+        shape = tuple(shapes[name])
+        if not shape:
+            found[name] = tree.diff(symbol(name))
+            continue
+        partials = np.empty(shape, dtype=object)
+        for index in np.ndindex(*shape):
+            partials[index] = tree.diff(symbol(name, tuple(int(i) for i in index)))
+        found[name] = partials
+    return found
+
+
+def exact_substitutions(values: Mapping[str, Any]) -> dict[Any, Any]:
+    """Each coordinate's symbol mapped to the exact decimal its float prints as."""
+    return {symbol_: sp.Rational(repr(value)) for symbol_, value in point_symbols(values).items()}

@@ -1,0 +1,320 @@
+"""SymPy's side of descent: the gradient compiled to NumPy, stationary points and their kinds.
+
+SymPy results are turned into numbers by a small evaluator of our own (``compile_sympy``):
+it walks the SymPy tree once and builds closures over NumPy float64 operations; nothing is
+``lambdify``-ed or ``eval``-ed. Imported lazily: it imports SymPy.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from . import symbolic
+from .descent import (
+    DescentOptions,
+    DescentProblem,
+    GradientFunction,
+    Layout,
+    StationaryPoint,
+    StationaryPoints,
+    ValueFunction,
+)
+from .errors import InputError
+from .parsing import Expression
+
+Array = Any
+#: A compiled SymPy expression: the flat iterate to a float64 number.
+Scalar = Callable[[Array], Any]
+#: At most this many stationary points are classified and reported.
+MAX_STATIONARY_POINTS = 50
+#: A Hessian eigenvalue this small relative to the largest counts as zero.
+ZERO_EIGENVALUE = 1e-10
+
+_FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
+    sp.sin: np.sin,
+    sp.cos: np.cos,
+    sp.tan: np.tan,
+    sp.cot: lambda a: 1.0 / np.tan(a),
+    sp.sec: lambda a: 1.0 / np.cos(a),
+    sp.csc: lambda a: 1.0 / np.sin(a),
+    sp.asin: np.arcsin,
+    sp.acos: np.arccos,
+    sp.atan: np.arctan,
+    sp.sinh: np.sinh,
+    sp.cosh: np.cosh,
+    sp.tanh: np.tanh,
+    sp.asinh: np.arcsinh,
+    sp.acosh: np.arccosh,
+    sp.atanh: np.arctanh,
+    sp.exp: np.exp,
+    sp.log: np.log,
+    sp.Abs: np.abs,
+    sp.sign: np.sign,
+}
+
+
+#: The same functions on Python floats: several times faster, but they raise on overflow or
+#: outside their domain, where the NumPy version returns inf or nan (see ``analytic_functions``).
+_FAST_FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
+    **_FUNCTIONS,
+    sp.sin: math.sin,
+    sp.cos: math.cos,
+    sp.tan: math.tan,
+    sp.cot: lambda a: 1.0 / math.tan(a),
+    sp.sec: lambda a: 1.0 / math.cos(a),
+    sp.csc: lambda a: 1.0 / math.sin(a),
+    sp.asin: math.asin,
+    sp.acos: math.acos,
+    sp.atan: math.atan,
+    sp.sinh: math.sinh,
+    sp.cosh: math.cosh,
+    sp.tanh: math.tanh,
+    sp.asinh: math.asinh,
+    sp.acosh: math.acosh,
+    sp.atanh: math.atanh,
+    sp.exp: math.exp,
+    sp.log: math.log,
+    sp.Abs: abs,
+}
+#: What the Python-float evaluation raises where NumPy would give inf or nan.
+FAST_PATH_FAILURES = (ArithmeticError, ValueError)
+
+
+class UnsupportedExpression(Exception):
+    """A SymPy result the evaluator cannot compute (an unevaluated derivative, a Piecewise …)."""
+
+
+def compile_sympy(expression: Any, positions: Mapping[Any, int], fast: bool = False) -> Scalar:
+    """A SymPy expression as a function of the flat iterate.
+
+    Args:
+        expression: a real SymPy expression.
+        positions: each free symbol's index in the flat iterate.
+        fast: compute on Python floats (pass ``x.tolist()``); the function then raises one of
+            ``FAST_PATH_FAILURES`` where the NumPy version (pass the array) gives inf or nan.
+
+    Raises:
+        UnsupportedExpression: a node the evaluator does not know, or a symbol not in
+            ``positions``.
+    """
+    if not expression.free_symbols:
+        value = complex(expression.evalf())
+        if value.imag != 0:
+            raise UnsupportedExpression(f"the constant {expression} is not real")
+        constant = value.real if fast else np.float64(value.real)
+        return lambda x: constant
+    if isinstance(expression, sp.Symbol):
+        if expression not in positions:
+            raise UnsupportedExpression(f"unknown symbol {expression}")
+        position = positions[expression]
+        return lambda x: x[position]
+    known = (sp.Add, sp.Mul, sp.Pow, sp.Max, sp.Min, sp.Heaviside)
+    if not isinstance(expression, known) and expression.func not in _FUNCTIONS:
+        raise UnsupportedExpression(f"{expression.func.__name__}() in {expression}")
+    parts = [compile_sympy(argument, positions, fast) for argument in expression.args]
+    if isinstance(expression, (sp.Add, sp.Mul)):
+        return _fold(operator.add if isinstance(expression, sp.Add) else operator.mul, parts)
+    if isinstance(expression, sp.Pow):
+        return _power(expression, parts, fast)
+    if isinstance(expression, (sp.Max, sp.Min)):
+        combine = np.maximum if isinstance(expression, sp.Max) else np.minimum
+        return _fold(combine, parts)
+    if isinstance(expression, sp.Heaviside):
+        half = parts[1] if len(parts) > 1 else (lambda x: 0.5)
+        (argument,) = parts[:1]
+        return lambda x: np.heaviside(argument(x), half(x))
+    function = (_FAST_FUNCTIONS if fast else _FUNCTIONS)[expression.func]
+    if len(parts) != 1:
+        raise UnsupportedExpression(f"{expression.func.__name__}() in {expression}")
+    (argument,) = parts
+    return lambda x: function(argument(x))
+
+
+def _fold(combine: Callable[[Any, Any], Any], parts: Sequence[Scalar]) -> Scalar:
+    """``a + b + …`` or ``a * b * …``, two operands per closure (the common case is fast)."""
+    if len(parts) == 1:
+        return parts[0]
+    first, second = _fold(combine, parts[:-1]), parts[-1]
+    return lambda x: combine(first(x), second(x))
+
+
+def _power(expression: Any, parts: Sequence[Scalar], fast: bool) -> Scalar:
+    base, exponent = parts
+    power = expression.exp
+    if power == sp.Rational(1, 2):
+        root = math.sqrt if fast else np.sqrt
+        return lambda x: root(base(x))
+    if power == -1:
+        return lambda x: 1.0 / base(x)
+    if power.is_Integer and int(power) >= 0:
+        integer = int(power)
+        return lambda x: base(x) ** integer
+    if fast:
+        return lambda x: math.pow(base(x), exponent(x))
+    return lambda x: np.power(base(x), exponent(x))
+
+
+def positions_of(layout: Layout) -> dict[Any, int]:
+    """Each coordinate's SymPy symbol and its index in the flat iterate."""
+    point = layout.unflatten(np.zeros(layout.size))
+    return {symbol_: i for i, symbol_ in enumerate(symbolic.point_symbols(point))}
+
+
+def _flat_partials(partials: Mapping[str, Any], names: Sequence[str]) -> list[Any]:
+    found: list[Any] = []
+    for name in names:
+        value = partials[name]
+        found.extend(value.reshape(-1) if isinstance(value, np.ndarray) else [value])
+    return found
+
+
+def analytic_functions(
+    expression: Expression,
+    shapes: Mapping[str, tuple[int, ...]],
+    names: tuple[str, ...],
+    fixed: Mapping[str, Array],
+    options: DescentOptions,
+) -> tuple[ValueFunction, GradientFunction]:
+    """f and SymPy's gradient as functions of the flat iterate, built within the time limit.
+
+    Both run on NumPy float64 scalars (no per-call array set-up), which is what makes
+    ``--grad analytic`` fast.
+
+    Raises:
+        InputError: SymPy timed out or failed, or the gradient uses a function the evaluator
+            cannot compute; the message suggests ``--grad numerical``.
+    """
+    layout = Layout(names, tuple(tuple(shapes[name]) for name in names))
+
+    def work() -> tuple[list[Scalar], list[Scalar]]:
+        partials = symbolic.gradient_expressions(expression, shapes, names, fixed)
+        positions = positions_of(layout)
+        tree = symbolic.to_sympy(expression, shapes)
+        tree = tree.xreplace(symbolic.exact_substitutions(fixed))
+        wanted = [tree, *_flat_partials(partials, names)]
+        return (
+            [compile_sympy(item, positions, fast=True) for item in wanted],
+            [compile_sympy(item, positions) for item in wanted],
+        )
+
+    outcome = symbolic.bounded(work, options.analytic_timeout)
+    if outcome.value is None:
+        reason = outcome.reason
+        if reason.startswith(UnsupportedExpression.__name__):
+            reason = "it uses " + reason.split(": ", 1)[1]
+        raise InputError(
+            f"--grad analytic: no usable SymPy gradient ({reason}); use --grad numerical"
+            + (" or a larger --analytic-timeout" if outcome.status == "timed out" else "")
+        )
+    (fast_value, *fast_parts), (safe_value, *safe_parts) = outcome.value
+
+    # Python floats first; where they raise (overflow, a domain edge) NumPy gives inf or nan.
+    def value_of(x: Array) -> float:
+        try:
+            return float(fast_value(x.tolist()))
+        except FAST_PATH_FAILURES:
+            with np.errstate(all="ignore"):
+                return float(safe_value(x))
+
+    def gradient_of(x: Array) -> Array:
+        try:
+            values = x.tolist()
+            return np.array([part(values) for part in fast_parts], dtype=np.float64)
+        except FAST_PATH_FAILURES:
+            with np.errstate(all="ignore"):
+                return np.array([part(x) for part in safe_parts], dtype=np.float64)
+
+    return value_of, gradient_of
+
+
+def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> StationaryPoints:
+    """Solve ∇f = 0 with SymPy and classify each real solution by the Hessian's eigenvalues.
+
+    Coordinates a solution leaves free (a family of stationary points) take their values
+    from ``near``. Never raises: a timeout or failure is reported in the status.
+    """
+    layout = problem.layout
+
+    def work() -> tuple[StationaryPoint, ...]:
+        shapes = {name: tuple(np.shape(value)) for name, value in problem.fixed.items()}
+        shapes.update(zip(layout.names, layout.shapes))
+        partials = symbolic.gradient_expressions(
+            problem.expression, shapes, layout.names, problem.fixed
+        )
+        positions = positions_of(layout)
+        unknowns = list(positions)
+        components = _flat_partials(partials, layout.names)
+        if all(component == 0 for component in components):
+            solutions: list[dict[Any, Any]] = [{}]
+        else:
+            solutions = sp.solve(components, unknowns, dict=True)
+        hessian = [
+            [sp.diff(component, unknown) for unknown in unknowns] for component in components
+        ]
+        tree = symbolic.to_sympy(problem.expression, shapes)
+        tree = tree.xreplace(symbolic.exact_substitutions(problem.fixed))
+        found: list[StationaryPoint] = []
+        for solution in solutions[:MAX_STATIONARY_POINTS]:
+            point = _solution_point(solution, unknowns, near)
+            if point is None:
+                continue
+            values, free = point
+            substitutions = dict(zip(unknowns, values))
+            found.append(
+                StationaryPoint(
+                    layout.unflatten(np.array(values, dtype=np.float64)),
+                    _kind(hessian, substitutions),
+                    symbolic.value_at(tree, substitutions),
+                    free,
+                )
+            )
+        return tuple(found)
+
+    outcome = symbolic.bounded(work, timeout)
+    if outcome.value is None:
+        return StationaryPoints(outcome.status, outcome.reason)
+    return StationaryPoints("ok", "", outcome.value)
+
+
+def _solution_point(
+    solution: Mapping[Any, Any], unknowns: Sequence[Any], near: Array
+) -> tuple[list[float], tuple[int, ...]] | None:
+    """A solution's real coordinates, free ones taken from ``near``; None if not real."""
+    free = tuple(i for i, unknown in enumerate(unknowns) if unknown not in solution)
+    fill = {unknowns[i]: sp.Float(float(near[i]), 30) for i in free}
+    values: list[float] = []
+    for i, unknown in enumerate(unknowns):
+        if i in free:
+            values.append(float(near[i]))
+            continue
+        expression = solution[unknown]
+        extra = expression.free_symbols - set(fill)
+        if extra:
+            return None
+        value = symbolic.value_at(expression.xreplace(fill), {})
+        if value is None:
+            return None
+        values.append(value)
+    return values, free
+
+
+def _kind(hessian: Sequence[Sequence[Any]], substitutions: Mapping[Any, float]) -> str:
+    """minimum, maximum, saddle or undetermined, from the signs of the Hessian's eigenvalues."""
+    entries = [[symbolic.value_at(entry, substitutions) for entry in row] for row in hessian]
+    if any(entry is None for row in entries for entry in row):
+        return "undetermined"
+    eigenvalues = np.linalg.eigvalsh(np.array(entries, dtype=np.float64))
+    scale = max(1.0, float(np.max(np.abs(eigenvalues))))
+    positive = bool(np.any(eigenvalues > ZERO_EIGENVALUE * scale))
+    negative = bool(np.any(eigenvalues < -ZERO_EIGENVALUE * scale))
+    if positive and negative:
+        return "saddle"
+    if bool(np.any(np.abs(eigenvalues) <= ZERO_EIGENVALUE * scale)):
+        return "undetermined"
+    return "minimum" if positive else "maximum"

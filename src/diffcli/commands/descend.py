@@ -1,0 +1,195 @@
+"""``diffcli descend``: gradient descent and its optimizers, SymPy's stationary points beside."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ..cli import CONTEXT_SETTINGS, ExpressionCommand
+from ..errors import EXIT_EVALUATION, InputError
+from ..numerics import DEFAULT_STEP
+from ._options import (
+    analytic_options,
+    constants_option,
+    expression_argument,
+    output_options,
+    read_constants,
+)
+
+_OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+
+
+@click.command(
+    cls=ExpressionCommand,
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  diffcli descend "x0**2 + x1**2" --from -3,4 --lr 0.1 --steps 100
+  diffcli descend "x0**2 + x1**2" --from -3,4 --lr 0.1 --trace 10
+  diffcli descend "(1-x)**2 + 100*(y-x**2)**2" --from -1,1 --optimizer adam --lr 0.02 \\
+      --steps 5000 --grad analytic
+  diffcli descend "x**2 + 10*y**2" --from 3,1 --lr 0.05 --steps 500 --compare
+  diffcli descend "sum((W - T)**2)" --from 'W=[[1,2],[3,4]]' --set 'T=[[0,1],[1,0]]'
+
+\b
+A run is 'diverged' (exit 1) at the first step where f, the point or the gradient is not
+finite, or |f| > 1e10 * max(|f(start)|, 1).
+""",
+)
+@click.argument("expression")
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    metavar="POINT",
+    help="Where to start, as --at: -3,4 (x0, x1, … in order), x0=-3,x1=4, W=[[1,2],[3,4]].",
+)
+@constants_option
+@click.option("--lr", type=float, default=0.01, show_default=True, help="Learning rate η.")
+@click.option(
+    "--steps", type=click.IntRange(min=0), default=100, show_default=True, help="Most updates."
+)
+@click.option(
+    "--tol",
+    type=float,
+    default=None,
+    help=f"Stop when |∇f| falls below this (default: never; {1e-6:g} with --compare).",
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(_OPTIMIZER_NAMES),
+    default=None,
+    help="Update rule (default: sgd, the primer's x ← x − η ∇f).",
+)
+@click.option(
+    "--momentum", type=float, default=0.9, show_default=True, help="μ of momentum, nesterov."
+)
+@click.option("--beta1", type=float, default=0.9, show_default=True, help="β1 of adam.")
+@click.option("--beta2", type=float, default=0.999, show_default=True, help="β2 of adam.")
+@click.option(
+    "--rho", type=float, default=0.99, show_default=True, help="Decay of rmsprop's average of g²."
+)
+@click.option(
+    "--eps", type=float, default=1e-8, show_default=True, help="ε of adagrad, rmsprop, adam."
+)
+@click.option(
+    "--grad",
+    type=click.Choice(("numerical", "analytic")),
+    default="numerical",
+    show_default=True,
+    help="numerical: central differences (the primer's); analytic: SymPy's gradient.",
+)
+@click.option(
+    "--h",
+    "step",
+    type=float,
+    default=DEFAULT_STEP,
+    show_default=True,
+    help="Step of the numerical gradient.",
+)
+@click.option(
+    "--trace", type=click.IntRange(min=1), default=None, metavar="K", help="A row every K steps."
+)
+@click.option(
+    "--history",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE.csv",
+    help="Write every step (step, coordinates, f, grad_norm) to a CSV file.",
+)
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="Run every optimizer from the same start with the same budget; one row each.",
+)
+@analytic_options
+@output_options
+def descend(
+    expression: str,
+    start: str,
+    constants: tuple[str, ...],
+    lr: float,
+    steps: int,
+    tol: float | None,
+    optimizer: str | None,
+    momentum: float,
+    beta1: float,
+    beta2: float,
+    rho: float,
+    eps: float,
+    grad: str,
+    step: float,
+    trace: int | None,
+    history: str | None,
+    compare: bool,
+    analytic_timeout: float,
+    no_analytic: bool,
+    output_format: str,
+    precision: int | None,
+) -> None:
+    """Minimise EXPRESSION by gradient descent from --from."""
+    from .. import descent
+    from ..points import bind, read_bindings
+    from ..render.descend import history_file, progress_bar, render_compare, render_descent
+
+    parsed = expression_argument(expression)
+    fixed = read_constants(parsed, constants)
+    point = bind(read_bindings(start, "--from"), parsed, fixed=fixed, option="--from")
+    if compare:
+        given = [
+            name
+            for name, value in (
+                ("--optimizer", optimizer),
+                ("--trace", trace),
+                ("--history", history),
+            )
+            if value is not None
+        ]
+        if given:
+            raise InputError(f"--compare runs every optimizer once: drop {', '.join(given)}")
+    options = descent.DescentOptions(
+        optimizer=optimizer or "sgd",
+        lr=lr,
+        steps=steps,
+        tol=(descent.COMPARE_TOL if compare else 0.0) if tol is None else tol,
+        momentum=momentum,
+        beta1=beta1,
+        beta2=beta2,
+        rho=rho,
+        eps=eps,
+        grad=grad,
+        step=step,
+        analytic=not no_analytic,
+        analytic_timeout=analytic_timeout,
+    )
+    if compare:
+        render_compare(descent.compare(parsed, point, fixed, options), output_format, precision)
+        return
+    descent.check_options(options)
+    layout = descent.layout_of(parsed, point, fixed)
+    with history_file(history, layout) as write, progress_bar(steps) as advance:
+        report = descent.descend(parsed, point, fixed, options, trace or 0, _both(write, advance))
+    render_descent(report, output_format, precision)
+    if report.status == "diverged":
+        click.echo(
+            f"error: the descent diverged: {report.reason}; "
+            "try a smaller --lr, or check that f is bounded below",
+            err=True,
+        )
+        raise SystemExit(EXIT_EVALUATION)
+
+
+def _both(*callbacks: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
+    active = [callback for callback in callbacks if callback is not None]
+    if not active:
+        return None
+    if len(active) == 1:
+        return active[0]
+
+    def call(record: Any) -> None:
+        for callback in active:
+            callback(record)
+
+    return call

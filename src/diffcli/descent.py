@@ -1,0 +1,676 @@
+"""Gradient descent and its optimizers (SGD … Adam): steps as records, stopping and divergence.
+
+The iterate is one float64 vector holding every descended variable in natural order, tensors
+flattened row-major; ``Layout`` maps it to and from a Point. Plain SGD performs exactly the
+primer's ``x -= lr * grad`` on that vector, so its numbers match the seed to the last bit.
+
+Stopping: a run ends ``converged`` when the gradient norm falls below ``tol``, ``max_steps``
+after ``steps`` updates, or ``diverged`` at the first step where f or the iterate is not
+finite, the gradient is not finite, or ``|f|`` exceeds ``DIVERGENCE_FACTOR * max(|f(start)|, 1)``.
+The ``max(…, 1)`` makes the rule absolute (``|f| > 1e10``) when f(start) is 0 or tiny.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+import numpy as np
+
+from .compiling import Compiled
+from .derivative import check_finite, compile_scalar
+from .errors import EvaluationError, InputError
+from .numerics import DEFAULT_STEP, coordinates, gradient
+from .parsing import Expression
+from .points import Point, format_scalar, point_as_json
+
+Array = Any
+ValueFunction = Callable[[Array], float]
+GradientFunction = Callable[[Array], Array]
+StepCallback = Callable[["Step"], None]
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+GRADIENTS = ("numerical", "analytic")
+DIVERGENCE_FACTOR = 1e10
+#: The tolerance ``--compare`` uses when none is given: "steps to reach tol" needs one.
+COMPARE_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class DescentOptions:
+    """How to descend: the options of ``diffcli descend`` as one value."""
+
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    steps: int = 100
+    tol: float = 0.0
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    rho: float = 0.99
+    eps: float = 1e-8
+    grad: str = "numerical"
+    step: float = DEFAULT_STEP
+    analytic: bool = True
+    analytic_timeout: float = 5.0
+
+
+def check_options(options: DescentOptions) -> None:
+    """Validate every option; raise InputError naming the option and the value.
+
+    Raises:
+        InputError: an unknown optimizer or gradient, or a value out of its range.
+    """
+    if options.optimizer not in OPTIMIZERS:
+        raise InputError(
+            f"unknown optimizer {options.optimizer!r}; choose from {', '.join(OPTIMIZERS)}"
+        )
+    if options.grad not in GRADIENTS:
+        raise InputError(f"unknown --grad {options.grad!r}; choose from {', '.join(GRADIENTS)}")
+    positive = {"--lr": options.lr, "--h": options.step, "--eps": options.eps}
+    for option, value in positive.items():
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"{option} must be a positive number, got {format_scalar(value)}")
+    if not (math.isfinite(options.tol) and options.tol >= 0):
+        raise InputError(f"--tol must be 0 or more, got {format_scalar(options.tol)}")
+    if options.steps < 0:
+        raise InputError(f"--steps must be 0 or more, got {options.steps}")
+    fractions = {
+        "--momentum": options.momentum,
+        "--beta1": options.beta1,
+        "--beta2": options.beta2,
+        "--rho": options.rho,
+    }
+    for option, value in fractions.items():
+        if not 0 <= value < 1:
+            raise InputError(f"{option} must be in [0, 1), got {format_scalar(value)}")
+    if options.grad == "analytic" and not options.analytic:
+        raise InputError("--grad analytic needs SymPy: drop --no-analytic")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each descended variable lives in the flat iterate."""
+
+    names: tuple[str, ...]
+    shapes: tuple[tuple[int, ...], ...]
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(math.prod(shape) for shape in self.shapes)
+
+    @property
+    def size(self) -> int:
+        return sum(self.sizes)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """``x0``, ``x[1]``, ``W[0,1]``: one per coordinate of the flat iterate."""
+        point = {name: np.zeros(shape) for name, shape in zip(self.names, self.shapes)}
+        return tuple(coordinate.label for coordinate in coordinates(point, self.names))
+
+    def flatten(self, point: Mapping[str, Array]) -> Array:
+        """The named variables of a point as one float64 vector."""
+        if not self.names:
+            return np.zeros(0)
+        return np.concatenate(
+            [np.asarray(point[name], dtype=np.float64).reshape(-1) for name in self.names]
+        )
+
+    def unflatten(self, flat: Array) -> Point:
+        """Views of the flat vector in each variable's shape (no copy)."""
+        point: Point = {}
+        offset = 0
+        for name, shape, size in zip(self.names, self.shapes, self.sizes):
+            point[name] = flat[offset : offset + size].reshape(shape)
+            offset += size
+        return point
+
+
+class Optimizer(Protocol):
+    """Updates the flat iterate in place from the gradient there."""
+
+    def update(self, x: Array, gradient: Array) -> None: ...
+
+
+class SGD:
+    """``x ← x − η g`` (the primer's gradient method)."""
+
+    def __init__(self, options: DescentOptions, size: int) -> None:
+        self.lr = options.lr
+
+    def update(self, x: Array, gradient: Array) -> None:
+        x -= self.lr * gradient
+
+
+class Momentum:
+    """``v ← μ v − η g; x ← x + v`` (Polyak's heavy ball)."""
+
+    def __init__(self, options: DescentOptions, size: int) -> None:
+        self.lr, self.momentum = options.lr, options.momentum
+        self.velocity = np.zeros(size)
+
+    def update(self, x: Array, gradient: Array) -> None:
+        self.velocity = self.momentum * self.velocity - self.lr * gradient
+        x += self.velocity
+
+
+class Nesterov:
+    """``v ← μ v − η g; x ← x + μ v − η g`` (Nesterov's look-ahead, Sutskever's form)."""
+
+    def __init__(self, options: DescentOptions, size: int) -> None:
+        self.lr, self.momentum = options.lr, options.momentum
+        self.velocity = np.zeros(size)
+
+    def update(self, x: Array, gradient: Array) -> None:
+        step = self.lr * gradient
+        self.velocity = self.momentum * self.velocity - step
+        x += self.momentum * self.velocity - step
+
+
+class AdaGrad:
+    """``s ← s + g²; x ← x − η g / (√s + ε)``."""
+
+    def __init__(self, options: DescentOptions, size: int) -> None:
+        self.lr, self.eps = options.lr, options.eps
+        self.squares = np.zeros(size)
+
+    def update(self, x: Array, gradient: Array) -> None:
+        self.squares += gradient * gradient
+        x -= self.lr * gradient / (np.sqrt(self.squares) + self.eps)
+
+
+class RMSProp:
+    """``s ← ρ s + (1−ρ) g²; x ← x − η g / (√s + ε)``."""
+
+    def __init__(self, options: DescentOptions, size: int) -> None:
+        self.lr, self.rho, self.eps = options.lr, options.rho, options.eps
+        self.squares = np.zeros(size)
+
+    def update(self, x: Array, gradient: Array) -> None:
+        self.squares = self.rho * self.squares + (1 - self.rho) * (gradient * gradient)
+        x -= self.lr * gradient / (np.sqrt(self.squares) + self.eps)
+
+
+class Adam:
+    """Kingma & Ba: bias-corrected moments, ``x ← x − η m̂ / (√v̂ + ε)``."""
+
+    def __init__(self, options: DescentOptions, size: int) -> None:
+        self.lr, self.eps = options.lr, options.eps
+        self.beta1, self.beta2 = options.beta1, options.beta2
+        self.mean = np.zeros(size)
+        self.squares = np.zeros(size)
+        self.count = 0
+
+    def update(self, x: Array, gradient: Array) -> None:
+        self.count += 1
+        # in place, and the same roundings as ``beta * m + (1 - beta) * g``
+        self.mean *= self.beta1
+        self.mean += (1 - self.beta1) * gradient
+        self.squares *= self.beta2
+        self.squares += (1 - self.beta2) * (gradient * gradient)
+        mean = self.mean / (1 - self.beta1**self.count)
+        squares = self.squares / (1 - self.beta2**self.count)
+        x -= self.lr * mean / (np.sqrt(squares) + self.eps)
+
+
+_OPTIMIZER_CLASSES: dict[str, Callable[[DescentOptions, int], Optimizer]] = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+}
+
+
+def make_optimizer(options: DescentOptions, size: int) -> Optimizer:
+    """The optimizer ``options.optimizer`` for an iterate of ``size`` numbers."""
+    return _OPTIMIZER_CLASSES[options.optimizer](options, size)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The state after ``step`` updates; the last record of a run carries its status."""
+
+    step: int
+    x: Array
+    value: float
+    grad_norm: float
+    status: str | None = None
+    reason: str = ""
+
+
+def iterate(
+    value_of: ValueFunction,
+    gradient_of: GradientFunction,
+    start: Array,
+    options: DescentOptions,
+) -> Iterator[Step]:
+    """Run the optimizer from ``start``, yielding every step (step 0 is the start).
+
+    Raises:
+        EvaluationError: f or its gradient is not finite at the start.
+    """
+    optimizer = make_optimizer(options, start.size)
+    x = np.array(start, dtype=np.float64)
+    # Overflow and nan are judged below, not warned about. np.seterr rather than a
+    # ``with np.errstate`` per step: the run's hot loop spends a tenth of its time there.
+    # The setting holds while the run is suspended at a yield and is restored at its end.
+    saved = np.seterr(all="ignore")
+    try:
+        yield from _steps(value_of, gradient_of, x, optimizer, options)
+    finally:
+        np.seterr(**saved)
+
+
+def _steps(
+    value_of: ValueFunction,
+    gradient_of: GradientFunction,
+    x: Array,
+    optimizer: Optimizer,
+    options: DescentOptions,
+) -> Iterator[Step]:
+    limit = 0.0
+    slope = None
+    for step in range(options.steps + 1):
+        if slope is not None:
+            optimizer.update(x, slope)
+        value = float(value_of(x))
+        slope = gradient_of(x)
+        grad_norm = math.sqrt(float(np.dot(slope, slope)))
+        if not math.isfinite(grad_norm) and np.isfinite(slope).all():
+            grad_norm = math.hypot(*slope.tolist())  # g·g overflowed; hypot scales
+        # x·x is cheap; only when it overflows is each element looked at
+        x_finite = math.isfinite(float(np.dot(x, x))) or bool(np.isfinite(x).all())
+        status: str | None = None
+        reason = ""
+        if step == 0:
+            if not math.isfinite(value):
+                raise EvaluationError(f"f is {value!r} at the start")
+            if not math.isfinite(grad_norm):
+                raise EvaluationError("the gradient of f is not finite at the start")
+            limit = DIVERGENCE_FACTOR * max(abs(value), 1.0)
+        elif not x_finite:
+            status, reason = "diverged", f"the point is not finite at step {step}"
+        elif not math.isfinite(value):
+            status, reason = "diverged", f"f is {value!r} at step {step}"
+        elif abs(value) > limit:
+            status = "diverged"
+            reason = (
+                f"f = {value:.3g} at step {step}: |f| grew past "
+                f"1e10 × max(|f(start)|, 1) = {limit:.3g}"
+            )
+        elif not math.isfinite(grad_norm):
+            status, reason = "diverged", f"the gradient is not finite at step {step}"
+        if status is None and grad_norm < options.tol:
+            status = "converged"
+            reason = f"|∇f| = {grad_norm:.3g} < --tol {format_scalar(options.tol)}"
+        if status is None and step == options.steps:
+            status = "max_steps"
+        yield Step(step, x.copy(), value, grad_norm, status, reason)
+        if status is not None:
+            return
+
+
+def layout_of(expression: Expression, start: Point, fixed: Mapping[str, Array]) -> Layout:
+    """The descended variables (all but the fixed ones, natural order) and their shapes.
+
+    Raises:
+        InputError: every variable is fixed.
+    """
+    names = tuple(name for name in expression.variables if name not in fixed)
+    if not names:
+        raise InputError("the expression has no variable to descend (all are fixed by --set)")
+    return Layout(names, tuple(tuple(np.shape(start[name])) for name in names))
+
+
+@dataclass(frozen=True)
+class DescentProblem:
+    """What to minimise, from where: f and its gradient as functions of the flat iterate."""
+
+    expression: Expression
+    layout: Layout
+    fixed: Point
+    start: Array
+    value: ValueFunction
+    gradient: GradientFunction
+
+
+def prepare(
+    expression: Expression,
+    start: Point,
+    fixed: Mapping[str, Array],
+    options: DescentOptions,
+) -> DescentProblem:
+    """Compile f, choose its gradient (numerical or SymPy's) and check the start.
+
+    Args:
+        expression: the function to minimise; its value must be one number.
+        start: every variable's value (the descended ones and the ``fixed`` ones).
+        fixed: the variables held constant (``--set``).
+        options: the run's options; ``grad`` and ``step`` choose the gradient.
+
+    Raises:
+        InputError: nothing to descend, an expression that is not a scalar, a bad option,
+            or an analytic gradient SymPy cannot give.
+        EvaluationError: f is not finite at the start.
+    """
+    check_options(options)
+    layout = layout_of(expression, start, fixed)
+    shapes = {name: tuple(np.shape(value)) for name, value in start.items()}
+    compiled = compile_scalar(expression, shapes)
+    check_finite(compiled, expression, start)
+    names = layout.names
+    constants = {name: np.asarray(start[name], dtype=np.float64) for name in fixed}
+    if options.grad == "analytic":
+        from .analytic import analytic_functions
+
+        value_of, gradient_of = analytic_functions(expression, shapes, names, constants, options)
+    else:
+        value_of = _value_function(compiled, layout, constants)
+        gradient_of = _numerical_gradient(compiled, layout, constants, options.step)
+    return DescentProblem(
+        expression, layout, constants, layout.flatten(start), value_of, gradient_of
+    )
+
+
+def _value_function(
+    compiled: Compiled, layout: Layout, constants: Mapping[str, Array]
+) -> ValueFunction:
+    def value_of(x: Array) -> float:
+        point = dict(constants)
+        point.update(layout.unflatten(x))
+        return float(compiled(point))
+
+    return value_of
+
+
+def _numerical_gradient(
+    compiled: Compiled, layout: Layout, constants: Mapping[str, Array], step: float
+) -> GradientFunction:
+    def gradient_of(x: Array) -> Array:
+        point = dict(constants)
+        point.update(layout.unflatten(x))
+        parts = gradient(compiled, point, layout.names, "central", step)
+        return np.concatenate([parts[name].reshape(-1) for name in layout.names])
+
+    return gradient_of
+
+
+@dataclass(frozen=True)
+class TracePoint:
+    """One row of a trace: the point after ``step`` updates, f there and ``|∇f|``."""
+
+    step: int
+    at: Point
+    value: float
+    grad_norm: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "at": point_as_json(self.at),
+            "value": self.value,
+            "grad_norm": self.grad_norm,
+        }
+
+
+@dataclass(frozen=True)
+class StationaryPoint:
+    """A solution of ∇f = 0 and its kind by the Hessian: minimum, maximum, saddle, undetermined."""
+
+    at: Point
+    kind: str
+    value: float | None
+    #: Flat indices of coordinates SymPy left free (a family of stationary points): ``at``
+    #: holds the member sharing them with the run, and distances ignore them.
+    free: tuple[int, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"at": point_as_json(self.at), "kind": self.kind, "value": self.value}
+
+
+@dataclass(frozen=True)
+class StationaryPoints:
+    """SymPy's answer to ∇f = 0: status ``ok``, ``timed out``, ``failed`` or ``skipped``."""
+
+    status: str
+    reason: str = ""
+    points: tuple[StationaryPoint, ...] = ()
+
+    def nearest(self, layout: Layout, x: Array) -> tuple[StationaryPoint, float] | None:
+        """The stationary point closest to ``x`` (Euclidean, all coordinates) and the distance."""
+        best: tuple[StationaryPoint, float] | None = None
+        for point in self.points:
+            offset = layout.flatten(point.at) - x
+            offset[list(point.free)] = 0.0
+            distance = float(np.linalg.norm(offset))
+            if best is None or distance < best[1]:
+                best = (point, distance)
+        return best
+
+    def as_dict(self, layout: Layout, x: Array) -> dict[str, Any] | None:
+        if self.status != "ok":
+            return None
+        nearest = self.nearest(layout, x)
+        return {
+            "stationary_points": [point.as_dict() for point in self.points],
+            "nearest": None
+            if nearest is None
+            else {**nearest[0].as_dict(), "distance": nearest[1]},
+        }
+
+
+@dataclass(frozen=True)
+class DescentReport:
+    """The answer of ``diffcli descend`` for one optimizer."""
+
+    expression: str
+    layout: Layout
+    fixed: Point
+    options: DescentOptions
+    status: str
+    reason: str
+    start: Point
+    final: TracePoint
+    analytic: StationaryPoints
+    trace: tuple[TracePoint, ...]
+    #: Step 0 with f and |∇f| at the start (the JSON gives only the start point).
+    initial: TracePoint
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def steps(self) -> int:
+        """Updates performed."""
+        return self.final.step
+
+    @property
+    def nearest(self) -> tuple[StationaryPoint, float] | None:
+        return self.analytic.nearest(self.layout, self.layout.flatten(self.final.at))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expression": self.expression,
+            "variables": list(self.layout.names),
+            "optimizer": self.options.optimizer,
+            "lr": self.options.lr,
+            "steps": self.steps,
+            "status": self.status,
+            "start": point_as_json(self.start),
+            "final": {
+                "at": point_as_json(self.final.at),
+                "value": self.final.value,
+                "grad_norm": self.final.grad_norm,
+            },
+            "analytic": self.analytic.as_dict(self.layout, self.layout.flatten(self.final.at)),
+            "trace": [row.as_dict() for row in self.trace],
+            "warnings": list(self.warnings),
+        }
+
+
+def descend(
+    expression: Expression,
+    start: Point,
+    fixed: Mapping[str, Array],
+    options: DescentOptions = DescentOptions(),
+    trace_every: int = 0,
+    on_step: StepCallback | None = None,
+) -> DescentReport:
+    """Minimise ``expression`` from ``start`` and set SymPy's stationary points beside it.
+
+    Args:
+        expression: the function to minimise.
+        start: every variable's value, the fixed ones included.
+        fixed: the variables held constant.
+        options: optimizer, step size, budget, gradient and analytic settings.
+        trace_every: keep a trace row every this many steps (0: none); the last step is kept.
+        on_step: called with every step record (history files, progress bars).
+
+    Raises:
+        InputError: see ``prepare``.
+        EvaluationError: f is not finite at the start.
+    """
+    problem = prepare(expression, start, fixed, options)
+    layout = problem.layout
+    trace: list[TracePoint] = []
+    first: Step | None = None
+    last: Step | None = None
+    for record in iterate(problem.value, problem.gradient, problem.start, options):
+        first = first or record
+        if on_step is not None:
+            on_step(record)
+        if trace_every and (record.step % trace_every == 0 or record.status is not None):
+            trace.append(_trace_point(layout, record))
+        last = record
+    assert first is not None and last is not None and last.status is not None
+    analytic = _stationary(problem, last.x, options)
+    warnings = []
+    if analytic.status not in {"ok", "skipped"}:
+        warnings.append(f"no analytic stationary points: {analytic.reason}")
+    return DescentReport(
+        expression.text,
+        layout,
+        problem.fixed,
+        options,
+        last.status,
+        last.reason,
+        layout.unflatten(problem.start.copy()),
+        _trace_point(layout, last),
+        analytic,
+        tuple(trace),
+        _trace_point(layout, first),
+        tuple(warnings),
+    )
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """One optimizer's run in ``--compare``."""
+
+    optimizer: str
+    status: str
+    final: TracePoint
+    distance: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer,
+            "status": self.status,
+            "steps": self.final.step,
+            "final": {
+                "at": point_as_json(self.final.at),
+                "value": self.final.value,
+                "grad_norm": self.final.grad_norm,
+            },
+            "distance": self.distance,
+        }
+
+
+@dataclass(frozen=True)
+class CompareReport:
+    """Every optimizer from the same start with the same budget."""
+
+    expression: str
+    layout: Layout
+    fixed: Point
+    options: DescentOptions
+    start: Point
+    analytic: StationaryPoints
+    rows: tuple[CompareRow, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        start = self.layout.flatten(self.start)
+        return {
+            "expression": self.expression,
+            "variables": list(self.layout.names),
+            "lr": self.options.lr,
+            "steps": self.options.steps,
+            "tol": self.options.tol,
+            "start": point_as_json(self.start),
+            "analytic": self.analytic.as_dict(self.layout, start),
+            "results": [row.as_dict() for row in self.rows],
+            "warnings": list(self.warnings),
+        }
+
+
+def compare(
+    expression: Expression,
+    start: Point,
+    fixed: Mapping[str, Array],
+    options: DescentOptions = DescentOptions(),
+) -> CompareReport:
+    """Run every optimizer from ``start`` with the same step size, budget and tolerance.
+
+    The distance column is measured to the stationary point nearest to each run's result.
+
+    Raises:
+        InputError: see ``prepare``.
+        EvaluationError: f is not finite at the start.
+    """
+    problem = prepare(expression, start, fixed, options)
+    analytic = _stationary(problem, problem.start, options)
+    rows = []
+    for name in OPTIMIZERS:
+        last: Step | None = None
+        settings = replace(options, optimizer=name)
+        for record in iterate(problem.value, problem.gradient, problem.start, settings):
+            last = record
+        assert last is not None and last.status is not None
+        nearest = analytic.nearest(problem.layout, last.x)
+        rows.append(
+            CompareRow(
+                name,
+                last.status,
+                _trace_point(problem.layout, last),
+                None if nearest is None else nearest[1],
+            )
+        )
+    warnings = []
+    if analytic.status not in {"ok", "skipped"}:
+        warnings.append(f"no analytic stationary points: {analytic.reason}")
+    return CompareReport(
+        expression.text,
+        problem.layout,
+        problem.fixed,
+        options,
+        problem.layout.unflatten(problem.start.copy()),
+        analytic,
+        tuple(rows),
+        tuple(warnings),
+    )
+
+
+def _trace_point(layout: Layout, record: Step) -> TracePoint:
+    return TracePoint(record.step, layout.unflatten(record.x), record.value, record.grad_norm)
+
+
+def _stationary(problem: DescentProblem, near: Array, options: DescentOptions) -> StationaryPoints:
+    if not options.analytic:
+        return StationaryPoints("skipped", "--no-analytic")
+    from .analytic import stationary_points
+
+    return stationary_points(problem, near, options.analytic_timeout)

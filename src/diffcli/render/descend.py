@@ -1,0 +1,263 @@
+"""How a ``descend`` run looks: summary, trace table, history file, progress bar, JSON, CSV."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
+
+from ..descent import (
+    CompareReport,
+    DescentReport,
+    Layout,
+    StationaryPoint,
+    StationaryPoints,
+    Step,
+)
+from ..errors import InputError
+from ..points import format_point, format_scalar
+from . import Column, console, emit_delimited, emit_json, error_number, number, print_table, warn
+
+Array = Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+#: Runs shorter than this get no progress bar: it would only flicker.
+PROGRESS_MIN_STEPS = 10_000
+#: A trace shows one column per coordinate up to this many coordinates.
+MAX_COORDINATE_COLUMNS = 4
+
+
+def render_descent(report: DescentReport, output_format: str, precision: int | None) -> None:
+    """Write one run to stdout and its warnings to stderr."""
+    for message in report.warnings:
+        warn(message)
+    if output_format == "json":
+        emit_json(report.as_dict())
+        return
+    if output_format == "value":
+        for value in report.layout.flatten(report.final.at):
+            print(number(float(value), precision))
+        return
+    if output_format in {"csv", "tsv"}:
+        rows = report.trace or (report.initial, report.final)
+        emit_delimited(
+            _history_headers(report.layout),
+            (
+                _history_cells(row.step, report.layout.flatten(row.at), row.value, row.grad_norm)
+                for row in rows
+            ),
+            "," if output_format == "csv" else "\t",
+        )
+        return
+    _table(report, precision)
+
+
+def _reason(reason: str) -> str:
+    return f" ({reason})" if reason else ""
+
+
+def _settings(report: DescentReport | CompareReport) -> str:
+    options = report.options
+    if options.grad == "analytic":
+        gradient = "analytic gradient (SymPy)"
+    else:
+        gradient = f"numerical gradient (central difference, h = {format_scalar(options.step)})"
+    fixed = f", with {format_point(report.fixed)}" if report.fixed else ""
+    return f"lr = {format_scalar(options.lr)}, {gradient}{fixed}"
+
+
+def _table(report: DescentReport, precision: int | None) -> None:
+    out = console()
+    out.print(f"f = {report.expression}")
+    out.print(f"{report.options.optimizer}, {_settings(report)}")
+    out.print()
+    lines = [
+        ("start", format_point(report.start)),
+        ("final", _point(report.final.at, precision)),
+        ("f(final)", number(report.final.value, precision)),
+        ("|∇f|", number(report.final.grad_norm, precision)),
+        ("status", f"{report.status} after {report.steps} steps" + _reason(report.reason)),
+    ]
+    lines += _analytic_lines(report.analytic, report.nearest, precision)
+    width = max(len(label) for label, _ in lines)
+    for label, text in lines:
+        out.print(f"{label.ljust(width)}  {text}", soft_wrap=True)
+    if report.trace:
+        out.print()
+        _trace_table(out, report, precision)
+
+
+def _trace_table(out: Console, report: DescentReport, precision: int | None) -> None:
+    """One column per coordinate when there are few, else one point column."""
+    layout = report.layout
+    by_coordinate = layout.size <= MAX_COORDINATE_COLUMNS
+    headers = [*layout.labels] if by_coordinate else ["point"]
+    columns = [Column("step"), *(Column(header) for header in headers)]
+    columns += [Column("f"), Column("|∇f|")]
+    rows = []
+    for row in report.trace:
+        if by_coordinate:
+            cells = [number(float(v), precision) for v in layout.flatten(row.at)]
+        else:
+            cells = [_point(row.at, precision)]
+        rows.append(
+            [
+                str(row.step),
+                *cells,
+                number(row.value, precision),
+                number(row.grad_norm, precision),
+            ]
+        )
+    print_table(out, columns, rows)
+
+
+def _analytic_lines(
+    analytic: StationaryPoints,
+    nearest: tuple[StationaryPoint, float] | None,
+    precision: int | None,
+) -> list[tuple[str, str]]:
+    if analytic.status == "skipped":
+        return [("analytic", "n/a (--no-analytic)")]
+    if analytic.status != "ok":
+        return [("analytic", f"n/a ({analytic.status})")]
+    if nearest is None:
+        return [("analytic", "no real stationary point found by SymPy")]
+    count = len(analytic.points)
+    best = nearest[0]
+    where = f"{best.kind} at {_point(best.at, precision)}, f = {number(best.value, precision)}"
+    if best.free:
+        where += " (one of a family of stationary points)"
+    label = "stationary" if count == 1 else f"nearest of {count} stationary points"
+    return [(label, where), ("distance", error_number(nearest[1]))]
+
+
+def _point(point: dict[str, object], precision: int | None) -> str:
+    if precision is None:
+        return format_point(point)
+    return ", ".join(f"{name}={_value(value, precision)}" for name, value in point.items())
+
+
+def _value(value: object, precision: int) -> str:
+    import numpy as np
+
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return number(float(array), precision)
+    return "[" + ", ".join(_value(item, precision) for item in array) + "]"
+
+
+def render_compare(report: CompareReport, output_format: str, precision: int | None) -> None:
+    """Write one row per optimizer to stdout and warnings to stderr."""
+    for message in report.warnings:
+        warn(message)
+    if output_format == "json":
+        emit_json(report.as_dict())
+        return
+    if output_format == "value":
+        for row in report.rows:
+            print(number(row.final.value, precision))
+        return
+    headers = ["optimizer", "status", "steps", "f", "distance"]
+    rows = [
+        [
+            row.optimizer,
+            row.status,
+            str(row.final.step),
+            number(row.final.value, precision),
+            error_number(row.distance),
+        ]
+        for row in report.rows
+    ]
+    if output_format in {"csv", "tsv"}:
+        emit_delimited(
+            ["optimizer", "status", "steps", "f", "grad_norm", "distance"],
+            (
+                [
+                    row.optimizer,
+                    row.status,
+                    str(row.final.step),
+                    repr(row.final.value),
+                    repr(row.final.grad_norm),
+                    "" if row.distance is None else repr(row.distance),
+                ]
+                for row in report.rows
+            ),
+            "," if output_format == "csv" else "\t",
+        )
+        return
+    out = console()
+    out.print(f"f = {report.expression}")
+    options = report.options
+    out.print(
+        f"from {format_point(report.start)}, {_settings(report)}, "
+        f"at most {options.steps} steps, tol = {format_scalar(options.tol)}",
+        soft_wrap=True,
+    )
+    analytic = report.analytic
+    if analytic.status == "ok" and analytic.points:
+        points = "; ".join(f"{point.kind} at {format_point(point.at)}" for point in analytic.points)
+        out.print(f"stationary points (SymPy): {points}", soft_wrap=True)
+    elif analytic.status == "ok":
+        out.print("stationary points (SymPy): none real found; distance n/a")
+    else:
+        out.print(f"stationary points (SymPy): n/a ({analytic.status}); distance n/a")
+    out.print()
+    columns = [Column("optimizer", justify="left"), Column("status", justify="left")]
+    columns += [Column(header) for header in headers[2:]]
+    print_table(out, columns, rows)
+
+
+def _history_headers(layout: Layout) -> list[str]:
+    return ["step", *layout.labels, "f", "grad_norm"]
+
+
+def _history_cells(step: int, x: Array, value: float, grad_norm: float) -> list[str]:
+    """One CSV row: the step, every coordinate of the flat point, f and |∇f|, in full."""
+    return [str(step), *(repr(float(item)) for item in x), repr(value), repr(grad_norm)]
+
+
+@contextmanager
+def history_file(path: str | None, layout: Layout) -> Iterator[Callable[[Step], None] | None]:
+    """A callback writing every step to ``path`` as CSV (None without a path).
+
+    Raises:
+        InputError: the file cannot be opened for writing.
+    """
+    if path is None:
+        yield None
+        return
+    try:
+        stream: IO[str] = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+    except OSError as error:
+        raise InputError(f"--history {path!r}: cannot write ({error.strerror})") from None
+    with stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(_history_headers(layout))
+
+        def write(record: Step) -> None:
+            writer.writerow(_history_cells(record.step, record.x, record.value, record.grad_norm))
+
+        yield write
+
+
+@contextmanager
+def progress_bar(total: int) -> Iterator[Callable[[Step], None] | None]:
+    """A Rich progress bar on stderr for long runs when stderr is a terminal; else None."""
+    if total < PROGRESS_MIN_STEPS or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    every = max(1, total // 200)
+    with Progress(console=console(stderr=True), transient=True) as progress:
+        task = progress.add_task("descending", total=total)
+
+        def advance(record: Step) -> None:
+            if record.step % every == 0 or record.status is not None:
+                progress.update(task, completed=record.step)
+
+        yield advance
