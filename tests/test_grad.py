@@ -220,7 +220,7 @@ def test_a_tiny_analytic_timeout_still_prints_the_numbers(run: Any) -> None:
     outcome = run("grad", "sum(x**2)", "--at", point, "--analytic-timeout", "0.001")
     assert "warning: no analytic gradient: SymPy took longer than 0.001 s" in outcome.stderr
     assert "∇f: n/a (timed out)" in outcome.stdout
-    assert "x[999]    1998.000144958496   n/a (timed out)" in outcome.stdout
+    assert "x[999] 1998.000144958496 n/a (timed out) n/a n/a" in squeezed(outcome.stdout)
     assert "|∇f| = 36487.44986804155\n" in outcome.stdout
     document = json.loads(
         run("grad", "sum(x**2)", "--at", point, "--analytic-timeout", "0.001", "-f", "json").stdout
