@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from diffcli.gradients import GradOptions, gradient_report
 from diffcli.parsing import parse
-from diffcli.tensors import TensorGradientOptions, tensor_gradient
 
 NETWORK = parse("cross_entropy(softmax(x @ W), t)")
 
@@ -59,17 +59,17 @@ def network(rows: int, columns: int) -> dict[str, Any]:
 def compare_numerical(rows: int, columns: int) -> None:
     """One row of the numerical table: diffcli's batched gradient against the primer's loop."""
     point = network(rows, columns)
-    options = TensorGradientOptions(analytic=False)
+    options = GradOptions(analytic=False, wrt=("W",))
     reports: list[Any] = []
     loops: list[Any] = []
-    ours = best_of(3, lambda: reports.append(tensor_gradient(NETWORK, point, ["W"], options)))
+    ours = best_of(3, lambda: reports.append(gradient_report(NETWORK, [point], options)))
     W = point["W"].copy()
 
     def loss(w: Any) -> Any:
         return primer_loss(w, point["x"], point["t"])
 
     theirs = best_of(3, lambda: loops.append(primer_gradient(loss, W)))
-    difference = float(np.max(np.abs(reports[-1].gradients[0].numerical - loops[-1])))
+    difference = float(np.max(np.abs(reports[-1].results[0].numerical["W"] - loops[-1])))
     print(f"{f'{rows}x{columns}':>10} {ours:>10.4f} {theirs:>14.4f} {difference:>11.2e}")
 
 
@@ -82,12 +82,12 @@ def main() -> None:
     print(f"{'W shape':>10} {'seconds':>10} {'max |num - analytic|':>21}")
     for size in [2, 3, 5, 10]:
         point = network(size, size if size > 2 else 3)
-        options = TensorGradientOptions(analytic_timeout=0)
+        options = GradOptions(analytic_timeout=0, wrt=("W",))
         start = time.perf_counter()
-        result = tensor_gradient(NETWORK, point, ["W"], options)
+        (result,) = gradient_report(NETWORK, [point], options).results
         elapsed = time.perf_counter() - start
         shape = "x".join(str(n) for n in point["W"].shape)
-        print(f"{shape:>10} {elapsed:>10.2f} {result.gradients[0].max_abs_error:>21.2e}")
+        print(f"{shape:>10} {elapsed:>10.2f} {result.max_abs_error:>21.2e}")
 
 
 if __name__ == "__main__":

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from .compiling import Compiled
+from .compiling import Compiled, compile_expression
 from .derivative import check_finite, check_method_and_step, compile_scalar
-from .errors import InputError
+from .errors import InputError, ParseError
+from .nodes import Call
 from .numerics import DEFAULT_STEP, Coordinate, coordinates, gradient, hessian
-from .parsing import Expression
+from .parsing import Expression, parse
 from .points import Array, Point, format_point, format_scalar
 from .results import Analytic, GradientReport, GradientRow, HessianReport, HessianRow
 
@@ -26,14 +28,19 @@ DEFAULT_TIMEOUT = 5.0
 MAX_HESSIAN_COORDINATES = 300
 #: Coordinates named in one warning before "and N more".
 _NAMED_IN_WARNING = 5
+#: A partial derivative with more SymPy nodes than this is not written out as text.
+MAX_FORMULA_NODES = 500
+#: Loss functions whose first argument is the prediction, shown beside the gradient.
+LOSS_FUNCTIONS = ("cross_entropy", "mean_squared_error")
 
 
 @dataclass(frozen=True)
 class GradOptions:
     """How to take the gradient: the options of ``diffcli grad`` as one value.
 
-    ``wrt`` names the variables to differentiate by (default: every variable), so that
-    variables held constant are left out.
+    ``wrt`` names the variables to differentiate by (default: every variable); the others
+    are held fixed, and SymPy gets their values before it differentiates. ``show`` lists
+    extra expressions (``--show``, as typed) whose values are reported at each point.
     """
 
     method: str = "central"
@@ -41,6 +48,7 @@ class GradOptions:
     analytic: bool = True
     analytic_timeout: float = DEFAULT_TIMEOUT
     wrt: tuple[str, ...] | None = None
+    show: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,30 +66,46 @@ def gradient_report(
 ) -> GradientReport:
     """The gradient of a scalar expression at each point, numerical beside SymPy's.
 
-    Variables may be scalars, vectors or matrices; each one's gradient has its shape.
+    Variables may be scalars or tensors of any rank; each one's gradient has its shape
+    (∂L/∂W of a 2×3 W is 2×3). Each row also holds the expression's value (the loss), the
+    predicted scores when the expression is a loss function called at the top
+    (``cross_entropy(softmax(x @ W), t)`` predicts ``softmax(x @ W)``), and the value of
+    every ``options.show`` expression.
 
     Raises:
-        InputError: a bad method, step or ``wrt``, or an expression that is not a scalar.
+        InputError: a bad method, step, ``wrt`` or ``show``, or an expression that is not a
+            scalar.
+        ShapeError: operand shapes that do not fit together at a point.
         EvaluationError: the expression has no finite value at one of the points.
     """
     check_method_and_step(options.method, options.step)
     names = _differentiated(expression, options.wrt)
+    shown = _shown_expressions(expression, options.show)
+    predicted = predicted_expression(expression)
     warnings: list[str] = []
     rows: list[GradientRow] = []
     for point, compiled in _compiled_points(expression, points):
         with np.errstate(all="ignore"):
+            loss = float(compiled(point))
             numerical = gradient(compiled, point, names, options.method, options.step)
         warnings += _step_warnings(point, names, options.method, options.step)
         warnings += _non_finite_warnings(point, numerical)
         size = sum(max(np.size(point[name]), 1) for name in names)
-        rows.append(GradientRow(point, numerical, None, 2 * size))
+        rows.append(
+            GradientRow(
+                point,
+                numerical,
+                None,
+                2 * size,
+                loss,
+                None if predicted is None else value_at_point(predicted, point),
+                {extra.text: _shown_value(extra, point) for extra in shown},
+            )
+        )
     partials, analytic_values, analytic = _analytic_gradients(expression, points, names, options)
     if analytic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic gradient: {analytic.reason}")
-    rows = [
-        GradientRow(row.at, row.numerical, values, row.evaluations)
-        for row, values in zip(rows, analytic_values)
-    ]
+    rows = [replace(row, analytic=values) for row, values in zip(rows, analytic_values)]
     for row in rows:
         missing = [label for label, _, value in row.components() if value is None]
         if row.analytic is not None and missing:
@@ -98,7 +122,32 @@ def gradient_report(
         analytic,
         tuple(rows),
         tuple(warnings),
+        None if predicted is None else predicted.text,
     )
+
+
+def predicted_expression(expression: Expression) -> Expression | None:
+    """The first argument of a loss function called at the top of ``expression``, or None.
+
+    ``cross_entropy(softmax(x @ W), t)`` gives ``softmax(x @ W)``: the network's prediction.
+    """
+    tree = expression.tree
+    if isinstance(tree, Call) and tree.name in LOSS_FUNCTIONS and tree.args:
+        return parse(expression.source(tree.args[0]))
+    return None
+
+
+def value_at_point(expression: Expression, point: Point) -> Array:
+    """The value of any expression over (some of) the point's variables, in its own shape.
+
+    Raises:
+        InputError: the expression names a variable the point lacks.
+        ShapeError: operand shapes that do not fit together.
+    """
+    shapes = {name: tuple(np.shape(point[name])) for name in expression.variables if name in point}
+    compiled = compile_expression(expression, shapes)
+    with np.errstate(all="ignore"):
+        return np.asarray(compiled({name: point[name] for name in shapes}), dtype=np.float64)
 
 
 def hessian_report(
@@ -148,6 +197,37 @@ def hessian_report(
     )
 
 
+def _shown_expressions(expression: Expression, texts: Sequence[str]) -> list[Expression]:
+    """Each ``--show`` text parsed, using only the expression's variables."""
+    found = []
+    for text in texts:
+        try:
+            extra = parse(text)
+        except ParseError as error:
+            raise _about_show(error) from None
+        unknown = [name for name in extra.variables if name not in expression.variables]
+        if unknown:
+            known = ", ".join(expression.variables) or "none"
+            raise InputError(
+                f"--show {text!r}: unknown variable {unknown[0]!r} "
+                f"(the expression's variables: {known})"
+            )
+        found.append(extra)
+    return found
+
+
+def _shown_value(extra: Expression, point: Point) -> Array:
+    try:
+        return value_at_point(extra, point)
+    except ParseError as error:  # a ShapeError: operands that do not fit at this point
+        raise _about_show(error) from None
+
+
+def _about_show(error: ParseError) -> ParseError:
+    """The same error, saying that it is about a ``--show`` expression."""
+    return type(error)(f"--show: {error.message}", error.text, error.column)
+
+
 def _differentiated(expression: Expression, wrt: tuple[str, ...] | None) -> tuple[str, ...]:
     if wrt is None:
         if not expression.variables:
@@ -162,6 +242,9 @@ def _differentiated(expression: Expression, wrt: tuple[str, ...] | None) -> tupl
         )
     if not wrt:
         raise InputError("no variable to differentiate by")
+    repeated = sorted({name for name in wrt if wrt.count(name) > 1})
+    if repeated:
+        raise InputError(f"{', '.join(repeated)} named more than once")
     return tuple(name for name in expression.variables if name in wrt)
 
 
@@ -294,27 +377,43 @@ def _symbols(point: Point, names: tuple[str, ...]) -> list[Any]:
     ]
 
 
+def _formula(derivative: Any) -> str | None:
+    """SymPy's formula as text, or None past ``MAX_FORMULA_NODES`` nodes.
+
+    Printing costs time in proportion to size: a 10×10 network's 100 formulas of 9,000
+    characters each take seconds to print, more than it takes to derive them.
+    """
+    import sympy as sp
+
+    from . import symbolic
+
+    nodes = sp.preorder_traversal(derivative)
+    if sum(1 for _ in itertools.islice(nodes, MAX_FORMULA_NODES + 1)) > MAX_FORMULA_NODES:
+        return None
+    return symbolic.text(derivative)
+
+
 def _analytic_gradients(
     expression: Expression,
     points: Sequence[Point],
     names: tuple[str, ...],
     options: GradOptions,
-) -> tuple[dict[str, str] | None, list[dict[str, Array] | None], Analytic]:
+) -> tuple[dict[str, str | None] | None, list[dict[str, Array] | None], Analytic]:
     nothing: list[dict[str, Array] | None] = [None] * len(points)
     if not options.analytic:
         return None, nothing, Analytic("skipped", "--no-analytic")
     check = _deadline_check(options.analytic_timeout)
 
-    def work() -> tuple[dict[str, str], list[dict[str, Array] | None]]:
+    def work() -> tuple[dict[str, str | None], list[dict[str, Array] | None]]:
         from . import symbolic
 
-        texts: dict[str, str] = {}
+        texts: dict[str, str | None] = {}
         values: list[dict[str, Array] | None] = []
         for point, partials in _per_shapes(expression, points, names, check):
             coordinates_ = coordinates(point, names)
             if not texts:
                 texts = {
-                    coordinate.label: symbolic.text(partials[i])
+                    coordinate.label: _formula(partials[i])
                     for i, coordinate in enumerate(coordinates_)
                 }
             flat = _analytic_values(partials, symbolic.point_symbols(point), check)
@@ -367,15 +466,31 @@ def _per_shapes(
     names: tuple[str, ...],
     check: Callable[[], None],
 ) -> Iterable[tuple[Point, list[Any]]]:
-    """Each point with SymPy's first partial derivatives, derived once per set of shapes."""
+    """Each point with SymPy's first partial derivatives by the coordinates of ``names``.
+
+    The variables not in ``names`` are held fixed: their values go into SymPy's expression
+    before it is differentiated, so terms such as ``t[0]*log(...)`` with ``t[0] = 0`` vanish
+    and the derivatives stay small (a 10×10 network's ∂L/∂W takes seconds, not minutes).
+    Derived once per set of shapes and held values.
+    """
     from . import symbolic
 
     cache: dict[Any, list[Any]] = {}
     for point in points:
         shapes = {name: tuple(np.shape(value)) for name, value in point.items()}
-        key = tuple(sorted(shapes.items()))
+        held = {name: value for name, value in point.items() if name not in names}
+        key = (
+            tuple(sorted(shapes.items())),
+            tuple(
+                (name, np.asarray(value, dtype=np.float64).tobytes())
+                for name, value in held.items()
+            ),
+        )
         if key not in cache:
             tree = symbolic.to_sympy(expression, shapes)
+            if isinstance(tree, np.ndarray):  # a 0-d object array: one SymPy number
+                tree = tree.reshape(-1)[0]
+            tree = symbolic.substitute(tree, symbolic.point_symbols(held))
             check()
             symbols = _symbols(point, names)
             partials = partial_derivatives(tree, symbols, check)

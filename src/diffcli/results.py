@@ -171,67 +171,6 @@ def json_ready(data: Any, warnings: list[str], path: str = "") -> Any:
     return data
 
 
-def _nested_or_none(values: Any) -> Any:
-    """An array as nested lists, NaN (no value) written as None."""
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim == 0:
-        return None if math.isnan(float(array)) else float(array)
-    return [_nested_or_none(item) for item in array]
-
-
-@dataclass(frozen=True, eq=False)
-class TensorGradient:
-    """∂L/∂V for one variable V, numerical beside analytic, both in V's shape."""
-
-    name: str
-    numerical: Any  # float64 array of the variable's shape (0-d for a scalar)
-    #: SymPy's values, NaN where not a real number; None when the analytic side did not run.
-    analytic: Any | None
-
-    @property
-    def max_abs_error(self) -> float | None:
-        """The largest ``|numerical - analytic|`` over the entries that have both."""
-        if self.analytic is None:
-            return None
-        errors = np.abs(np.asarray(self.numerical) - np.asarray(self.analytic))
-        errors = errors[~np.isnan(errors)]
-        return float(np.max(errors)) if errors.size else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "shape": list(np.shape(self.numerical)),
-            "numerical": np.asarray(self.numerical).tolist(),
-            "analytic": None if self.analytic is None else _nested_or_none(self.analytic),
-            "max_abs_error": self.max_abs_error,
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class TensorGradientReport:
-    """The gradient of a scalar loss by whole tensors at one point, and the loss itself."""
-
-    expression: str
-    at: Point
-    loss: float
-    method: str
-    step: float
-    gradients: tuple[TensorGradient, ...]
-    analytic: Analytic
-    warnings: tuple[str, ...] = field(default=())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "expression": self.expression,
-            "at": point_as_json(self.at),
-            "loss": self.loss,
-            "method": self.method,
-            "step": self.step,
-            "analytic_status": self.analytic.status,
-            "gradients": {gradient.name: gradient.as_dict() for gradient in self.gradients},
-            "warnings": list(self.warnings),
-        }
-
-
 def _listed(value: Any, missing_as_none: bool = False) -> Any:
     """A float array as a number or nested lists; NaN as None where it means "no value"."""
     if isinstance(value, np.ndarray) and value.ndim > 0:
@@ -258,12 +197,28 @@ class GradientRow:
     numerical: dict[str, Array]
     analytic: dict[str, Array] | None
     evaluations: int
+    #: The expression's value at the point (the loss).
+    loss: float
+    #: The value of the loss's first argument (``GradientReport.predicted``), if there is one.
+    predicted: Array | None = None
+    #: The value of each ``--show`` expression, by its text.
+    shown: dict[str, Array] = field(default_factory=dict)
 
     @property
     def abs_error(self) -> dict[str, Array] | None:
         if self.analytic is None:
             return None
         return {name: np.abs(self.numerical[name] - self.analytic[name]) for name in self.numerical}
+
+    @property
+    def max_abs_error(self) -> float | None:
+        """The largest ``|numerical - analytic|`` over the coordinates with both values."""
+        errors = self.abs_error
+        if errors is None:
+            return None
+        flat = np.concatenate([np.ravel(value) for value in errors.values()])
+        flat = flat[~np.isnan(flat)]
+        return float(np.max(flat)) if flat.size else None
 
     @property
     def norm(self) -> float:
@@ -300,9 +255,17 @@ class GradientRow:
             "abs_error": None
             if errors is None
             else {name: _listed(value, True) for name, value in errors.items()},
+            "max_abs_error": self.max_abs_error,
             "norm": self.norm,
             "analytic_norm": self.analytic_norm,
             "evaluations": self.evaluations,
+            "loss": self.loss,
+            **({} if self.predicted is None else {"predicted": _listed(self.predicted)}),
+            **(
+                {"shown": {text: _listed(v) for text, v in self.shown.items()}}
+                if self.shown
+                else {}
+            ),
         }
 
 
@@ -319,11 +282,15 @@ class GradientReport:
     variables: tuple[str, ...]
     method: str
     step: float
-    #: Each coordinate's analytic partial derivative as text (at the first point's shapes).
-    partials: dict[str, str] | None
+    #: Each coordinate's analytic partial derivative as text (at the first point's shapes);
+    #: None for a formula too large to print (``gradients.MAX_FORMULA_NODES``).
+    partials: dict[str, str | None] | None
     analytic: Analytic
     results: tuple[GradientRow, ...]
     warnings: tuple[str, ...] = field(default=())
+    #: The expression whose value is the predicted scores: the first argument of a loss
+    #: function (``cross_entropy``, ``mean_squared_error``) called at the top, else None.
+    predicted: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -333,6 +300,7 @@ class GradientReport:
             "step": self.step,
             "analytic_status": self.analytic.status,
             "partial_derivatives": self.partials,
+            "predicted_expression": self.predicted,
             "results": [row.as_dict() for row in self.results],
             "warnings": list(self.warnings),
         }

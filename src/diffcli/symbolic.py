@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from .functions import FUNCTIONS
 from .nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
@@ -25,6 +26,8 @@ Shape = tuple[int, ...]
 DEFAULT_TIMEOUT = 5.0
 #: Integer powers with more result bits than this are built as floats, never expanded exactly.
 _MAX_EXACT_POWER_BITS = 4096
+#: The precision of a float64 (and of ``sp.Float(x)`` for a Python float).
+_DOUBLE_BITS = 53
 
 
 def symbol(name: str, index: tuple[int, ...] = ()) -> Any:
@@ -186,9 +189,22 @@ def bounded(work: Callable[[], T], seconds: float) -> Bounded[T]:
     return Bounded(outcome["value"], "ok")
 
 
+class _DoublePrinter(StrPrinter):  # type: ignore[misc]
+    """SymPy's plain text, with numbers wider than a double printed as the double."""
+
+    def _print_Float(self, expr: Any) -> str:
+        if expr._prec > _DOUBLE_BITS:
+            expr = sp.Float(float(expr))
+        return str(super()._print_Float(expr))
+
+
 def text(expression: Any) -> str:
-    """SymPy's plain-text form of an expression."""
-    return str(expression)
+    """SymPy's plain-text form of an expression, each number shown at double precision.
+
+    Values substituted at 30 digits (``substitute``) print as ``0.6``, not
+    ``0.599999999999999977795539507497``.
+    """
+    return str(_DoublePrinter().doprint(expression))
 
 
 def point_symbols(point: Mapping[str, Any]) -> dict[Any, float]:

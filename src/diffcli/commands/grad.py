@@ -7,9 +7,16 @@ import math
 import click
 
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
-from ..errors import EXIT_EVALUATION
+from ..errors import EXIT_EVALUATION, InputError
 from ..numerics import DEFAULT_STEP, METHODS
-from ._options import analytic_options, expression_argument, output_options, read_points
+from ._options import (
+    analytic_options,
+    constants_option,
+    expression_argument,
+    output_options,
+    read_constants,
+    read_points,
+)
 
 
 @click.command(
@@ -22,6 +29,10 @@ Examples:
   diffcli grad "x[0]**2 + x[1]**2" --at x=3,4
   diffcli grad "sum(x**2)" --at 3,4 --format json
   diffcli grad "x*y + sin(y)" --at x=1,y=2 --method forward --h 1e-6
+  diffcli grad "cross_entropy(softmax(x @ W), t)" \\
+      --at 'W=[[0.1,0.2,0.3],[0.4,0.5,0.6]]' --set 'x=[0.6,0.9]' --set 't=[0,0,1]'
+  diffcli grad "mean_squared_error(sigmoid(x @ W), t)" --at 'W=[[1,2],[3,4]]' \\
+      --set x=[0.5,-1] --set t=[0,1] --show "x @ W"
 """,
 )
 @click.argument("expression")
@@ -32,7 +43,16 @@ Examples:
     required=True,
     metavar="POINT",
     help="Where to take the gradient: 3,4 (x0, x1, … in order, or one vector), x0=3,x1=4, "
-    "x=[3,4]. Repeatable.",
+    "x=[3,4], W=[[1,2],[3,4]]. Repeatable.",
+)
+@constants_option
+@click.option(
+    "--show",
+    "shown",
+    multiple=True,
+    metavar="EXPR",
+    help='Also print the value of EXPR at each point, in its shape: --show "softmax(x @ W)". '
+    "Repeatable.",
 )
 @click.option(
     "--method",
@@ -49,6 +69,8 @@ Examples:
 def grad(
     expression: str,
     points: tuple[str, ...],
+    constants: tuple[str, ...],
+    shown: tuple[str, ...],
     method: str,
     step: float,
     analytic_timeout: float,
@@ -56,15 +78,31 @@ def grad(
     output_format: str,
     precision: int | None,
 ) -> None:
-    """The gradient of EXPRESSION by every variable, numerically and analytically."""
+    """The gradient of EXPRESSION by every variable not held fixed by --set.
+
+    Numerically and analytically, each variable's gradient in its own shape, with the
+    expression's value (the loss) and, for cross_entropy(y, t) or mean_squared_error(y, t),
+    the predicted scores y.
+    """
     from ..gradients import GradOptions, gradient_report
     from ..render.grad import render_grad
 
+    if shown and output_format not in {"table", "json"}:
+        raise InputError(f"--show needs --format table or json, not {output_format}")
     parsed = expression_argument(expression)
+    fixed = read_constants(parsed, constants)
+    free = tuple(name for name in parsed.variables if name not in fixed)
     report = gradient_report(
         parsed,
-        read_points(parsed, points),
-        GradOptions(method, step, not no_analytic, analytic_timeout),
+        read_points(parsed, points, fixed),
+        GradOptions(
+            method,
+            step,
+            not no_analytic,
+            analytic_timeout,
+            wrt=free if fixed else None,
+            show=shown,
+        ),
     )
     render_grad(report, output_format, precision)
     if not all(math.isfinite(value) for row in report.results for _, value, _ in row.components()):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
-from ..points import format_point, format_scalar
+import numpy as np
+
+from ..points import Array, format_point, format_scalar
 from ..results import GradientReport, GradientRow, relative_error
 from . import Column, console, emit_delimited, emit_json, error_number, number, print_table, warn
 
@@ -18,6 +21,8 @@ _METHOD_NAMES = {
 }
 #: Above this many coordinates the partial derivatives' formulas and the ∇f line are left out.
 _FORMULAS_SHOWN = 8
+#: A formula longer than this (a network's ∂L/∂W[i,j]) is left to JSON.
+_FORMULA_LENGTH = 160
 
 
 def render_grad(report: GradientReport, output_format: str, precision: int | None) -> None:
@@ -63,48 +68,132 @@ def _table(report: GradientReport, precision: int | None) -> None:
     out = console()
     out.print(f"f = {report.expression}", soft_wrap=True, markup=False)
     partials = report.partials
-    if partials is not None and len(partials) <= _FORMULAS_SHOWN:
+    if partials is None:
+        out.print(f"∇f: n/a ({report.analytic.status})")
+    elif len(partials) > _FORMULAS_SHOWN:
+        pass  # the table's rows are the formulas' labels; JSON lists the formulas
+    elif any(text is None or len(text) > _FORMULA_LENGTH for text in partials.values()):
+        out.print(
+            f"∂f/∂{_listing(list(partials))}: formulas too long for the table "
+            "(JSON: partial_derivatives)",
+            soft_wrap=True,
+            markup=False,
+        )
+    else:
         for label, text in partials.items():
             out.print(f"∂f/∂{label} = {text}", soft_wrap=True, markup=False)
-    elif partials is None:
-        out.print(f"∇f: n/a ({report.analytic.status})")
     method = _METHOD_NAMES.get(report.method, report.method)
     out.print(f"{method}, h = {format_scalar(report.step)}")
     for row in report.results:
         out.print()
-        _point_table(out, report, row, precision)
+        _point(out, report, row, precision)
 
 
-def _point_table(
-    out: Console, report: GradientReport, row: GradientRow, precision: int | None
-) -> None:
+def _listing(labels: list[str]) -> str:
+    return ", ".join(labels) if len(labels) <= 2 else f"{labels[0]} … {labels[-1]}"
+
+
+def _point(out: Console, report: GradientReport, row: GradientRow, precision: int | None) -> None:
+    out.print(f"at {format_point(row.at)}", soft_wrap=True, markup=False)
+    value = "loss f" if report.predicted is not None else "f"
+    out.print(f"{value} = {number(row.loss, precision)}", soft_wrap=True, markup=False)
+    if report.predicted is not None and row.predicted is not None:
+        _value(out, f"predicted {report.predicted}", "", "", row.predicted, precision)
+    for text, value in row.shown.items():
+        _value(out, text, "", "", value, precision)
     analytic_shown = report.analytic.status in {"ok", "skipped"}
     unavailable = f"n/a ({report.analytic.status})"
-    columns = [
-        Column("∂f/∂", justify="left"),
-        Column("numerical"),
-        Column("analytic"),
-        Column("abs error"),
-        Column("rel error"),
+    components = [
+        (label, numerical, analytic)
+        for label, numerical, analytic in row.components()
+        if np.ndim(row.numerical[label.partition("[")[0]]) <= 1
     ]
-    cells = []
-    for label, numerical, analytic in row.components():
-        error = None if analytic is None else abs(numerical - analytic)
-        cells.append(
+    if components:
+        columns = [
+            Column("∂f/∂", justify="left"),
+            Column("numerical"),
+            Column("analytic"),
+            Column("abs error"),
+            Column("rel error"),
+        ]
+        cells = [
             [
                 label,
                 number(numerical, precision),
                 number(analytic, precision) if analytic_shown else unavailable,
-                error_number(error),
+                error_number(None if analytic is None else abs(numerical - analytic)),
                 error_number(relative_error(numerical, analytic)),
             ]
-        )
-    print_table(out, columns, cells, title=f"at {format_point(row.at)}")
-    components = row.components()
-    if len(components) <= _FORMULAS_SHOWN:  # a longer vector is the table's column already
+            for label, numerical, analytic in components
+        ]
+        print_table(out, columns, cells)
+    for name, numerical in row.numerical.items():
+        if np.ndim(numerical) <= 1:
+            continue
+        _value(out, f"∂f/∂{name}", ", numerical", name, numerical, precision)
+        if row.analytic is not None:
+            _value(
+                out,
+                f"∂f/∂{name}",
+                ", analytic (SymPy)",
+                name,
+                row.analytic[name],
+                precision,
+                missing=True,
+            )
+        else:
+            out.print(f"∂f/∂{name}, analytic: {unavailable}", soft_wrap=True, markup=False)
+    if row.analytic is not None:
+        out.print(f"largest abs error: {error_number(row.max_abs_error)}")
+    if len(components) == len(row.components()) <= _FORMULAS_SHOWN:
         vector = ", ".join(number(value, precision) for _, value, _ in components)
         out.print(f"∇f = [{vector}]", soft_wrap=True, markup=False)
     norm = f"|∇f| = {number(row.norm, precision)}"
     if row.analytic is not None:
         norm += f" (analytic {number(row.analytic_norm, precision)})"
     out.print(norm, soft_wrap=True, markup=False)
+
+
+def _value(
+    out: Console,
+    title: str,
+    suffix: str,
+    name: str,
+    value: Array,
+    precision: int | None,
+    missing: bool = False,
+) -> None:
+    """A number on one line; a vector as a one-row table; a matrix (or each matrix of a
+    rank-3 tensor) as a table in its shape, rows ``[i,:]`` and columns ``[:,j]``.
+
+    With ``missing``, NaN means "no real value" and shows as ``n/a``.
+    """
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        entry = _entry(array, precision, missing)
+        out.print(f"{title}{suffix} = {entry}", soft_wrap=True, markup=False)
+        return
+    if array.ndim == 1:
+        out.print(title + suffix, soft_wrap=True, markup=False)
+        columns = [Column(f"[{j}]") for j in range(array.shape[0])]
+        print_table(out, columns, [[_entry(entry, precision, missing) for entry in array]])
+        return
+    for lead in np.ndindex(*array.shape[:-2]):
+        prefix = "".join(f"{i}," for i in lead)
+        heading = f"{title}[{prefix}:,:]{suffix}" if lead else title + suffix
+        out.print(heading, soft_wrap=True, markup=False)
+        matrix = array[lead]
+        columns = [
+            Column(name, justify="left"),
+            *(Column(f"[{prefix}:,{j}]") for j in range(matrix.shape[1])),
+        ]
+        cells = [
+            [f"[{prefix}{i},:]", *(_entry(entry, precision, missing) for entry in line)]
+            for i, line in enumerate(matrix)
+        ]
+        print_table(out, columns, cells)
+
+
+def _entry(value: Array, precision: int | None, missing: bool) -> str:
+    entry = float(value)
+    return number(None if missing and math.isnan(entry) else entry, precision)
