@@ -9,7 +9,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from diffcli.cli import cli
+from diffcli.cli import COMMANDS, cli
 from tests.conftest import invoke
 
 MAIN_TABLE = (
@@ -236,12 +236,19 @@ def test_python_dash_m_runs_the_same_cli():
     assert completed.stdout == "0.1999999999990898\n"
 
 
-def test_startup_imports_no_heavy_module():
+HELP_CALLS = [[], ["--help"], *([name, "--help"] for name in sorted(COMMANDS))]
+
+
+@pytest.mark.parametrize("args", HELP_CALLS, ids=[" ".join(a) or "import" for a in HELP_CALLS])
+def test_start_up_and_help_import_no_heavy_module(args):
     code = (
-        "import sys, diffcli.cli;"
-        "print(sorted(m for m in ('sympy', 'matplotlib', 'rich', 'numpy') if m in sys.modules))"
+        "import sys\n"
+        "from diffcli.cli import cli\n"
+        f"if {args!r}: cli.main(args={args!r}, standalone_mode=False)\n"
+        "heavy = ('sympy', 'matplotlib', 'rich', 'numpy')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)"
     )
     completed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert completed.stdout.strip() == "[]"
+    assert completed.stderr.strip() == "[]"

@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 
 from .analyticity import complex_step_obstacle, non_analytic_functions
+from .catalog import FIXED_STEP_METHODS
 from .compiling import Compiled, compile_expression
 from .diagnose import explain
 from .errors import EvaluationError, InputError
 from .functions import shape_text
 from .methods import ADAPTIVE, METHODS, Estimate, estimate, richardson
-from .numerics import METHODS as FIXED_STEP_METHODS
 from .numerics import Coordinate, along
 from .parsing import Expression
 from .points import Point, format_point, format_scalar

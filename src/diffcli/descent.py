@@ -19,10 +19,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .catalog import DEFAULT_STEP, OPTIMIZERS
 from .compiling import Compiled
 from .derivative import check_finite, compile_scalar
 from .errors import EvaluationError, InputError
-from .numerics import DEFAULT_STEP, coordinates, gradient
+from .numerics import coordinates, gradient
 from .parsing import Expression
 from .points import Point, format_scalar, point_as_json
 
@@ -31,7 +32,6 @@ ValueFunction = Callable[[Array], float]
 GradientFunction = Callable[[Array], Array]
 StepCallback = Callable[["Step"], None]
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 GRADIENTS = ("numerical", "analytic")
 DIVERGENCE_FACTOR = 1e10
 #: The tolerance ``--compare`` uses when none is given: "steps to reach tol" needs one.

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from .catalog import DEFAULT_STEP
 from .compiling import Compiled, compile_expression
 from .derivative import check_finite, check_method_and_step, compile_scalar
 from .errors import InputError, ParseError
 from .nodes import Call
-from .numerics import DEFAULT_STEP, Coordinate, coordinates, gradient, hessian
+from .numerics import Coordinate, coordinates, gradient, hessian
 from .parsing import Expression, parse
 from .points import Array, Point, format_point, format_scalar
 from .results import Analytic, GradientReport, GradientRow, HessianReport, HessianRow

@@ -14,13 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from .numerics import DEFAULT_STEP, BatchFunction
+from .catalog import DEFAULT_STEP, DIFF_METHODS
+from .numerics import BatchFunction
 from .stencils import ACCURACY, fornberg_weights, stencil
 
 Array = Any
-FIXED_STEP = ("forward", "backward", "central", "five-point")
+FIXED_STEP = DIFF_METHODS[:4]
 ADAPTIVE = ("richardson", "complex", "auto")
-METHODS = FIXED_STEP + ADAPTIVE
+METHODS = DIFF_METHODS
 EPSILON = float(np.finfo(np.float64).eps)
 
 #: Richardson: steps shrink by this ratio, this many per batch, at most this many batches.

@@ -8,14 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from .catalog import DEFAULT_STEP, FIXED_STEP_METHODS
 from .compiling import Compiled
 
 Array = Any
 #: A function of one real variable evaluated on a whole array of abscissae at once.
 BatchFunction = Callable[[Array], Array]
 
-METHODS = ("forward", "backward", "central")
-DEFAULT_STEP = 1e-4
+METHODS = FIXED_STEP_METHODS
 #: Roughly how many float64 numbers one batched evaluation may hold per variable. Small on
 #: purpose: a batch and one intermediate (2 x 512 KiB) stay in a core's L2 cache, which
 #: measured faster than larger batches (bench/gradient.py, docs/BENCHMARKS.md).

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..catalog import FORMATS
 from ..errors import InputError
-from ..parsing import Expression, parse
-from ..points import Array, Point, bind, read_bindings
-from ..render import FORMATS
+
+if TYPE_CHECKING:  # points needs NumPy: imported when a command runs, not for --help
+    from ..parsing import Expression
+    from ..points import Array, Point
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,6 +69,8 @@ def constants_option(function: F) -> F:
 
 def expression_argument(text: str) -> Expression:
     """Parse the expression argument (a leading space marks one that began with '-')."""
+    from ..parsing import parse
+
     return parse(text.removeprefix(" "))
 
 
@@ -76,6 +80,8 @@ def read_constants(expression: Expression, texts: Sequence[str]) -> dict[str, Ar
     Raises:
         InputError: a value without a name, a name the expression lacks, or a name set twice.
     """
+    from ..points import read_bindings
+
     constants: dict[str, Array] = {}
     for text in texts:
         bindings = read_bindings(text, "--set")
@@ -98,4 +104,6 @@ def read_points(
     expression: Expression, texts: Sequence[str], fixed: Mapping[str, Array] | None = None
 ) -> list[Point]:
     """Every ``--at`` matched to the expression's variables, with the ``--set`` values added."""
+    from ..points import bind, read_bindings
+
     return [bind(read_bindings(text), expression, fixed=fixed) for text in texts]

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
+from ..catalog import DEFAULT_STEP, OPTIMIZERS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import EXIT_EVALUATION, InputError
-from ..numerics import DEFAULT_STEP
 from ._options import (
     analytic_options,
     constants_option,
@@ -17,8 +17,6 @@ from ._options import (
     output_options,
     read_constants,
 )
-
-_OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
 
 @click.command(
@@ -59,7 +57,7 @@ finite, or |f| > 1e10 * max(|f(start)|, 1).
 )
 @click.option(
     "--optimizer",
-    type=click.Choice(_OPTIMIZER_NAMES),
+    type=click.Choice(OPTIMIZERS),
     default=None,
     help="Update rule (default: sgd, the primer's x ← x − η ∇f).",
 )

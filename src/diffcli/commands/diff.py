@@ -6,9 +6,9 @@ import math
 
 import click
 
+from ..catalog import DIFF_METHODS as METHODS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import EXIT_EVALUATION
-from ..methods import METHODS
 from ._options import (
     analytic_options,
     constants_option,

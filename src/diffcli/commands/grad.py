@@ -6,9 +6,10 @@ import math
 
 import click
 
+from ..catalog import DEFAULT_STEP
+from ..catalog import FIXED_STEP_METHODS as METHODS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import EXIT_EVALUATION, InputError
-from ..numerics import DEFAULT_STEP, METHODS
 from ._options import (
     analytic_options,
     constants_option,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from ..catalog import DEFAULT_STEP
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import EXIT_EVALUATION
-from ..numerics import DEFAULT_STEP
 from ._options import analytic_options, expression_argument, output_options, read_points
 
 

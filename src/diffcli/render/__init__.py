@@ -15,12 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..results import json_ready
-
 if TYPE_CHECKING:
     from rich.console import Console
-
-FORMATS = ("table", "json", "csv", "tsv", "value")
 
 
 def console(stderr: bool = False) -> Console:
@@ -61,6 +57,8 @@ def error_number(value: float | None) -> str:
 
 def emit_json(data: Any) -> None:
     """One JSON document on stdout; non-finite numbers become null with a warning inside."""
+    from ..results import json_ready
+
     notes: list[str] = []
     ready = json_ready(data, notes)
     if notes and isinstance(ready, dict):
