@@ -12,9 +12,10 @@ import pytest
 
 from diffcli.compiling import compile_expression
 from diffcli.errors import InputError
-from diffcli.gradients import GradOptions, gradient_report, partial_derivatives
+from diffcli.gradients import GradOptions, gradient_report
 from diffcli.numerics import gradient
 from diffcli.parsing import parse
+from diffcli.symbolic import partial_derivatives
 
 SPELLINGS = ["x0**2 + x1**2", "x[0]**2 + x[1]**2", "sum(x**2)"]
 #: The primer's printed results, as repr of each component.

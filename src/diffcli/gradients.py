@@ -329,27 +329,6 @@ def _deadline_check(seconds: float) -> Callable[[], None]:
     return check
 
 
-def partial_derivatives(
-    sympy_expression: Any, symbols: Sequence[Any], check: Callable[[], None] = lambda: None
-) -> dict[Any, Any]:
-    """SymPy's derivative by each symbol, differentiating only where the symbol occurs.
-
-    A sum is split into its terms and each term is differentiated only by the symbols it
-    contains, so ``sum(x**2)`` over 1,000 symbols costs 1,000 small derivatives, not a
-    million term visits. ``check`` is called between derivatives (to abandon work past a
-    time limit).
-    """
-    import sympy as sp
-
-    wanted = set(symbols)
-    pieces: dict[Any, list[Any]] = {}
-    for term in sp.Add.make_args(sympy_expression):
-        for symbol_ in term.free_symbols & wanted:
-            check()
-            pieces.setdefault(symbol_, []).append(term.diff(symbol_))
-    return {symbol_: sp.Add(*pieces.get(symbol_, [])) for symbol_ in symbols}
-
-
 def _analytic_values(
     derivatives: Iterable[Any], point: Mapping[Any, float], check: Callable[[], None]
 ) -> Array:
@@ -448,7 +427,7 @@ def _analytic_hessians(
             size = len(symbols)
             entries: list[Any] = [None] * (size * size)
             for i, first in enumerate(partials):
-                row = partial_derivatives(first, symbols[i:], check)
+                row = symbolic.partial_derivatives(first, symbols[i:], check)
                 for j in range(i, size):
                     entries[i * size + j] = entries[j * size + i] = row[symbols[j]]
             flat = _analytic_values(entries, symbolic.point_symbols(point), check)
@@ -488,14 +467,14 @@ def _per_shapes(
             ),
         )
         if key not in cache:
-            tree = symbolic.to_sympy(expression, shapes)
-            if isinstance(tree, np.ndarray):  # a 0-d object array: one SymPy number
-                tree = tree.reshape(-1)[0]
-            tree = symbolic.substitute(tree, symbolic.point_symbols(held))
-            check()
-            symbols = _symbols(point, names)
-            partials = partial_derivatives(tree, symbols, check)
-            cache[key] = [partials[symbol_] for symbol_ in symbols]
+            partials = symbolic.gradient_expressions(
+                expression, shapes, names, held, exact=False, check=check
+            )
+            cache[key] = [
+                item
+                for name in names
+                for item in np.ravel(np.asarray(partials[name], dtype=object))
+            ]
         yield point, cache[key]
 
 

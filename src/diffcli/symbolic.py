@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -225,34 +225,66 @@ def gradient_expressions(
     shapes: Mapping[str, Shape],
     names: tuple[str, ...],
     fixed: Mapping[str, Any] | None = None,
+    exact: bool = True,
+    check: Callable[[], None] = lambda: None,
 ) -> dict[str, Any]:
     """SymPy's partial derivatives of a scalar expression by every element of ``names``.
+
+    Values held fixed go in before differentiating, so terms such as ``t[0]*log(...)`` with
+    ``t[0] = 0`` vanish and the derivatives stay small.
 
     Args:
         expression: the parsed expression (its value must be a single number).
         shapes: the shape of every variable.
         names: the variables to differentiate by, in the order wanted.
-        fixed: values of variables held constant; they enter as exact decimals
-            (``0.1`` becomes ``1/10``), so solving stays exact.
+        fixed: values of variables held constant.
+        exact: enter fixed values as the exact decimals they print as (``0.1`` becomes
+            ``1/10``, so that solving stays exact); otherwise as their exact binary values.
+        check: called between derivatives, to abandon work past a time limit.
 
     Returns:
         Each name mapped to a SymPy expression (scalar variable) or an object array of them in
         the variable's shape (tensor variable).
     """
     tree = to_sympy(expression, shapes)
+    if isinstance(tree, np.ndarray):  # a 1-element tensor the compiler accepted as a number
+        tree = tree.reshape(-1)[0]
     if fixed:
-        tree = tree.xreplace(exact_substitutions(fixed))
+        values = point_symbols(fixed)
+        tree = tree.xreplace(
+            exact_substitutions(fixed) if exact else {s: sp.Float(v, 30) for s, v in values.items()}
+        )
+    check()
+    symbols = {name: symbols_for(name, tuple(shapes[name])) for name in names}
+    flat = [
+        item for value in symbols.values() for item in np.ravel(np.asarray(value, dtype=object))
+    ]
+    partials = partial_derivatives(tree, flat, check)
     found: dict[str, Any] = {}
-    for name in names:
-        shape = tuple(shapes[name])
-        if not shape:
-            found[name] = tree.diff(symbol(name))
-            continue
-        partials = np.empty(shape, dtype=object)
-        for index in np.ndindex(*shape):
-            partials[index] = tree.diff(symbol(name, tuple(int(i) for i in index)))
-        found[name] = partials
+    for name, value in symbols.items():
+        if isinstance(value, np.ndarray):
+            found[name] = np.vectorize(partials.__getitem__, otypes=[object])(value)
+        else:
+            found[name] = partials[value]
     return found
+
+
+def partial_derivatives(
+    sympy_expression: Any, symbols: Sequence[Any], check: Callable[[], None] = lambda: None
+) -> dict[Any, Any]:
+    """SymPy's derivative by each symbol, differentiating only where the symbol occurs.
+
+    A sum is split into its terms and each term is differentiated only by the symbols it
+    contains, so ``sum(x**2)`` over 1,000 symbols costs 1,000 small derivatives, not a
+    million term visits.
+    """
+    wanted = set(symbols)
+    pieces: dict[Any, list[Any]] = {}
+    for term in sp.Add.make_args(sympy_expression):
+        for symbol_ in term.free_symbols & wanted:
+            check()
+            pieces.setdefault(symbol_, []).append(term.diff(symbol_))
+    return {symbol_: sp.Add(*pieces.get(symbol_, [])) for symbol_ in symbols}
 
 
 def exact_substitutions(values: Mapping[str, Any]) -> dict[Any, Any]:
