@@ -195,8 +195,7 @@ def analytic_functions(
     def work() -> tuple[list[Scalar], list[Scalar]]:
         partials = symbolic.gradient_expressions(expression, shapes, names, fixed)
         positions = positions_of(layout)
-        tree = symbolic.to_sympy(expression, shapes)
-        tree = tree.xreplace(symbolic.exact_substitutions(fixed))
+        tree = symbolic.held_fixed(expression, shapes, fixed, exact=True)
         wanted = [tree, *_flat_partials(partials, names)]
         return (
             [compile_sympy(item, positions, fast=True) for item in wanted],
@@ -257,8 +256,7 @@ def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> S
         hessian = [
             [sp.diff(component, unknown) for unknown in unknowns] for component in components
         ]
-        tree = symbolic.to_sympy(problem.expression, shapes)
-        tree = tree.xreplace(symbolic.exact_substitutions(problem.fixed))
+        tree = symbolic.held_fixed(problem.expression, shapes, problem.fixed, exact=True)
         found: list[StationaryPoint] = []
         for solution in solutions[:MAX_STATIONARY_POINTS]:
             point = _solution_point(solution, unknowns, near)

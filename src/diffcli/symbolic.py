@@ -246,19 +246,10 @@ def gradient_expressions(
         Each name mapped to a SymPy expression (scalar variable) or an object array of them in
         the variable's shape (tensor variable).
     """
-    tree = to_sympy(expression, shapes)
-    if isinstance(tree, np.ndarray):  # a 1-element tensor the compiler accepted as a number
-        tree = tree.reshape(-1)[0]
-    if fixed:
-        values = point_symbols(fixed)
-        tree = tree.xreplace(
-            exact_substitutions(fixed) if exact else {s: sp.Float(v, 30) for s, v in values.items()}
-        )
+    tree = held_fixed(expression, shapes, fixed or {}, exact)
     check()
     symbols = {name: symbols_for(name, tuple(shapes[name])) for name in names}
-    flat = [
-        item for value in symbols.values() for item in np.ravel(np.asarray(value, dtype=object))
-    ]
+    flat = [item for value in symbols.values() for item in np.ravel(np.asarray(value, object))]
     partials = partial_derivatives(tree, flat, check)
     found: dict[str, Any] = {}
     for name, value in symbols.items():
@@ -267,6 +258,24 @@ def gradient_expressions(
         else:
             found[name] = partials[value]
     return found
+
+
+def held_fixed(
+    expression: Expression, shapes: Mapping[str, Shape], fixed: Mapping[str, Any], exact: bool
+) -> Any:
+    """A scalar expression as SymPy, with the values of ``fixed`` put in for their symbols.
+
+    ``exact`` puts in the decimals the values print as (``0.1`` is ``1/10``); otherwise their
+    exact binary values.
+    """
+    tree = to_sympy(expression, shapes)
+    if isinstance(tree, np.ndarray):  # a 1-element tensor the compiler accepted as a number
+        tree = tree.reshape(-1)[0]
+    if not fixed:
+        return tree
+    if exact:
+        return tree.xreplace(exact_substitutions(fixed))
+    return substitute(tree, point_symbols(fixed))
 
 
 def partial_derivatives(
