@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 import re
 import shlex
@@ -21,7 +22,10 @@ def console_examples() -> list[tuple[str, str, str]]:
         stdout: list[str] = []
         stderr: list[str] = []
         in_error = False
-        for line in block.splitlines():
+        lines = iter(block.splitlines())
+        for line in lines:
+            while line.startswith("$ ") and line.endswith("\\"):
+                line = line[:-1] + next(lines).strip()
             if line.startswith("$ "):
                 if command is not None:
                     examples.append((command, "".join(stdout), "".join(stderr)))
@@ -52,3 +56,11 @@ def test_readme_example(command, stdout, stderr):
     outcome = invoke(words[1:])
     assert outcome.stdout == stdout, outcome.explain()
     assert outcome.stderr == stderr, outcome.explain()
+
+
+def test_readme_diff_json_is_the_real_output():
+    text = README.read_text()
+    block = text[text.index("`diff`, the JSON is:") :]
+    documented = json.loads(block[block.index("```json\n") + 8 : block.index("\n```")])
+    outcome = invoke(["diff", "x0**2 + x1**2", "--wrt", "x0", "--at", "x0=3,x1=4", "-f", "json"])
+    assert json.loads(outcome.stdout) == documented
