@@ -61,6 +61,7 @@ def test_readme_example(command, stdout, stderr):
 def test_readme_diff_json_is_the_real_output():
     text = README.read_text()
     block = text[text.index("`diff`, the JSON is:") :]
-    documented = json.loads(block[block.index("```json\n") + 8 : block.index("\n```")])
+    start = block.index("```json\n") + len("```json\n")
+    documented = json.loads(block[start : block.index("\n```", start)])
     outcome = invoke(["diff", "x0**2 + x1**2", "--wrt", "x0", "--at", "x0=3,x1=4", "-f", "json"])
     assert json.loads(outcome.stdout) == documented
