@@ -20,25 +20,7 @@ import numpy as np
 from diffcli.compiling import compile_expression
 from diffcli.numerics import BATCH_BUDGET, gradient
 from diffcli.parsing import parse
-
-
-def numerical_gradient(f: Callable[[Any], Any], x: Any) -> Any:
-    """The primer's loop, verbatim."""
-    h = 1e-4
-    grad = np.zeros_like(x)
-    for idx in range(x.size):
-        tmp_val = x[idx]
-        x[idx] = tmp_val + h
-        fxh1 = f(x)
-        x[idx] = tmp_val - h
-        fxh2 = f(x)
-        grad[idx] = (fxh1 - fxh2) / (2 * h)
-        x[idx] = tmp_val
-    return grad
-
-
-def function_2(x: Any) -> Any:
-    return np.sum(x**2)
+from primer import numerical_gradient
 
 
 def best_times(works: list[Callable[[], Any]], repeat: int) -> list[float]:
@@ -81,7 +63,7 @@ def main() -> None:
         compiled = compile_expression(expression, {"x": (n,)})
 
         def loop(x: Any = x) -> Any:
-            return numerical_gradient(function_2, x.copy())
+            return numerical_gradient(lambda v: np.sum(v**2), x.copy())
 
         def batched(x: Any = x, compiled: Any = compiled) -> Any:
             return gradient(compiled, {"x": x}, ("x",))["x"]

@@ -3,42 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 
+from bench.primer import function_2, gradient_descent
 from diffcli import descent
 from diffcli.descent import DescentOptions, iterate
 from diffcli.errors import EvaluationError, InputError
 from diffcli.parsing import parse
 from diffcli.points import bind, read_bindings
-
-
-def primer_numerical_gradient(f: Callable[[Any], float], x: Any) -> Any:
-    """The primer's numerical_gradient, copied as printed (1-D x)."""
-    h = 1e-4
-    grad = np.zeros_like(x)
-    for idx in range(x.size):
-        tmp_val = x[idx]
-        x[idx] = tmp_val + h
-        fxh1 = f(x)
-        x[idx] = tmp_val - h
-        fxh2 = f(x)
-        grad[idx] = (fxh1 - fxh2) / (2 * h)
-        x[idx] = tmp_val
-    return grad
-
-
-def primer_gradient_descent(
-    f: Callable[[Any], float], init_x: Any, lr: float, step_num: int
-) -> Any:
-    x = init_x
-    for _ in range(step_num):
-        grad = primer_numerical_gradient(f, x)
-        x -= lr * grad
-    return x
 
 
 def run(text: str, start: str, **options: Any) -> descent.DescentReport:
@@ -51,9 +26,7 @@ def run(text: str, start: str, **options: Any) -> descent.DescentReport:
 def test_seed_numbers_bit_for_bit() -> None:
     report = run("x0**2 + x1**2", "-3,4", lr=0.1, steps=100)
     final = report.layout.flatten(report.final.at)
-    reference = primer_gradient_descent(
-        lambda x: x[0] ** 2 + x[1] ** 2, np.array([-3.0, 4.0]), 0.1, 100
-    )
+    reference = gradient_descent(function_2, np.array([-3.0, 4.0]), 0.1, 100)
     assert final.tolist() == reference.tolist()
     assert [f"{value:.9g}" for value in final] == ["-6.11110793e-10", "8.14814391e-10"]
     assert (report.status, report.steps) == ("max_steps", 100)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bench.primer import numerical_gradient
 from diffcli.compiling import compile_expression
 from diffcli.errors import InputError
 from diffcli.gradients import GradOptions, gradient_report
@@ -24,21 +25,6 @@ SEED = [
     ("0,2", ["0.0", "4.000000000004"]),
     ("3,0", ["6.000000000012662", "0.0"]),
 ]
-
-
-def primer_numerical_gradient(f: Any, x: Any) -> Any:
-    """The primer's ``numerical_gradient``, verbatim."""
-    h = 1e-4
-    grad = np.zeros_like(x)
-    for idx in range(x.size):
-        tmp_val = x[idx]
-        x[idx] = tmp_val + h
-        fxh1 = f(x)
-        x[idx] = tmp_val - h
-        fxh2 = f(x)
-        grad[idx] = (fxh1 - fxh2) / (2 * h)
-        x[idx] = tmp_val
-    return grad
 
 
 def components(document: dict[str, Any], key: str = "numerical") -> list[list[float]]:
@@ -152,7 +138,7 @@ def test_primer_loop_bitwise_across_several_chunks() -> None:
     x = np.random.default_rng(7).uniform(-3, 3, 3_000)
     compiled = compile_expression(parse("sum(x**2)"), {"x": (3_000,)})
     ours = gradient(compiled, {"x": x}, ("x",))["x"]
-    expected = primer_numerical_gradient(lambda v: np.sum(v**2), x.copy())
+    expected = numerical_gradient(lambda v: np.sum(v**2), x.copy())
     assert np.array_equal(ours, expected)
 
 
@@ -160,7 +146,7 @@ def test_primer_loop_bitwise_for_a_product_of_terms() -> None:
     x = np.random.default_rng(3).uniform(0.5, 2, 50)
     compiled = compile_expression(parse("sum(x*x*x - 3*x) / 7"), {"x": (50,)})
     ours = gradient(compiled, {"x": x}, ("x",))["x"]
-    expected = primer_numerical_gradient(lambda v: np.sum(v * v * v - 3 * v) / 7, x.copy())
+    expected = numerical_gradient(lambda v: np.sum(v * v * v - 3 * v) / 7, x.copy())
     assert np.array_equal(ours, expected)
 
 

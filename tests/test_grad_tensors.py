@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 
+from bench.primer import numerical_gradient_nditer, simpleNet, softmax
 from diffcli.compiling import compile_expression
 from diffcli.errors import EvaluationError, InputError
 from diffcli.gradients import GradOptions, gradient_report
@@ -19,58 +19,11 @@ from diffcli.parsing import parse
 from diffcli.results import GradientReport, GradientRow
 from tests.test_grad import squeezed
 
-# --- the primer's network, written out independently of diffcli -----------------------------
-
-
-def softmax(a: Any) -> Any:
-    c = np.max(a)
-    exp_a = np.exp(a - c)
-    return exp_a / np.sum(exp_a)
-
-
-def cross_entropy_error(y: Any, t: Any) -> Any:
-    delta = 1e-7
-    return -np.sum(t * np.log(y + delta))
-
-
-def numerical_gradient(f: Callable[[Any], Any], x: Any) -> Any:
-    h = 1e-4
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        idx = it.multi_index
-        tmp_val = x[idx]
-        x[idx] = tmp_val + h
-        fxh1 = f(x)
-        x[idx] = tmp_val - h
-        fxh2 = f(x)
-        grad[idx] = (fxh1 - fxh2) / (2 * h)
-        x[idx] = tmp_val
-        it.iternext()
-    return grad
-
-
-class SimpleNet:
-    """The primer's one-layer network: z = x·W, y = softmax(z), L = cross_entropy(y, t)."""
-
-    def __init__(self, W: Any) -> None:
-        self.W = np.array(W, dtype=np.float64)
-
-    def predict(self, x: Any) -> Any:
-        return np.dot(x, self.W)
-
-    def loss(self, x: Any, t: Any) -> Any:
-        z = self.predict(x)
-        y = softmax(z)
-        return cross_entropy_error(y, t)
-
 
 def closed_form_gradient(W: Any, x: Any, t: Any) -> Any:
     """∂L/∂W = outer(x, y - t) for one-hot t (ignoring the 1e-7 of the loss)."""
     return np.outer(x, softmax(np.dot(x, W)) - t)
 
-
-# --------------------------------------------------------------------------------------------
 
 X = np.array([0.6, 0.9])
 T = np.array([0.0, 0.0, 1.0])
@@ -100,8 +53,8 @@ def analytic(row: GradientRow, name: str) -> Any:
 
 @pytest.mark.parametrize("weights", WEIGHTS)
 def test_network_gradient_matches_the_primers_loop(weights: list[list[float]]) -> None:
-    net = SimpleNet(weights)
-    expected = numerical_gradient(lambda W: net.loss(X, T), net.W)
+    net = simpleNet(weights)
+    expected = numerical_gradient_nditer(lambda W: net.loss(X, T), net.W)
     report, row = by_tensors(NETWORK, {"W": np.array(weights), "x": X, "t": T}, ("W",))
     assert report.variables == ("W",)
     assert list(row.numerical) == ["W"]
@@ -131,8 +84,8 @@ def test_primer_weights_give_the_gradient_the_primer_prints() -> None:
 def test_batched_numerical_gradient_is_the_loop_to_the_last_bit() -> None:
     # Every perturbed W goes through one batched x @ W: (1, 2) against (12, 2, 3).
     weights = np.array(WEIGHTS[0])
-    net = SimpleNet(weights)
-    expected = numerical_gradient(lambda W: net.loss(X, T), net.W)
+    net = simpleNet(weights)
+    expected = numerical_gradient_nditer(lambda W: net.loss(X, T), net.W)
     compiled = compile_expression(NETWORK, {"W": (2, 3), "x": (2,), "t": (3,)})
     found = gradient(compiled, {"W": weights, "x": X, "t": T}, ("W",))
     assert found["W"].tolist() == expected.tolist()
@@ -156,8 +109,8 @@ def test_gradient_by_several_tensors_and_a_batch_of_rows() -> None:
         y /= y.sum(axis=1, keepdims=True)
         return -np.sum(targets * np.log(y + 1e-7)) / 3
 
-    assert np.max(np.abs(dW - numerical_gradient(lambda W: loss(W, bias), weights))) < 1e-10
-    assert np.max(np.abs(db - numerical_gradient(lambda b: loss(weights, b), bias))) < 1e-10
+    assert np.max(np.abs(dW - numerical_gradient_nditer(lambda W: loss(W, bias), weights))) < 1e-10
+    assert np.max(np.abs(db - numerical_gradient_nditer(lambda b: loss(weights, b), bias))) < 1e-10
     assert np.max(np.abs(dW - analytic(row, "W"))) < 1e-7
     assert np.max(np.abs(db - analytic(row, "b"))) < 1e-7
     assert row.loss == loss(weights, bias)
@@ -237,11 +190,11 @@ def test_no_analytic_and_timeout() -> None:
 def test_forward_method_and_step() -> None:
     point = {"W": np.array(WEIGHTS[0]), "x": X, "t": T}
     _, row = by_tensors(NETWORK, point, ("W",), method="forward", step=1e-6, analytic=False)
-    net = SimpleNet(WEIGHTS[0])
+    net = simpleNet(WEIGHTS[0])
     base = net.loss(X, T)
     W = net.W.copy()
     W[1, 2] += 1e-6
-    assert row.numerical["W"][1, 2] == (SimpleNet(W).loss(X, T) - base) / 1e-6
+    assert row.numerical["W"][1, 2] == (simpleNet(W).loss(X, T) - base) / 1e-6
 
 
 def test_held_values_go_into_sympy_before_it_differentiates() -> None:
@@ -313,7 +266,7 @@ NETWORK_ARGS = (
 
 def test_the_issue_example_as_json_against_numpy(run: Any) -> None:
     document = json.loads(run(*NETWORK_ARGS, "--format", "json").stdout)
-    net = SimpleNet(WEIGHTS[0])
+    net = simpleNet(WEIGHTS[0])
     assert document["variables"] == ["W"]
     assert document["predicted_expression"] == "softmax(x @ W)"
     (result,) = document["results"]
@@ -322,7 +275,7 @@ def test_the_issue_example_as_json_against_numpy(run: Any) -> None:
     numerical = np.array(result["numerical"]["W"])
     analytic_ = np.array(result["analytic"]["W"])
     assert numerical.shape == analytic_.shape == (2, 3)
-    expected = numerical_gradient(lambda W: net.loss(X, T), net.W)
+    expected = numerical_gradient_nditer(lambda W: net.loss(X, T), net.W)
     assert np.max(np.abs(numerical - expected)) < 1e-6
     assert np.max(np.abs(analytic_ - expected)) < 1e-6
     assert np.max(np.abs(analytic_ - closed_form_gradient(net.W, X, T))) < 1e-6
@@ -487,7 +440,7 @@ def test_shape_error_through_grad_names_both_shapes(run: Any) -> None:
 
 def test_csv_and_value_give_the_gradient_of_the_at_tensors_only(run: Any) -> None:
     values = run(*NETWORK_ARGS, "--no-analytic", "-f", "value").stdout.split()
-    expected = numerical_gradient(lambda W: SimpleNet(W).loss(X, T), np.array(WEIGHTS[0]))
+    expected = numerical_gradient_nditer(lambda W: simpleNet(W).loss(X, T), np.array(WEIGHTS[0]))
     assert [float(v) for v in values] == expected.reshape(-1).tolist()
     rows = list(csv.reader(io.StringIO(run(*NETWORK_ARGS, "-f", "csv").stdout)))
     assert [row[1] for row in rows[1:]] == [

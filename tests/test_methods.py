@@ -8,6 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from bench.primer import function_1
 from diffcli.compiling import compile_expression
 from diffcli.methods import auto, complex_step, estimate, fixed_step, richardson
 from diffcli.numerics import Coordinate, along
@@ -55,9 +56,7 @@ def test_convergence_slope_is_the_order(
 
 
 def test_central_is_the_primer_to_the_last_bit() -> None:
-    def f(x: float) -> float:
-        return 0.01 * x**2 + 0.1 * x
-
+    f = function_1
     batch = np.vectorize(f)
     h = 1e-4
     for x in (5.0, 10.0, 0.3):

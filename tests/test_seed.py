@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from bench.primer import function_1
+
 SEED_DERIVATIVES = [
     (["0.01*x**2+0.1*x", "--at", "5"], "0.1999999999990898"),
     (["0.01*x**2+0.1*x", "--at", "10"], "0.2999999999986347"),
@@ -53,11 +55,11 @@ def test_tiny_step_fails_as_the_seed_explains(run):
 
 def test_forward_difference_matches_the_textbook_formula(run):
     outcome = run("diff", "0.01*x**2+0.1*x", "--at", "5", "--method", "forward", "-f", "value")
-    f = lambda x: 0.01 * x**2 + 0.1 * x  # noqa: E731
+    f = function_1
     assert outcome.stdout == f"{(f(5 + 1e-4) - f(5)) / 1e-4!r}\n"
 
 
 def test_backward_difference_matches_the_textbook_formula(run):
     outcome = run("diff", "0.01*x**2+0.1*x", "--at", "5", "--method", "backward", "-f", "value")
-    f = lambda x: 0.01 * x**2 + 0.1 * x  # noqa: E731
+    f = function_1
     assert outcome.stdout == f"{(f(5) - f(5 - 1e-4)) / 1e-4!r}\n"

@@ -10,32 +10,9 @@ import numpy as np
 
 from diffcli.gradients import GradOptions, gradient_report
 from diffcli.parsing import parse
+from primer import numerical_gradient_nditer, simpleNet
 
 NETWORK = parse("cross_entropy(softmax(x @ W), t)")
-
-
-def primer_loss(W: Any, x: Any, t: Any) -> Any:
-    z = np.dot(x, W)
-    exp_z = np.exp(z - np.max(z))
-    y = exp_z / np.sum(exp_z)
-    return -np.sum(t * np.log(y + 1e-7))
-
-
-def primer_gradient(f: Callable[[Any], Any], x: Any) -> Any:
-    h = 1e-4
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        idx = it.multi_index
-        tmp_val = x[idx]
-        x[idx] = tmp_val + h
-        fxh1 = f(x)
-        x[idx] = tmp_val - h
-        fxh2 = f(x)
-        grad[idx] = (fxh1 - fxh2) / (2 * h)
-        x[idx] = tmp_val
-        it.iternext()
-    return grad
 
 
 def best_of(repeats: int, work: Callable[[], Any]) -> float:
@@ -63,12 +40,12 @@ def compare_numerical(rows: int, columns: int) -> None:
     reports: list[Any] = []
     loops: list[Any] = []
     ours = best_of(3, lambda: reports.append(gradient_report(NETWORK, [point], options)))
-    W = point["W"].copy()
+    net = simpleNet(point["W"])
 
     def loss(w: Any) -> Any:
-        return primer_loss(w, point["x"], point["t"])
+        return net.loss(point["x"], point["t"])
 
-    theirs = best_of(3, lambda: loops.append(primer_gradient(loss, W)))
+    theirs = best_of(3, lambda: loops.append(numerical_gradient_nditer(loss, net.W)))
     difference = float(np.max(np.abs(reports[-1].results[0].numerical["W"] - loops[-1])))
     print(f"{f'{rows}x{columns}':>10} {ours:>10.4f} {theirs:>14.4f} {difference:>11.2e}")
 
