@@ -252,3 +252,18 @@ def test_start_up_and_help_import_no_heavy_module(args):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert completed.stderr.strip() == "[]"
+
+
+def test_bare_diffcli_prints_help_and_exits_0():
+    outcome = invoke([])
+    assert outcome.exit_code == 0
+    assert outcome.stdout.startswith("Usage: diffcli [OPTIONS] COMMAND [ARGS]...")
+    assert outcome.stderr == ""
+
+
+def test_misspelt_command_gets_a_suggestion():
+    outcome = invoke(["dif", "x", "--at", "1"])
+    assert outcome.exit_code == 2
+    assert (
+        outcome.stderr == "error: no command 'dif'; did you mean 'diff'? (see 'diffcli --help')\n"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import re
 import sys
@@ -66,6 +67,18 @@ class DiffcliGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1)
+            if close and not args[0].startswith("-"):
+                message = f"no command {args[0]!r}; did you mean {close[0]!r}?"
+                raise click.UsageError(message, ctx) from None
+            raise
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in COMMANDS:
             module_name, attribute = COMMANDS[cmd_name].split(":")
@@ -100,6 +113,10 @@ class DiffcliGroup(click.Group):
     ) -> Any:
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as error:
+            # plain `diffcli`: the help a user was looking for, on stdout
+            sys.stdout.write(error.ctx.get_help() + "\n" if error.ctx else "")
+            code = 0
         except click.UsageError as error:
             hint = ""
             if error.ctx is not None:
