@@ -30,7 +30,9 @@ def invoke(args: Sequence[str], columns: int = 80, env: dict[str, str] | None = 
     runner = CliRunner()
     environment = {"COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "dumb"}
     environment.update(env or {})
-    result = runner.invoke(cli, list(args), env=environment, catch_exceptions=False)
+    result = runner.invoke(
+        cli, list(args), env=environment, catch_exceptions=False, prog_name="diffcli"
+    )
     return Run(result.exit_code, result.stdout, result.stderr)
 
 
