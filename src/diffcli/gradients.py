@@ -405,13 +405,14 @@ def adaptive_hessian(
     its central second difference is the textbook mixed stencil, and Richardson
     extrapolation (or the complex step, for ``auto``) carries it to full accuracy. The
     scales ``a = 2**floor(log2(max(1, |x|)))`` make the steps follow the coordinates' size
-    and divide out exactly. Each mixed entry is computed once and mirrored: the matrix is
-    exactly symmetric.
+    and divide out exactly; where that finds nothing sound and a coordinate has
+    ``0 < |x| < 1`` (``log``, ``sqrt`` near 0), the entry is taken again with ``|x|`` as that
+    coordinate's scale, as ``methods.richardson`` does in one variable. Each mixed entry is
+    computed once and mirrored: the matrix is exactly symmetric.
     """
     obstacles = _complex_obstacles(expression, point, names, method)
     found = coordinates(point, names)
     flat = np.array([float(np.asarray(point[c.name])[c.index]) for c in found])
-    scales = np.array([2.0 ** math.floor(math.log2(max(1.0, abs(x)))) for x in flat])
     size = len(found)
     value = np.zeros((size, size))
     error = np.zeros((size, size))
@@ -419,21 +420,66 @@ def adaptive_hessian(
     notes = _EstimateNotes()
     for i, first in enumerate(found):
         for j in range(i, size):
-            second = found[j]
-            obstacle = obstacles[first.name] or obstacles[second.name]
-            if i == j:
-                function, x, factor = along(compiled, point, first), float(flat[i]), 1.0
-            else:
-                function, x = _mixed_line(compiled, point, names, size, i, j, scales), 0.0
-                factor = float(scales[i] * scales[j])
+            obstacle = obstacles[first.name] or obstacles[found[j].name]
             with np.errstate(all="ignore"):
-                result = methods.estimate(function, x, method, 2, None, obstacle)
-            value[i, j] = value[j, i] = result.value / factor
-            error[i, j] = error[j, i] = result.error / factor
+                if i == j:
+                    function = along(compiled, point, first)
+                    result = methods.estimate(function, float(flat[i]), method, 2, None, obstacle)
+                else:
+                    result = _mixed_entry(compiled, point, names, flat, i, j, method, obstacle)
+            value[i, j] = value[j, i] = result.value
+            error[i, j] = error[j, i] = result.error
             evaluations += result.evaluations
-            label = first.label if i == j else f"{first.label},{second.label}"
+            label = first.label if i == j else f"{first.label},{found[j].label}"
             notes.add(f"({label})", result)
     return AdaptiveHessian(value, error, evaluations, notes.warnings(point, method))
+
+
+#: An entry whose error estimate is above this (relative) is taken again with smaller scales.
+_SOUND = 1e-8
+
+
+def _mixed_entry(
+    compiled: Compiled,
+    point: Point,
+    names: tuple[str, ...],
+    flat: Array,
+    i: int,
+    j: int,
+    method: str,
+    obstacle: str | None,
+) -> methods.Estimate:
+    """``∂²f/∂x_i∂x_j`` from ``w(t)`` (see ``adaptive_hessian``), scaled back."""
+    tries = [np.array([_power_of_two(max(1.0, abs(x))) for x in flat])]
+    if any(0 < abs(flat[k]) < 1 for k in (i, j)):
+        small = tries[0].copy()
+        for k in (i, j):
+            if 0 < abs(flat[k]) < 1:
+                small[k] = _power_of_two(abs(flat[k]))
+        tries.append(small)
+    results = []
+    for scales in tries:
+        function = _mixed_line(compiled, point, names, len(flat), i, j, scales)
+        result = methods.estimate(function, 0.0, method, 2, None, obstacle)
+        factor = float(scales[i] * scales[j])
+        results.append(
+            replace(
+                result,
+                value=result.value / factor,
+                error=result.error / factor,
+                left=None if result.left is None else result.left / factor,
+                right=None if result.right is None else result.right / factor,
+            )
+        )
+        if result.is_kink or result.error <= _SOUND * abs(result.value):
+            break
+    # the error estimates are inf where nothing was sound, never NaN
+    best = min(results, key=lambda result: result.error)
+    return replace(best, evaluations=sum(result.evaluations for result in results))
+
+
+def _power_of_two(value: float) -> float:
+    return float(2.0 ** math.floor(math.log2(value)))
 
 
 def _mixed_line(
