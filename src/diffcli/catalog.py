@@ -15,3 +15,10 @@ DIFF_METHODS = (*FIXED_STEP_METHODS, "five-point", "richardson", "complex", "aut
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 #: Output formats every command speaks.
 FORMATS = ("table", "json", "csv", "tsv", "value")
+#: Methods of ``grad``: every method of ``diff`` (``all`` is ``diff``'s side-by-side view).
+GRAD_METHODS = DIFF_METHODS
+#: Methods of ``hessian``: central second differences, or adaptive with error estimates.
+HESSIAN_METHODS = ("central", "richardson", "auto")
+#: An adaptive Hessian costs milliseconds per entry (n(n+1)/2 of them): past this many
+#: coordinates, refuse.
+MAX_ADAPTIVE_HESSIAN_COORDINATES = 20

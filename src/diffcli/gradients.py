@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -10,12 +11,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from .catalog import DEFAULT_STEP
+from . import methods
+from .analyticity import complex_step_obstacle
+from .catalog import (
+    DEFAULT_STEP,
+    FIXED_STEP_METHODS,
+    GRAD_METHODS,
+    HESSIAN_METHODS,
+    MAX_ADAPTIVE_HESSIAN_COORDINATES,
+)
 from .compiling import Compiled, compile_expression
 from .derivative import check_finite, check_method_and_step, compile_scalar
 from .errors import InputError, ParseError
 from .nodes import Call
-from .numerics import Coordinate, coordinates, gradient, hessian
+from .numerics import Coordinate, along, along_line, coordinates, gradient, hessian
 from .parsing import Expression, parse
 from .points import Array, Point, format_point, format_scalar
 from .results import Analytic, GradientReport, GradientRow, HessianReport, HessianRow
@@ -39,13 +48,16 @@ LOSS_FUNCTIONS = ("cross_entropy", "mean_squared_error")
 class GradOptions:
     """How to take the gradient: the options of ``diffcli grad`` as one value.
 
-    ``wrt`` names the variables to differentiate by (default: every variable); the others
-    are held fixed, and SymPy gets their values before it differentiates. ``show`` lists
-    extra expressions (``--show``, as typed) whose values are reported at each point.
+    ``method`` is one of ``catalog.GRAD_METHODS``. ``step`` is the step of the quotients
+    (None: 1e-4), the largest step of ``richardson`` or the imaginary step of ``complex``
+    (None: their own choice); ``auto`` takes none. ``wrt`` names the variables to
+    differentiate by (default: every variable); the others are held fixed, and SymPy gets
+    their values before it differentiates. ``show`` lists extra expressions (``--show``, as
+    typed) whose values are reported at each point.
     """
 
     method: str = "central"
-    step: float = DEFAULT_STEP
+    step: float | None = None
     analytic: bool = True
     analytic_timeout: float = DEFAULT_TIMEOUT
     wrt: tuple[str, ...] | None = None
@@ -54,12 +66,18 @@ class GradOptions:
 
 @dataclass(frozen=True)
 class HessianOptions:
-    """How to take the Hessian: central second differences with step ``step``."""
+    """How to take the Hessian.
+
+    ``method`` ``central`` (the default): second and mixed central differences with step
+    ``step``. ``richardson`` or ``auto``: adaptive, every entry with an error estimate
+    (``step`` is not used).
+    """
 
     step: float = DEFAULT_STEP
     analytic: bool = True
     analytic_timeout: float = DEFAULT_TIMEOUT
     wrt: tuple[str, ...] | None = None
+    method: str = "central"
 
 
 def gradient_report(
@@ -79,7 +97,12 @@ def gradient_report(
         ShapeError: operand shapes that do not fit together at a point.
         EvaluationError: the expression has no finite value at one of the points.
     """
-    check_method_and_step(options.method, options.step)
+    _check_grad_options(options)
+    method = options.method
+    step = options.step
+    if step is None and method in (*FIXED_STEP_METHODS, "five-point"):
+        step = DEFAULT_STEP
+    quotient_step = DEFAULT_STEP if step is None else step
     names = _differentiated(expression, options.wrt)
     shown = _shown_expressions(expression, options.show)
     predicted = predicted_expression(expression)
@@ -88,19 +111,30 @@ def gradient_report(
     for point, compiled in _compiled_points(expression, points):
         with np.errstate(all="ignore"):
             loss = float(compiled(point))
-            numerical = gradient(compiled, point, names, options.method, options.step)
-        warnings += _step_warnings(point, names, options.method, options.step)
-        warnings += _non_finite_warnings(point, numerical)
-        size = sum(max(np.size(point[name]), 1) for name in names)
+        if method in FIXED_STEP_METHODS:
+            with np.errstate(all="ignore"):
+                numerical = gradient(compiled, point, names, method, quotient_step)
+            errors = None
+            counts = {name: np.full(np.shape(point[name]), 2) for name in names}
+            warnings += _step_warnings(point, names, method, quotient_step)
+            warnings += _non_finite_warnings(point, numerical)
+        else:
+            estimated = _estimated_gradient(expression, compiled, point, names, method, step)
+            numerical, errors, counts = estimated.numerical, estimated.errors, estimated.counts
+            if method == "five-point":
+                warnings += _step_warnings(point, names, method, quotient_step)
+            warnings += estimated.warnings
         rows.append(
             GradientRow(
                 point,
                 numerical,
                 None,
-                2 * size,
+                int(sum(np.sum(count) for count in counts.values())),
                 loss,
                 None if predicted is None else value_at_point(predicted, point),
                 {extra.text: _shown_value(extra, point) for extra in shown},
+                errors,
+                counts,
             )
         )
     partials, analytic_values, analytic = _analytic_gradients(expression, points, names, options)
@@ -117,14 +151,140 @@ def gradient_report(
     return GradientReport(
         expression.text,
         names,
-        options.method,
-        options.step,
+        method,
+        step,
         partials,
         analytic,
         tuple(rows),
         tuple(warnings),
         None if predicted is None else predicted.text,
     )
+
+
+def _check_grad_options(options: GradOptions) -> None:
+    """Raise InputError for a method ``grad`` does not take, or a bad ``--h``."""
+    if options.method == "all":
+        raise InputError(
+            "--method all is diff's side-by-side view of one derivative (diffcli diff EXPR "
+            "--wrt NAME --method all); grad takes one method: " + ", ".join(GRAD_METHODS)
+        )
+    if options.method not in GRAD_METHODS:
+        raise InputError(
+            f"unknown method {options.method!r}; choose from {', '.join(GRAD_METHODS)}"
+        )
+    if options.step is not None:
+        if options.method == "auto":
+            raise InputError("--h does not apply to --method auto, which chooses its own steps")
+        check_method_and_step("central", options.step)
+
+
+@dataclass(frozen=True)
+class _EstimatedGradient:
+    """Partial derivatives by an estimator of ``methods``, each with its error and cost."""
+
+    numerical: dict[str, Array]
+    errors: dict[str, Array]
+    counts: dict[str, Array]
+    warnings: list[str]
+
+
+def _estimated_gradient(
+    expression: Expression,
+    compiled: Compiled,
+    point: Point,
+    names: tuple[str, ...],
+    method: str,
+    step: float | None,
+) -> _EstimatedGradient:
+    """Each partial derivative by ``methods.estimate`` along its coordinate.
+
+    Raises:
+        InputError: ``complex`` on an expression the complex step cannot follow.
+    """
+    obstacles = _complex_obstacles(expression, point, names, method)
+    numerical = {name: np.zeros(np.shape(point[name])) for name in names}
+    errors = {name: np.zeros(np.shape(point[name])) for name in names}
+    counts = {name: np.zeros(np.shape(point[name]), dtype=int) for name in names}
+    notes = _EstimateNotes()
+    for coordinate in coordinates(point, names):
+        x = float(np.asarray(point[coordinate.name])[coordinate.index])
+        with np.errstate(all="ignore"):
+            result = methods.estimate(
+                along(compiled, point, coordinate),
+                x,
+                method,
+                1,
+                step,
+                obstacles[coordinate.name],
+            )
+        numerical[coordinate.name][coordinate.index] = result.value
+        errors[coordinate.name][coordinate.index] = result.error
+        counts[coordinate.name][coordinate.index] = result.evaluations
+        notes.add(coordinate.label, result)
+    return _EstimatedGradient(numerical, errors, counts, notes.warnings(point, method))
+
+
+def _complex_obstacles(
+    expression: Expression, point: Point, names: tuple[str, ...], method: str
+) -> dict[str, str | None]:
+    """Why the complex step may not be used, per variable (checked once per variable).
+
+    Raises:
+        InputError: ``complex`` where the complex step cannot follow the expression.
+    """
+    if method not in {"complex", "auto"}:
+        return {name: None for name in names}
+    obstacles = {name: complex_step_obstacle(expression, point, name) for name in names}
+    refused = [obstacle for obstacle in obstacles.values() if obstacle is not None]
+    if method == "complex" and refused:
+        raise InputError(f"--method complex: {refused[0]}")
+    return obstacles
+
+
+class _EstimateNotes:
+    """What the estimators said about each coordinate (or Hessian entry), as warnings."""
+
+    def __init__(self) -> None:
+        self.kinks: list[str] = []
+        self.one_sided: list[str] = []
+        self.complex_rejected: list[str] = []
+        self.not_finite: list[str] = []
+
+    def add(self, label: str, result: methods.Estimate) -> None:
+        if result.is_kink:
+            self.kinks.append(f"{label} (left {result.left!r}, right {result.right!r})")
+        elif not math.isfinite(result.value):
+            self.not_finite.append(label)
+        if result.complex_rejected:
+            self.complex_rejected.append(label)
+        side = result.technique.removeprefix("Richardson (").removesuffix(")")
+        if side in {"forward", "backward"}:
+            self.one_sided.append(label)
+
+    def warnings(self, point: Point, method: str) -> list[str]:
+        where = _short_point(point)
+        found = []
+        if self.kinks:
+            found.append(
+                f"at {where} the left and right derivatives differ (not differentiable) "
+                f"for {_listing(self.kinks)}"
+            )
+        if self.not_finite:
+            found.append(
+                f"at {where} the {method} estimate is not finite for "
+                f"{_listing(self.not_finite)}: the expression is not finite near the point"
+            )
+        if self.complex_rejected:
+            found.append(
+                f"at {where} the complex step disagreed with Richardson extrapolation (a "
+                f"branch point?) for {_listing(self.complex_rejected)}; auto used Richardson"
+            )
+        if self.one_sided:
+            found.append(
+                f"at {where} the function is defined on one side only for "
+                f"{_listing(self.one_sided)}: {method} used one-sided differences"
+            )
+        return found
 
 
 def predicted_expression(expression: Expression) -> Expression | None:
@@ -156,46 +316,194 @@ def hessian_report(
 ) -> HessianReport:
     """The Hessian of a scalar expression at each point, numerical beside SymPy's.
 
+    ``central`` (the default) takes second and mixed central differences; ``richardson``
+    and ``auto`` estimate every entry adaptively with an error estimate (see
+    ``adaptive_hessian``).
+
     Raises:
-        InputError: a bad step or ``wrt``, too many coordinates, or a non-scalar expression.
+        InputError: a bad method, step or ``wrt``, too many coordinates, or a non-scalar
+            expression.
         EvaluationError: the expression has no finite value at one of the points.
     """
+    if options.method not in HESSIAN_METHODS:
+        raise InputError(
+            f"unknown method {options.method!r}; choose from {', '.join(HESSIAN_METHODS)}"
+        )
+    central = options.method == "central"
     check_method_and_step("central", options.step)
     names = _differentiated(expression, options.wrt)
+    limit = MAX_HESSIAN_COORDINATES if central else MAX_ADAPTIVE_HESSIAN_COORDINATES
     warnings: list[str] = []
     rows: list[HessianRow] = []
     for point, compiled in _compiled_points(expression, points):
         labels = tuple(coordinate.label for coordinate in coordinates(point, names))
         size = len(labels)
-        if size > MAX_HESSIAN_COORDINATES:
+        if size > limit:
             raise InputError(
                 f"at {_short_point(point)} the Hessian would have {size}×{size} entries; "
-                f"at most {MAX_HESSIAN_COORDINATES} coordinates are supported"
+                f"at most {limit} coordinates are supported"
+                + ("" if central else f" by --method {options.method}")
             )
-        with np.errstate(all="ignore"):
-            numerical = hessian(compiled, point, names, options.step)
-        warnings += _step_warnings(point, names, "central", options.step)
-        if not np.all(np.isfinite(numerical)):
-            warnings.append(
-                f"at {_short_point(point)} some second differences are not finite: "
-                "the expression is not finite within h of the point"
-            )
-        rows.append(HessianRow(point, labels, numerical, None, 1 + 2 * size * size))
+        if central:
+            with np.errstate(all="ignore"):
+                numerical = hessian(compiled, point, names, options.step)
+            warnings += _step_warnings(point, names, "central", options.step)
+            if not np.all(np.isfinite(numerical)):
+                warnings.append(
+                    f"at {_short_point(point)} some second differences are not finite: "
+                    "the expression is not finite within h of the point"
+                )
+            rows.append(HessianRow(point, labels, numerical, None, 1 + 2 * size * size))
+            continue
+        estimated = adaptive_hessian(expression, compiled, point, names, options.method)
+        warnings += estimated.warnings
+        rows.append(
+            HessianRow(point, labels, estimated.value, None, estimated.evaluations, estimated.error)
+        )
     analytic_values, analytic = _analytic_hessians(expression, points, names, options)
     if analytic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic Hessian: {analytic.reason}")
-    rows = [
-        HessianRow(row.at, row.labels, row.numerical, values, row.evaluations)
-        for row, values in zip(rows, analytic_values)
-    ]
+    rows = [replace(row, analytic=values) for row, values in zip(rows, analytic_values)]
     for row in rows:
         if row.analytic is not None and np.any(np.isnan(row.analytic)):
             warnings.append(
                 f"at {_short_point(row.at)} some analytic second derivatives are not real numbers"
             )
     return HessianReport(
-        expression.text, names, options.step, analytic, tuple(rows), tuple(warnings)
+        expression.text,
+        names,
+        options.step if central else None,
+        analytic,
+        tuple(rows),
+        tuple(warnings),
+        options.method,
     )
+
+
+@dataclass(frozen=True)
+class AdaptiveHessian:
+    """A Hessian estimated entry by entry: values, error estimates, total evaluations."""
+
+    value: Array
+    error: Array
+    evaluations: int
+    warnings: list[str]
+
+
+def adaptive_hessian(
+    expression: Expression,
+    compiled: Compiled,
+    point: Point,
+    names: tuple[str, ...],
+    method: str,
+) -> AdaptiveHessian:
+    """The Hessian by ``methods.estimate`` (``richardson`` or ``auto``), entry by entry.
+
+    A diagonal entry is the second derivative along its coordinate. A mixed entry comes
+    from the second derivative of ``w(t) = (f(x + t(a_i e_i + a_j e_j)) - f(x + t(a_i e_i -
+    a_j e_j))) / 4``, which is ``a_i a_j ∂²f/∂x_i∂x_j`` (the pure second derivatives cancel);
+    its central second difference is the textbook mixed stencil, and Richardson
+    extrapolation (or the complex step, for ``auto``) carries it to full accuracy. The
+    scales ``a = 2**floor(log2(max(1, |x|)))`` make the steps follow the coordinates' size
+    and divide out exactly; where that finds nothing sound and a coordinate has
+    ``0 < |x| < 1`` (``log``, ``sqrt`` near 0), the entry is taken again with ``|x|`` as that
+    coordinate's scale, as ``methods.richardson`` does in one variable. Each mixed entry is
+    computed once and mirrored: the matrix is exactly symmetric.
+    """
+    obstacles = _complex_obstacles(expression, point, names, method)
+    found = coordinates(point, names)
+    flat = np.array([float(np.asarray(point[c.name])[c.index]) for c in found])
+    size = len(found)
+    value = np.zeros((size, size))
+    error = np.zeros((size, size))
+    evaluations = 0
+    notes = _EstimateNotes()
+    for i, first in enumerate(found):
+        for j in range(i, size):
+            obstacle = obstacles[first.name] or obstacles[found[j].name]
+            with np.errstate(all="ignore"):
+                if i == j:
+                    function = along(compiled, point, first)
+                    result = methods.estimate(function, float(flat[i]), method, 2, None, obstacle)
+                else:
+                    result = _mixed_entry(compiled, point, names, flat, i, j, method, obstacle)
+            value[i, j] = value[j, i] = result.value
+            error[i, j] = error[j, i] = result.error
+            evaluations += result.evaluations
+            label = first.label if i == j else f"{first.label},{found[j].label}"
+            notes.add(f"({label})", result)
+    return AdaptiveHessian(value, error, evaluations, notes.warnings(point, method))
+
+
+#: An entry whose error estimate is above this (relative) is taken again with smaller scales.
+_SOUND = 1e-8
+
+
+def _mixed_entry(
+    compiled: Compiled,
+    point: Point,
+    names: tuple[str, ...],
+    flat: Array,
+    i: int,
+    j: int,
+    method: str,
+    obstacle: str | None,
+) -> methods.Estimate:
+    """``∂²f/∂x_i∂x_j`` from ``w(t)`` (see ``adaptive_hessian``), scaled back."""
+    tries = [np.array([_power_of_two(max(1.0, abs(x))) for x in flat])]
+    if any(0 < abs(flat[k]) < 1 for k in (i, j)):
+        small = tries[0].copy()
+        for k in (i, j):
+            if 0 < abs(flat[k]) < 1:
+                small[k] = _power_of_two(abs(flat[k]))
+        tries.append(small)
+    results = []
+    for scales in tries:
+        function = _mixed_line(compiled, point, names, len(flat), i, j, scales)
+        result = methods.estimate(function, 0.0, method, 2, None, obstacle)
+        factor = float(scales[i] * scales[j])
+        results.append(
+            replace(
+                result,
+                value=result.value / factor,
+                error=result.error / factor,
+                left=None if result.left is None else result.left / factor,
+                right=None if result.right is None else result.right / factor,
+            )
+        )
+        if result.is_kink or result.error <= _SOUND * abs(result.value):
+            break
+    # the error estimates are inf where nothing was sound, never NaN
+    best = min(results, key=lambda result: result.error)
+    return replace(best, evaluations=sum(result.evaluations for result in results))
+
+
+def _power_of_two(value: float) -> float:
+    return float(2.0 ** math.floor(math.log2(value)))
+
+
+def _mixed_line(
+    compiled: Compiled,
+    point: Point,
+    names: tuple[str, ...],
+    size: int,
+    i: int,
+    j: int,
+    scales: Array,
+) -> Callable[[Array], Array]:
+    """``w(t)`` of ``adaptive_hessian``: a batch function whose second derivative at 0 is
+    ``scales[i] * scales[j] * ∂²f/∂x_i∂x_j``."""
+    diagonal = np.zeros(size)
+    diagonal[i], diagonal[j] = scales[i], scales[j]
+    anti = diagonal.copy()
+    anti[j] = -scales[j]
+    upper = along_line(compiled, point, names, diagonal)
+    lower = along_line(compiled, point, names, anti)
+
+    def function(steps: Array) -> Array:
+        return (upper(steps) - lower(steps)) / 4
+
+    return function
 
 
 def _shown_expressions(expression: Expression, texts: Sequence[str]) -> list[Expression]:

@@ -98,6 +98,26 @@ def along(compiled: Compiled, point: Mapping[str, Array], coordinate: Coordinate
     return function
 
 
+def along_line(
+    compiled: Compiled, point: Mapping[str, Array], names: tuple[str, ...], direction: Array
+) -> BatchFunction:
+    """The expression on the line ``x + t * direction`` as a batch function of ``t``.
+
+    ``direction`` is a flat vector over ``coordinates(point, names)``; the variables not in
+    ``names`` are held at ``point``. ``t`` may be complex (for the complex step).
+    """
+    base = {name: np.asarray(value, dtype=np.float64) for name, value in point.items()}
+    flat = np.concatenate([base[name].reshape(-1) for name in names])
+    moved = np.asarray(direction, dtype=np.float64)
+    evaluate = _flat_evaluator(compiled, base, names)
+
+    def function(values: Array) -> Array:
+        steps = np.asarray(values)
+        return evaluate(flat[np.newaxis, :] + steps[:, np.newaxis] * moved[np.newaxis, :])
+
+    return function
+
+
 def coordinates(
     point: Mapping[str, Array], names: tuple[str, ...] | None = None
 ) -> list[Coordinate]:

@@ -203,6 +203,11 @@ class GradientRow:
     predicted: Array | None = None
     #: The value of each ``--show`` expression, by its text.
     shown: dict[str, Array] = field(default_factory=dict)
+    #: Each partial derivative's estimated absolute error, in the variable's shape; None for
+    #: the batched difference quotients (forward, backward, central), which estimate none.
+    error_estimate: dict[str, Array] | None = None
+    #: Function evaluations each partial derivative cost, in the variable's shape.
+    partial_evaluations: dict[str, Array] | None = None
 
     @property
     def abs_error(self) -> dict[str, Array] | None:
@@ -217,6 +222,15 @@ class GradientRow:
         if errors is None:
             return None
         flat = np.concatenate([np.ravel(value) for value in errors.values()])
+        flat = flat[~np.isnan(flat)]
+        return float(np.max(flat)) if flat.size else None
+
+    @property
+    def max_error_estimate(self) -> float | None:
+        """The largest error estimate over the coordinates (NaN ones ignored), or None."""
+        if self.error_estimate is None:
+            return None
+        flat = np.concatenate([np.ravel(value) for value in self.error_estimate.values()])
         flat = flat[~np.isnan(flat)]
         return float(np.max(flat)) if flat.size else None
 
@@ -256,6 +270,7 @@ class GradientRow:
             if errors is None
             else {name: _listed(value, True) for name, value in errors.items()},
             "max_abs_error": self.max_abs_error,
+            **self._estimates_as_dict(),
             "norm": self.norm,
             "analytic_norm": self.analytic_norm,
             "evaluations": self.evaluations,
@@ -266,6 +281,20 @@ class GradientRow:
                 if self.shown
                 else {}
             ),
+        }
+
+    def _estimates_as_dict(self) -> dict[str, Any]:
+        """``error_estimate``, ``max_error_estimate``, ``partial_evaluations``: only for the
+        methods that estimate their error (the batched quotients' JSON stays as it was)."""
+        if self.error_estimate is None:
+            return {}
+        counts = self.partial_evaluations or {}
+        return {
+            "error_estimate": {name: _listed(v) for name, v in self.error_estimate.items()},
+            "max_error_estimate": self.max_error_estimate,
+            "partial_evaluations": {
+                name: np.asarray(value).astype(int).tolist() for name, value in counts.items()
+            },
         }
 
 
@@ -281,7 +310,9 @@ class GradientReport:
     expression: str
     variables: tuple[str, ...]
     method: str
-    step: float
+    #: The quotients' step; for ``five-point`` the step used, for ``richardson`` the largest
+    #: step if one was given; None where the method chose its own steps.
+    step: float | None
     #: Each coordinate's analytic partial derivative as text (at the first point's shapes);
     #: None for a formula too large to print (``gradients.MAX_FORMULA_NODES``).
     partials: dict[str, str | None] | None
@@ -319,6 +350,8 @@ class HessianRow:
     numerical: Array
     analytic: Array | None
     evaluations: int
+    #: Each entry's estimated absolute error (adaptive methods); None for central differences.
+    error_estimate: Array | None = None
 
     @property
     def abs_error(self) -> Array | None:
@@ -334,6 +367,13 @@ class HessianRow:
             return None
         return float(np.nanmax(errors))
 
+    @property
+    def max_error_estimate(self) -> float | None:
+        """The largest entry of ``error_estimate`` (NaN ones ignored), or None."""
+        if self.error_estimate is None or np.all(np.isnan(self.error_estimate)):
+            return None
+        return float(np.nanmax(self.error_estimate))
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "at": point_as_json(self.at),
@@ -341,6 +381,15 @@ class HessianRow:
             "numerical": _listed(self.numerical),
             "analytic": None if self.analytic is None else _listed(self.analytic, True),
             "max_abs_error": self.max_abs_error,
+            # only for the adaptive methods: central differences estimate no error
+            **(
+                {}
+                if self.error_estimate is None
+                else {
+                    "error_estimate": _listed(self.error_estimate),
+                    "max_error_estimate": self.max_error_estimate,
+                }
+            ),
             "evaluations": self.evaluations,
         }
 
@@ -351,16 +400,19 @@ class HessianReport:
 
     expression: str
     variables: tuple[str, ...]
-    step: float
+    #: The central differences' step; None for the adaptive methods (they choose their own).
+    step: float | None
     analytic: Analytic
     results: tuple[HessianRow, ...]
     warnings: tuple[str, ...] = field(default=())
+    #: ``central``, ``richardson`` or ``auto``.
+    method: str = "central"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "expression": self.expression,
             "variables": list(self.variables),
-            "method": "central",
+            "method": self.method,
             "step": self.step,
             "analytic_status": self.analytic.status,
             "results": [row.as_dict() for row in self.results],

@@ -6,8 +6,7 @@ import math
 
 import click
 
-from ..catalog import DEFAULT_STEP
-from ..catalog import FIXED_STEP_METHODS as METHODS
+from ..catalog import GRAD_METHODS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import EXIT_EVALUATION, InputError
 from ._options import (
@@ -30,6 +29,7 @@ Examples:
   diffcli grad "x[0]**2 + x[1]**2" --at x=3,4
   diffcli grad "sum(x**2)" --at 3,4 --format json
   diffcli grad "x*y + sin(y)" --at x=1,y=2 --method forward --h 1e-6
+  diffcli grad "sin(x0)*x1" --at 0.7,-1.3 --method auto
   diffcli grad "cross_entropy(softmax(x @ W), t)" \\
       --at 'W=[[0.1,0.2,0.3],[0.4,0.5,0.6]]' --set 'x=[0.6,0.9]' --set 't=[0,0,1]'
   diffcli grad "mean_squared_error(sigmoid(x @ W), t)" --at 'W=[[1,2],[3,4]]' \\
@@ -57,13 +57,22 @@ Examples:
 )
 @click.option(
     "--method",
-    type=click.Choice(METHODS),
+    # "all" is accepted here only to be refused with a pointer to diff --method all
+    type=click.Choice((*GRAD_METHODS, "all")),
+    metavar=f"[{'|'.join(GRAD_METHODS)}]",
     default="central",
     show_default=True,
-    help="Difference quotient.",
+    help="forward, backward, central: batched difference quotients (the primer's, no error "
+    "estimate); five-point, richardson, complex, auto: coordinate by coordinate, each with "
+    "an error estimate (as in diff).",
 )
 @click.option(
-    "--h", "step", type=float, default=DEFAULT_STEP, show_default=True, help="Step of the quotient."
+    "--h",
+    "step",
+    type=float,
+    default=None,
+    help="Step of the quotients [default: 1e-4]; the largest step of richardson; the "
+    "imaginary step of complex. Not for auto.",
 )
 @analytic_options
 @output_options
@@ -73,7 +82,7 @@ def grad(
     constants: tuple[str, ...],
     shown: tuple[str, ...],
     method: str,
-    step: float,
+    step: float | None,
     analytic_timeout: float,
     no_analytic: bool,
     output_format: str,

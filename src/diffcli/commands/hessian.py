@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..catalog import DEFAULT_STEP
+from ..catalog import DEFAULT_STEP, HESSIAN_METHODS, MAX_ADAPTIVE_HESSIAN_COORDINATES
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
-from ..errors import EXIT_EVALUATION
+from ..errors import EXIT_EVALUATION, InputError
 from ._options import analytic_options, expression_argument, output_options, read_points
 
 
@@ -19,6 +19,7 @@ Examples:
   diffcli hessian "x0**2*x1 + sin(x1)" --at 1.5,0.5
   diffcli hessian "exp(x0)*x1**3" --at x0=0,x1=2 --format json
   diffcli hessian "sum(x**2)" --at 3,4 --h 1e-3
+  diffcli hessian "exp(x0)*x1**3" --at 0.3,2 --method auto
 """,
 )
 @click.argument("expression")
@@ -32,35 +33,52 @@ Examples:
     "x=[3,4]. Repeatable.",
 )
 @click.option(
+    "--method",
+    type=click.Choice(HESSIAN_METHODS),
+    default="central",
+    show_default=True,
+    help="central: second and mixed central differences (no error estimate); richardson, "
+    "auto: adaptive, every entry with an error estimate "
+    f"(at most {MAX_ADAPTIVE_HESSIAN_COORDINATES} coordinates).",
+)
+@click.option(
     "--h",
     "step",
     type=float,
-    default=DEFAULT_STEP,
-    show_default=True,
-    help="Step of the second differences.",
+    default=None,
+    help="Step of the central second differences [default: 1e-4]. Only for --method central.",
 )
 @analytic_options
 @output_options
 def hessian(
     expression: str,
     points: tuple[str, ...],
-    step: float,
+    method: str,
+    step: float | None,
     analytic_timeout: float,
     no_analytic: bool,
     output_format: str,
     precision: int | None,
 ) -> None:
-    """The Hessian of EXPRESSION (second and mixed central differences) beside SymPy's."""
+    """The Hessian of EXPRESSION (second and mixed central differences, or adaptive with
+    error estimates) beside SymPy's."""
     import numpy as np
 
     from ..gradients import HessianOptions, hessian_report
     from ..render.hessian import render_hessian
 
+    if step is not None and method != "central":
+        raise InputError(f"--h does not apply to --method {method}, which chooses its own steps")
     parsed = expression_argument(expression)
     report = hessian_report(
         parsed,
         read_points(parsed, points),
-        HessianOptions(step, not no_analytic, analytic_timeout),
+        HessianOptions(
+            DEFAULT_STEP if step is None else step,
+            not no_analytic,
+            analytic_timeout,
+            method=method,
+        ),
     )
     render_hessian(report, output_format, precision)
     if not all(np.all(np.isfinite(row.numerical)) for row in report.results):

@@ -18,6 +18,10 @@ _METHOD_NAMES = {
     "forward": "forward difference",
     "backward": "backward difference",
     "central": "central difference",
+    "five-point": "five-point stencil",
+    "richardson": "Richardson extrapolation",
+    "complex": "complex step",
+    "auto": "auto (complex step where analytic, else Richardson)",
 }
 #: Above this many coordinates the partial derivatives' formulas and the ∇f line are left out.
 _FORMULAS_SHOWN = 8
@@ -44,24 +48,44 @@ def render_grad(report: GradientReport, output_format: str, precision: int | Non
 
 
 def _delimited(report: GradientReport, delimiter: str) -> None:
+    """One line per point and coordinate; ``error_estimate`` and ``evaluations`` columns
+    follow when the method estimates its error (not the batched quotients)."""
+    estimated = _has_estimates(report)
     headers = ["at", "coordinate", "numerical", "analytic", "abs_error", "rel_error"]
+    if estimated:
+        headers += ["error_estimate", "evaluations"]
     lines = []
     for row in report.results:
         at = format_point(row.at)
-        for label, numerical, analytic in row.components():
+        estimates = _per_coordinate(row.error_estimate)
+        counts = _per_coordinate(row.partial_evaluations)
+        for index, (label, numerical, analytic) in enumerate(row.components()):
             error = None if analytic is None else abs(numerical - analytic)
             relative = relative_error(numerical, analytic)
-            lines.append(
-                [
-                    at,
-                    label,
-                    repr(numerical),
-                    "" if analytic is None else repr(analytic),
-                    "" if error is None else repr(error),
-                    "" if relative is None else repr(relative),
-                ]
-            )
+            line = [
+                at,
+                label,
+                repr(numerical),
+                "" if analytic is None else repr(analytic),
+                "" if error is None else repr(error),
+                "" if relative is None else repr(relative),
+            ]
+            if estimated:
+                line += [repr(estimates[index]), str(int(counts[index]))]
+            lines.append(line)
     emit_delimited(headers, lines, delimiter)
+
+
+def _has_estimates(report: GradientReport) -> bool:
+    return any(row.error_estimate is not None for row in report.results)
+
+
+def _per_coordinate(values: dict[str, Array] | None) -> list[float]:
+    """A per-variable map (``error_estimate``, ``partial_evaluations``) flattened in the
+    order of ``GradientRow.components``; empty when there is none."""
+    if values is None:
+        return []
+    return [float(item) for value in values.values() for item in np.ravel(value)]
 
 
 def _table(report: GradientReport, precision: int | None) -> None:
@@ -83,7 +107,12 @@ def _table(report: GradientReport, precision: int | None) -> None:
         for label, text in partials.items():
             out.print(f"∂f/∂{label} = {text}", soft_wrap=True, markup=False)
     method = _METHOD_NAMES.get(report.method, report.method)
-    out.print(f"{method}, h = {format_scalar(report.step)}")
+    if report.step is None:
+        out.print(method)
+    elif report.method == "richardson":
+        out.print(f"{method}, largest step h = {format_scalar(report.step)}")
+    else:
+        out.print(f"{method}, h = {format_scalar(report.step)}")
     for row in report.results:
         out.print()
         _point(out, report, row, precision)
@@ -103,11 +132,13 @@ def _point(out: Console, report: GradientReport, row: GradientRow, precision: in
         _value(out, text, "", "", value, precision)
     analytic_shown = report.analytic.status in {"ok", "skipped"}
     unavailable = f"n/a ({report.analytic.status})"
+    # (position among all coordinates, component) of the scalar and vector variables
     components = [
-        (label, numerical, analytic)
-        for label, numerical, analytic in row.components()
+        (index, (label, numerical, analytic))
+        for index, (label, numerical, analytic) in enumerate(row.components())
         if np.ndim(row.numerical[label.partition("[")[0]]) <= 1
     ]
+    estimates = _per_coordinate(row.error_estimate)
     if components:
         columns = [
             Column("∂f/∂", justify="left"),
@@ -116,6 +147,8 @@ def _point(out: Console, report: GradientReport, row: GradientRow, precision: in
             Column("abs error"),
             Column("rel error"),
         ]
+        if estimates:
+            columns.append(Column("est. err", optional=True))
         cells = [
             [
                 label,
@@ -123,8 +156,9 @@ def _point(out: Console, report: GradientReport, row: GradientRow, precision: in
                 number(analytic, precision) if analytic_shown else unavailable,
                 error_number(None if analytic is None else abs(numerical - analytic)),
                 error_number(relative_error(numerical, analytic)),
+                *([error_number(estimates[index])] if estimates else []),
             ]
-            for label, numerical, analytic in components
+            for index, (label, numerical, analytic) in components
         ]
         print_table(out, columns, cells)
     for name, numerical in row.numerical.items():
@@ -143,10 +177,14 @@ def _point(out: Console, report: GradientReport, row: GradientRow, precision: in
             )
         else:
             out.print(f"∂f/∂{name}, analytic: {unavailable}", soft_wrap=True, markup=False)
+        if row.error_estimate is not None:
+            _value(out, f"∂f/∂{name}", ", error estimate", name, row.error_estimate[name], 3)
     if row.analytic is not None:
         out.print(f"largest abs error: {error_number(row.max_abs_error)}")
+    if row.error_estimate is not None:
+        out.print(f"largest error estimate: {error_number(row.max_error_estimate)}")
     if len(components) == len(row.components()) <= _FORMULAS_SHOWN:
-        vector = ", ".join(number(value, precision) for _, value, _ in components)
+        vector = ", ".join(number(value, precision) for _, (_, value, _) in components)
         out.print(f"∇f = [{vector}]", soft_wrap=True, markup=False)
     norm = f"|∇f| = {number(row.norm, precision)}"
     if row.analytic is not None:

@@ -14,6 +14,12 @@ if TYPE_CHECKING:
     from ..points import Array
 
 
+_ADAPTIVE_NAMES = {
+    "richardson": "Richardson extrapolation, entry by entry",
+    "auto": "auto (complex step where analytic, else Richardson), entry by entry",
+}
+
+
 def render_hessian(report: HessianReport, output_format: str, precision: int | None) -> None:
     """Write the report to stdout and its warnings to stderr."""
     for message in report.warnings:
@@ -33,7 +39,12 @@ def render_hessian(report: HessianReport, output_format: str, precision: int | N
 
 
 def _delimited(report: HessianReport, delimiter: str) -> None:
+    """One line per matrix entry; an ``error_estimate`` column follows for the adaptive
+    methods."""
+    estimated = report.method != "central"
     headers = ["at", "row", "column", "numerical", "analytic", "abs_error"]
+    if estimated:
+        headers.append("error_estimate")
     lines = []
     for row in report.results:
         at = format_point(row.at)
@@ -42,16 +53,17 @@ def _delimited(report: HessianReport, delimiter: str) -> None:
             for j, second in enumerate(row.labels):
                 analytic = None if row.analytic is None else _known(row.analytic[i, j])
                 error = None if errors is None else _known(errors[i, j])
-                lines.append(
-                    [
-                        at,
-                        first,
-                        second,
-                        repr(float(row.numerical[i, j])),
-                        "" if analytic is None else repr(analytic),
-                        "" if error is None else repr(error),
-                    ]
-                )
+                line = [
+                    at,
+                    first,
+                    second,
+                    repr(float(row.numerical[i, j])),
+                    "" if analytic is None else repr(analytic),
+                    "" if error is None else repr(error),
+                ]
+                if estimated and row.error_estimate is not None:
+                    line.append(repr(float(row.error_estimate[i, j])))
+                lines.append(line)
     emit_delimited(headers, lines, delimiter)
 
 
@@ -62,16 +74,23 @@ def _known(value: float) -> float | None:
 def _table(report: HessianReport, precision: int | None) -> None:
     out = console()
     out.print(f"f = {report.expression}", soft_wrap=True, markup=False)
-    out.print(f"central second differences, h = {format_scalar(report.step)}")
+    if report.step is None:
+        out.print(_ADAPTIVE_NAMES.get(report.method, report.method))
+    else:
+        out.print(f"central second differences, h = {format_scalar(report.step)}")
     for row in report.results:
         out.print()
         out.print(f"at {format_point(row.at)}", soft_wrap=True, markup=False)
         _matrix(out, row, row.numerical, "numerical Hessian", precision, missing=False)
+        if row.error_estimate is not None:
+            _matrix(out, row, row.error_estimate, "error estimate", 3, missing=False)
         if row.analytic is not None:
             _matrix(out, row, row.analytic, "analytic Hessian (SymPy)", precision, missing=True)
             out.print(f"largest abs error: {error_number(row.max_abs_error)}")
         else:
             out.print(f"analytic Hessian: n/a ({report.analytic.status})")
+        if row.error_estimate is not None:
+            out.print(f"largest error estimate: {error_number(row.max_error_estimate)}")
 
 
 def _matrix(
