@@ -72,7 +72,7 @@ class DiffcliGroup(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         try:
             return super().resolve_command(ctx, args)
-        except click.UsageError as error:
+        except click.UsageError:
             close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1)
             if close and not args[0].startswith("-"):
                 message = f"no command {args[0]!r}; did you mean {close[0]!r}?"
