@@ -16,7 +16,7 @@ from .errors import InputError, ParseError
 from .nodes import Call
 from .numerics import DEFAULT_STEP, Coordinate, coordinates, gradient, hessian
 from .parsing import Expression, parse
-from .points import Array, Point, format_point, format_scalar
+from .points import Array, Point, format_point, format_scalar, shortened
 from .results import Analytic, GradientReport, GradientRow, HessianReport, HessianRow
 
 if TYPE_CHECKING:
@@ -310,8 +310,7 @@ def _listing(labels: Sequence[str]) -> str:
 
 
 def _short_point(point: Point) -> str:
-    text = format_point(point)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shortened(format_point(point))
 
 
 class _OutOfTime(Exception):
