@@ -59,10 +59,15 @@ Examples:
     type=click.Choice(METHODS),
     default="central",
     show_default=True,
-    help="Difference quotient.",
+    help="Difference quotient of every partial derivative.",
 )
 @click.option(
-    "--h", "step", type=float, default=DEFAULT_STEP, show_default=True, help="Step of the quotient."
+    "--h",
+    "step",
+    type=float,
+    default=DEFAULT_STEP,
+    show_default=True,
+    help="Step h of the quotient (> 0).",
 )
 @analytic_options
 @output_options

@@ -37,7 +37,7 @@ Examples:
     type=float,
     default=DEFAULT_STEP,
     show_default=True,
-    help="Step of the second differences.",
+    help="Step h of the second differences (> 0).",
 )
 @analytic_options
 @output_options
