@@ -240,7 +240,9 @@ def test_lr_zero_message(run: Any) -> None:
 
 def test_everything_fixed(run: Any) -> None:
     result = run("descend", "x**2", "--from", "1", "--set", "x=1", expect=2)
-    assert "error: --from '1' gives 1 value for the variables none" in result.stderr
+    assert result.stderr == (
+        "error: --from '1': 1 value left over: --set holds every variable fixed (x)\n"
+    )
 
 
 def test_start_outside_domain_exit_one(run: Any) -> None:

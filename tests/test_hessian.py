@@ -169,7 +169,7 @@ def test_too_many_coordinates(run: Any) -> None:
     outcome = run("hessian", "sum(x**2)", "--at", point, "--no-analytic", expect=2)
     assert outcome.stderr.startswith("error: at x=[1, 1, 1")
     assert outcome.stderr.endswith(
-        f"... the Hessian would have {count}×{count} entries; "
+        f"1, 1, … 1, 1, 1, 1, 1] the Hessian would have {count}×{count} entries; "
         f"at most {MAX_HESSIAN_COORDINATES} coordinates are supported\n"
     )
 

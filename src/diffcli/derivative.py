@@ -19,7 +19,7 @@ from .functions import shape_text
 from .methods import ADAPTIVE, METHODS, Estimate, estimate, richardson
 from .numerics import Coordinate, along
 from .parsing import Expression
-from .points import Point, format_point, format_scalar
+from .points import Point, format_point, format_scalar, shortened
 from .results import Analytic, DerivativeRow, DiffReport
 
 _COORDINATE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*((?:\[[-\d,\s]+\])*)\s*\Z")
@@ -79,14 +79,17 @@ def differentiate(
             kink = richardson(function, x, options.order) if non_analytic else None
         if kink is not None and kink.is_kink:
             warnings.append(
-                f"{expression.text} is not differentiable at {format_point(point)}: the left "
-                f"derivative is {kink.left!r}, the right derivative is {kink.right!r}"
+                f"{expression.text} is not differentiable at "
+                f"{shortened(format_point(point))}: the left derivative is {kink.left!r}, "
+                f"the right derivative is {kink.right!r}"
             )
         for method in chosen:
             if method == "complex" and obstacle is not None:
                 if options.method != "all":
                     raise InputError(f"--method complex: {obstacle}")
-                warnings.append(f"no complex-step row at {format_point(point)}: {obstacle}")
+                warnings.append(
+                    f"no complex-step row at {shortened(format_point(point))}: {obstacle}"
+                )
                 continue
             with np.errstate(all="ignore"):
                 result = estimate(
@@ -129,7 +132,8 @@ def differentiate(
     for point, value in zip(points, analytic_values):
         if analytic.status == "ok" and value is None:
             warnings.append(
-                f"the analytic derivative has no finite real value at {format_point(point)}"
+                "the analytic derivative has no finite real value at "
+                f"{shortened(format_point(point))}"
             )
     return DiffReport(
         expression.text,
@@ -148,7 +152,7 @@ def _shapes_key(point: Point) -> tuple[tuple[str, tuple[int, ...]], ...]:
 
 def _warnings(result: Estimate, method: str, point: Point, coordinate: Coordinate) -> list[str]:
     found: list[str] = []
-    where = format_point(point)
+    where = shortened(format_point(point))
     if result.step_vanished and result.step is not None:
         found.append(
             f"at {where} the step h={format_scalar(result.step)} vanished in "
@@ -191,7 +195,7 @@ def check_finite(compiled: Compiled, expression: Expression, point: Point) -> No
         value = compiled(point)
     if not np.all(np.isfinite(value)):
         raise EvaluationError(
-            f"cannot evaluate {expression.text} at {format_point(point)}: "
+            f"cannot evaluate {expression.text} at {shortened(format_point(point))}: "
             f"{explain(expression, point)}"
         )
 

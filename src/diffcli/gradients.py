@@ -26,7 +26,7 @@ from .errors import InputError, ParseError
 from .nodes import Call
 from .numerics import Coordinate, along, along_line, coordinates, gradient, hessian
 from .parsing import Expression, parse
-from .points import Array, Point, format_point, format_scalar
+from .points import Array, Point, format_point, format_scalar, shortened
 from .results import Analytic, GradientReport, GradientRow, HessianReport, HessianRow
 
 if TYPE_CHECKING:
@@ -619,8 +619,7 @@ def _listing(labels: Sequence[str]) -> str:
 
 
 def _short_point(point: Point) -> str:
-    text = format_point(point)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shortened(format_point(point))
 
 
 class _OutOfTime(Exception):

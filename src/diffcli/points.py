@@ -53,7 +53,7 @@ def read_bindings(text: str, option: str = "--at") -> Bindings:
         if match:
             current = match.group(1)
             if current in named:
-                raise InputError(f"{option} {text!r}: {current} is given twice")
+                raise InputError(f"{option} {quoted(text)}: {current} is given twice")
             named[current] = [read_value(match.group(2), option, text)]
         elif current is None:
             positional.append(read_value(item, option, text))
@@ -67,7 +67,9 @@ def _join(values: list[Array], option: str, text: str, name: str) -> Array:
     if len(values) == 1:
         return values[0]
     if any(np.ndim(value) != 0 for value in values):
-        raise InputError(f"{option} {text!r}: write {name}'s value as one list, e.g. {name}=[1,2]")
+        raise InputError(
+            f"{option} {quoted(text)}: write {name}'s value as one list, e.g. {name}=[1,2]"
+        )
     return np.array(values, dtype=np.float64)
 
 
@@ -88,7 +90,7 @@ def _split_top_level(text: str, option: str) -> list[str]:
         raise InputError(f"{option} needs a value, e.g. {option} 5 or {option} x0=3,x1=4")
     for item in items:
         if not item.strip():
-            raise InputError(f"{option} {text!r}: empty item between commas")
+            raise InputError(f"{option} {quoted(text)}: empty item between commas")
     return items
 
 
@@ -100,29 +102,50 @@ def read_value(text: str, option: str = "--at", whole: str | None = None) -> Arr
         try:
             tree = ast.parse(stripped, mode="eval").body
         except (SyntaxError, RecursionError, ValueError):
-            raise InputError(f"{option} {whole!r}: cannot read the list {stripped!r}") from None
-        nested = _read_list(tree, stripped, option, whole, 1)
+            raise InputError(
+                f"{option} {quoted(whole)}: cannot read the list {quoted(stripped)}"
+            ) from None
+        nested = _read_list(tree, _Source(stripped), option, whole, 1)
         try:
             array = np.array(nested, dtype=np.float64)
         except ValueError:
             raise InputError(
-                f"{option} {whole!r}: the rows of {stripped!r} have different lengths"
+                f"{option} {quoted(whole)}: the rows of {quoted(stripped)} have different lengths"
             ) from None
         if array.size > MAX_ELEMENTS:
-            raise InputError(f"{option} {whole!r}: more than {MAX_ELEMENTS} numbers")
+            raise InputError(f"{option} {quoted(whole)}: more than {MAX_ELEMENTS} numbers")
         return array
     return np.array(_constant(stripped, option, whole), dtype=np.float64)
 
 
-def _read_list(node: ast.AST, source: str, option: str, whole: str, depth: int) -> Any:
+class _Source:
+    """The text of a list, cut into the items ``ast`` found in it.
+
+    ``ast.get_source_segment`` splits the whole text into lines on every call, which makes a
+    list of n numbers cost n² (100,000 numbers: hours); this splits it once.
+    """
+
+    def __init__(self, text: str) -> None:
+        # ast counts columns in UTF-8 bytes and lines at \n, \r\n and \r, as bytes.splitlines
+        self.lines = text.encode("utf-8").splitlines(keepends=True)
+
+    def segment(self, node: ast.expr) -> str:
+        first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+        end = node.end_col_offset
+        if first == last:
+            return self.lines[first][node.col_offset : end].decode("utf-8")
+        pieces = [self.lines[first][node.col_offset :], *self.lines[first + 1 : last]]
+        return b"".join([*pieces, self.lines[last][:end]]).decode("utf-8")
+
+
+def _read_list(node: ast.expr, source: _Source, option: str, whole: str, depth: int) -> Any:
     if isinstance(node, ast.List):
         if depth > MAX_RANK:
-            raise InputError(f"{option} {whole!r}: lists nest at most {MAX_RANK} deep")
+            raise InputError(f"{option} {quoted(whole)}: lists nest at most {MAX_RANK} deep")
         if not node.elts:
-            raise InputError(f"{option} {whole!r}: empty list")
+            raise InputError(f"{option} {quoted(whole)}: empty list")
         return [_read_list(element, source, option, whole, depth + 1) for element in node.elts]
-    segment = ast.get_source_segment(source, node) or ""
-    return _constant(segment, option, whole)
+    return _constant(source.segment(node), option, whole)
 
 
 def _constant(text: str, option: str, whole: str) -> float:
@@ -132,7 +155,7 @@ def _constant(text: str, option: str, whole: str) -> float:
         expression = parse(text)
         if expression.variables:
             raise InputError(
-                f"{option} {whole!r}: {text.strip()!r} is not a number "
+                f"{option} {quoted(whole)}: {quoted(text.strip())} is not a number "
                 f"(it names {', '.join(expression.variables)})"
             )
         with np.errstate(all="ignore"):
@@ -140,11 +163,15 @@ def _constant(text: str, option: str, whole: str) -> float:
     except InputError as error:
         if error.message.startswith(option):
             raise
-        raise InputError(f"{option} {whole!r}: {text.strip()!r} is not a number") from None
+        raise InputError(
+            f"{option} {quoted(whole)}: {quoted(text.strip())} is not a number"
+        ) from None
     except DiffcliError:
-        raise InputError(f"{option} {whole!r}: {text.strip()!r} is not a number") from None
+        raise InputError(
+            f"{option} {quoted(whole)}: {quoted(text.strip())} is not a number"
+        ) from None
     if not math.isfinite(value):
-        raise InputError(f"{option} {whole!r}: {text.strip()!r} is not a finite number")
+        raise InputError(f"{option} {quoted(whole)}: {quoted(text.strip())} is not a finite number")
     return value
 
 
@@ -170,11 +197,11 @@ def bind(
         if name not in expression.variables:
             known = ", ".join(expression.variables) or "none"
             raise InputError(
-                f"{option} {bindings.text!r}: unknown variable {name!r} "
+                f"{option} {quoted(bindings.text)}: unknown variable {name!r} "
                 f"(the expression's variables: {known})"
             )
         if name in fixed:
-            raise InputError(f"{option} {bindings.text!r}: {name} is already given by --set")
+            raise InputError(f"{option} {quoted(bindings.text)}: {name} is already given by --set")
         point[name] = value
     positional = list(bindings.positional)
     if positional:
@@ -190,16 +217,23 @@ def bind(
             name in expression.indexed for name in unbound
         ):
             point.update(zip(unbound, positional))
-        else:
-            names = ", ".join(unbound) or "none"
+        elif not unbound:
             raise InputError(
-                f"{option} {bindings.text!r} gives {len(positional)} value"
+                f"{option} {quoted(bindings.text)}: {_left_over(positional)} left over: "
+                + _nothing_unbound(expression, fixed)
+            )
+        else:
+            names = ", ".join(unbound)
+            raise InputError(
+                f"{option} {quoted(bindings.text)} gives {len(positional)} value"
                 f"{'s' if len(positional) != 1 else ''} for the variables {names}; "
                 f"write {option} {_example(unbound)}"
             )
     missing = [name for name in free if name not in point]
     if missing:
-        raise InputError(f"{option} {bindings.text!r} gives no value for {', '.join(missing)}")
+        raise InputError(
+            f"{option} {quoted(bindings.text)} gives no value for {', '.join(missing)}"
+        )
     point.update(fixed)
     return {name: point[name] for name in expression.variables}
 
@@ -208,6 +242,18 @@ def _join_positional(values: Sequence[Array], option: str, text: str, name: str)
     if len(values) == 1:
         return np.atleast_1d(values[0])
     return _join(list(values), option, text, name)
+
+
+def _left_over(values: Sequence[Array]) -> str:
+    return "1 value" if len(values) == 1 else f"{len(values)} values"
+
+
+def _nothing_unbound(expression: Expression, fixed: Mapping[str, Array]) -> str:
+    if not expression.variables:
+        return "the expression has no variables"
+    if all(name in fixed for name in expression.variables):
+        return f"--set holds every variable fixed ({', '.join(expression.variables)})"
+    return f"every variable ({', '.join(expression.variables)}) is already named"
 
 
 def _example(names: Sequence[str]) -> str:
@@ -228,6 +274,26 @@ def format_scalar(value: float) -> str:
     """``repr`` of a float, without a trailing ``.0``."""
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
+
+
+#: The most characters of user text an error message repeats.
+SHORT_TEXT = 60
+
+
+def shortened(text: str, limit: int = SHORT_TEXT) -> str:
+    """``text``, or its start and end around `` … `` when it is longer than ``limit``.
+
+    An error about one bad item of a 100,000-number ``--at`` must stay one readable line.
+    """
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    return f"{text[: limit - tail - 3].rstrip()} … {text[-tail:].lstrip()}"
+
+
+def quoted(text: str) -> str:
+    """User text as an error message quotes it: ``repr``, shortened."""
+    return repr(shortened(text))
 
 
 def format_point(point: Mapping[str, Array]) -> str:

@@ -299,8 +299,16 @@ class GradientRow:
 
 
 def _euclidean(values: dict[str, Array]) -> float:
-    squares = [float(item) ** 2 for value in values.values() for item in np.ravel(value)]
-    return math.sqrt(math.fsum(squares))
+    items = [float(item) for value in values.values() for item in np.ravel(value)]
+    largest = max(map(abs, items), default=0.0)
+    if math.isfinite(largest) and not _SQUARABLE[0] <= largest <= _SQUARABLE[1]:
+        # a square would overflow (1e300 ** 2 raises) or vanish: scale by the largest first
+        return largest * math.sqrt(math.fsum((item / largest) ** 2 for item in items))
+    return math.sqrt(math.fsum(item**2 for item in items))
+
+
+#: Magnitudes whose squares (and sums of up to 1e16 of them) are normal doubles.
+_SQUARABLE = (1e-140, 1e140)
 
 
 @dataclass(frozen=True)

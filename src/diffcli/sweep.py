@@ -10,7 +10,7 @@ from .derivative import DiffOptions, check_finite, choose_coordinate, compile_sc
 from .methods import auto, fixed_step
 from .numerics import along
 from .parsing import Expression
-from .points import Point
+from .points import Point, format_point, format_scalar, shortened
 from .results import SweepReport, SweepRow, absolute_error
 
 #: The steps of the sweep: 1e-1, 1e-2, …, 1e-16.
@@ -72,6 +72,16 @@ def sweep(
                     absolute_error(central, reference),
                 )
             )
+    overflowed = [
+        format_scalar(row.step)
+        for row in rows
+        if not (math.isfinite(row.forward) and math.isfinite(row.central))
+    ]
+    if overflowed:
+        warnings.append(
+            f"at {shortened(format_point(point))} a quotient is not finite for h = "
+            f"{', '.join(overflowed)}: the expression is not finite within h of the point"
+        )
     return SweepReport(
         expression.text,
         coordinate.label,

@@ -17,6 +17,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from .errors import InputError
 from .functions import FUNCTIONS
 from .nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
 from .parsing import Expression
@@ -167,8 +168,13 @@ def bounded(work: Callable[[], T], seconds: float) -> Bounded[T]:
     """Run ``work`` in a daemon thread; give up waiting after ``seconds``.
 
     SymPy cannot be interrupted, so a computation past its limit is abandoned, not stopped:
-    the thread is a daemon and dies with the process.
+    the thread is a daemon and dies with the process. ``seconds`` 0 or infinite: no limit.
+
+    Raises:
+        InputError: ``seconds`` is not a number (NaN) or is negative.
     """
+    if not seconds >= 0:
+        raise InputError(f"--analytic-timeout must be 0 or more seconds, got {seconds!r}")
     outcome: dict[str, Any] = {}
 
     def target() -> None:
@@ -181,7 +187,7 @@ def bounded(work: Callable[[], T], seconds: float) -> Bounded[T]:
 
     thread = threading.Thread(target=target, name="diffcli-sympy", daemon=True)
     thread.start()
-    thread.join(seconds if seconds > 0 else None)
+    thread.join(seconds if 0 < seconds < math.inf else None)
     if thread.is_alive():
         return Bounded(None, "timed out", f"SymPy took longer than {seconds:g} s")
     if "error" in outcome:

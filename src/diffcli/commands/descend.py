@@ -45,9 +45,14 @@ finite, or |f| > 1e10 * max(|f(start)|, 1).
     help="Where to start, as --at: -3,4 (x0, x1, … in order), x0=-3,x1=4, W=[[1,2],[3,4]].",
 )
 @constants_option
-@click.option("--lr", type=float, default=0.01, show_default=True, help="Learning rate η.")
+@click.option("--lr", type=float, default=0.01, show_default=True, help="Learning rate η (> 0).")
 @click.option(
-    "--steps", type=click.IntRange(min=0), default=100, show_default=True, help="Most updates."
+    "--steps",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    metavar="N",
+    help="The most updates to make (0: only evaluate the start).",
 )
 @click.option(
     "--tol",
@@ -62,15 +67,29 @@ finite, or |f| > 1e10 * max(|f(start)|, 1).
     help="Update rule (default: sgd, the primer's x ← x − η ∇f).",
 )
 @click.option(
-    "--momentum", type=float, default=0.9, show_default=True, help="μ of momentum, nesterov."
+    "--momentum",
+    type=float,
+    default=0.9,
+    show_default=True,
+    help="μ of momentum and nesterov, in [0, 1).",
 )
-@click.option("--beta1", type=float, default=0.9, show_default=True, help="β1 of adam.")
-@click.option("--beta2", type=float, default=0.999, show_default=True, help="β2 of adam.")
+@click.option("--beta1", type=float, default=0.9, show_default=True, help="β1 of adam, in [0, 1).")
 @click.option(
-    "--rho", type=float, default=0.99, show_default=True, help="Decay of rmsprop's average of g²."
+    "--beta2", type=float, default=0.999, show_default=True, help="β2 of adam, in [0, 1)."
 )
 @click.option(
-    "--eps", type=float, default=1e-8, show_default=True, help="ε of adagrad, rmsprop, adam."
+    "--rho",
+    type=float,
+    default=0.99,
+    show_default=True,
+    help="Decay of rmsprop's average of g², in [0, 1).",
+)
+@click.option(
+    "--eps",
+    type=float,
+    default=1e-8,
+    show_default=True,
+    help="ε of adagrad, rmsprop and adam (> 0).",
 )
 @click.option(
     "--grad",
@@ -85,10 +104,14 @@ finite, or |f| > 1e10 * max(|f(start)|, 1).
     type=float,
     default=DEFAULT_STEP,
     show_default=True,
-    help="Step of the numerical gradient.",
+    help="Step h of the central differences of --grad numerical (> 0).",
 )
 @click.option(
-    "--trace", type=click.IntRange(min=1), default=None, metavar="K", help="A row every K steps."
+    "--trace",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="K",
+    help="Print a row every K steps (default: none).",
 )
 @click.option(
     "--history",

@@ -46,7 +46,11 @@ Examples:
     help="Where to differentiate: 5, 3,4 (x0, x1, … in order), x0=3,x1=4, x=[3,4]. Repeatable.",
 )
 @constants_option
-@click.option("--wrt", metavar="NAME", help="The variable to differentiate by: x0, x[1], W[0,2].")
+@click.option(
+    "--wrt",
+    metavar="NAME",
+    help="The variable to differentiate by: x0, x[1], W[0,2] (default: the only one).",
+)
 @click.option(
     "--method",
     type=click.Choice((*METHODS, "all")),

@@ -71,7 +71,7 @@ Examples:
     "step",
     type=float,
     default=None,
-    help="Step of the quotients [default: 1e-4]; the largest step of richardson; the "
+    help="Step of the quotients (> 0) [default: 1e-4]; the largest step of richardson; the "
     "imaginary step of complex. Not for auto.",
 )
 @analytic_options

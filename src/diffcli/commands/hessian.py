@@ -46,7 +46,7 @@ Examples:
     "step",
     type=float,
     default=None,
-    help="Step of the central second differences [default: 1e-4]. Only for --method central.",
+    help="Step of the central second differences (> 0) [default: 1e-4]. Only for --method central.",
 )
 @analytic_options
 @output_options

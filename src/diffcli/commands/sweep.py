@@ -18,8 +18,18 @@ Examples:
 """,
 )
 @click.argument("expression")
-@click.option("--at", "point", required=True, metavar="POINT", help="Where: 5, x=5, x0=3,x1=4.")
-@click.option("--wrt", metavar="NAME", help="The variable to differentiate by: x0, x[1].")
+@click.option(
+    "--at",
+    "point",
+    required=True,
+    metavar="POINT",
+    help="Where to differentiate (one point): 5, x=5, x0=3,x1=4.",
+)
+@click.option(
+    "--wrt",
+    metavar="NAME",
+    help="The variable to differentiate by: x0, x[1] (default: the only one).",
+)
 @analytic_options
 @output_options
 def sweep(
