@@ -267,3 +267,13 @@ def test_misspelt_command_gets_a_suggestion():
     assert (
         outcome.stderr == "error: no command 'dif'; did you mean 'diff'? (see 'diffcli --help')\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("nan", "must be 0 or more seconds, got 'nan'"), ("-1", "must be 0 or more seconds")],
+)
+def test_analytic_timeout_refuses_nan_and_negatives_even_without_sympy(value, message):
+    outcome = invoke(["diff", "x", "--at", "1", "--no-analytic", "--analytic-timeout", value])
+    assert outcome.exit_code == 2
+    assert message in outcome.stderr

@@ -38,6 +38,32 @@ def output_options(function: F) -> F:
     return function
 
 
+if TYPE_CHECKING:
+    _FloatParam = click.ParamType[float]
+else:  # older Click's ParamType is not subscriptable at run time
+    _FloatParam = click.ParamType
+
+
+class _Seconds(_FloatParam):
+    """A time limit: a number of seconds, 0 or more (inf means none); nan is refused."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not seconds >= 0:  # also refuses nan
+            self.fail(f"must be 0 or more seconds, got {value!r}", param, ctx)
+        return seconds
+
+
+_SECONDS = _Seconds()
+
+
 def analytic_options(function: F) -> F:
     """``--analytic-timeout`` and ``--no-analytic``."""
     function = click.option(
@@ -47,7 +73,7 @@ def analytic_options(function: F) -> F:
     )(function)
     function = click.option(
         "--analytic-timeout",
-        type=click.FloatRange(min=0),
+        type=_SECONDS,
         default=5.0,
         show_default=True,
         metavar="SECONDS",
@@ -80,22 +106,22 @@ def read_constants(expression: Expression, texts: Sequence[str]) -> dict[str, Ar
     Raises:
         InputError: a value without a name, a name the expression lacks, or a name set twice.
     """
-    from ..points import read_bindings
+    from ..points import quoted, read_bindings
 
     constants: dict[str, Array] = {}
     for text in texts:
         bindings = read_bindings(text, "--set")
         if bindings.positional:
-            raise InputError(f"--set {text!r}: write NAME=VALUE, e.g. --set t=[0,0,1]")
+            raise InputError(f"--set {quoted(text)}: write NAME=VALUE, e.g. --set t=[0,0,1]")
         for name, value in bindings.named.items():
             if name not in expression.variables:
                 known = ", ".join(expression.variables) or "none"
                 raise InputError(
-                    f"--set {text!r}: unknown variable {name!r} (the expression's variables: "
+                    f"--set {quoted(text)}: unknown variable {name!r} (the expression's variables: "
                     f"{known})"
                 )
             if name in constants:
-                raise InputError(f"--set {text!r}: {name} is already set")
+                raise InputError(f"--set {quoted(text)}: {name} is already set")
             constants[name] = value
     return constants
 
