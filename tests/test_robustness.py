@@ -305,7 +305,10 @@ def test_nan_analytic_timeout_is_refused(command: str) -> None:
     # before: NaN was taken silently as "no limit"
     outcome = invoke(command_line(command, "x**2", "1", ["--analytic-timeout", "nan"]))
     assert outcome.exit_code == 2, outcome.explain()
-    assert outcome.stderr == "error: --analytic-timeout must be 0 or more seconds, got nan\n"
+    assert outcome.stderr == (
+        "error: Invalid value for '--analytic-timeout': must be 0 or more seconds, got 'nan' "
+        f"(see 'diffcli {command} --help')\n"
+    )
 
 
 @pytest.mark.parametrize(
