@@ -13,7 +13,7 @@ import math
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,6 +53,25 @@ def error_number(value: float | None) -> str:
     if not math.isfinite(value):
         return repr(value)
     return f"{value:.3g}"
+
+
+class Report(Protocol):
+    """What every result record offers the output code."""
+
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+def start(report: Report, output_format: str) -> bool:
+    """Warnings to stderr, and for ``json`` the whole document; True when that was all."""
+    for message in report.warnings:
+        warn(message)
+    if output_format == "json":
+        emit_json(report.as_dict())
+        return True
+    return False
 
 
 def emit_json(data: Any) -> None:

@@ -18,7 +18,7 @@ from ..descent import (
 )
 from ..errors import InputError
 from ..points import format_point, format_scalar
-from . import Column, console, emit_delimited, emit_json, error_number, number, print_table, warn
+from . import Column, console, emit_delimited, error_number, number, print_table, start
 
 Array = Any
 
@@ -33,10 +33,7 @@ MAX_COORDINATE_COLUMNS = 4
 
 def render_descent(report: DescentReport, output_format: str, precision: int | None) -> None:
     """Write one run to stdout and its warnings to stderr."""
-    for message in report.warnings:
-        warn(message)
-    if output_format == "json":
-        emit_json(report.as_dict())
+    if start(report, output_format):
         return
     if output_format == "value":
         for value in report.layout.flatten(report.final.at):
@@ -152,10 +149,7 @@ def _value(value: object, precision: int) -> str:
 
 def render_compare(report: CompareReport, output_format: str, precision: int | None) -> None:
     """Write one row per optimizer to stdout and warnings to stderr."""
-    for message in report.warnings:
-        warn(message)
-    if output_format == "json":
-        emit_json(report.as_dict())
+    if start(report, output_format):
         return
     if output_format == "value":
         for row in report.rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..points import format_point, format_scalar
 from ..results import DerivativeRow, DiffReport
-from . import Column, console, emit_delimited, emit_json, error_number, number, print_table, warn
+from . import Column, console, emit_delimited, error_number, number, print_table, start
 
 _METHOD_NAMES = {
     "forward": "forward difference",
@@ -19,10 +19,7 @@ _METHOD_NAMES = {
 
 def render_diff(report: DiffReport, output_format: str, precision: int | None) -> None:
     """Write the report to stdout and its warnings to stderr."""
-    for message in report.warnings:
-        warn(message)
-    if output_format == "json":
-        emit_json(report.as_dict())
+    if start(report, output_format):
         return
     if output_format == "value":
         for row in report.results:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..points import Array, format_point, format_scalar
 from ..results import GradientReport, GradientRow, relative_error
-from . import Column, console, emit_delimited, emit_json, error_number, number, print_table, warn
+from . import Column, console, emit_delimited, error_number, number, print_table, start
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,10 +31,7 @@ _FORMULA_LENGTH = 160
 
 def render_grad(report: GradientReport, output_format: str, precision: int | None) -> None:
     """Write the report to stdout and its warnings to stderr."""
-    for message in report.warnings:
-        warn(message)
-    if output_format == "json":
-        emit_json(report.as_dict())
+    if start(report, output_format):
         return
     if output_format == "value":
         for row in report.results:

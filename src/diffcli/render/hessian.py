@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..points import format_point, format_scalar
 from ..results import HessianReport, HessianRow
-from . import Column, console, emit_delimited, emit_json, error_number, number, print_table, warn
+from . import Column, console, emit_delimited, error_number, number, print_table, start
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,10 +22,7 @@ _ADAPTIVE_NAMES = {
 
 def render_hessian(report: HessianReport, output_format: str, precision: int | None) -> None:
     """Write the report to stdout and its warnings to stderr."""
-    for message in report.warnings:
-        warn(message)
-    if output_format == "json":
-        emit_json(report.as_dict())
+    if start(report, output_format):
         return
     if output_format == "value":
         for row in report.results:

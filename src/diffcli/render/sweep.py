@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from ..points import format_point, format_scalar
 from ..results import SweepReport
-from . import Column, console, emit_delimited, emit_json, error_number, number, print_table, warn
+from . import Column, console, emit_delimited, error_number, number, print_table, start
 
 
 def render_sweep(report: SweepReport, output_format: str, precision: int | None) -> None:
     """Write the report to stdout and its warnings to stderr."""
-    for message in report.warnings:
-        warn(message)
-    if output_format == "json":
-        emit_json(report.as_dict())
+    if start(report, output_format):
         return
     if output_format == "value":
         for row in report.rows:
