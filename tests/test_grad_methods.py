@@ -125,7 +125,8 @@ def test_auto_falls_back_to_richardson_for_abs(run: Any) -> None:
 
 
 def test_a_kink_names_both_one_sided_derivatives(run: Any) -> None:
-    outcome = run("grad", "abs(x0) + x1", "--at", "0,1", "--method", "auto", "-f", "csv", expect=1)
+    # a kink is reported, not a failure: exit 0, as diff does
+    outcome = run("grad", "abs(x0) + x1", "--at", "0,1", "--method", "auto", "-f", "csv")
     assert outcome.stderr == (
         "warning: at x0=0, x1=1 the left and right derivatives differ (not differentiable) "
         "for x0 (left -1.0, right 1.0)\n"
@@ -235,3 +236,38 @@ def test_hessian_refuses_h_with_adaptive_methods_and_too_many_coordinates(run: A
             [{"x": np.ones(21)}],
             HessianOptions(analytic=False, method="auto"),
         )
+
+
+@pytest.mark.parametrize("method", ["central", "forward", "backward"])
+def test_the_batched_quotients_report_kinks_too(run: Any, method: str) -> None:
+    # central reads 0 at abs's kink and 0.5 at relu's: a number where there is no derivative
+    outcome = run(
+        "grad",
+        "sum(relu(W)) + abs(b)",
+        "--at",
+        "W=[[0,1],[2,-1]],b=0",
+        "--method",
+        method,
+        "-f",
+        "json",
+    )
+    (row,) = json.loads(outcome.stdout)["results"]
+    assert row["kinks"] == {
+        "W[0,0]": {"left": 0.0, "right": 1.0},
+        "b": {"left": -1.0, "right": 1.0},
+    }
+    assert row["numerical"]["W"][0][0] is None and row["numerical"]["b"] is None
+    assert row["analytic"]["W"][0][0] is None and row["analytic"]["b"] is None
+    assert row["numerical"]["W"][1][1] == 0.0
+    assert (
+        "left and right derivatives differ (not differentiable) for "
+        "W[0,0] (left 0.0, right 1.0), b (left -1.0, right 1.0)" in outcome.stderr
+    )
+
+
+def test_smooth_points_of_a_non_analytic_expression_have_no_kinks(run: Any) -> None:
+    outcome = run("grad", "abs(x0)*x1 + relu(x1)", "--at", "-2,3", "-f", "json")
+    (row,) = json.loads(outcome.stdout)["results"]
+    assert "kinks" not in row
+    assert row["numerical"]["x0"] == pytest.approx(-3.0, abs=1e-9)
+    assert row["numerical"]["x1"] == pytest.approx(3.0, abs=1e-9)

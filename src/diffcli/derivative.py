@@ -128,7 +128,11 @@ def differentiate(
     derivative_text, analytic_values, analytic = _analytic(expression, points, coordinate, options)
     if analytic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic derivative: {analytic.reason}")
-    rows = [replace(row, analytic=analytic_values[index]) for row, index in zip(rows, row_points)]
+    # At a kink SymPy still answers (sign(0) = 0, Heaviside(0) = 1/2): not a derivative.
+    rows = [
+        replace(row, analytic=None if row.is_kink else analytic_values[index])
+        for row, index in zip(rows, row_points)
+    ]
     for point, value in zip(points, analytic_values):
         if analytic.status == "ok" and value is None:
             warnings.append(

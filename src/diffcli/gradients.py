@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from . import methods
-from .analyticity import complex_step_obstacle
+from .analyticity import complex_step_obstacle, non_analytic_functions
 from .catalog import (
     DEFAULT_STEP,
     FIXED_STEP_METHODS,
@@ -117,10 +117,19 @@ def gradient_report(
             errors = None
             counts = {name: np.full(np.shape(point[name]), 2) for name in names}
             warnings += _step_warnings(point, names, method, quotient_step)
-            warnings += _non_finite_warnings(point, numerical)
+            kinks: dict[str, tuple[float, float]] = {}
+            if non_analytic_functions(expression):
+                notes = _fixed_step_kinks(compiled, point, names, quotient_step)
+                kinks = notes.kink_values
+                for coordinate in coordinates(point, names):
+                    if coordinate.label in kinks:
+                        numerical[coordinate.name][coordinate.index] = math.nan
+                warnings += notes.warnings(point, method)
+            warnings += _non_finite_warnings(point, numerical, kinks)
         else:
             estimated = _estimated_gradient(expression, compiled, point, names, method, step)
             numerical, errors, counts = estimated.numerical, estimated.errors, estimated.counts
+            kinks = estimated.kinks
             if method == "five-point":
                 warnings += _step_warnings(point, names, method, quotient_step)
             warnings += estimated.warnings
@@ -135,14 +144,22 @@ def gradient_report(
                 {extra.text: _shown_value(extra, point) for extra in shown},
                 errors,
                 counts,
+                kinks,
             )
         )
     partials, analytic_values, analytic = _analytic_gradients(expression, points, names, options)
     if analytic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic gradient: {analytic.reason}")
-    rows = [replace(row, analytic=values) for row, values in zip(rows, analytic_values)]
+    rows = [
+        replace(row, analytic=_without_kinks(row, values))
+        for row, values in zip(rows, analytic_values)
+    ]
     for row in rows:
-        missing = [label for label, _, value in row.components() if value is None]
+        missing = [
+            label
+            for label, _, value in row.components()
+            if value is None and label not in row.kinks
+        ]
         if row.analytic is not None and missing:
             warnings.append(
                 f"at {format_point(row.at)} the analytic derivative is not a real number "
@@ -159,6 +176,17 @@ def gradient_report(
         tuple(warnings),
         None if predicted is None else predicted.text,
     )
+
+
+def _without_kinks(row: GradientRow, analytic: dict[str, Array] | None) -> dict[str, Array] | None:
+    """SymPy's values with NaN at the kinks: sign(0) = 0 there is no derivative."""
+    if analytic is None or not row.kinks:
+        return analytic
+    cleared = {name: np.array(value, dtype=np.float64) for name, value in analytic.items()}
+    for coordinate in coordinates(row.at, tuple(cleared)):
+        if coordinate.label in row.kinks:
+            cleared[coordinate.name][coordinate.index] = math.nan
+    return cleared
 
 
 def _check_grad_options(options: GradOptions) -> None:
@@ -186,6 +214,7 @@ class _EstimatedGradient:
     errors: dict[str, Array]
     counts: dict[str, Array]
     warnings: list[str]
+    kinks: dict[str, tuple[float, float]]
 
 
 def _estimated_gradient(
@@ -221,7 +250,40 @@ def _estimated_gradient(
         errors[coordinate.name][coordinate.index] = result.error
         counts[coordinate.name][coordinate.index] = result.evaluations
         notes.add(coordinate.label, result)
-    return _EstimatedGradient(numerical, errors, counts, notes.warnings(point, method))
+    return _EstimatedGradient(
+        numerical, errors, counts, notes.warnings(point, method), notes.kink_values
+    )
+
+
+#: Forward and backward quotients further apart than this share of the larger one make a
+#: coordinate suspect of a kink; Richardson's one-sided extrapolations then decide.
+_KINK_SUSPICION = 0.1
+
+
+def _fixed_step_kinks(
+    compiled: Compiled, point: Point, names: tuple[str, ...], step: float
+) -> _EstimateNotes:
+    """Kinks of a non-analytic expression (abs, relu …) among the coordinates.
+
+    The batched quotients cannot see a kink: at abs(x)'s 0 the central one reads 0. The
+    forward and backward quotients (two more batched calls) disagree there; where they do,
+    Richardson extrapolation from each side confirms or clears the kink.
+    """
+    notes = _EstimateNotes()
+    with np.errstate(all="ignore"):
+        forward = gradient(compiled, point, names, "forward", step)
+        backward = gradient(compiled, point, names, "backward", step)
+    for coordinate in coordinates(point, names):
+        right = float(forward[coordinate.name][coordinate.index])
+        left = float(backward[coordinate.name][coordinate.index])
+        if not abs(right - left) > _KINK_SUSPICION * max(abs(right), abs(left)):
+            continue
+        x = float(np.asarray(point[coordinate.name])[coordinate.index])
+        with np.errstate(all="ignore"):
+            result = methods.richardson(along(compiled, point, coordinate), x)
+        if result.is_kink:
+            notes.add(coordinate.label, result)
+    return notes
 
 
 def _complex_obstacles(
@@ -246,6 +308,7 @@ class _EstimateNotes:
 
     def __init__(self) -> None:
         self.kinks: list[str] = []
+        self.kink_values: dict[str, tuple[float, float]] = {}
         self.one_sided: list[str] = []
         self.complex_rejected: list[str] = []
         self.not_finite: list[str] = []
@@ -253,6 +316,7 @@ class _EstimateNotes:
     def add(self, label: str, result: methods.Estimate) -> None:
         if result.is_kink:
             self.kinks.append(f"{label} (left {result.left!r}, right {result.right!r})")
+            self.kink_values[label] = (float(result.left or 0.0), float(result.right or 0.0))
         elif not math.isfinite(result.value):
             self.not_finite.append(label)
         if result.complex_rejected:
@@ -592,9 +656,14 @@ def _step_warnings(point: Point, names: tuple[str, ...], method: str, step: floa
     ]
 
 
-def _non_finite_warnings(point: Point, numerical: Mapping[str, Array]) -> list[str]:
+def _non_finite_warnings(
+    point: Point, numerical: Mapping[str, Array], kinks: Mapping[str, Any]
+) -> list[str]:
     bad = [
-        label for name, value in numerical.items() for label in _labels(name, ~np.isfinite(value))
+        label
+        for name, value in numerical.items()
+        for label in _labels(name, ~np.isfinite(value))
+        if label not in kinks
     ]
     if not bad:
         return []

@@ -208,6 +208,17 @@ class GradientRow:
     error_estimate: dict[str, Array] | None = None
     #: Function evaluations each partial derivative cost, in the variable's shape.
     partial_evaluations: dict[str, Array] | None = None
+    #: Coordinates where the derivative does not exist (a kink of abs, relu …): label ->
+    #: (left derivative, right derivative). Their numerical value is NaN.
+    kinks: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        """A partial derivative is not finite, other than at a kink (which is reported)."""
+        return any(
+            not math.isfinite(value) and label not in self.kinks
+            for label, value, _ in self.components()
+        )
 
     @property
     def abs_error(self) -> dict[str, Array] | None:
@@ -275,6 +286,16 @@ class GradientRow:
             "analytic_norm": self.analytic_norm,
             "evaluations": self.evaluations,
             "loss": self.loss,
+            **(
+                {
+                    "kinks": {
+                        label: {"left": left, "right": right}
+                        for label, (left, right) in self.kinks.items()
+                    }
+                }
+                if self.kinks
+                else {}
+            ),
             **({} if self.predicted is None else {"predicted": _listed(self.predicted)}),
             **(
                 {"shown": {text: _listed(v) for text, v in self.shown.items()}}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import click
 
 from ..catalog import GRAD_METHODS
@@ -115,5 +113,5 @@ def grad(
         ),
     )
     render_grad(report, output_format, precision)
-    if not all(math.isfinite(value) for row in report.results for _, value, _ in row.components()):
+    if any(row.failed for row in report.results):
         raise SystemExit(EXIT_EVALUATION)

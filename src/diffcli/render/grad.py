@@ -149,7 +149,7 @@ def _point(out: Console, report: GradientReport, row: GradientRow, precision: in
         cells = [
             [
                 label,
-                number(numerical, precision),
+                "no derivative" if label in row.kinks else number(numerical, precision),
                 number(analytic, precision) if analytic_shown else unavailable,
                 error_number(None if analytic is None else abs(numerical - analytic)),
                 error_number(relative_error(numerical, analytic)),
