@@ -190,3 +190,15 @@ def test_bad_input(run: Any, args: list[str], message: str) -> None:
     outcome = run("hessian", *args, expect=2)
     assert outcome.stderr.startswith("error: ") and message in outcome.stderr
     assert outcome.stdout == ""
+
+
+def test_a_kink_clears_its_row_and_column(run: Any) -> None:
+    # second differences across abs's kink measure 2/h = 20000, not a derivative
+    outcome = run("hessian", "abs(x0)*x1", "--at", "0,1", "-f", "json")
+    (row,) = json.loads(outcome.stdout)["results"]
+    assert row["numerical"] == [[None, None], [None, 0.0]]
+    assert row["analytic"] == [[None, None], [None, 0.0]]
+    assert outcome.stderr.startswith(
+        "warning: at x0=0, x1=1 the left and right derivatives differ (not differentiable) "
+        "for x0 (left -1.0, right 1.0); no second derivative involves them\n"
+    )

@@ -189,6 +189,37 @@ def _without_kinks(row: GradientRow, analytic: dict[str, Array] | None) -> dict[
     return cleared
 
 
+def _cleared(matrix: Array | None, mask: Array) -> Array | None:
+    """A copy with NaN where ``mask`` is true (SymPy's sign(0) = 0 there is no derivative)."""
+    if matrix is None or not np.any(mask):
+        return matrix
+    cleared = np.array(matrix, dtype=np.float64)
+    cleared[mask] = math.nan
+    return cleared
+
+
+def _kink_mask(labels: tuple[str, ...], kinks: tuple[str, ...]) -> Array:
+    """True in the rows and columns of the coordinates at a kink."""
+    at_kink = np.array([label in kinks for label in labels])
+    return at_kink[:, np.newaxis] | at_kink[np.newaxis, :]
+
+
+def _clear_kinks(
+    matrix: Array, compiled: Compiled, point: Point, names: tuple[str, ...], step: float
+) -> tuple[tuple[str, ...], list[str]]:
+    """NaN in the rows and columns of coordinates where the first derivative has a kink.
+
+    Where f is not differentiable in x_i (abs(x) at 0), no second derivative involving x_i
+    exists; second differences there only measure 2/h.
+    """
+    notes = _fixed_step_kinks(compiled, point, names, step)
+    labels = tuple(coordinate.label for coordinate in coordinates(point, names))
+    kinks = tuple(label for label in labels if label in notes.kink_values)
+    matrix[_kink_mask(labels, kinks)] = math.nan
+    warnings = notes.warnings(point, "central")
+    return kinks, [warning + "; no second derivative involves them" for warning in warnings]
+
+
 def _check_grad_options(options: GradOptions) -> None:
     """Raise InputError for a method ``grad`` does not take, or a bad ``--h``."""
     if options.method == "all":
@@ -412,12 +443,18 @@ def hessian_report(
             with np.errstate(all="ignore"):
                 numerical = hessian(compiled, point, names, options.step)
             warnings += _step_warnings(point, names, "central", options.step)
-            if not np.all(np.isfinite(numerical)):
+            kinks: tuple[str, ...] = ()
+            if non_analytic_functions(expression):
+                kinks, notes = _clear_kinks(numerical, compiled, point, names, options.step)
+                warnings += notes
+            if not np.all(np.isfinite(numerical) | _kink_mask(labels, kinks)):
                 warnings.append(
                     f"at {_short_point(point)} some second differences are not finite: "
                     "the expression is not finite within h of the point"
                 )
-            rows.append(HessianRow(point, labels, numerical, None, 1 + 2 * size * size))
+            rows.append(
+                HessianRow(point, labels, numerical, None, 1 + 2 * size * size, kinks=kinks)
+            )
             continue
         estimated = adaptive_hessian(expression, compiled, point, names, options.method)
         warnings += estimated.warnings
@@ -427,9 +464,13 @@ def hessian_report(
     analytic_values, analytic = _analytic_hessians(expression, points, names, options)
     if analytic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic Hessian: {analytic.reason}")
-    rows = [replace(row, analytic=values) for row, values in zip(rows, analytic_values)]
+    rows = [
+        replace(row, analytic=_cleared(values, _kink_mask(row.labels, row.kinks)))
+        for row, values in zip(rows, analytic_values)
+    ]
     for row in rows:
-        if row.analytic is not None and np.any(np.isnan(row.analytic)):
+        reported = _kink_mask(row.labels, row.kinks)
+        if row.analytic is not None and np.any(np.isnan(row.analytic) & ~reported):
             warnings.append(
                 f"at {_short_point(row.at)} some analytic second derivatives are not real numbers"
             )

@@ -381,6 +381,15 @@ class HessianRow:
     evaluations: int
     #: Each entry's estimated absolute error (adaptive methods); None for central differences.
     error_estimate: Array | None = None
+    #: Coordinates where f has a kink: their rows and columns are NaN (no second derivative).
+    kinks: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        """An entry is not finite, other than in the row or column of a kink."""
+        at_kink = np.array([label in self.kinks for label in self.labels])
+        reported = at_kink[:, np.newaxis] | at_kink[np.newaxis, :]
+        return not bool(np.all(np.isfinite(self.numerical) | reported))
 
     @property
     def abs_error(self) -> Array | None:

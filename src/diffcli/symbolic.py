@@ -148,10 +148,13 @@ def value_at(expression: Any, point: Mapping[Any, float], digits: int = 30) -> f
         return None
     if not result.is_number or result.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         return None
-    real, imaginary = result.as_real_imag()
-    if abs(float(imaginary)) > 0:
+    try:
+        real, imaginary = result.as_real_imag()
+        if abs(float(imaginary)) > 0:
+            return None
+        value = float(real)
+    except TypeError:  # a number SymPy cannot give a value, e.g. DiracDelta(0)
         return None
-    value = float(real)
     return value if math.isfinite(value) else None
 
 

@@ -62,7 +62,6 @@ def hessian(
 ) -> None:
     """The Hessian of EXPRESSION (second and mixed central differences, or adaptive with
     error estimates) beside SymPy's."""
-    import numpy as np
 
     from ..gradients import HessianOptions, hessian_report
     from ..render.hessian import render_hessian
@@ -81,5 +80,5 @@ def hessian(
         ),
     )
     render_hessian(report, output_format, precision)
-    if not all(np.all(np.isfinite(row.numerical)) for row in report.results):
+    if any(row.failed for row in report.results):
         raise SystemExit(EXIT_EVALUATION)
