@@ -277,3 +277,20 @@ def test_analytic_timeout_refuses_nan_and_negatives_even_without_sympy(value, me
     outcome = invoke(["diff", "x", "--at", "1", "--no-analytic", "--analytic-timeout", value])
     assert outcome.exit_code == 2
     assert message in outcome.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["sweep", "x**2", "--at", "1", "--at", "2"], "--at"),
+        (["descend", "x**2", "--from", "1", "--from=2"], "--from"),
+        (["diff", "x", "--at", "1", "-f", "json", "--format", "value"], "--format"),
+        (["diff", "x", "--at", "1", "--h", "0.1", "--h", "0.2"], "--h"),
+    ],
+)
+def test_a_single_valued_option_given_twice_is_refused_not_dropped(args, option):
+    outcome = invoke(args)
+    assert outcome.exit_code == 2
+    assert outcome.stderr.startswith(
+        f"error: {option} is given more than once; diffcli {args[0]} takes one"
+    )

@@ -37,10 +37,15 @@ class ExpressionCommand(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         takes_value: set[str] = set()
         flags: set[str] = set(ctx.help_option_names)
+        #: Option spellings -> the option, for those that take one value (not repeatable).
+        single: dict[str, click.Option] = {}
         for param in self.get_params(ctx):
             if isinstance(param, click.Option):
                 names = [*param.opts, *param.secondary_opts]
                 (flags if param.is_flag or param.count else takes_value).update(names)
+                if not (param.is_flag or param.count or param.multiple):
+                    single.update(dict.fromkeys(param.opts, param))
+        seen: set[str] = set()
         fixed: list[str] = []
         expecting_value = False
         for position, argument in enumerate(args):
@@ -55,6 +60,16 @@ class ExpressionCommand(click.Command):
             if argument.startswith("-") and len(argument) > 1:
                 if name in takes_value:
                     expecting_value = "=" not in argument
+                    option = single.get(name)
+                    if option is not None and option.opts[0] in seen:
+                        # Click would keep the last value and drop the others silently
+                        raise click.UsageError(
+                            f"{option.opts[0]} is given more than once; "
+                            f"{ctx.command_path} takes one",
+                            ctx,
+                        )
+                    if option is not None:
+                        seen.add(option.opts[0])
                 elif name not in flags and not _OPTION_LIKE.match(argument):
                     argument = " " + argument  # not an option: an expression such as -x**2
             fixed.append(argument)
