@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.conftest import invoke
+
 
 def test_seed_numbers_are_unchanged(run) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(
@@ -167,3 +169,16 @@ def test_sweep_without_analytic_uses_auto(run) -> None:  # type: ignore[no-untyp
     assert data["reference_source"] == "auto"
     assert data["reference"] == 2.718281828459045
     assert "measured against the auto estimate" in outcome.stderr
+
+
+@pytest.mark.parametrize(("expression", "point"), [("sqrt(x)", "5e-324"), ("log(x)", "1e-310")])
+def test_an_estimate_as_uncertain_as_its_value_is_flagged(expression, point):
+    # near a vertical tangent or in subnormal numbers the extrapolation cannot converge
+    outcome = invoke(["diff", expression, "--at", point, "--method", "auto", "--no-analytic"])
+    assert outcome.exit_code == 0
+    assert "is unreliable: its error estimate" in outcome.stderr
+
+
+def test_a_good_estimate_is_not_flagged():
+    outcome = invoke(["diff", "sqrt(x)", "--at", "1e-6", "--method", "auto", "--no-analytic"])
+    assert "unreliable" not in outcome.stderr

@@ -154,6 +154,10 @@ def _shapes_key(point: Point) -> tuple[tuple[str, tuple[int, ...]], ...]:
     return tuple(sorted((name, np.shape(value)) for name, value in point.items()))
 
 
+#: An adaptive estimate whose error estimate reaches this share of its value is flagged.
+UNRELIABLE = 0.5
+
+
 def _warnings(result: Estimate, method: str, point: Point, coordinate: Coordinate) -> list[str]:
     found: list[str] = []
     where = shortened(format_point(point))
@@ -172,6 +176,16 @@ def _warnings(result: Estimate, method: str, point: Point, coordinate: Coordinat
         found.append(
             f"at {where} the complex step disagreed with Richardson extrapolation (a branch "
             "point?); auto used Richardson"
+        )
+    if (
+        method in ADAPTIVE
+        and np.isfinite(result.value)
+        and not result.error < UNRELIABLE * abs(result.value)
+    ):
+        found.append(
+            f"at {where} the {method} estimate {result.value!r} is unreliable: its error "
+            f"estimate ({result.error:.3g}) is as large as the value; the derivative may be "
+            "infinite there, or the point too close to a singularity"
         )
     side = result.technique.removeprefix("Richardson (").removesuffix(")")
     if method in {"richardson", "auto"} and side in {"forward", "backward"}:
