@@ -202,3 +202,16 @@ def test_a_kink_clears_its_row_and_column(run: Any) -> None:
         "warning: at x0=0, x1=1 the left and right derivatives differ (not differentiable) "
         "for x0 (left -1.0, right 1.0); no second derivative involves them\n"
     )
+
+
+def test_set_holds_a_variable_fixed(run: Any) -> None:
+    document = json.loads(
+        run(
+            "hessian", "x0**2*y + sin(y)*x1", "--at", "x0=1,x1=2", "--set", "y=0.5", "-f", "json"
+        ).stdout
+    )
+    assert document["variables"] == ["x0", "x1"]
+    (row,) = document["results"]
+    assert row["coordinates"] == ["x0", "x1"]
+    assert row["analytic"] == [[1.0, 0.0], [0.0, 0.0]]
+    assert row["at"] == {"x0": 1.0, "x1": 2.0, "y": 0.5}

@@ -7,7 +7,14 @@ import click
 from ..catalog import DEFAULT_STEP, HESSIAN_METHODS, MAX_ADAPTIVE_HESSIAN_COORDINATES
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import EXIT_EVALUATION, InputError
-from ._options import analytic_options, expression_argument, output_options, read_points
+from ._options import (
+    analytic_options,
+    constants_option,
+    expression_argument,
+    output_options,
+    read_constants,
+    read_points,
+)
 
 
 @click.command(
@@ -48,11 +55,13 @@ Examples:
     default=None,
     help="Step of the central second differences (> 0) [default: 1e-4]. Only for --method central.",
 )
+@constants_option
 @analytic_options
 @output_options
 def hessian(
     expression: str,
     points: tuple[str, ...],
+    constants: tuple[str, ...],
     method: str,
     step: float | None,
     analytic_timeout: float,
@@ -69,13 +78,15 @@ def hessian(
     if step is not None and method != "central":
         raise InputError(f"--h does not apply to --method {method}, which chooses its own steps")
     parsed = expression_argument(expression)
+    fixed = read_constants(parsed, constants)
     report = hessian_report(
         parsed,
-        read_points(parsed, points),
+        read_points(parsed, points, fixed),
         HessianOptions(
             DEFAULT_STEP if step is None else step,
             not no_analytic,
             analytic_timeout,
+            wrt=tuple(name for name in parsed.variables if name not in fixed) if fixed else None,
             method=method,
         ),
     )
