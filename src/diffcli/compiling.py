@@ -68,28 +68,15 @@ def compile_expression(expression: Expression, shapes: Mapping[str, Shape]) -> C
     return Compiled(expression, dict(shapes), shape, evaluator)
 
 
-def node_shapes(expression: Expression, shapes: Mapping[str, Shape]) -> dict[int, Shape]:
-    """The shape of every node (keyed by ``id``), for diagnostics."""
-    compiler = _Compiler(expression, shapes)
-    compiler.compile(expression.tree)
-    return compiler.node_shape
-
-
 class _Compiler:
     def __init__(self, expression: Expression, shapes: Mapping[str, Shape]) -> None:
         self.expression = expression
         self.shapes = shapes
-        self.node_shape: dict[int, Shape] = {}
 
     def fail(self, message: str, node: Node) -> ShapeError:
         return ShapeError(message, self.expression.text, node.span[0])
 
     def compile(self, node: Node) -> tuple[Evaluator, Shape]:
-        evaluator, shape = self._compile(node)
-        self.node_shape[id(node)] = shape
-        return evaluator, shape
-
-    def _compile(self, node: Node) -> tuple[Evaluator, Shape]:
         if isinstance(node, Number):
             return _constant(node.value), ()
         if isinstance(node, Constant):

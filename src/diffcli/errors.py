@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 #: Exit codes, documented in the README. Click's own usage errors also exit with 2.
-EXIT_OK = 0
 EXIT_EVALUATION = 1
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3

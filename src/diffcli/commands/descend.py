@@ -9,7 +9,7 @@ import click
 
 from ..catalog import DEFAULT_STEP, OPTIMIZERS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
-from ..errors import EXIT_EVALUATION, InputError
+from ..errors import EvaluationError, InputError
 from ._options import (
     analytic_options,
     constants_option,
@@ -193,13 +193,11 @@ def descend(
     with history_file(history, layout) as write, progress_bar(steps) as advance:
         report = descent.descend(parsed, point, fixed, options, trace or 0, _both(write, advance))
     render_descent(report, output_format, precision)
-    if report.status == "diverged":
-        click.echo(
-            f"error: the descent diverged: {report.reason}; "
-            "try a smaller --lr, or check that f is bounded below",
-            err=True,
+    if report.status == "diverged":  # after the output: the run is shown, then the failure
+        raise EvaluationError(
+            f"the descent diverged: {report.reason}; "
+            "try a smaller --lr, or check that f is bounded below"
         )
-        raise SystemExit(EXIT_EVALUATION)
 
 
 def _both(*callbacks: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
