@@ -175,6 +175,16 @@ def _constant(text: str, option: str, whole: str) -> float:
     return value
 
 
+def check_known(expression: Expression, name: str, option: str, text: str) -> None:
+    """Raise InputError when ``option``'s ``text`` names a variable the expression lacks."""
+    if name not in expression.variables:
+        known = ", ".join(expression.variables) or "none"
+        raise InputError(
+            f"{option} {quoted(text)}: unknown variable {name!r} "
+            f"(the expression's variables: {known})"
+        )
+
+
 def bind(
     bindings: Bindings,
     expression: Expression,
@@ -194,12 +204,7 @@ def bind(
     free = [name for name in expression.variables if name not in fixed]
     point: Point = {}
     for name, value in bindings.named.items():
-        if name not in expression.variables:
-            known = ", ".join(expression.variables) or "none"
-            raise InputError(
-                f"{option} {quoted(bindings.text)}: unknown variable {name!r} "
-                f"(the expression's variables: {known})"
-            )
+        check_known(expression, name, option, bindings.text)
         if name in fixed:
             raise InputError(f"{option} {quoted(bindings.text)}: {name} is already given by --set")
         point[name] = value

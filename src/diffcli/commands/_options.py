@@ -106,7 +106,7 @@ def read_constants(expression: Expression, texts: Sequence[str]) -> dict[str, Ar
     Raises:
         InputError: a value without a name, a name the expression lacks, or a name set twice.
     """
-    from ..points import quoted, read_bindings
+    from ..points import check_known, quoted, read_bindings
 
     constants: dict[str, Array] = {}
     for text in texts:
@@ -114,12 +114,7 @@ def read_constants(expression: Expression, texts: Sequence[str]) -> dict[str, Ar
         if bindings.positional:
             raise InputError(f"--set {quoted(text)}: write NAME=VALUE, e.g. --set t=[0,0,1]")
         for name, value in bindings.named.items():
-            if name not in expression.variables:
-                known = ", ".join(expression.variables) or "none"
-                raise InputError(
-                    f"--set {quoted(text)}: unknown variable {name!r} (the expression's variables: "
-                    f"{known})"
-                )
+            check_known(expression, name, "--set", text)
             if name in constants:
                 raise InputError(f"--set {quoted(text)}: {name} is already set")
             constants[name] = value
