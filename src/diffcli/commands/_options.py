@@ -82,6 +82,19 @@ def analytic_options(function: F) -> F:
     return function
 
 
+def points_option(what: str) -> Callable[[F], F]:
+    """``--at POINT`` (required, repeatable: one result per point); ``what`` starts its help."""
+    return click.option(
+        "--at",
+        "points",
+        multiple=True,
+        required=True,
+        metavar="POINT",
+        help=f"{what}: 3,4 (x0, x1, … in order, or one vector), x0=3,x1=4, x=[3,4], "
+        "W=[[1,2],[3,4]], pi/4. Repeatable.",
+    )
+
+
 def constants_option(function: F) -> F:
     """``--set NAME=VALUE`` (repeatable): values held fixed, never differentiated."""
     return click.option(

@@ -14,6 +14,7 @@ from ._options import (
     constants_option,
     expression_argument,
     output_options,
+    points_option,
     read_constants,
     read_points,
 )
@@ -37,14 +38,7 @@ Examples:
 """,
 )
 @click.argument("expression")
-@click.option(
-    "--at",
-    "points",
-    multiple=True,
-    required=True,
-    metavar="POINT",
-    help="Where to differentiate: 5, 3,4 (x0, x1, … in order), x0=3,x1=4, x=[3,4]. Repeatable.",
-)
+@points_option("Where to differentiate")
 @constants_option
 @click.option(
     "--wrt",

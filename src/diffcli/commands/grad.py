@@ -12,6 +12,7 @@ from ._options import (
     constants_option,
     expression_argument,
     output_options,
+    points_option,
     read_constants,
     read_points,
 )
@@ -35,15 +36,7 @@ Examples:
 """,
 )
 @click.argument("expression")
-@click.option(
-    "--at",
-    "points",
-    multiple=True,
-    required=True,
-    metavar="POINT",
-    help="Where to take the gradient: 3,4 (x0, x1, … in order, or one vector), x0=3,x1=4, "
-    "x=[3,4], W=[[1,2],[3,4]]. Repeatable.",
-)
+@points_option("Where to take the gradient")
 @constants_option
 @click.option(
     "--show",
