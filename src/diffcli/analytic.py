@@ -36,51 +36,36 @@ MAX_STATIONARY_POINTS = 50
 #: A Hessian eigenvalue this small relative to the largest counts as zero.
 ZERO_EIGENVALUE = 1e-10
 
+#: Each SymPy function with its NumPy form and its Python-float form. The float forms are
+#: several times faster but raise on overflow or outside their domain, where NumPy returns
+#: inf or nan (see ``analytic_functions``); None means "use the NumPy form".
+_FUNCTION_TABLE: list[tuple[Any, Callable[[Any], Any], Callable[[Any], Any] | None]] = [
+    (sp.sin, np.sin, math.sin),
+    (sp.cos, np.cos, math.cos),
+    (sp.tan, np.tan, math.tan),
+    (sp.cot, lambda a: 1.0 / np.tan(a), lambda a: 1.0 / math.tan(a)),
+    (sp.sec, lambda a: 1.0 / np.cos(a), lambda a: 1.0 / math.cos(a)),
+    (sp.csc, lambda a: 1.0 / np.sin(a), lambda a: 1.0 / math.sin(a)),
+    (sp.asin, np.arcsin, math.asin),
+    (sp.acos, np.arccos, math.acos),
+    (sp.atan, np.arctan, math.atan),
+    (sp.sinh, np.sinh, math.sinh),
+    (sp.cosh, np.cosh, math.cosh),
+    (sp.tanh, np.tanh, math.tanh),
+    (sp.asinh, np.arcsinh, math.asinh),
+    (sp.acosh, np.arccosh, math.acosh),
+    (sp.atanh, np.arctanh, math.atanh),
+    (sp.exp, np.exp, math.exp),
+    (sp.log, np.log, math.log),
+    (sp.Abs, np.abs, abs),
+    (sp.sign, np.sign, None),
+]
 _FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
-    sp.sin: np.sin,
-    sp.cos: np.cos,
-    sp.tan: np.tan,
-    sp.cot: lambda a: 1.0 / np.tan(a),
-    sp.sec: lambda a: 1.0 / np.cos(a),
-    sp.csc: lambda a: 1.0 / np.sin(a),
-    sp.asin: np.arcsin,
-    sp.acos: np.arccos,
-    sp.atan: np.arctan,
-    sp.sinh: np.sinh,
-    sp.cosh: np.cosh,
-    sp.tanh: np.tanh,
-    sp.asinh: np.arcsinh,
-    sp.acosh: np.arccosh,
-    sp.atanh: np.arctanh,
-    sp.exp: np.exp,
-    sp.log: np.log,
-    sp.Abs: np.abs,
-    sp.sign: np.sign,
+    sympy_function: numpy_function for sympy_function, numpy_function, _ in _FUNCTION_TABLE
 }
-
-
-#: The same functions on Python floats: several times faster, but they raise on overflow or
-#: outside their domain, where the NumPy version returns inf or nan (see ``analytic_functions``).
 _FAST_FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
-    **_FUNCTIONS,
-    sp.sin: math.sin,
-    sp.cos: math.cos,
-    sp.tan: math.tan,
-    sp.cot: lambda a: 1.0 / math.tan(a),
-    sp.sec: lambda a: 1.0 / math.cos(a),
-    sp.csc: lambda a: 1.0 / math.sin(a),
-    sp.asin: math.asin,
-    sp.acos: math.acos,
-    sp.atan: math.atan,
-    sp.sinh: math.sinh,
-    sp.cosh: math.cosh,
-    sp.tanh: math.tanh,
-    sp.asinh: math.asinh,
-    sp.acosh: math.acosh,
-    sp.atanh: math.atanh,
-    sp.exp: math.exp,
-    sp.log: math.log,
-    sp.Abs: abs,
+    sympy_function: fast or numpy_function
+    for sympy_function, numpy_function, fast in _FUNCTION_TABLE
 }
 #: What the Python-float evaluation raises where NumPy would give inf or nan.
 FAST_PATH_FAILURES = (ArithmeticError, ValueError)
