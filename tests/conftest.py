@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -46,3 +49,30 @@ def run() -> object:
         return outcome
 
     return _run
+
+
+@pytest.fixture
+def sympy_never_finishes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make every SymPy job outlast its time limit, whatever this machine's speed.
+
+    The real ``symbolic.bounded`` still runs (its thread, its wait, its message); only the work
+    inside it is held back until the test ends, so a timeout test cannot pass or fail by how
+    fast SymPy happens to be today.
+    """
+    from diffcli import symbolic
+
+    released = threading.Event()
+    original = symbolic.bounded
+
+    def held_back(work: Callable[[], Any], seconds: float) -> Any:
+        if not 0 < seconds < math.inf:  # no limit: holding the work back would hang the test
+            return original(work, seconds)
+
+        def blocked() -> None:
+            released.wait()
+
+        return original(blocked, seconds)
+
+    monkeypatch.setattr(symbolic, "bounded", held_back)
+    yield
+    released.set()

@@ -202,6 +202,7 @@ def test_analytic_gradient_at_1000_coordinates_is_affordable() -> None:
     assert row.analytic is not None and np.array_equal(row.analytic["x"], 2 * x)
 
 
+@pytest.mark.usefixtures("sympy_never_finishes")
 def test_a_tiny_analytic_timeout_still_prints_the_numbers(run: Any) -> None:
     point = ",".join(str(i) for i in range(1000))
     outcome = run("grad", "sum(x**2)", "--at", point, "--analytic-timeout", "0.001")

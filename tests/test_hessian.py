@@ -156,6 +156,7 @@ def test_value_and_csv_formats(run: Any) -> None:
     assert len(csv) == 5
 
 
+@pytest.mark.usefixtures("sympy_never_finishes")
 def test_a_tiny_timeout_keeps_the_numerical_hessian(run: Any) -> None:
     outcome = run("hessian", "sum(exp(x)*sin(x))", "--at", "1,2,3", "--analytic-timeout", "1e-6")
     assert "numerical Hessian" in outcome.stdout

@@ -263,6 +263,7 @@ def test_sweep_warns_of_steps_whose_quotient_is_not_finite() -> None:
     )
 
 
+@pytest.mark.usefixtures("sympy_never_finishes")
 def test_heavy_sympy_side_times_out_within_the_limit() -> None:
     deep = "sin(" * 40 + "x" + ")" * 40
     outcome = invoke(["diff", deep, "--at", "1", "--order", "6", "--analytic-timeout", "0.2"])
