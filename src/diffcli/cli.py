@@ -14,13 +14,14 @@ import click
 from ._version import __version__
 from .errors import EXIT_INTERNAL, DiffcliError
 
-#: Sub-commands, imported only when used: every import costs every call.
+#: Sub-commands, imported only when used: every import costs every call. Listed in the order a
+#: learner meets them, which is the order of ``diffcli --help``.
 COMMANDS = {
     "diff": "diffcli.commands.diff:diff",
-    "descend": "diffcli.commands.descend:descend",
+    "sweep": "diffcli.commands.sweep:sweep",
     "grad": "diffcli.commands.grad:grad",
     "hessian": "diffcli.commands.hessian:hessian",
-    "sweep": "diffcli.commands.sweep:sweep",
+    "descend": "diffcli.commands.descend:descend",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -35,6 +36,8 @@ class ExpressionCommand(click.Command):
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            self._refuse_help_with_a_value(ctx, args)
         takes_value: set[str] = set()
         flags: set[str] = set(ctx.help_option_names)
         #: Option spellings -> the option, for those that take one value (not repeatable).
@@ -75,12 +78,27 @@ class ExpressionCommand(click.Command):
             fixed.append(argument)
         return super().parse_args(ctx, fixed)
 
+    def _refuse_help_with_a_value(self, ctx: click.Context, args: list[str]) -> None:
+        """``-h 1e-3`` means the step, not help: refuse it rather than print help and exit 0."""
+        for position, argument in enumerate(args):
+            if argument == "--":
+                return
+            value = argument[2:].removeprefix("=") if argument.startswith("-h") else None
+            if argument == "-h" and position + 1 < len(args):
+                value = args[position + 1]
+            if value is None or not _is_number(value):
+                continue
+            takes_step = any(isinstance(p, click.Option) and "--h" in p.opts for p in self.params)
+            hint = f"for the step write --h {value}" if takes_step else "it takes no value"
+            raise click.UsageError(f"-h is help; {hint}", ctx)
+
 
 class DiffcliGroup(click.Group):
     """Loads sub-commands on demand and turns every failure into one line and an exit code."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *COMMANDS})
+        others = sorted(set(super().list_commands(ctx)) - set(COMMANDS))
+        return [*COMMANDS, *others]
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -150,6 +168,14 @@ class DiffcliGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _error_line(message: str) -> None:
     sys.stderr.write(f"error: {message}\n")
     sys.stderr.flush()
@@ -163,10 +189,18 @@ Examples:
   diffcli diff "0.01*x**2+0.1*x" --at 5
   diffcli diff "x0**2 + x1**2" --wrt x0 --at x0=3,x1=4
   diffcli diff "sin(x)" --at pi/4 --format json
+  diffcli sweep "0.01*x**2+0.1*x" --at 5
   diffcli grad "x0**2 + x1**2" --at 3,4
   diffcli hessian "x0**2*x1 + sin(x1)" --at 1.5,0.5
+  diffcli descend "x0**2 + x1**2" --from -3,4 --lr 0.1 --steps 100
 
-Exit codes: 0 success, 1 cannot evaluate at the point, 2 bad input, 3 internal error.
+Exit codes: 0 success (warnings may have been printed); 1 cannot evaluate at a point, a
+numerical result is not finite, or a descent diverged; 2 bad input; 3 internal error;
+130 interrupted.
+
+\b
+Shell completion (bash; write zsh_source or fish_source for zsh or fish):
+  eval "$(_DIFFCLI_COMPLETE=bash_source diffcli)"
 """,
 )
 @click.version_option(__version__, "-V", "--version", prog_name="diffcli")

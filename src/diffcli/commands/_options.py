@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
 from ..catalog import FORMATS
 from ..errors import InputError
+from ..terminal import COLOR_CHOICES, ColorChoice, TerminalSettings, terminal_settings
 
 if TYPE_CHECKING:  # points needs NumPy: imported when a command runs, not for --help
     from ..parsing import Expression
@@ -36,6 +38,31 @@ def output_options(function: F) -> F:
         help="table for people; json, csv, tsv or value (numbers only) for scripts.",
     )(function)
     return function
+
+
+def terminal_options(function: F) -> F:
+    """``--color`` and ``-q/--quiet``: the command body runs under these terminal settings."""
+
+    @functools.wraps(function)
+    def with_terminal_settings(*args: Any, color: ColorChoice, quiet: bool, **kwargs: Any) -> Any:
+        with terminal_settings(TerminalSettings(color=color, quiet=quiet)):
+            return function(*args, **kwargs)
+
+    wrapped = click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        help="No warnings on stderr (errors are still reported).",
+    )(with_terminal_settings)
+    wrapped = click.option(
+        "--color",
+        type=click.Choice(COLOR_CHOICES),
+        default="auto",
+        show_default=True,
+        help="Colour and bold in tables: auto (on a terminal, unless NO_COLOR is set), "
+        "always, never.",
+    )(wrapped)
+    return cast(F, wrapped)
 
 
 if TYPE_CHECKING:
@@ -95,6 +122,28 @@ def points_option(what: str) -> Callable[[F], F]:
     )
 
 
+def coordinate_option(function: F) -> F:
+    """``--wrt NAME``: the one coordinate to differentiate by (``diff``, ``sweep``)."""
+    return click.option(
+        "--wrt",
+        metavar="NAME",
+        help="The variable to differentiate by: x0, x[1], W[0,2] (default: the only one "
+        "not held by --set).",
+    )(function)
+
+
+def variables_option(function: F) -> F:
+    """``--wrt NAME`` (repeatable): the variables to differentiate by (``grad``, ``hessian``)."""
+    return click.option(
+        "--wrt",
+        "variables",
+        multiple=True,
+        metavar="NAME",
+        help="A variable to differentiate by, whole (W, not W[0,1]); the others keep their "
+        "--at values. Repeatable (default: every variable not held by --set).",
+    )(function)
+
+
 def constants_option(function: F) -> F:
     """``--set NAME=VALUE`` (repeatable): values held fixed, never differentiated."""
     return click.option(
@@ -132,6 +181,27 @@ def read_constants(expression: Expression, texts: Sequence[str]) -> dict[str, Ar
                 raise InputError(f"--set {quoted(text)}: {name} is already set")
             constants[name] = value
     return constants
+
+
+def differentiated_variables(
+    expression: Expression, variables: Sequence[str], fixed: Mapping[str, Array]
+) -> tuple[str, ...] | None:
+    """The variables ``grad`` and ``hessian`` differentiate by: ``--wrt``'s, else every one
+    not held by ``--set`` (None: every variable).
+
+    Raises:
+        InputError: a ``--wrt`` variable that ``--set`` holds fixed.
+    """
+    for name in variables:
+        if name in fixed:
+            raise InputError(
+                f"--wrt {name!r}: {name} is held fixed by --set; differentiate by --at"
+            )
+    if variables:
+        return tuple(variables)
+    if fixed:
+        return tuple(name for name in expression.variables if name not in fixed)
+    return None
 
 
 def read_points(

@@ -16,12 +16,14 @@ from ._options import (
     expression_argument,
     output_options,
     read_constants,
+    terminal_options,
 )
 
 
 @click.command(
     cls=ExpressionCommand,
     context_settings=CONTEXT_SETTINGS,
+    short_help="Minimise EXPRESSION by gradient descent and its optimizers.",
     epilog="""\b
 Examples:
   diffcli descend "x0**2 + x1**2" --from -3,4 --lr 0.1 --steps 100
@@ -127,6 +129,7 @@ finite, or |f| > 1e10 * max(|f(start)|, 1).
 )
 @analytic_options
 @output_options
+@terminal_options
 def descend(
     expression: str,
     start: str,

@@ -12,17 +12,20 @@ from ..errors import EXIT_EVALUATION
 from ._options import (
     analytic_options,
     constants_option,
+    coordinate_option,
     expression_argument,
     output_options,
     points_option,
     read_constants,
     read_points,
+    terminal_options,
 )
 
 
 @click.command(
     cls=ExpressionCommand,
     context_settings=CONTEXT_SETTINGS,
+    short_help="The derivative by one variable, numerical beside analytic.",
     epilog="""\b
 Examples:
   diffcli diff "0.01*x**2+0.1*x" --at 5 --at 10
@@ -40,11 +43,7 @@ Examples:
 @click.argument("expression")
 @points_option("Where to differentiate")
 @constants_option
-@click.option(
-    "--wrt",
-    metavar="NAME",
-    help="The variable to differentiate by: x0, x[1], W[0,2] (default: the only one).",
-)
+@coordinate_option
 @click.option(
     "--method",
     type=click.Choice((*METHODS, "all")),
@@ -71,6 +70,7 @@ Examples:
 )
 @analytic_options
 @output_options
+@terminal_options
 def diff(
     expression: str,
     points: tuple[str, ...],

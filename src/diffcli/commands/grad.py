@@ -10,11 +10,14 @@ from ..errors import EXIT_EVALUATION, InputError
 from ._options import (
     analytic_options,
     constants_option,
+    differentiated_variables,
     expression_argument,
     output_options,
     points_option,
     read_constants,
     read_points,
+    terminal_options,
+    variables_option,
 )
 
 
@@ -28,6 +31,7 @@ Examples:
   diffcli grad "x[0]**2 + x[1]**2" --at x=3,4
   diffcli grad "sum(x**2)" --at 3,4 --format json
   diffcli grad "x*y + sin(y)" --at x=1,y=2 --method forward --h 1e-6
+  diffcli grad "x*y + sin(y)" --at x=1,y=2 --wrt y
   diffcli grad "sin(x0)*x1" --at 0.7,-1.3 --method auto
   diffcli grad "cross_entropy(softmax(x @ W), t)" \\
       --at 'W=[[0.1,0.2,0.3],[0.4,0.5,0.6]]' --set 'x=[0.6,0.9]' --set 't=[0,0,1]'
@@ -38,6 +42,7 @@ Examples:
 @click.argument("expression")
 @points_option("Where to take the gradient")
 @constants_option
+@variables_option
 @click.option(
     "--show",
     "shown",
@@ -67,10 +72,12 @@ Examples:
 )
 @analytic_options
 @output_options
+@terminal_options
 def grad(
     expression: str,
     points: tuple[str, ...],
     constants: tuple[str, ...],
+    variables: tuple[str, ...],
     shown: tuple[str, ...],
     method: str,
     step: float | None,
@@ -79,7 +86,7 @@ def grad(
     output_format: str,
     precision: int | None,
 ) -> None:
-    """The gradient of EXPRESSION by every variable not held fixed by --set.
+    """The gradient of EXPRESSION by every variable not held fixed by --set (or by --wrt's).
 
     Numerically and analytically, each variable's gradient in its own shape, with the
     expression's value (the loss) and, for cross_entropy(y, t) or mean_squared_error(y, t),
@@ -92,7 +99,6 @@ def grad(
         raise InputError(f"--show needs --format table or json, not {output_format}")
     parsed = expression_argument(expression)
     fixed = read_constants(parsed, constants)
-    free = tuple(name for name in parsed.variables if name not in fixed)
     report = gradient_report(
         parsed,
         read_points(parsed, points, fixed),
@@ -101,7 +107,7 @@ def grad(
             step,
             not no_analytic,
             analytic_timeout,
-            wrt=free if fixed else None,
+            wrt=differentiated_variables(parsed, variables, fixed),
             show=shown,
         ),
     )

@@ -10,11 +10,14 @@ from ..errors import EXIT_EVALUATION, InputError
 from ._options import (
     analytic_options,
     constants_option,
+    differentiated_variables,
     expression_argument,
     output_options,
     points_option,
     read_constants,
     read_points,
+    terminal_options,
+    variables_option,
 )
 
 
@@ -28,6 +31,7 @@ Examples:
   diffcli hessian "exp(x0)*x1**3" --at x0=0,x1=2 --format json
   diffcli hessian "sum(x**2)" --at 3,4 --h 1e-3
   diffcli hessian "exp(x0)*x1**3" --at 0.3,2 --method auto
+  diffcli hessian "x*y**2 + z" --at x=1,y=2,z=3 --wrt x --wrt y
 """,
 )
 @click.argument("expression")
@@ -49,12 +53,15 @@ Examples:
     help="Step of the central second differences (> 0) [default: 1e-4]. Only for --method central.",
 )
 @constants_option
+@variables_option
 @analytic_options
 @output_options
+@terminal_options
 def hessian(
     expression: str,
     points: tuple[str, ...],
     constants: tuple[str, ...],
+    variables: tuple[str, ...],
     method: str,
     step: float | None,
     analytic_timeout: float,
@@ -79,7 +86,7 @@ def hessian(
             DEFAULT_STEP if step is None else step,
             not no_analytic,
             analytic_timeout,
-            wrt=tuple(name for name in parsed.variables if name not in fixed) if fixed else None,
+            wrt=differentiated_variables(parsed, variables, fixed),
             method=method,
         ),
     )

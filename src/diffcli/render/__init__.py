@@ -20,19 +20,17 @@ if TYPE_CHECKING:
 
 
 def console(stderr: bool = False) -> Console:
-    """A Rich console for this call only."""
-    from rich.console import Console
+    """A Rich console for this call only, coloured as the command's terminal settings say."""
+    from ..terminal import console as terminal_console
 
-    # markup=False: user text such as x=[3, 4] or a variable named like a style tag must be
-    # printed as typed, never read as Rich markup.
-    return Console(
-        file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=False, markup=False
-    )
+    return terminal_console(stderr)
 
 
 def warn(message: str) -> None:
-    """One warning line on stderr."""
-    sys.stderr.write(f"warning: {message}\n")
+    """One warning line on stderr (none with ``--quiet``)."""
+    from ..terminal import warn as terminal_warn
+
+    terminal_warn(message)
 
 
 def number(value: float | None, precision: int | None = None) -> str:
