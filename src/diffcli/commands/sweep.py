@@ -42,10 +42,10 @@ def sweep(
     precision: int | None,
 ) -> None:
     """Show how the step h decides the error: truncation falls, then rounding rises."""
-    from ..render.sweep import render_sweep
+    from ..render.formats import render
     from ..sweep import sweep as run_sweep
 
     parsed = expression_argument(expression)
     (bound,) = read_points(parsed, [point])
     report = run_sweep(parsed, bound, wrt, not no_analytic, analytic_timeout)
-    render_sweep(report, output_format, precision)
+    render(report, output_format, precision)

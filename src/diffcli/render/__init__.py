@@ -11,9 +11,9 @@ import io
 import json
 import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,23 +55,38 @@ def error_number(value: float | None) -> str:
     return f"{value:.3g}"
 
 
-class Report(Protocol):
-    """What every result record offers the output code."""
-
-    @property
-    def warnings(self) -> tuple[str, ...]: ...
-
-    def as_dict(self) -> dict[str, Any]: ...
+#: Shown after a formula cut to one line: where the whole of it is.
+FULL_FORMULA = " … (full formula: -f json)"
+#: A point whose text is longer than this shows each large value by its ends and shape.
+POINT_LENGTH = 120
 
 
-def start(report: Report, output_format: str) -> bool:
-    """Warnings to stderr, and for ``json`` the whole document; True when that was all."""
-    for message in report.warnings:
-        warn(message)
-    if output_format == "json":
-        emit_json(report.as_dict())
-        return True
-    return False
+def formula_line(label: str, formula: str, width: int) -> str:
+    """``label = formula`` on one line of ``width``: a longer formula is cut (JSON has it all)."""
+    line = f"{label} = {formula}"
+    if len(line) <= width:
+        return line
+    kept = max(width - len(FULL_FORMULA), len(label) + 3 + len("…"))
+    return line[:kept].rstrip() + FULL_FORMULA
+
+
+def point_text(point: Mapping[str, Any]) -> str:
+    """A point as typed (``x0=3, x1=4``); a large tensor by its start, its end and its shape."""
+    import numpy as np
+
+    from ..points import format_point, format_value, shortened
+
+    text = format_point(point)
+    if len(text) <= POINT_LENGTH:
+        return text
+    parts = []
+    for name, value in point.items():
+        array = np.asarray(value)
+        part = format_value(array)
+        if array.ndim and len(part) > POINT_LENGTH // 2:
+            part = f"{shortened(part)} ({'×'.join(map(str, array.shape))})"
+        parts.append(f"{name}={part}")
+    return ", ".join(parts)
 
 
 def emit_json(data: Any) -> None:
