@@ -57,8 +57,12 @@ def error_number(value: float | None) -> str:
 
 #: Shown after a formula cut to one line: where the whole of it is.
 FULL_FORMULA = " … (full formula: -f json)"
-#: A point whose text is longer than this shows each large value by its ends and shape.
+#: A point whose text is longer than this shows each large value by its shape and ends.
 POINT_LENGTH = 120
+#: In such a point, a value whose text is longer than this is shortened.
+VALUE_LENGTH = 32
+#: How many leading elements a shortened value shows (then ``…`` and the last one).
+LEADING_ELEMENTS = 3
 
 
 def formula_line(label: str, formula: str, width: int) -> str:
@@ -71,21 +75,25 @@ def formula_line(label: str, formula: str, width: int) -> str:
 
 
 def point_text(point: Mapping[str, Any]) -> str:
-    """A point as typed (``x0=3, x1=4``); a large tensor by its start, its end and its shape."""
+    """A point as typed (``x0=3, x1=4``); a large tensor as ``W=(20×30) [0, 0.1, 0.2, … 5.9]``:
+    its shape, its first elements and its last, in row-major order."""
     import numpy as np
 
-    from ..points import format_point, format_value, shortened
+    from ..points import format_point, format_scalar, format_value
 
     text = format_point(point)
     if len(text) <= POINT_LENGTH:
         return text
     parts = []
     for name, value in point.items():
-        array = np.asarray(value)
-        part = format_value(array)
-        if array.ndim and len(part) > POINT_LENGTH // 2:
-            part = f"{shortened(part)} ({'×'.join(map(str, array.shape))})"
-        parts.append(f"{name}={part}")
+        array = np.asarray(value, dtype=np.float64)
+        if len(format_value(array)) <= VALUE_LENGTH or array.size <= LEADING_ELEMENTS + 1:
+            parts.append(f"{name}={format_value(array)}")
+            continue
+        shape = "×".join(map(str, array.shape))
+        flat = array.ravel()
+        leading = ", ".join(format_scalar(item) for item in flat[:LEADING_ELEMENTS])
+        parts.append(f"{name}=({shape}) [{leading}, … {format_scalar(flat[-1])}]")
     return ", ".join(parts)
 
 
