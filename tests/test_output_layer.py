@@ -249,3 +249,22 @@ def test_a_large_tensor_point_is_shown_by_its_shape_and_ends(run: Any) -> None:
     assert "at W=(20×30) [0, 0.01, 0.02, … 5.99]" in grad
     diff = run("diff", "sum(W**2)", "--wrt", "W[0,1]", "--at", at, "--no-analytic").stdout
     assert len(diff.splitlines()) < 10
+
+
+def test_every_report_kind_has_its_schema() -> None:
+    import diffcli.descent as descent
+    import diffcli.results as results
+    from diffcli.render.schemas import SCHEMAS, schema_for
+
+    for name in SCHEMAS:
+        report_class = getattr(results, name, None) or getattr(descent, name)
+        schema = schema_for(report_class.__new__(report_class))
+        assert type(schema).__name__ == SCHEMAS[name][1]
+    with pytest.raises(TypeError, match="no schema reads Analytic"):
+        schema_for(OK)
+
+
+def test_sweep_shows_failing_steps_and_still_succeeds(run: Any) -> None:
+    outcome = run("sweep", "sqrt(x)", "--at", "0.001", "-f", "csv")
+    statuses = [line.rsplit(",", 1)[1] for line in outcome.stdout.splitlines()[1:]]
+    assert statuses == ["not-finite"] * 2 + ["ok"] * 14

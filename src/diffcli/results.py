@@ -41,7 +41,11 @@ class HasStatuses(Protocol):
 
 
 def exit_code(report: HasStatuses) -> int:
-    """The exit code a report implies: ``EXIT_EVALUATION`` if a row failed, else 0."""
+    """The exit code a report implies: ``EXIT_EVALUATION`` if a row failed, else 0.
+
+    ``diff``, ``grad`` and ``hessian`` exit with it after writing their output; ``sweep``
+    does not, since its failing steps (``not-finite`` rows) are part of what it shows.
+    """
     return EXIT_EVALUATION if FAILING_STATUSES.intersection(report.statuses) else 0
 
 
@@ -286,6 +290,8 @@ class GradientRow:
     @property
     def failed(self) -> bool:
         """A partial derivative is not finite, other than at a kink (which is reported)."""
+        if all(np.all(np.isfinite(value)) for value in self.numerical.values()):
+            return False  # the common case, without a label per coordinate
         return any(
             not math.isfinite(value) and label not in self.kinks
             for label, value, _ in self.components()

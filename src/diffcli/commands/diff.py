@@ -102,5 +102,5 @@ def diff(
         ),
     )
     render(report, output_format, precision)
-    if exit_code(report):
-        raise SystemExit(exit_code(report))
+    if code := exit_code(report):
+        raise SystemExit(code)

@@ -107,5 +107,5 @@ def grad(
         ),
     )
     render(report, output_format, precision)
-    if exit_code(report):
-        raise SystemExit(exit_code(report))
+    if code := exit_code(report):
+        raise SystemExit(code)

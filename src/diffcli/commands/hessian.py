@@ -85,5 +85,5 @@ def hessian(
         ),
     )
     render(report, output_format, precision)
-    if exit_code(report):
-        raise SystemExit(exit_code(report))
+    if code := exit_code(report):
+        raise SystemExit(code)

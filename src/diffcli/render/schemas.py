@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from functools import cache
+from importlib import import_module
 from typing import Any
 
 from .schema import Schema
+
+#: Report class name -> (module of ``diffcli.render``, schema class). Only the module a
+#: report needs is imported: ``diff`` does not pay for ``descend``'s imports.
+SCHEMAS = {
+    "DiffReport": ("diff", "DiffSchema"),
+    "GradientReport": ("grad", "GradientSchema"),
+    "HessianReport": ("hessian", "HessianSchema"),
+    "SweepReport": ("sweep", "SweepSchema"),
+    "DescentReport": ("descend", "DescentSchema"),
+    "CompareReport": ("descend", "CompareSchema"),
+}
 
 
 def schema_for(report: object) -> Schema[Any]:
@@ -15,26 +26,8 @@ def schema_for(report: object) -> Schema[Any]:
         TypeError: no schema reads this kind of report.
     """
     try:
-        return _schemas()[type(report)]
+        module, name = SCHEMAS[type(report).__name__]
     except KeyError:
-        raise TypeError(f"no schema reads a {type(report).__name__}") from None
-
-
-@cache
-def _schemas() -> dict[type, Schema[Any]]:
-    from ..descent import CompareReport, DescentReport
-    from ..results import DiffReport, GradientReport, HessianReport, SweepReport
-    from .descend import CompareSchema, DescentSchema
-    from .diff import DiffSchema
-    from .grad import GradientSchema
-    from .hessian import HessianSchema
-    from .sweep import SweepSchema
-
-    return {
-        DiffReport: DiffSchema(),
-        GradientReport: GradientSchema(),
-        HessianReport: HessianSchema(),
-        SweepReport: SweepSchema(),
-        DescentReport: DescentSchema(),
-        CompareReport: CompareSchema(),
-    }
+        raise TypeError(f"no schema reads {type(report).__name__}") from None
+    schema: Schema[Any] = getattr(import_module(f"{__package__}.{module}"), name)()
+    return schema
