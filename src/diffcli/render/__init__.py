@@ -1,4 +1,5 @@
-"""Output primitives shared by every command: numbers, tables that never cut a value, JSON.
+"""Output primitives every format shares: numbers, tables that never cut a value, short formulas
+and points, JSON and CSV writers.
 
 Data goes to stdout, messages to stderr. Consoles are built per call, so ``NO_COLOR``,
 ``COLUMNS`` and test runners that swap the streams are honoured.

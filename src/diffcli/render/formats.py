@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from . import emit_delimited, emit_json, number, warn
-from .schema import Schema, cell_text
+from .schema import Report, Schema, cell_text
 
 
 class Format(ABC):
@@ -35,7 +35,7 @@ def register(format_class: type[Format]) -> type[Format]:
     return format_class
 
 
-def render(report: Any, format_name: str, precision: int | None) -> None:
+def render(report: Report, format_name: str, precision: int | None) -> None:
     """Write a report's warnings to stderr, then the report in the named format to stdout."""
     from .schemas import schema_for
 

@@ -9,11 +9,22 @@ from __future__ import annotations
 import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 #: One value of a flat row: text, a count, a number, a point, or None (no value).
 Cell = Any
-ReportT = TypeVar("ReportT")
+
+
+class Report(Protocol):
+    """What every result record offers the output layer."""
+
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+ReportT = TypeVar("ReportT", bound=Report)
 
 
 class Schema(ABC, Generic[ReportT]):
@@ -24,7 +35,7 @@ class Schema(ABC, Generic[ReportT]):
 
     def document(self, report: ReportT) -> dict[str, Any]:
         """The report as one JSON object (non-finite numbers are replaced on writing)."""
-        return report.as_dict()  # type: ignore[attr-defined,no-any-return]
+        return report.as_dict()
 
     @abstractmethod
     def columns(self, report: ReportT) -> Sequence[str]:
