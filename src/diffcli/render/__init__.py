@@ -1,5 +1,4 @@
-"""Output primitives every format shares: numbers, tables that never cut a value, short formulas
-and points, JSON and CSV writers.
+"""Output primitives every format shares: numbers, uncut tables, short formulas, JSON, CSV.
 
 Data goes to stdout, messages to stderr. Consoles are built per call, so ``NO_COLOR``,
 ``COLUMNS`` and test runners that swap the streams are honoured.
