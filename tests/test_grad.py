@@ -101,9 +101,9 @@ def test_wide_values_never_cut(run: Any) -> None:
 def test_csv_has_one_row_per_coordinate(run: Any) -> None:
     out = run("grad", "x0**2 + x1**2", "--at", "3,4", "-f", "csv").stdout
     assert out == (
-        "at,coordinate,numerical,analytic,abs_error,rel_error\n"
-        '"x0=3, x1=4",x0,6.00000000000378,6.0,3.780087354243733e-12,6.300145590406222e-13\n'
-        '"x0=3, x1=4",x1,7.999999999999119,8.0,8.810729923425242e-13,1.1013412404281553e-13\n'
+        "at,coordinate,numerical,analytic,abs_error,rel_error,status\n"
+        '"x0=3, x1=4",x0,6.00000000000378,6.0,3.780087354243733e-12,6.300145590406222e-13,ok\n'
+        '"x0=3, x1=4",x1,7.999999999999119,8.0,8.810729923425242e-13,1.1013412404281553e-13,ok\n'
     )
 
 

@@ -94,10 +94,11 @@ def test_csv_gains_error_estimate_and_evaluations(run: Any) -> None:
     lines = out.splitlines()
     assert (
         lines[0]
-        == "at,coordinate,numerical,analytic,abs_error,rel_error,error_estimate,evaluations"
+        == "at,coordinate,numerical,analytic,abs_error,rel_error,error_estimate,evaluations,status"
     )
     # Im((3 + ih) * 4) / h = 4 exactly, at each of the complex step's four steps
-    assert lines[1] == '"x0=3, x1=4",x0,4.0,,,,' + repr(2 * float(np.finfo(float).eps) * 4) + ",4"
+    estimate = repr(2 * float(np.finfo(float).eps) * 4)
+    assert lines[1] == f'"x0=3, x1=4",x0,4.0,,,,{estimate},4,ok'
 
 
 def test_matrix_variable_has_its_estimates_in_its_shape(run: Any) -> None:
@@ -205,7 +206,7 @@ def test_hessian_table_and_csv_show_the_estimates(run: Any) -> None:
     )
     assert "error estimate" in table and "largest error estimate: " in table
     csv = run("hessian", *args, "-f", "csv").stdout.splitlines()
-    assert csv[0] == "at,row,column,numerical,analytic,abs_error,error_estimate"
+    assert csv[0] == "at,row,column,numerical,analytic,abs_error,error_estimate,status"
     assert len(csv) == 5
 
 
@@ -220,6 +221,7 @@ def test_hessian_central_keeps_its_json(run: Any) -> None:
         "analytic",
         "max_abs_error",
         "evaluations",
+        "status",
     ]
 
 

@@ -162,6 +162,7 @@ def test_report_as_json() -> None:
         "evaluations",
         "loss",
         "predicted",
+        "status",
     ]
     assert result["loss"] == row.loss
     assert result["at"]["t"] == [0.0, 0.0, 1.0]

@@ -151,8 +151,9 @@ def test_value_and_csv_formats(run: Any) -> None:
     numerical = document["results"][0]["numerical"]
     assert values == [" ".join(repr(v) for v in line) for line in numerical]
     csv = run("hessian", "x0*x1", "--at", "1,2", "-f", "csv").stdout.splitlines()
-    assert csv[0] == "at,row,column,numerical,analytic,abs_error"
-    assert csv[2] == f'"x0=1, x1=2",x0,x1,{numerical[0][1]!r},1.0,{abs(numerical[0][1] - 1.0)!r}'
+    assert csv[0] == "at,row,column,numerical,analytic,abs_error,status"
+    error = abs(numerical[0][1] - 1.0)
+    assert csv[2] == f'"x0=1, x1=2",x0,x1,{numerical[0][1]!r},1.0,{error!r},ok'
     assert len(csv) == 5
 
 

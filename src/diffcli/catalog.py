@@ -13,7 +13,8 @@ FIXED_STEP_METHODS = ("forward", "backward", "central")
 DIFF_METHODS = (*FIXED_STEP_METHODS, "five-point", "richardson", "complex", "auto")
 #: The update rules of ``descend``.
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-#: Output formats every command speaks.
+#: Output formats every command speaks: the names of ``render.formats.REGISTRY``'s built-in
+#: classes (a test keeps them equal), here so that ``--help`` needs no output code.
 FORMATS = ("table", "json", "csv", "tsv", "value")
 #: Methods of ``grad``: every method of ``diff`` (``all`` is ``diff``'s side-by-side view).
 GRAD_METHODS = DIFF_METHODS

@@ -4,11 +4,58 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from .errors import EXIT_EVALUATION
 from .points import Array, Point, point_as_json
+
+#: How far a result row's numbers can be trusted, the ``status`` of every row (records, JSON,
+#: CSV/TSV):
+#:
+#: - ``ok``: a finite numerical value;
+#: - ``kink``: the derivative does not exist there; the one-sided derivatives differ (``left``,
+#:   ``right``, or ``kinks`` of a gradient or Hessian) and the numerical value is NaN;
+#: - ``unreliable``: a finite value the method itself distrusts (its error estimate is large);
+#: - ``step-vanished``: ``x + h == x`` in rounding, so the quotient carries no information;
+#: - ``not-finite``: a numerical value is NaN or infinite where no kink explains it (exit 1).
+#:
+#: Rows derive ``ok``, ``kink`` or ``not-finite`` from their own numbers unless told otherwise.
+#: The analytic side has its own status (``Analytic.status``); a descent run ends ``converged``,
+#: ``diverged`` or ``max_steps`` (``RUN_STATUSES``).
+ROW_STATUSES = ("ok", "kink", "unreliable", "step-vanished", "not-finite")
+#: How a descent run ended (``DescentReport.status``, ``CompareRow.status``): ``converged``
+#: (``|∇f|`` fell below ``tol``), ``diverged`` (f, the point or the gradient stopped being
+#: finite, or f grew past its bound: exit 1), ``max_steps`` (the budget ran out).
+RUN_STATUSES = ("converged", "diverged", "max_steps")
+#: Row statuses that make a command exit with ``EXIT_EVALUATION`` once its output is written.
+FAILING_STATUSES = frozenset({"not-finite"})
+
+
+class HasStatuses(Protocol):
+    """A report whose rows each carry a status."""
+
+    @property
+    def statuses(self) -> tuple[str, ...]: ...
+
+
+def exit_code(report: HasStatuses) -> int:
+    """The exit code a report implies: ``EXIT_EVALUATION`` if a row failed, else 0.
+
+    ``diff``, ``grad`` and ``hessian`` exit with it after writing their output; ``sweep``
+    does not, since its failing steps (``not-finite`` rows) are part of what it shows.
+    """
+    return EXIT_EVALUATION if FAILING_STATUSES.intersection(report.statuses) else 0
+
+
+def _settle_status(row: Any, failed: bool, kink: bool = False) -> None:
+    """Give a frozen row its status: the one it was given (checked), else its own verdict:
+    ``not-finite`` when a value failed, ``kink`` when there is one, else ``ok``."""
+    status = row.status or ("not-finite" if failed else "kink" if kink else "ok")
+    if status not in ROW_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(ROW_STATUSES)}, not {status!r}")
+    object.__setattr__(row, "status", status)
 
 
 def relative_error(numerical: float, analytic: float | None) -> float | None:
@@ -49,6 +96,12 @@ class DerivativeRow:
     right: float | None = None
     #: How an adaptive method got its value, e.g. ``complex step`` or ``central``.
     technique: str = ""
+    #: One of ``ROW_STATUSES``; derived from the row's numbers when not given.
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        failed = not math.isfinite(self.numerical) and not self.is_kink
+        _settle_status(self, failed, self.is_kink)
 
     @property
     def is_kink(self) -> bool:
@@ -76,6 +129,7 @@ class DerivativeRow:
             "technique": self.technique,
             "left": self.left,
             "right": self.right,
+            "status": self.status,
         }
 
 
@@ -90,6 +144,10 @@ class DiffReport:
     results: tuple[DerivativeRow, ...]
     warnings: tuple[str, ...] = field(default=())
     order: int = 1
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return tuple(row.status for row in self.results)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +170,12 @@ class SweepRow:
     forward_error: float | None
     central: float
     central_error: float | None
+    #: One of ``ROW_STATUSES``; derived from the two quotients when not given.
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        failed = not (math.isfinite(self.forward) and math.isfinite(self.central))
+        _settle_status(self, failed)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +184,7 @@ class SweepRow:
             "forward_error": self.forward_error,
             "central": self.central,
             "central_error": self.central_error,
+            "status": self.status,
         }
 
 
@@ -138,6 +203,10 @@ class SweepReport:
     best_central_step: float | None
     explanation: str
     warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return tuple(row.status for row in self.rows)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -211,10 +280,18 @@ class GradientRow:
     #: Coordinates where the derivative does not exist (a kink of abs, relu …): label ->
     #: (left derivative, right derivative). Their numerical value is NaN.
     kinks: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: One of ``ROW_STATUSES``; derived when not given: ``not-finite`` if a partial
+    #: derivative is (other than at a kink), else ``kink`` if there is one, else ``ok``.
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        _settle_status(self, self.failed, bool(self.kinks))
 
     @property
     def failed(self) -> bool:
         """A partial derivative is not finite, other than at a kink (which is reported)."""
+        if all(np.all(np.isfinite(value)) for value in self.numerical.values()):
+            return False  # the common case, without a label per coordinate
         return any(
             not math.isfinite(value) and label not in self.kinks
             for label, value, _ in self.components()
@@ -302,6 +379,7 @@ class GradientRow:
                 if self.shown
                 else {}
             ),
+            "status": self.status,
         }
 
     def _estimates_as_dict(self) -> dict[str, Any]:
@@ -352,6 +430,10 @@ class GradientReport:
     #: function (``cross_entropy``, ``mean_squared_error``) called at the top, else None.
     predicted: str | None = None
 
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return tuple(row.status for row in self.results)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "expression": self.expression,
@@ -383,6 +465,12 @@ class HessianRow:
     error_estimate: Array | None = None
     #: Coordinates where f has a kink: their rows and columns are NaN (no second derivative).
     kinks: tuple[str, ...] = ()
+    #: One of ``ROW_STATUSES``; derived when not given: ``not-finite`` if an entry is (other
+    #: than in a kink's row or column), else ``kink`` if there is one, else ``ok``.
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        _settle_status(self, self.failed, bool(self.kinks))
 
     @property
     def failed(self) -> bool:
@@ -429,6 +517,7 @@ class HessianRow:
                 }
             ),
             "evaluations": self.evaluations,
+            "status": self.status,
         }
 
 
@@ -445,6 +534,10 @@ class HessianReport:
     warnings: tuple[str, ...] = field(default=())
     #: ``central``, ``richardson`` or ``auto``.
     method: str = "central"
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return tuple(row.status for row in self.results)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -156,7 +156,8 @@ def descend(
     """Minimise EXPRESSION by gradient descent from --from."""
     from .. import descent
     from ..points import bind, read_bindings
-    from ..render.descend import history_file, progress_bar, render_compare, render_descent
+    from ..render.descend import history_file, progress_bar
+    from ..render.formats import render
 
     parsed = expression_argument(expression)
     fixed = read_constants(parsed, constants)
@@ -189,13 +190,13 @@ def descend(
         analytic_timeout=analytic_timeout,
     )
     if compare:
-        render_compare(descent.compare(parsed, point, fixed, options), output_format, precision)
+        render(descent.compare(parsed, point, fixed, options), output_format, precision)
         return
     descent.check_options(options)
     layout = descent.layout_of(parsed, point, fixed)
     with history_file(history, layout) as write, progress_bar(steps) as advance:
         report = descent.descend(parsed, point, fixed, options, trace or 0, _both(write, advance))
-    render_descent(report, output_format, precision)
+    render(report, output_format, precision)
     if report.status == "diverged":  # after the output: the run is shown, then the failure
         raise EvaluationError(
             f"the descent diverged: {report.reason}; "

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import click
 
 from ..catalog import DIFF_METHODS as METHODS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
-from ..errors import EXIT_EVALUATION
 from ._options import (
     analytic_options,
     constants_option,
@@ -86,7 +83,8 @@ def diff(
 ) -> None:
     """Differentiate EXPRESSION numerically and analytically at each point."""
     from ..derivative import DiffOptions, differentiate
-    from ..render.diff import render_diff
+    from ..render.formats import render
+    from ..results import exit_code
 
     parsed = expression_argument(expression)
     fixed = read_constants(parsed, constants)
@@ -103,6 +101,6 @@ def diff(
             constants=tuple(fixed),
         ),
     )
-    render_diff(report, output_format, precision)
-    if not all(math.isfinite(row.numerical) or row.is_kink for row in report.results):
-        raise SystemExit(EXIT_EVALUATION)
+    render(report, output_format, precision)
+    if code := exit_code(report):
+        raise SystemExit(code)

@@ -6,7 +6,7 @@ import click
 
 from ..catalog import GRAD_METHODS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
-from ..errors import EXIT_EVALUATION, InputError
+from ..errors import InputError
 from ._options import (
     analytic_options,
     constants_option,
@@ -93,7 +93,8 @@ def grad(
     the predicted scores y.
     """
     from ..gradients import GradOptions, gradient_report
-    from ..render.grad import render_grad
+    from ..render.formats import render
+    from ..results import exit_code
 
     if shown and output_format not in {"table", "json"}:
         raise InputError(f"--show needs --format table or json, not {output_format}")
@@ -111,6 +112,6 @@ def grad(
             show=shown,
         ),
     )
-    render_grad(report, output_format, precision)
-    if any(row.failed for row in report.results):
-        raise SystemExit(EXIT_EVALUATION)
+    render(report, output_format, precision)
+    if code := exit_code(report):
+        raise SystemExit(code)

@@ -6,7 +6,7 @@ import click
 
 from ..catalog import DEFAULT_STEP, HESSIAN_METHODS, MAX_ADAPTIVE_HESSIAN_COORDINATES
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
-from ..errors import EXIT_EVALUATION, InputError
+from ..errors import InputError
 from ._options import (
     analytic_options,
     constants_option,
@@ -73,7 +73,8 @@ def hessian(
     error estimates) beside SymPy's."""
 
     from ..gradients import HessianOptions, hessian_report
-    from ..render.hessian import render_hessian
+    from ..render.formats import render
+    from ..results import exit_code
 
     if step is not None and method != "central":
         raise InputError(f"--h does not apply to --method {method}, which chooses its own steps")
@@ -90,6 +91,6 @@ def hessian(
             method=method,
         ),
     )
-    render_hessian(report, output_format, precision)
-    if any(row.failed for row in report.results):
-        raise SystemExit(EXIT_EVALUATION)
+    render(report, output_format, precision)
+    if code := exit_code(report):
+        raise SystemExit(code)

@@ -54,7 +54,7 @@ def sweep(
 ) -> None:
     """Show how the step h decides the error: truncation falls, then rounding rises."""
     from ..derivative import choose_coordinate
-    from ..render.sweep import render_sweep
+    from ..render.formats import render
     from ..sweep import sweep as run_sweep
 
     parsed = expression_argument(expression)
@@ -63,4 +63,4 @@ def sweep(
     if fixed:  # the one coordinate left free by --set, named as --wrt would name it
         wrt = choose_coordinate(parsed, bound, wrt, tuple(fixed)).label
     report = run_sweep(parsed, bound, wrt, not no_analytic, analytic_timeout)
-    render_sweep(report, output_format, precision)
+    render(report, output_format, precision)

@@ -1,4 +1,4 @@
-"""Output primitives shared by every command: numbers, tables that never cut a value, JSON.
+"""Output primitives every format shares: numbers, uncut tables, short formulas, JSON, CSV.
 
 Data goes to stdout, messages to stderr. Consoles are built per call, so ``NO_COLOR``,
 ``COLUMNS`` and test runners that swap the streams are honoured.
@@ -11,9 +11,9 @@ import io
 import json
 import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,23 +53,46 @@ def error_number(value: float | None) -> str:
     return f"{value:.3g}"
 
 
-class Report(Protocol):
-    """What every result record offers the output code."""
+#: Shown after a formula cut to one line: where the whole of it is.
+FULL_FORMULA = " … (full formula: -f json)"
+#: A point whose text is longer than this shows each large value by its shape and ends.
+POINT_LENGTH = 120
+#: In such a point, a value whose text is longer than this is shortened.
+VALUE_LENGTH = 32
+#: How many leading elements a shortened value shows (then ``…`` and the last one).
+LEADING_ELEMENTS = 3
 
-    @property
-    def warnings(self) -> tuple[str, ...]: ...
 
-    def as_dict(self) -> dict[str, Any]: ...
+def formula_line(label: str, formula: str, width: int) -> str:
+    """``label = formula`` on one line of ``width``: a longer formula is cut (JSON has it all)."""
+    line = f"{label} = {formula}"
+    if len(line) <= width:
+        return line
+    kept = max(width - len(FULL_FORMULA), len(label) + 3 + len("…"))
+    return line[:kept].rstrip() + FULL_FORMULA
 
 
-def start(report: Report, output_format: str) -> bool:
-    """Warnings to stderr, and for ``json`` the whole document; True when that was all."""
-    for message in report.warnings:
-        warn(message)
-    if output_format == "json":
-        emit_json(report.as_dict())
-        return True
-    return False
+def point_text(point: Mapping[str, Any]) -> str:
+    """A point as typed (``x0=3, x1=4``); a large tensor as ``W=(20×30) [0, 0.1, 0.2, … 5.9]``:
+    its shape, its first elements and its last, in row-major order."""
+    import numpy as np
+
+    from ..points import format_point, format_scalar, format_value
+
+    text = format_point(point)
+    if len(text) <= POINT_LENGTH:
+        return text
+    parts = []
+    for name, value in point.items():
+        array = np.asarray(value, dtype=np.float64)
+        if len(format_value(array)) <= VALUE_LENGTH or array.size <= LEADING_ELEMENTS + 1:
+            parts.append(f"{name}={format_value(array)}")
+            continue
+        shape = "×".join(map(str, array.shape))
+        flat = array.ravel()
+        leading = ", ".join(format_scalar(item) for item in flat[:LEADING_ELEMENTS])
+        parts.append(f"{name}=({shape}) [{leading}, … {format_scalar(flat[-1])}]")
+    return ", ".join(parts)
 
 
 def emit_json(data: Any) -> None:

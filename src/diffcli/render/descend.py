@@ -1,10 +1,11 @@
-"""How a ``descend`` run looks: summary, trace table, history file, progress bar, JSON, CSV."""
+"""How a ``descend`` run reads: its schemas (runs, comparisons), summary and trace tables, the
+history file and the progress bar."""
 
 from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
@@ -17,8 +18,9 @@ from ..descent import (
     Step,
 )
 from ..errors import InputError
-from ..points import format_point, format_scalar
-from . import Column, console, emit_delimited, error_number, number, print_table, start
+from ..points import format_scalar
+from . import Column, console, error_number, number, point_text, print_table
+from .schema import Cell, Schema, cell_text
 
 Array = Any
 
@@ -31,26 +33,22 @@ PROGRESS_MIN_STEPS = 10_000
 MAX_COORDINATE_COLUMNS = 4
 
 
-def render_descent(report: DescentReport, output_format: str, precision: int | None) -> None:
-    """Write one run to stdout and its warnings to stderr."""
-    if start(report, output_format):
-        return
-    if output_format == "value":
-        for value in report.layout.flatten(report.final.at):
-            print(number(float(value), precision))
-        return
-    if output_format in {"csv", "tsv"}:
-        rows = report.trace or (report.initial, report.final)
-        emit_delimited(
-            _history_headers(report.layout),
-            (
-                _history_cells(row.step, report.layout.flatten(row.at), row.value, row.grad_norm)
-                for row in rows
-            ),
-            "," if output_format == "csv" else "\t",
-        )
-        return
-    _table(report, precision)
+class DescentSchema(Schema[DescentReport]):
+    """One run: a flat row per trace point (or the start and the final point), the values of
+    the final point. The run's status (``results.RUN_STATUSES``) is in the document."""
+
+    def columns(self, report: DescentReport) -> Sequence[str]:
+        return _history_headers(report.layout)
+
+    def rows(self, report: DescentReport) -> Iterable[Sequence[Cell]]:
+        for row in report.trace or (report.initial, report.final):
+            yield _history_cells(row.step, report.layout.flatten(row.at), row.value, row.grad_norm)
+
+    def values(self, report: DescentReport) -> Iterable[Sequence[float | None]]:
+        return ([float(value)] for value in report.layout.flatten(report.final.at))
+
+    def table(self, report: DescentReport, precision: int | None) -> None:
+        _table(report, precision)
 
 
 def _reason(reason: str) -> str:
@@ -63,7 +61,7 @@ def _settings(report: DescentReport | CompareReport) -> str:
         gradient = "analytic gradient (SymPy)"
     else:
         gradient = f"numerical gradient (central difference, h = {format_scalar(options.step)})"
-    fixed = f", with {format_point(report.fixed)}" if report.fixed else ""
+    fixed = f", with {point_text(report.fixed)}" if report.fixed else ""
     return f"lr = {format_scalar(options.lr)}, {gradient}{fixed}"
 
 
@@ -73,7 +71,7 @@ def _table(report: DescentReport, precision: int | None) -> None:
     out.print(f"{report.options.optimizer}, {_settings(report)}")
     out.print()
     lines = [
-        ("start", format_point(report.start)),
+        ("start", point_text(report.start)),
         ("final", _point(report.final.at, precision)),
         ("f(final)", number(report.final.value, precision)),
         ("|∇f|", number(report.final.grad_norm, precision)),
@@ -134,7 +132,7 @@ def _analytic_lines(
 
 def _point(point: dict[str, object], precision: int | None) -> str:
     if precision is None:
-        return format_point(point)
+        return point_text(point)
     return ", ".join(f"{name}={_value(value, precision)}" for name, value in point.items())
 
 
@@ -147,71 +145,69 @@ def _value(value: object, precision: int) -> str:
     return "[" + ", ".join(_value(item, precision) for item in array) + "]"
 
 
-def render_compare(report: CompareReport, output_format: str, precision: int | None) -> None:
-    """Write one row per optimizer to stdout and warnings to stderr."""
-    if start(report, output_format):
-        return
-    if output_format == "value":
+class CompareSchema(Schema[CompareReport]):
+    """Every optimizer's run: a flat row each, with its run status; values: the final f."""
+
+    def columns(self, report: CompareReport) -> Sequence[str]:
+        return ["optimizer", "status", "steps", "f", "grad_norm", "distance"]
+
+    def rows(self, report: CompareReport) -> Iterable[Sequence[Cell]]:
         for row in report.rows:
-            print(number(row.final.value, precision))
-        return
-    headers = ["optimizer", "status", "steps", "f", "distance"]
-    rows = [
-        [
-            row.optimizer,
-            row.status,
-            str(row.final.step),
-            number(row.final.value, precision),
-            error_number(row.distance),
-        ]
-        for row in report.rows
-    ]
-    if output_format in {"csv", "tsv"}:
-        emit_delimited(
-            ["optimizer", "status", "steps", "f", "grad_norm", "distance"],
-            (
-                [
-                    row.optimizer,
-                    row.status,
-                    str(row.final.step),
-                    repr(row.final.value),
-                    repr(row.final.grad_norm),
-                    "" if row.distance is None else repr(row.distance),
-                ]
-                for row in report.rows
-            ),
-            "," if output_format == "csv" else "\t",
+            final = row.final
+            yield [
+                row.optimizer,
+                row.status,
+                final.step,
+                final.value,
+                final.grad_norm,
+                row.distance,
+            ]
+
+    def values(self, report: CompareReport) -> Iterable[Sequence[float | None]]:
+        return ([row.final.value] for row in report.rows)
+
+    def table(self, report: CompareReport, precision: int | None) -> None:
+        out = console()
+        out.print(f"f = {report.expression}")
+        options = report.options
+        out.print(
+            f"from {point_text(report.start)}, {_settings(report)}, "
+            f"at most {options.steps} steps, tol = {format_scalar(options.tol)}",
+            soft_wrap=True,
         )
-        return
-    out = console()
-    out.print(f"f = {report.expression}")
-    options = report.options
-    out.print(
-        f"from {format_point(report.start)}, {_settings(report)}, "
-        f"at most {options.steps} steps, tol = {format_scalar(options.tol)}",
-        soft_wrap=True,
-    )
-    analytic = report.analytic
-    if analytic.status == "ok" and analytic.points:
-        points = "; ".join(f"{point.kind} at {format_point(point.at)}" for point in analytic.points)
-        out.print(f"stationary points (SymPy): {points}", soft_wrap=True)
-    elif analytic.status == "ok":
-        out.print("stationary points (SymPy): none real found; distance n/a")
-    else:
-        out.print(f"stationary points (SymPy): n/a ({analytic.status}); distance n/a")
-    out.print()
-    columns = [Column("optimizer", justify="left"), Column("status", justify="left")]
-    columns += [Column(header) for header in headers[2:]]
-    print_table(out, columns, rows)
+        analytic = report.analytic
+        if analytic.status == "ok" and analytic.points:
+            points = "; ".join(
+                f"{point.kind} at {point_text(point.at)}" for point in analytic.points
+            )
+            out.print(f"stationary points (SymPy): {points}", soft_wrap=True)
+        elif analytic.status == "ok":
+            out.print("stationary points (SymPy): none real found; distance n/a")
+        else:
+            out.print(f"stationary points (SymPy): n/a ({analytic.status}); distance n/a")
+        out.print()
+        columns = [Column("optimizer", justify="left"), Column("status", justify="left")]
+        columns += [Column(header) for header in ("steps", "f", "distance")]
+        rows = [
+            [
+                row.optimizer,
+                row.status,
+                str(row.final.step),
+                number(row.final.value, precision),
+                error_number(row.distance),
+            ]
+            for row in report.rows
+        ]
+        print_table(out, columns, rows)
 
 
 def _history_headers(layout: Layout) -> list[str]:
     return ["step", *layout.labels, "f", "grad_norm"]
 
 
-def _history_cells(step: int, x: Array, value: float, grad_norm: float) -> list[str]:
-    """One CSV row: the step, every coordinate of the flat point, f and |∇f|, in full."""
-    return [str(step), *(repr(float(item)) for item in x), repr(value), repr(grad_norm)]
+def _history_cells(step: int, x: Array, value: float, grad_norm: float) -> list[Cell]:
+    """One CSV row: the step, every coordinate of the flat point, f and |∇f|."""
+    return [step, *(float(item) for item in x), value, grad_norm]
 
 
 @contextmanager
@@ -233,7 +229,8 @@ def history_file(path: str | None, layout: Layout) -> Iterator[Callable[[Step], 
         writer.writerow(_history_headers(layout))
 
         def write(record: Step) -> None:
-            writer.writerow(_history_cells(record.step, record.x, record.value, record.grad_norm))
+            cells = _history_cells(record.step, record.x, record.value, record.grad_norm)
+            writer.writerow([cell_text(cell) for cell in cells])
 
         yield write
 

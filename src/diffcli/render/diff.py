@@ -1,10 +1,13 @@
-"""How a ``diff`` report looks: table, JSON, CSV/TSV or bare values."""
+"""How a ``diff`` report reads: its schema (flat rows, values) and its table."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from ..points import format_point, format_scalar
 from ..results import DerivativeRow, DiffReport
-from . import Column, console, emit_delimited, error_number, number, print_table, start
+from . import Column, console, error_number, formula_line, number, point_text, print_table
+from .schema import Cell, Schema
 
 _METHOD_NAMES = {
     "forward": "forward difference",
@@ -17,56 +20,41 @@ _METHOD_NAMES = {
 }
 
 
-def render_diff(report: DiffReport, output_format: str, precision: int | None) -> None:
-    """Write the report to stdout and its warnings to stderr."""
-    if start(report, output_format):
-        return
-    if output_format == "value":
+class DiffSchema(Schema[DiffReport]):
+    """A ``diff`` report: one flat row per point and method."""
+
+    def columns(self, report: DiffReport) -> Sequence[str]:
+        return _COLUMNS
+
+    def rows(self, report: DiffReport) -> Iterable[Sequence[Cell]]:
         for row in report.results:
-            print(number(row.numerical, precision))
-        return
-    if output_format in {"csv", "tsv"}:
-        headers = [
-            "at",
-            "method",
-            "step",
-            "numerical",
-            "analytic",
-            "abs_error",
-            "rel_error",
-            "evaluations",
-            "error_estimate",
-            "left",
-            "right",
-            "technique",
-        ]
-        emit_delimited(
-            headers,
-            (
-                [
-                    format_point(row.at),
-                    row.method,
-                    _plain(row.step),
-                    repr(row.numerical),
-                    _plain(row.analytic),
-                    _plain(row.abs_error),
-                    _plain(row.rel_error),
-                    str(row.evaluations),
-                    _plain(row.error_estimate),
-                    _plain(row.left),
-                    _plain(row.right),
-                    row.technique,
-                ]
-                for row in report.results
-            ),
-            "," if output_format == "csv" else "\t",
-        )
-        return
-    _table(report, precision)
+            # the same values as the row's JSON, with the point kept as a point
+            data = {**row.as_dict(), "at": row.at}
+            yield [data[column] for column in _COLUMNS]
+
+    def values(self, report: DiffReport) -> Iterable[Sequence[float | None]]:
+        return ([row.numerical] for row in report.results)
+
+    def table(self, report: DiffReport, precision: int | None) -> None:
+        _table(report, precision)
 
 
-def _plain(value: float | None) -> str:
-    return "" if value is None else repr(value)
+#: The flat rows' columns: every key of a result's JSON, ``status`` last.
+_COLUMNS = (
+    "at",
+    "method",
+    "step",
+    "numerical",
+    "analytic",
+    "abs_error",
+    "rel_error",
+    "evaluations",
+    "error_estimate",
+    "left",
+    "right",
+    "technique",
+    "status",
+)
 
 
 def derivative_label(variable: str, order: int) -> str:
@@ -81,7 +69,7 @@ def _table(report: DiffReport, precision: int | None) -> None:
     label = derivative_label(report.variable, report.order)
     out.print(f"f = {report.expression}")
     if report.derivative is not None:
-        out.print(f"{label} = {report.derivative}")
+        out.print(formula_line(label, report.derivative, out.width))
     else:
         out.print(f"{label}: n/a ({report.analytic.status})")
     methods = {row.method for row in report.results}
@@ -95,7 +83,7 @@ def _table(report: DiffReport, precision: int | None) -> None:
         shared.append(f"h = {format_scalar(next(iter(steps)))}")  # type: ignore[arg-type]
     points = {format_point(row.at) for row in report.results}
     if len(methods) > 1 and len(points) == 1:
-        _side_by_side(report, precision, label, next(iter(points)))
+        _side_by_side(report, precision, label, point_text(report.results[0].at))
         return
     columns = [Column("at", essential=False, justify="left")]
     if len(methods) > 1:
@@ -108,7 +96,7 @@ def _table(report: DiffReport, precision: int | None) -> None:
     columns += [Column("est. err", optional=True), Column("evals", optional=True)]
     rows = []
     for row in report.results:
-        cells = [format_point(row.at)]
+        cells = [point_text(row.at)]
         if len(methods) > 1:
             cells.append(row.method)
         if len(steps) > 1:

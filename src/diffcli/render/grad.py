@@ -1,15 +1,17 @@
-"""How a ``grad`` report looks: table, JSON, CSV/TSV or bare values."""
+"""How a ``grad`` report reads: its schema (flat rows, values) and its table."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..points import Array, format_point, format_scalar
+from ..points import Array, format_scalar
 from ..results import GradientReport, GradientRow, relative_error
-from . import Column, console, emit_delimited, error_number, number, print_table, start
+from . import Column, console, error_number, formula_line, number, point_text, print_table
+from .schema import Cell, Schema
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,48 +31,47 @@ _FORMULAS_SHOWN = 8
 _FORMULA_LENGTH = 160
 
 
-def render_grad(report: GradientReport, output_format: str, precision: int | None) -> None:
-    """Write the report to stdout and its warnings to stderr."""
-    if start(report, output_format):
-        return
-    if output_format == "value":
+class GradientSchema(Schema[GradientReport]):
+    """A ``grad`` report: one flat row per point and coordinate; ``error_estimate`` and
+    ``evaluations`` columns follow when the method estimates its error (not the batched
+    quotients)."""
+
+    def columns(self, report: GradientReport) -> Sequence[str]:
+        estimated = ["error_estimate", "evaluations"] if _has_estimates(report) else []
+        return [
+            "at",
+            "coordinate",
+            "numerical",
+            "analytic",
+            "abs_error",
+            "rel_error",
+            *estimated,
+            "status",
+        ]
+
+    def rows(self, report: GradientReport) -> Iterable[Sequence[Cell]]:
+        estimated = _has_estimates(report)
         for row in report.results:
-            for _, numerical, _ in row.components():
-                print(number(numerical, precision))
-        return
-    if output_format in {"csv", "tsv"}:
-        _delimited(report, "," if output_format == "csv" else "\t")
-        return
-    _table(report, precision)
+            estimates = _per_coordinate(row.error_estimate)
+            counts = _per_coordinate(row.partial_evaluations)
+            for index, (label, numerical, analytic) in enumerate(row.components()):
+                line: list[Cell] = [
+                    row.at,
+                    label,
+                    numerical,
+                    analytic,
+                    None if analytic is None else abs(numerical - analytic),
+                    relative_error(numerical, analytic),
+                ]
+                if estimated:
+                    line += [estimates[index], int(counts[index])]
+                yield [*line, row.status]
 
+    def values(self, report: GradientReport) -> Iterable[Sequence[float | None]]:
+        return ([value] for row in report.results for _, value, _ in row.components())
 
-def _delimited(report: GradientReport, delimiter: str) -> None:
-    """One line per point and coordinate; ``error_estimate`` and ``evaluations`` columns
-    follow when the method estimates its error (not the batched quotients)."""
-    estimated = _has_estimates(report)
-    headers = ["at", "coordinate", "numerical", "analytic", "abs_error", "rel_error"]
-    if estimated:
-        headers += ["error_estimate", "evaluations"]
-    lines = []
-    for row in report.results:
-        at = format_point(row.at)
-        estimates = _per_coordinate(row.error_estimate)
-        counts = _per_coordinate(row.partial_evaluations)
-        for index, (label, numerical, analytic) in enumerate(row.components()):
-            error = None if analytic is None else abs(numerical - analytic)
-            relative = relative_error(numerical, analytic)
-            line = [
-                at,
-                label,
-                repr(numerical),
-                "" if analytic is None else repr(analytic),
-                "" if error is None else repr(error),
-                "" if relative is None else repr(relative),
-            ]
-            if estimated:
-                line += [repr(estimates[index]), str(int(counts[index]))]
-            lines.append(line)
-    emit_delimited(headers, lines, delimiter)
+    def table(self, report: GradientReport, precision: int | None) -> None:
+        _table(report, precision)
 
 
 def _has_estimates(report: GradientReport) -> bool:
@@ -102,7 +103,8 @@ def _table(report: GradientReport, precision: int | None) -> None:
         )
     else:
         for label, text in partials.items():
-            out.print(f"∂f/∂{label} = {text}", soft_wrap=True, markup=False)
+            if text is not None:  # always, after the check above
+                out.print(formula_line(f"∂f/∂{label}", text, out.width), soft_wrap=True)
     method = _METHOD_NAMES.get(report.method, report.method)
     if report.step is None:
         out.print(method)
@@ -120,7 +122,7 @@ def _listing(labels: list[str]) -> str:
 
 
 def _point(out: Console, report: GradientReport, row: GradientRow, precision: int | None) -> None:
-    out.print(f"at {format_point(row.at)}", soft_wrap=True, markup=False)
+    out.print(f"at {point_text(row.at)}", soft_wrap=True, markup=False)
     value = "loss f" if report.predicted is not None else "f"
     out.print(f"{value} = {number(row.loss, precision)}", soft_wrap=True, markup=False)
     if report.predicted is not None and row.predicted is not None:

@@ -1,12 +1,14 @@
-"""How a ``hessian`` report looks: matrix tables, JSON, CSV/TSV or bare values."""
+"""How a ``hessian`` report reads: its schema (flat rows, values) and its matrix tables."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from ..points import format_point, format_scalar
+from ..points import format_scalar
 from ..results import HessianReport, HessianRow
-from . import Column, console, emit_delimited, error_number, number, print_table, start
+from . import Column, console, error_number, number, point_text, print_table
+from .schema import Cell, Schema
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,48 +22,38 @@ _ADAPTIVE_NAMES = {
 }
 
 
-def render_hessian(report: HessianReport, output_format: str, precision: int | None) -> None:
-    """Write the report to stdout and its warnings to stderr."""
-    if start(report, output_format):
-        return
-    if output_format == "value":
+class HessianSchema(Schema[HessianReport]):
+    """A ``hessian`` report: one flat row per matrix entry; an ``error_estimate`` column
+    follows for the adaptive methods."""
+
+    def columns(self, report: HessianReport) -> Sequence[str]:
+        estimated = ["error_estimate"] if report.method != "central" else []
+        return ["at", "row", "column", "numerical", "analytic", "abs_error", *estimated, "status"]
+
+    def rows(self, report: HessianReport) -> Iterable[Sequence[Cell]]:
+        estimated = report.method != "central"
         for row in report.results:
-            for line in row.numerical:
-                print(" ".join(number(value, precision) for value in line))
-        return
-    if output_format in {"csv", "tsv"}:
-        _delimited(report, "," if output_format == "csv" else "\t")
-        return
-    _table(report, precision)
+            errors = row.abs_error
+            for i, first in enumerate(row.labels):
+                for j, second in enumerate(row.labels):
+                    line: list[Cell] = [
+                        row.at,
+                        first,
+                        second,
+                        float(row.numerical[i, j]),
+                        None if row.analytic is None else _known(row.analytic[i, j]),
+                        None if errors is None else _known(errors[i, j]),
+                    ]
+                    if estimated:
+                        estimate = row.error_estimate
+                        line.append(None if estimate is None else float(estimate[i, j]))
+                    yield [*line, row.status]
 
+    def values(self, report: HessianReport) -> Iterable[Sequence[float | None]]:
+        return (list(line) for row in report.results for line in row.numerical)
 
-def _delimited(report: HessianReport, delimiter: str) -> None:
-    """One line per matrix entry; an ``error_estimate`` column follows for the adaptive
-    methods."""
-    estimated = report.method != "central"
-    headers = ["at", "row", "column", "numerical", "analytic", "abs_error"]
-    if estimated:
-        headers.append("error_estimate")
-    lines = []
-    for row in report.results:
-        at = format_point(row.at)
-        errors = row.abs_error
-        for i, first in enumerate(row.labels):
-            for j, second in enumerate(row.labels):
-                analytic = None if row.analytic is None else _known(row.analytic[i, j])
-                error = None if errors is None else _known(errors[i, j])
-                line = [
-                    at,
-                    first,
-                    second,
-                    repr(float(row.numerical[i, j])),
-                    "" if analytic is None else repr(analytic),
-                    "" if error is None else repr(error),
-                ]
-                if estimated and row.error_estimate is not None:
-                    line.append(repr(float(row.error_estimate[i, j])))
-                lines.append(line)
-    emit_delimited(headers, lines, delimiter)
+    def table(self, report: HessianReport, precision: int | None) -> None:
+        _table(report, precision)
 
 
 def _known(value: float) -> float | None:
@@ -77,7 +69,7 @@ def _table(report: HessianReport, precision: int | None) -> None:
         out.print(f"central second differences, h = {format_scalar(report.step)}")
     for row in report.results:
         out.print()
-        out.print(f"at {format_point(row.at)}", soft_wrap=True, markup=False)
+        out.print(f"at {point_text(row.at)}", soft_wrap=True, markup=False)
         _matrix(out, row, row.numerical, "numerical Hessian", precision, missing=False)
         if row.error_estimate is not None:
             _matrix(out, row, row.error_estimate, "error estimate", 3, missing=False)

@@ -1,38 +1,43 @@
-"""How a ``sweep`` report looks: a table of errors against h, JSON, CSV/TSV or bare values."""
+"""How a ``sweep`` report reads: its schema (flat rows, values) and its table of errors."""
 
 from __future__ import annotations
 
-from ..points import format_point, format_scalar
+from collections.abc import Iterable, Sequence
+
+from ..points import format_scalar
 from ..results import SweepReport
-from . import Column, console, emit_delimited, error_number, number, print_table, start
+from . import Column, console, error_number, number, point_text, print_table
+from .schema import Cell, Schema
 
 
-def render_sweep(report: SweepReport, output_format: str, precision: int | None) -> None:
-    """Write the report to stdout and its warnings to stderr."""
-    if start(report, output_format):
-        return
-    if output_format == "value":
+class SweepSchema(Schema[SweepReport]):
+    """A ``sweep`` report: one flat row per step."""
+
+    #: The errors print in full: the sweep is about their size at every step.
+    value_precision = False
+
+    def columns(self, report: SweepReport) -> Sequence[str]:
+        return _COLUMNS
+
+    def rows(self, report: SweepReport) -> Iterable[Sequence[Cell]]:
         for row in report.rows:
-            print(number(row.forward_error), number(row.central_error))
-        return
-    if output_format in {"csv", "tsv"}:
-        emit_delimited(
-            ["step", "forward", "forward_error", "central", "central_error"],
-            (
-                [
-                    repr(row.step),
-                    repr(row.forward),
-                    "" if row.forward_error is None else repr(row.forward_error),
-                    repr(row.central),
-                    "" if row.central_error is None else repr(row.central_error),
-                ]
-                for row in report.rows
-            ),
-            "," if output_format == "csv" else "\t",
-        )
-        return
+            data = row.as_dict()
+            yield [data[column] for column in _COLUMNS]
+
+    def values(self, report: SweepReport) -> Iterable[Sequence[float | None]]:
+        return ([row.forward_error, row.central_error] for row in report.rows)
+
+    def table(self, report: SweepReport, precision: int | None) -> None:
+        _table(report, precision)
+
+
+#: The flat rows' columns: every key of a row's JSON.
+_COLUMNS = ("step", "forward", "forward_error", "central", "central_error", "status")
+
+
+def _table(report: SweepReport, precision: int | None) -> None:
     out = console()
-    out.print(f"f = {report.expression}, at {format_point(report.at)}")
+    out.print(f"f = {report.expression}, at {point_text(report.at)}")
     reference = number(report.reference, precision)
     out.print(f"df/d{report.variable} = {reference} ({report.reference_source})")
     out.print("errors |difference quotient - df/dx| of the primer's quotients:")
