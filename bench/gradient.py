@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from diffcli.compiling import compile_expression
-from diffcli.numerics import BATCH_BUDGET, gradient
-from diffcli.parsing import parse
+from diffcli.engine.kernel import BATCH_BUDGET, gradient
+from diffcli.expr.compiling import compile_expression
+from diffcli.expr.parsing import parse
 from primer import numerical_gradient
 
 

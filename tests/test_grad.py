@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from bench.primer import numerical_gradient
-from diffcli.compiling import compile_expression
+from diffcli.engine.kernel import gradient
+from diffcli.engine.sympy_tree import partial_derivatives
 from diffcli.errors import InputError
-from diffcli.gradients import GradOptions, gradient_report
-from diffcli.numerics import gradient
-from diffcli.parsing import parse
-from diffcli.symbolic import partial_derivatives
+from diffcli.expr.compiling import compile_expression
+from diffcli.expr.parsing import parse
+from diffcli.usecases.grad import GradOptions, gradient_report
 
 SPELLINGS = ["x0**2 + x1**2", "x[0]**2 + x[1]**2", "sum(x**2)"]
 #: The primer's printed results, as repr of each component.

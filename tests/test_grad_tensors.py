@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from bench.primer import numerical_gradient_nditer, simpleNet, softmax
-from diffcli.compiling import compile_expression
+from diffcli.engine.kernel import gradient
 from diffcli.errors import EvaluationError, InputError
-from diffcli.gradients import GradOptions, gradient_report
-from diffcli.numerics import gradient
-from diffcli.parsing import parse
+from diffcli.expr.compiling import compile_expression
+from diffcli.expr.parsing import parse
 from diffcli.results import GradientReport, GradientRow
+from diffcli.usecases.grad import GradOptions, gradient_report
 from tests.test_grad import squeezed
 
 
@@ -467,7 +467,7 @@ def test_csv_and_value_give_the_gradient_of_the_at_tensors_only(run: Any) -> Non
 def test_formulas_past_the_node_limit_are_not_printed() -> None:
     import sympy as sp
 
-    from diffcli.gradients import MAX_FORMULA_NODES, _formula
+    from diffcli.usecases.grad import MAX_FORMULA_NODES, _formula
 
     small = sp.Symbol("w") * sp.Float(0.6, 30)
     assert _formula(small) == "0.6*w"

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from bench.primer import function_1
-from diffcli.compiling import compile_expression
-from diffcli.methods import auto, complex_step, estimate, fixed_step, richardson
-from diffcli.numerics import Coordinate, along
-from diffcli.parsing import parse
-from diffcli.stencils import fornberg_weights, stencil
+from diffcli.engine.kernel import Coordinate, along
+from diffcli.engine.methods.richardson import auto, complex_step, estimate, fixed_step, richardson
+from diffcli.engine.methods.stencils import fornberg_weights, stencil
+from diffcli.expr.compiling import compile_expression
+from diffcli.expr.parsing import parse
 
 
 def test_textbook_stencils() -> None:

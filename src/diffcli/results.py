@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .points import Array, Point, point_as_json
+from .expr.points import Array, Point, point_as_json
 
 
 def relative_error(numerical: float, analytic: float | None) -> float | None:
@@ -258,7 +258,7 @@ class GradientRow:
 
     def components(self) -> list[tuple[str, float, float | None]]:
         """``(coordinate label, numerical, analytic)`` for every coordinate, in order."""
-        from .numerics import coordinates
+        from .engine.kernel import coordinates
 
         found = []
         for coordinate in coordinates(self.numerical):

@@ -11,8 +11,8 @@ from ..catalog import FORMATS
 from ..errors import InputError
 
 if TYPE_CHECKING:  # points needs NumPy: imported when a command runs, not for --help
-    from ..parsing import Expression
-    from ..points import Array, Point
+    from ..expr.parsing import Expression
+    from ..expr.points import Array, Point
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,7 +108,7 @@ def constants_option(function: F) -> F:
 
 def expression_argument(text: str) -> Expression:
     """Parse the expression argument (a leading space marks one that began with '-')."""
-    from ..parsing import parse
+    from ..expr.parsing import parse
 
     return parse(text.removeprefix(" "))
 
@@ -119,7 +119,7 @@ def read_constants(expression: Expression, texts: Sequence[str]) -> dict[str, Ar
     Raises:
         InputError: a value without a name, a name the expression lacks, or a name set twice.
     """
-    from ..points import check_known, quoted, read_bindings
+    from ..expr.points import check_known, quoted, read_bindings
 
     constants: dict[str, Array] = {}
     for text in texts:
@@ -138,6 +138,6 @@ def read_points(
     expression: Expression, texts: Sequence[str], fixed: Mapping[str, Array] | None = None
 ) -> list[Point]:
     """Every ``--at`` matched to the expression's variables, with the ``--set`` values added."""
-    from ..points import bind, read_bindings
+    from ..expr.points import bind, read_bindings
 
     return [bind(read_bindings(text), expression, fixed=fixed) for text in texts]

@@ -85,8 +85,8 @@ def diff(
     precision: int | None,
 ) -> None:
     """Differentiate EXPRESSION numerically and analytically at each point."""
-    from ..derivative import DiffOptions, differentiate
     from ..render.diff import render_diff
+    from ..usecases.diff import DiffOptions, differentiate
 
     parsed = expression_argument(expression)
     fixed = read_constants(parsed, constants)

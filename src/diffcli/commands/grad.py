@@ -85,8 +85,8 @@ def grad(
     expression's value (the loss) and, for cross_entropy(y, t) or mean_squared_error(y, t),
     the predicted scores y.
     """
-    from ..gradients import GradOptions, gradient_report
     from ..render.grad import render_grad
+    from ..usecases.grad import GradOptions, gradient_report
 
     if shown and output_format not in {"table", "json"}:
         raise InputError(f"--show needs --format table or json, not {output_format}")

@@ -65,8 +65,8 @@ def hessian(
     """The Hessian of EXPRESSION (second and mixed central differences, or adaptive with
     error estimates) beside SymPy's."""
 
-    from ..gradients import HessianOptions, hessian_report
     from ..render.hessian import render_hessian
+    from ..usecases.grad import HessianOptions, hessian_report
 
     if step is not None and method != "central":
         raise InputError(f"--h does not apply to --method {method}, which chooses its own steps")

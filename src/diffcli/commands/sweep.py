@@ -43,7 +43,7 @@ def sweep(
 ) -> None:
     """Show how the step h decides the error: truncation falls, then rounding rises."""
     from ..render.sweep import render_sweep
-    from ..sweep import sweep as run_sweep
+    from ..usecases.sweep import sweep as run_sweep
 
     parsed = expression_argument(expression)
     (bound,) = read_points(parsed, [point])

@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
-from ..descent import (
+from ..errors import InputError
+from ..expr.points import format_point, format_scalar
+from ..usecases.descent import (
     CompareReport,
     DescentReport,
     Layout,
@@ -16,8 +18,6 @@ from ..descent import (
     StationaryPoints,
     Step,
 )
-from ..errors import InputError
-from ..points import format_point, format_scalar
 from . import Column, console, emit_delimited, error_number, number, print_table, start
 
 Array = Any

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..points import Array, format_point, format_scalar
+from ..expr.points import Array, format_point, format_scalar
 from ..results import GradientReport, GradientRow, relative_error
 from . import Column, console, emit_delimited, error_number, number, print_table, start
 

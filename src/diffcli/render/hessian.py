@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..points import format_point, format_scalar
+from ..expr.points import format_point, format_scalar
 from ..results import HessianReport, HessianRow
 from . import Column, console, emit_delimited, error_number, number, print_table, start
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..points import Array
+    from ..expr.points import Array
 
 
 _ADAPTIVE_NAMES = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..points import format_point, format_scalar
+from ..expr.points import format_point, format_scalar
 from ..results import SweepReport
 from . import Column, console, emit_delimited, error_number, number, print_table, start
 

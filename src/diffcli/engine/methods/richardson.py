@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import DEFAULT_STEP, DIFF_METHODS
-from .numerics import BatchFunction
+from ...catalog import DEFAULT_STEP, DIFF_METHODS
+from ..kernel import BatchFunction
 from .stencils import ACCURACY, fornberg_weights, stencil
 
 Array = Any

@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 
-from .derivative import DiffOptions, check_finite, choose_coordinate, compile_scalar, differentiate
-from .methods import auto, fixed_step
-from .numerics import along
-from .parsing import Expression
-from .points import Point, format_point, format_scalar, shortened
-from .results import SweepReport, SweepRow, absolute_error
+from ..engine.kernel import along
+from ..engine.methods.richardson import auto, fixed_step
+from ..expr.parsing import Expression
+from ..expr.points import Point, format_point, format_scalar, shortened
+from ..results import SweepReport, SweepRow, absolute_error
+from .diff import DiffOptions, check_finite, choose_coordinate, compile_scalar, differentiate
 
 #: The steps of the sweep: 1e-1, 1e-2, …, 1e-16.
 STEPS = tuple(10.0**-k for k in range(1, 17))

@@ -10,17 +10,17 @@ from typing import Any
 
 import numpy as np
 
-from .analyticity import complex_step_obstacle, non_analytic_functions
-from .catalog import FIXED_STEP_METHODS
-from .compiling import Compiled, compile_expression
-from .diagnose import explain
-from .errors import EvaluationError, InputError
-from .functions import shape_text
-from .methods import ADAPTIVE, METHODS, Estimate, estimate, richardson
-from .numerics import Coordinate, along
-from .parsing import Expression
-from .points import Point, format_point, format_scalar, shortened
-from .results import Analytic, DerivativeRow, DiffReport
+from ..catalog import FIXED_STEP_METHODS
+from ..engine.kernel import Coordinate, along
+from ..engine.methods.complex_step import complex_step_obstacle, non_analytic_functions
+from ..engine.methods.richardson import ADAPTIVE, METHODS, Estimate, estimate, richardson
+from ..errors import EvaluationError, InputError
+from ..expr.compiling import Compiled, compile_expression
+from ..expr.diagnose import explain
+from ..expr.functions import shape_text
+from ..expr.parsing import Expression
+from ..expr.points import Point, format_point, format_scalar, shortened
+from ..results import Analytic, DerivativeRow, DiffReport
 
 _COORDINATE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*((?:\[[-\d,\s]+\])*)\s*\Z")
 
@@ -312,22 +312,22 @@ def _analytic(
     nothing: list[float | None] = [None] * len(points)
     if not options.analytic:
         return None, nothing, Analytic("skipped", "--no-analytic")
-    from . import symbolic
+    from ..engine import sympy_tree
 
     def work() -> tuple[str, list[float | None]]:
         texts: list[str] = []
         values: list[float | None] = []
         for point in points:
             shapes = {name: np.shape(value) for name, value in point.items()}
-            tree = symbolic.to_sympy(expression, shapes)
-            variable = symbolic.symbol(coordinate.name, coordinate.index)
+            tree = sympy_tree.to_sympy(expression, shapes)
+            variable = sympy_tree.symbol(coordinate.name, coordinate.index)
             derivative = tree.diff(variable, options.order)
-            texts.append(symbolic.text(derivative))
-            substitutions = symbolic.point_symbols(point)
-            values.append(symbolic.value_at(derivative, substitutions))
+            texts.append(sympy_tree.text(derivative))
+            substitutions = sympy_tree.point_symbols(point)
+            values.append(sympy_tree.value_at(derivative, substitutions))
         return texts[0], values
 
-    outcome = symbolic.bounded(work, options.analytic_timeout)
+    outcome = sympy_tree.bounded(work, options.analytic_timeout)
     if outcome.value is None:
         return None, nothing, Analytic(outcome.status, outcome.reason)
     text, values = outcome.value

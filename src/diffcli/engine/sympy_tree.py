@@ -17,10 +17,10 @@ import numpy as np
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from .errors import InputError
-from .functions import FUNCTIONS
-from .nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
-from .parsing import Expression
+from ..errors import InputError
+from ..expr.functions import FUNCTIONS
+from ..expr.nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
+from ..expr.parsing import Expression
 
 T = TypeVar("T")
 Shape = tuple[int, ...]

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .compiling import compile_expression
-from .functions import FUNCTIONS
-from .nodes import Binary, Call, Index, Node, Number, Unary, Variable, walk
-from .parsing import Expression
+from ...expr.compiling import compile_expression
+from ...expr.functions import FUNCTIONS
+from ...expr.nodes import Binary, Call, Index, Node, Number, Unary, Variable, walk
+from ...expr.parsing import Expression
 
 #: NumPy's complex power multiplies out integer exponents up to this size; above, it goes
 #: through exp(log z), which is wrong on the negative real axis.

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from . import symbolic
-from .descent import (
+from ..errors import InputError
+from ..expr.parsing import Expression
+from ..usecases.descent import (
     DescentOptions,
     DescentProblem,
     GradientFunction,
@@ -25,8 +26,7 @@ from .descent import (
     StationaryPoints,
     ValueFunction,
 )
-from .errors import InputError
-from .parsing import Expression
+from . import sympy_tree
 
 Array = Any
 #: A compiled SymPy expression: the flat iterate to a float64 number.
@@ -148,7 +148,7 @@ def _power(expression: Any, parts: Sequence[Scalar], fast: bool) -> Scalar:
 def positions_of(layout: Layout) -> dict[Any, int]:
     """Each coordinate's SymPy symbol and its index in the flat iterate."""
     point = layout.unflatten(np.zeros(layout.size))
-    return {symbol_: i for i, symbol_ in enumerate(symbolic.point_symbols(point))}
+    return {symbol_: i for i, symbol_ in enumerate(sympy_tree.point_symbols(point))}
 
 
 def _flat_partials(partials: Mapping[str, Any], names: Sequence[str]) -> list[Any]:
@@ -178,16 +178,16 @@ def analytic_functions(
     layout = Layout(names, tuple(tuple(shapes[name]) for name in names))
 
     def work() -> tuple[list[Scalar], list[Scalar]]:
-        partials = symbolic.gradient_expressions(expression, shapes, names, fixed)
+        partials = sympy_tree.gradient_expressions(expression, shapes, names, fixed)
         positions = positions_of(layout)
-        tree = symbolic.held_fixed(expression, shapes, fixed, exact=True)
+        tree = sympy_tree.held_fixed(expression, shapes, fixed, exact=True)
         wanted = [tree, *_flat_partials(partials, names)]
         return (
             [compile_sympy(item, positions, fast=True) for item in wanted],
             [compile_sympy(item, positions) for item in wanted],
         )
 
-    outcome = symbolic.bounded(work, options.analytic_timeout)
+    outcome = sympy_tree.bounded(work, options.analytic_timeout)
     if outcome.value is None:
         reason = outcome.reason
         if reason.startswith(UnsupportedExpression.__name__):
@@ -228,7 +228,7 @@ def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> S
     def work() -> tuple[StationaryPoint, ...]:
         shapes = {name: tuple(np.shape(value)) for name, value in problem.fixed.items()}
         shapes.update(zip(layout.names, layout.shapes))
-        partials = symbolic.gradient_expressions(
+        partials = sympy_tree.gradient_expressions(
             problem.expression, shapes, layout.names, problem.fixed
         )
         positions = positions_of(layout)
@@ -241,7 +241,7 @@ def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> S
         hessian = [
             [sp.diff(component, unknown) for unknown in unknowns] for component in components
         ]
-        tree = symbolic.held_fixed(problem.expression, shapes, problem.fixed, exact=True)
+        tree = sympy_tree.held_fixed(problem.expression, shapes, problem.fixed, exact=True)
         found: list[StationaryPoint] = []
         for solution in solutions[:MAX_STATIONARY_POINTS]:
             point = _solution_point(solution, unknowns, near)
@@ -253,13 +253,13 @@ def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> S
                 StationaryPoint(
                     layout.unflatten(np.array(values, dtype=np.float64)),
                     _kind(hessian, substitutions),
-                    symbolic.value_at(tree, substitutions),
+                    sympy_tree.value_at(tree, substitutions),
                     free,
                 )
             )
         return tuple(found)
 
-    outcome = symbolic.bounded(work, timeout)
+    outcome = sympy_tree.bounded(work, timeout)
     if outcome.value is None:
         return StationaryPoints(outcome.status, outcome.reason)
     return StationaryPoints("ok", "", outcome.value)
@@ -280,7 +280,7 @@ def _solution_point(
         extra = expression.free_symbols - set(fill)
         if extra:
             return None
-        value = symbolic.value_at(expression.xreplace(fill), {})
+        value = sympy_tree.value_at(expression.xreplace(fill), {})
         if value is None:
             return None
         values.append(value)
@@ -289,7 +289,7 @@ def _solution_point(
 
 def _kind(hessian: Sequence[Sequence[Any]], substitutions: Mapping[Any, float]) -> str:
     """minimum, maximum, saddle or undetermined, from the signs of the Hessian's eigenvalues."""
-    entries = [[symbolic.value_at(entry, substitutions) for entry in row] for row in hessian]
+    entries = [[sympy_tree.value_at(entry, substitutions) for entry in row] for row in hessian]
     if any(entry is None for row in entries for entry in row):
         return "undetermined"
     eigenvalues = np.linalg.eigvalsh(np.array(entries, dtype=np.float64))

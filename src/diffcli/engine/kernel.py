@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import DEFAULT_STEP, FIXED_STEP_METHODS
-from .compiling import Compiled
+from ..catalog import DEFAULT_STEP, FIXED_STEP_METHODS
+from ..expr.compiling import Compiled
 
 Array = Any
 #: A function of one real variable evaluated on a whole array of abscissae at once.

@@ -11,26 +11,26 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from . import methods
-from .analyticity import complex_step_obstacle, non_analytic_functions
-from .catalog import (
+from ..catalog import (
     DEFAULT_STEP,
     FIXED_STEP_METHODS,
     GRAD_METHODS,
     HESSIAN_METHODS,
     MAX_ADAPTIVE_HESSIAN_COORDINATES,
 )
-from .compiling import Compiled, compile_expression
-from .derivative import check_finite, check_method_and_step, compile_scalar
-from .errors import InputError, ParseError
-from .nodes import Call
-from .numerics import Coordinate, along, along_line, coordinates, gradient, hessian
-from .parsing import Expression, parse
-from .points import Array, Point, format_point, format_scalar, shortened
-from .results import Analytic, GradientReport, GradientRow, HessianReport, HessianRow
+from ..engine.kernel import Coordinate, along, along_line, coordinates, gradient, hessian
+from ..engine.methods import richardson as methods
+from ..engine.methods.complex_step import complex_step_obstacle, non_analytic_functions
+from ..errors import InputError, ParseError
+from ..expr.compiling import Compiled, compile_expression
+from ..expr.nodes import Call
+from ..expr.parsing import Expression, parse
+from ..expr.points import Array, Point, format_point, format_scalar, shortened
+from ..results import Analytic, GradientReport, GradientRow, HessianReport, HessianRow
+from .diff import check_finite, check_method_and_step, compile_scalar
 
 if TYPE_CHECKING:
-    from .symbolic import Bounded
+    from ..engine.sympy_tree import Bounded
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 5.0
@@ -750,26 +750,26 @@ def _analytic_values(
     derivatives: Iterable[Any], point: Mapping[Any, float], check: Callable[[], None]
 ) -> Array:
     """Each derivative's value at the point (NaN where it is not a real number)."""
-    from . import symbolic
+    from ..engine import sympy_tree
 
     values = []
     for derivative in derivatives:
         check()
         if derivative.is_number:
-            value = symbolic.value_at(derivative, {})
+            value = sympy_tree.value_at(derivative, {})
         else:
             # substitute only the symbols that occur: the point may hold thousands
             used = {symbol_: point[symbol_] for symbol_ in derivative.free_symbols}
-            value = symbolic.value_at(derivative, used)
+            value = sympy_tree.value_at(derivative, used)
         values.append(np.nan if value is None else value)
     return np.array(values, dtype=np.float64)
 
 
 def _symbols(point: Point, names: tuple[str, ...]) -> list[Any]:
-    from . import symbolic
+    from ..engine import sympy_tree
 
     return [
-        symbolic.symbol(coordinate.name, coordinate.index)
+        sympy_tree.symbol(coordinate.name, coordinate.index)
         for coordinate in coordinates(point, names)
     ]
 
@@ -782,12 +782,12 @@ def _formula(derivative: Any) -> str | None:
     """
     import sympy as sp
 
-    from . import symbolic
+    from ..engine import sympy_tree
 
     nodes = sp.preorder_traversal(derivative)
     if sum(1 for _ in itertools.islice(nodes, MAX_FORMULA_NODES + 1)) > MAX_FORMULA_NODES:
         return None
-    return symbolic.text(derivative)
+    return sympy_tree.text(derivative)
 
 
 def _analytic_gradients(
@@ -802,7 +802,7 @@ def _analytic_gradients(
     check = _deadline_check(options.analytic_timeout)
 
     def work() -> tuple[dict[str, str | None], list[dict[str, Array] | None]]:
-        from . import symbolic
+        from ..engine import sympy_tree
 
         texts: dict[str, str | None] = {}
         values: list[dict[str, Array] | None] = []
@@ -813,7 +813,7 @@ def _analytic_gradients(
                     coordinate.label: _formula(partials[i])
                     for i, coordinate in enumerate(coordinates_)
                 }
-            flat = _analytic_values(partials, symbolic.point_symbols(point), check)
+            flat = _analytic_values(partials, sympy_tree.point_symbols(point), check)
             values.append(_unflatten(flat, point, names))
         return texts, values
 
@@ -836,7 +836,7 @@ def _analytic_hessians(
     check = _deadline_check(options.analytic_timeout)
 
     def work() -> list[Array | None]:
-        from . import symbolic
+        from ..engine import sympy_tree
 
         matrices: list[Array | None] = []
         for point, partials in _per_shapes(expression, points, names, check):
@@ -844,10 +844,10 @@ def _analytic_hessians(
             size = len(symbols)
             entries: list[Any] = [None] * (size * size)
             for i, first in enumerate(partials):
-                row = symbolic.partial_derivatives(first, symbols[i:], check)
+                row = sympy_tree.partial_derivatives(first, symbols[i:], check)
                 for j in range(i, size):
                     entries[i * size + j] = entries[j * size + i] = row[symbols[j]]
-            flat = _analytic_values(entries, symbolic.point_symbols(point), check)
+            flat = _analytic_values(entries, sympy_tree.point_symbols(point), check)
             matrices.append(flat.reshape(size, size))
         return matrices
 
@@ -870,7 +870,7 @@ def _per_shapes(
     and the derivatives stay small (a 10×10 network's ∂L/∂W takes seconds, not minutes).
     Derived once per set of shapes and held values.
     """
-    from . import symbolic
+    from ..engine import sympy_tree
 
     cache: dict[Any, list[Any]] = {}
     for point in points:
@@ -884,7 +884,7 @@ def _per_shapes(
             ),
         )
         if key not in cache:
-            partials = symbolic.gradient_expressions(
+            partials = sympy_tree.gradient_expressions(
                 expression, shapes, names, held, exact=False, check=check
             )
             cache[key] = [
@@ -907,10 +907,10 @@ def _unflatten(flat: Array, point: Point, names: tuple[str, ...]) -> dict[str, A
 
 
 def _bounded(work: Callable[[], T], seconds: float) -> Bounded[T]:
-    """``symbolic.bounded``, reporting cooperative abandonment as a time-out."""
-    from . import symbolic
+    """``sympy_tree.bounded``, reporting cooperative abandonment as a time-out."""
+    from ..engine import sympy_tree
 
-    outcome = symbolic.bounded(work, seconds)
+    outcome = sympy_tree.bounded(work, seconds)
     if outcome.status == "failed" and outcome.reason.startswith(_OutOfTime.__name__):
-        return symbolic.Bounded(None, "timed out", f"SymPy took longer than {seconds:g} s")
+        return sympy_tree.Bounded(None, "timed out", f"SymPy took longer than {seconds:g} s")
     return outcome

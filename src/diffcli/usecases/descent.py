@@ -19,13 +19,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .catalog import DEFAULT_STEP, OPTIMIZERS
-from .compiling import Compiled
-from .derivative import check_finite, compile_scalar
-from .errors import EvaluationError, InputError
-from .numerics import coordinates, gradient
-from .parsing import Expression
-from .points import Point, format_scalar, point_as_json
+from ..catalog import DEFAULT_STEP, OPTIMIZERS
+from ..engine.kernel import coordinates, gradient
+from ..errors import EvaluationError, InputError
+from ..expr.compiling import Compiled
+from ..expr.parsing import Expression
+from ..expr.points import Point, format_scalar, point_as_json
+from .diff import check_finite, compile_scalar
 
 Array = Any
 ValueFunction = Callable[[Array], float]
@@ -366,7 +366,7 @@ def prepare(
     names = layout.names
     constants = {name: np.asarray(start[name], dtype=np.float64) for name in fixed}
     if options.grad == "analytic":
-        from .analytic import analytic_functions
+        from ..engine.stationary import analytic_functions
 
         value_of, gradient_of = analytic_functions(expression, shapes, names, constants, options)
     else:
@@ -671,6 +671,6 @@ def _trace_point(layout: Layout, record: Step) -> TracePoint:
 def _stationary(problem: DescentProblem, near: Array, options: DescentOptions) -> StationaryPoints:
     if not options.analytic:
         return StationaryPoints("skipped", "--no-analytic")
-    from .analytic import stationary_points
+    from ..engine.stationary import stationary_points
 
     return stationary_points(problem, near, options.analytic_timeout)
