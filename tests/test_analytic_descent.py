@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from diffcli.engine import sympy_tree
+from diffcli.engine import analytic
 from diffcli.engine.stationary import UnsupportedExpression, compile_sympy
 from diffcli.errors import InputError
 from diffcli.expr.parsing import parse
@@ -27,12 +27,12 @@ def _kinds(text: str, start: str) -> list[tuple[list[float], str, float | None]]
     from diffcli.engine.stationary import stationary_points
 
     problem = _problem(text, start)
-    found = stationary_points(problem, problem.start, 10.0)
-    assert found.status == "ok", found.reason
-    return sorted(
-        (problem.layout.flatten(point.at).tolist(), point.kind, point.value)
-        for point in found.points
+    found = stationary_points(
+        problem.expression, problem.layout, problem.fixed, problem.start, 10.0
     )
+    assert found.status == "ok", found.reason
+    assert found.value is not None
+    return sorted((values, kind, value) for values, kind, value, _ in found.value)
 
 
 def test_analytic_gradient_matches_the_derivative() -> None:
@@ -54,10 +54,10 @@ def test_unsupported_sympy_node_is_refused() -> None:
 
 
 def test_analytic_gradient_timeout_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def too_slow(work: Any, seconds: float) -> sympy_tree.Bounded[Any]:
-        return sympy_tree.Bounded(None, "timed out", f"SymPy took longer than {seconds:g} s")
+    def too_slow(work: Any, seconds: float) -> analytic.Bounded[Any]:
+        return analytic.Bounded(None, "timed out", f"SymPy took longer than {seconds:g} s")
 
-    monkeypatch.setattr(sympy_tree, "bounded", too_slow)
+    monkeypatch.setattr(analytic, "bounded", too_slow)
     with pytest.raises(
         InputError,
         match=r"^--grad analytic: no usable SymPy gradient \(SymPy took longer than 0.5 s\); "

@@ -195,10 +195,10 @@ def test_compare_table_fits_80_columns(run: Any) -> None:
 def test_analytic_timeout_never_blocks_the_result(
     run: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from diffcli.engine import sympy_tree
+    from diffcli.engine import analytic
 
     monkeypatch.setattr(
-        sympy_tree, "bounded", lambda work, seconds: sympy_tree.Bounded(None, "timed out", "slow")
+        analytic, "bounded", lambda work, seconds: analytic.Bounded(None, "timed out", "slow")
     )
     result = run(*SEED, "--format", "json")
     data = json.loads(result.stdout)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bench.primer import numerical_gradient
-from diffcli.engine.kernel import gradient
+from diffcli.engine.kernel import partials
 from diffcli.engine.sympy_tree import partial_derivatives
 from diffcli.errors import InputError
 from diffcli.expr.compiling import compile_expression
@@ -137,7 +137,7 @@ def test_primer_loop_bitwise_across_several_chunks() -> None:
     # 3,000 coordinates: five chunks of the batch budget (the bench checks n = 10,000)
     x = np.random.default_rng(7).uniform(-3, 3, 3_000)
     compiled = compile_expression(parse("sum(x**2)"), {"x": (3_000,)})
-    ours = gradient(compiled, {"x": x}, ("x",))["x"]
+    ours = partials(compiled, {"x": x}, ("x",))["x"]
     expected = numerical_gradient(lambda v: np.sum(v**2), x.copy())
     assert np.array_equal(ours, expected)
 
@@ -145,7 +145,7 @@ def test_primer_loop_bitwise_across_several_chunks() -> None:
 def test_primer_loop_bitwise_for_a_product_of_terms() -> None:
     x = np.random.default_rng(3).uniform(0.5, 2, 50)
     compiled = compile_expression(parse("sum(x*x*x - 3*x) / 7"), {"x": (50,)})
-    ours = gradient(compiled, {"x": x}, ("x",))["x"]
+    ours = partials(compiled, {"x": x}, ("x",))["x"]
     expected = numerical_gradient(lambda v: np.sum(v * v * v - 3 * v) / 7, x.copy())
     assert np.array_equal(ours, expected)
 

@@ -11,7 +11,8 @@ import pytest
 
 from diffcli.errors import InputError
 from diffcli.expr.parsing import parse
-from diffcli.usecases.grad import GradOptions, HessianOptions, gradient_report, hessian_report
+from diffcli.usecases.grad import GradOptions, gradient_report
+from diffcli.usecases.hessian import HessianOptions, hessian_report
 
 VECTOR = [0.1, -2.0, 3.0]
 

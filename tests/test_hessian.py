@@ -12,7 +12,7 @@ import pytest
 from diffcli.engine.kernel import hessian
 from diffcli.expr.compiling import compile_expression
 from diffcli.expr.parsing import parse
-from diffcli.usecases.grad import MAX_HESSIAN_COORDINATES
+from diffcli.usecases.hessian import MAX_HESSIAN_COORDINATES
 
 
 def hessian_json(run: Any, expression: str, *args: str) -> dict[str, Any]:

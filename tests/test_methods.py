@@ -9,21 +9,25 @@ import numpy as np
 import pytest
 
 from bench.primer import function_1
-from diffcli.engine.kernel import Coordinate, along
-from diffcli.engine.methods.richardson import auto, complex_step, estimate, fixed_step, richardson
-from diffcli.engine.methods.stencils import fornberg_weights, stencil
+from diffcli.engine.coordinates import Coordinate, along
+from diffcli.engine.estimate import estimate
+from diffcli.engine.methods.auto import auto
+from diffcli.engine.methods.complex_step import complex_step
+from diffcli.engine.methods.fixed_step import fixed_step
+from diffcli.engine.methods.richardson import richardson
+from diffcli.engine.methods.stencils import fornberg_weights, method_stencil
 from diffcli.expr.compiling import compile_expression
 from diffcli.expr.parsing import parse
 
 
 def test_textbook_stencils() -> None:
-    five = stencil("five-point", 1)
+    five = method_stencil("five-point", 1)
     assert five.offsets == (-2, -1, 1, 2)
     assert (five.numerators, five.denominator) == ((1, -8, 8, -1), 12)
-    second = stencil("central", 2)
+    second = method_stencil("central", 2)
     assert (second.offsets, second.numerators, second.denominator) == ((-1, 0, 1), (1, -2, 1), 1)
-    assert stencil("forward", 3).numerators == (-1, 3, -3, 1)
-    assert stencil("five-point", 4).numerators == (-1, 12, -39, 56, -39, 12, -1)
+    assert method_stencil("forward", 3).numerators == (-1, 3, -3, 1)
+    assert method_stencil("five-point", 4).numerators == (-1, 12, -39, 56, -39, 12, -1)
 
 
 def test_fornberg_weights_on_uneven_nodes_are_exact_for_cubics() -> None:

@@ -258,7 +258,7 @@ class GradientRow:
 
     def components(self) -> list[tuple[str, float, float | None]]:
         """``(coordinate label, numerical, analytic)`` for every coordinate, in order."""
-        from .engine.kernel import coordinates
+        from .engine.coordinates import coordinates
 
         found = []
         for coordinate in coordinates(self.numerical):

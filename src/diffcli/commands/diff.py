@@ -6,9 +6,9 @@ import math
 
 import click
 
-from ..catalog import DIFF_METHODS as METHODS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import EXIT_EVALUATION
+from ._methods import method_option
 from ._options import (
     analytic_options,
     constants_option,
@@ -45,14 +45,7 @@ Examples:
     metavar="NAME",
     help="The variable to differentiate by: x0, x[1], W[0,2] (default: the only one).",
 )
-@click.option(
-    "--method",
-    type=click.Choice((*METHODS, "all")),
-    default="central",
-    show_default=True,
-    help="forward/backward/central/five-point: fixed step; richardson: adaptive "
-    "extrapolation; complex: complex step; auto: the most accurate; all: one row each.",
-)
+@method_option("diff", extra=("all",), note="; all: one row each.")
 @click.option(
     "--h",
     "step",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ..catalog import DEFAULT_STEP, HESSIAN_METHODS, MAX_ADAPTIVE_HESSIAN_COORDINATES
+from ..catalog import DEFAULT_STEP, MAX_ADAPTIVE_HESSIAN_COORDINATES
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import EXIT_EVALUATION, InputError
+from ._methods import method_option
 from ._options import (
     analytic_options,
     constants_option,
@@ -32,14 +33,10 @@ Examples:
 )
 @click.argument("expression")
 @points_option("Where to take the Hessian")
-@click.option(
-    "--method",
-    type=click.Choice(HESSIAN_METHODS),
-    default="central",
-    show_default=True,
-    help="central: second and mixed central differences (no error estimate); richardson, "
-    "auto: adaptive, every entry with an error estimate "
-    f"(at most {MAX_ADAPTIVE_HESSIAN_COORDINATES} coordinates).",
+@method_option(
+    "hessian",
+    note=f" (adaptive: every entry with an error estimate, at most "
+    f"{MAX_ADAPTIVE_HESSIAN_COORDINATES} coordinates).",
 )
 @click.option(
     "--h",
@@ -66,7 +63,7 @@ def hessian(
     error estimates) beside SymPy's."""
 
     from ..render.hessian import render_hessian
-    from ..usecases.grad import HessianOptions, hessian_report
+    from ..usecases.hessian import HessianOptions, hessian_report
 
     if step is not None and method != "central":
         raise InputError(f"--h does not apply to --method {method}, which chooses its own steps")

@@ -17,20 +17,14 @@ import sympy as sp
 
 from ..errors import InputError
 from ..expr.parsing import Expression
-from ..usecases.descent import (
-    DescentOptions,
-    DescentProblem,
-    GradientFunction,
-    Layout,
-    StationaryPoint,
-    StationaryPoints,
-    ValueFunction,
-)
-from . import sympy_tree
+from . import analytic, sympy_tree
+from .coordinates import Layout
 
 Array = Any
 #: A compiled SymPy expression: the flat iterate to a float64 number.
 Scalar = Callable[[Array], Any]
+#: A stationary point: its flat coordinates, its kind, f there, and the coordinates left free.
+Stationary = tuple[list[float], str, float | None, tuple[int, ...]]
 #: At most this many stationary points are classified and reported.
 MAX_STATIONARY_POINTS = 50
 #: A Hessian eigenvalue this small relative to the largest counts as zero.
@@ -164,8 +158,8 @@ def analytic_functions(
     shapes: Mapping[str, tuple[int, ...]],
     names: tuple[str, ...],
     fixed: Mapping[str, Array],
-    options: DescentOptions,
-) -> tuple[ValueFunction, GradientFunction]:
+    seconds: float,
+) -> tuple[Callable[[Array], float], Callable[[Array], Array]]:
     """f and SymPy's gradient as functions of the flat iterate, built within the time limit.
 
     Both run on NumPy float64 scalars (no per-call array set-up), which is what makes
@@ -187,7 +181,7 @@ def analytic_functions(
             [compile_sympy(item, positions) for item in wanted],
         )
 
-    outcome = sympy_tree.bounded(work, options.analytic_timeout)
+    outcome = analytic.bounded(work, seconds)
     if outcome.value is None:
         reason = outcome.reason
         if reason.startswith(UnsupportedExpression.__name__):
@@ -217,20 +211,23 @@ def analytic_functions(
     return value_of, gradient_of
 
 
-def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> StationaryPoints:
+def stationary_points(
+    expression: Expression,
+    layout: Layout,
+    fixed: Mapping[str, Array],
+    near: Array,
+    timeout: float,
+) -> analytic.Bounded[tuple[Stationary, ...]]:
     """Solve ∇f = 0 with SymPy and classify each real solution by the Hessian's eigenvalues.
 
     Coordinates a solution leaves free (a family of stationary points) take their values
     from ``near``. Never raises: a timeout or failure is reported in the status.
     """
-    layout = problem.layout
 
-    def work() -> tuple[StationaryPoint, ...]:
-        shapes = {name: tuple(np.shape(value)) for name, value in problem.fixed.items()}
+    def work() -> tuple[Stationary, ...]:
+        shapes = {name: tuple(np.shape(value)) for name, value in fixed.items()}
         shapes.update(zip(layout.names, layout.shapes))
-        partials = sympy_tree.gradient_expressions(
-            problem.expression, shapes, layout.names, problem.fixed
-        )
+        partials = sympy_tree.gradient_expressions(expression, shapes, layout.names, fixed)
         positions = positions_of(layout)
         unknowns = list(positions)
         components = _flat_partials(partials, layout.names)
@@ -241,8 +238,8 @@ def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> S
         hessian = [
             [sp.diff(component, unknown) for unknown in unknowns] for component in components
         ]
-        tree = sympy_tree.held_fixed(problem.expression, shapes, problem.fixed, exact=True)
-        found: list[StationaryPoint] = []
+        tree = sympy_tree.held_fixed(expression, shapes, fixed, exact=True)
+        found: list[Stationary] = []
         for solution in solutions[:MAX_STATIONARY_POINTS]:
             point = _solution_point(solution, unknowns, near)
             if point is None:
@@ -250,8 +247,8 @@ def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> S
             values, free = point
             substitutions = dict(zip(unknowns, values))
             found.append(
-                StationaryPoint(
-                    layout.unflatten(np.array(values, dtype=np.float64)),
+                (
+                    values,
                     _kind(hessian, substitutions),
                     sympy_tree.value_at(tree, substitutions),
                     free,
@@ -259,10 +256,7 @@ def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> S
             )
         return tuple(found)
 
-    outcome = sympy_tree.bounded(work, timeout)
-    if outcome.value is None:
-        return StationaryPoints(outcome.status, outcome.reason)
-    return StationaryPoints("ok", "", outcome.value)
+    return analytic.bounded(work, timeout)
 
 
 def _solution_point(

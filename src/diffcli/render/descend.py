@@ -8,12 +8,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
+from ..engine.coordinates import Layout
 from ..errors import InputError
 from ..expr.points import format_point, format_scalar
 from ..usecases.descent import (
     CompareReport,
     DescentReport,
-    Layout,
     StationaryPoint,
     StationaryPoints,
     Step,

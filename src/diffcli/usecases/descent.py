@@ -20,12 +20,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..catalog import DEFAULT_STEP, OPTIMIZERS
-from ..engine.kernel import coordinates, gradient
+from ..engine.coordinates import Layout
+from ..engine.kernel import partials
 from ..errors import EvaluationError, InputError
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
 from ..expr.points import Point, format_scalar, point_as_json
-from .diff import check_finite, compile_scalar
+from .prepare import check_finite, compile_scalar
 
 Array = Any
 ValueFunction = Callable[[Array], float]
@@ -88,45 +89,6 @@ def check_options(options: DescentOptions) -> None:
             raise InputError(f"{option} must be in [0, 1), got {format_scalar(value)}")
     if options.grad == "analytic" and not options.analytic:
         raise InputError("--grad analytic needs SymPy: drop --no-analytic")
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where each descended variable lives in the flat iterate."""
-
-    names: tuple[str, ...]
-    shapes: tuple[tuple[int, ...], ...]
-
-    @property
-    def sizes(self) -> tuple[int, ...]:
-        return tuple(math.prod(shape) for shape in self.shapes)
-
-    @property
-    def size(self) -> int:
-        return sum(self.sizes)
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        """``x0``, ``x[1]``, ``W[0,1]``: one per coordinate of the flat iterate."""
-        point = {name: np.zeros(shape) for name, shape in zip(self.names, self.shapes)}
-        return tuple(coordinate.label for coordinate in coordinates(point, self.names))
-
-    def flatten(self, point: Mapping[str, Array]) -> Array:
-        """The named variables of a point as one float64 vector."""
-        if not self.names:
-            return np.zeros(0)
-        return np.concatenate(
-            [np.asarray(point[name], dtype=np.float64).reshape(-1) for name in self.names]
-        )
-
-    def unflatten(self, flat: Array) -> Point:
-        """Views of the flat vector in each variable's shape (no copy)."""
-        point: Point = {}
-        offset = 0
-        for name, shape, size in zip(self.names, self.shapes, self.sizes):
-            point[name] = flat[offset : offset + size].reshape(shape)
-            offset += size
-        return point
 
 
 class Optimizer(Protocol):
@@ -368,7 +330,9 @@ def prepare(
     if options.grad == "analytic":
         from ..engine.stationary import analytic_functions
 
-        value_of, gradient_of = analytic_functions(expression, shapes, names, constants, options)
+        value_of, gradient_of = analytic_functions(
+            expression, shapes, names, constants, options.analytic_timeout
+        )
     else:
         value_of = _value_function(compiled, layout, constants)
         gradient_of = _numerical_gradient(compiled, layout, constants, options.step)
@@ -394,7 +358,7 @@ def _numerical_gradient(
     def gradient_of(x: Array) -> Array:
         point = dict(constants)
         point.update(layout.unflatten(x))
-        parts = gradient(compiled, point, layout.names, "central", step)
+        parts = partials(compiled, point, layout.names, "central", step)
         return np.concatenate([parts[name].reshape(-1) for name in layout.names])
 
     return gradient_of
@@ -673,4 +637,14 @@ def _stationary(problem: DescentProblem, near: Array, options: DescentOptions) -
         return StationaryPoints("skipped", "--no-analytic")
     from ..engine.stationary import stationary_points
 
-    return stationary_points(problem, near, options.analytic_timeout)
+    layout = problem.layout
+    outcome = stationary_points(
+        problem.expression, layout, problem.fixed, near, options.analytic_timeout
+    )
+    if outcome.value is None:
+        return StationaryPoints(outcome.status, outcome.reason)
+    found = tuple(
+        StationaryPoint(layout.unflatten(np.array(values, dtype=np.float64)), kind, value, free)
+        for values, kind, value, free in outcome.value
+    )
+    return StationaryPoints("ok", "", found)
