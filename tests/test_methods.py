@@ -37,28 +37,6 @@ def test_fornberg_weights_on_uneven_nodes_are_exact_for_cubics() -> None:
     assert sum(w * (t**3 + 2 * t**2 - t + 4) for w, t in zip(weights, nodes)) == -1
 
 
-def _slope(method: str, order: int, steps: np.ndarray) -> float:
-    errors = [abs(fixed_step(np.exp, 0.5, method, h, order).value - math.exp(0.5)) for h in steps]
-    return float(np.polyfit(np.log(steps), np.log(errors), 1)[0])
-
-
-@pytest.mark.parametrize(
-    ("method", "order", "expected", "steps"),
-    [
-        ("forward", 1, 1.0, 2.0 ** -np.arange(4, 14)),
-        ("backward", 1, 1.0, 2.0 ** -np.arange(4, 14)),
-        ("central", 1, 2.0, 2.0 ** -np.arange(2, 10)),
-        ("five-point", 1, 4.0, 2.0 ** -np.arange(1, 6)),
-        ("central", 2, 2.0, 2.0 ** -np.arange(2, 7)),
-        ("five-point", 2, 4.0, 2.0 ** -np.arange(1, 4)),
-    ],
-)
-def test_convergence_slope_is_the_order(
-    method: str, order: int, expected: float, steps: np.ndarray
-) -> None:
-    assert _slope(method, order, steps) == pytest.approx(expected, abs=0.1)
-
-
 def test_central_is_the_primer_to_the_last_bit() -> None:
     f = function_1
     batch = np.vectorize(f)
