@@ -18,7 +18,7 @@ import numdifftools as nd
 import numpy as np
 from scipy.differentiate import derivative as scipy_derivative
 
-from diffcli.engine.kernel import Coordinate, along
+from diffcli.engine.coordinates import Coordinate, along
 from diffcli.expr.compiling import compile_expression
 from diffcli.expr.parsing import parse
 from diffcli.expr.points import bind, read_bindings

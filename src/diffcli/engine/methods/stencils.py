@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, TypeVar
 
 from .. import registry
@@ -26,12 +26,12 @@ class Stencil:
     order: int
     exponents: tuple[int, ...]
 
-    @property
+    @cached_property
     def numerators(self) -> tuple[int, ...]:
         """Integer weights over the common ``denominator`` (the textbook form)."""
         return tuple(int(w * self.denominator) for w in self.weights)
 
-    @property
+    @cached_property
     def denominator(self) -> int:
         """The least common denominator of the weights."""
         common = 1
