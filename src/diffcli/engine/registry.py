@@ -9,16 +9,18 @@ returning an ``engine.estimate.Estimate``. ``diff``, ``grad``, ``hessian`` and `
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Every command that takes a differentiation method.
 COMMANDS = ("diff", "grad", "hessian", "sweep")
 
 
-@dataclass(frozen=True)
-class Method:
-    """One differentiation method and what the commands need to know about it."""
+class Method(NamedTuple):
+    """One differentiation method and what the commands need to know about it.
+
+    A named tuple, not a dataclass: ``--help`` imports this module, and a tuple class is
+    built faster.
+    """
 
     name: str
     #: Power of h of the leading error term (fixed-step methods); None for adaptive methods,
