@@ -1,4 +1,4 @@
-"""Gradient descent and its optimizers (SGD … Adam): steps as records, stopping and divergence.
+"""Gradient descent (update rules in ``optimizers``): steps as records, stopping, divergence.
 
 The iterate is one float64 vector holding every descended variable in natural order, tensors
 flattened row-major; ``Layout`` maps it to and from a Point. Plain SGD performs exactly the
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from ..errors import EvaluationError, InputError
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
 from ..expr.points import Point, format_scalar, point_as_json
+from .optimizers import Optimizer, make_optimizer
 from .prepare import check_finite, compile_scalar
 
 Array = Any
@@ -89,108 +90,6 @@ def check_options(options: DescentOptions) -> None:
             raise InputError(f"{option} must be in [0, 1), got {format_scalar(value)}")
     if options.grad == "analytic" and not options.analytic:
         raise InputError("--grad analytic needs SymPy: drop --no-analytic")
-
-
-class Optimizer(Protocol):
-    """Updates the flat iterate in place from the gradient there."""
-
-    def update(self, x: Array, gradient: Array) -> None: ...
-
-
-class SGD:
-    """``x ← x − η g`` (the primer's gradient method)."""
-
-    def __init__(self, options: DescentOptions, size: int) -> None:
-        self.lr = options.lr
-
-    def update(self, x: Array, gradient: Array) -> None:
-        x -= self.lr * gradient
-
-
-class Momentum:
-    """``v ← μ v − η g; x ← x + v`` (Polyak's heavy ball)."""
-
-    def __init__(self, options: DescentOptions, size: int) -> None:
-        self.lr, self.momentum = options.lr, options.momentum
-        self.velocity = np.zeros(size)
-
-    def update(self, x: Array, gradient: Array) -> None:
-        self.velocity = self.momentum * self.velocity - self.lr * gradient
-        x += self.velocity
-
-
-class Nesterov:
-    """``v ← μ v − η g; x ← x + μ v − η g`` (Nesterov's look-ahead, Sutskever's form)."""
-
-    def __init__(self, options: DescentOptions, size: int) -> None:
-        self.lr, self.momentum = options.lr, options.momentum
-        self.velocity = np.zeros(size)
-
-    def update(self, x: Array, gradient: Array) -> None:
-        step = self.lr * gradient
-        self.velocity = self.momentum * self.velocity - step
-        x += self.momentum * self.velocity - step
-
-
-class AdaGrad:
-    """``s ← s + g²; x ← x − η g / (√s + ε)``."""
-
-    def __init__(self, options: DescentOptions, size: int) -> None:
-        self.lr, self.eps = options.lr, options.eps
-        self.squares = np.zeros(size)
-
-    def update(self, x: Array, gradient: Array) -> None:
-        self.squares += gradient * gradient
-        x -= self.lr * gradient / (np.sqrt(self.squares) + self.eps)
-
-
-class RMSProp:
-    """``s ← ρ s + (1−ρ) g²; x ← x − η g / (√s + ε)``."""
-
-    def __init__(self, options: DescentOptions, size: int) -> None:
-        self.lr, self.rho, self.eps = options.lr, options.rho, options.eps
-        self.squares = np.zeros(size)
-
-    def update(self, x: Array, gradient: Array) -> None:
-        self.squares = self.rho * self.squares + (1 - self.rho) * (gradient * gradient)
-        x -= self.lr * gradient / (np.sqrt(self.squares) + self.eps)
-
-
-class Adam:
-    """Kingma & Ba: bias-corrected moments, ``x ← x − η m̂ / (√v̂ + ε)``."""
-
-    def __init__(self, options: DescentOptions, size: int) -> None:
-        self.lr, self.eps = options.lr, options.eps
-        self.beta1, self.beta2 = options.beta1, options.beta2
-        self.mean = np.zeros(size)
-        self.squares = np.zeros(size)
-        self.count = 0
-
-    def update(self, x: Array, gradient: Array) -> None:
-        self.count += 1
-        # in place, and the same roundings as ``beta * m + (1 - beta) * g``
-        self.mean *= self.beta1
-        self.mean += (1 - self.beta1) * gradient
-        self.squares *= self.beta2
-        self.squares += (1 - self.beta2) * (gradient * gradient)
-        mean = self.mean / (1 - self.beta1**self.count)
-        squares = self.squares / (1 - self.beta2**self.count)
-        x -= self.lr * mean / (np.sqrt(squares) + self.eps)
-
-
-_OPTIMIZER_CLASSES: dict[str, Callable[[DescentOptions, int], Optimizer]] = {
-    "sgd": SGD,
-    "momentum": Momentum,
-    "nesterov": Nesterov,
-    "adagrad": AdaGrad,
-    "rmsprop": RMSProp,
-    "adam": Adam,
-}
-
-
-def make_optimizer(options: DescentOptions, size: int) -> Optimizer:
-    """The optimizer ``options.optimizer`` for an iterate of ``size`` numbers."""
-    return _OPTIMIZER_CLASSES[options.optimizer](options, size)
 
 
 @dataclass(frozen=True, slots=True)
