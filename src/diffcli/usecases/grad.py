@@ -89,7 +89,7 @@ def gradient_report(
             errors = None
             evaluations = len(method_stencil(method).offsets)
             counts = {name: np.full(np.shape(point[name]), evaluations) for name in names}
-            warnings += step_warnings(point, names, method, quotient_step)
+            warnings += step_warnings(point, names, entry.side or "central", quotient_step)
             kinks: dict[str, tuple[float, float]] = {}
             if non_analytic_functions(expression):
                 notes = kink_notes(batched_kinks(compiled, point, names, quotient_step))
@@ -104,7 +104,7 @@ def gradient_report(
             numerical, errors, counts = estimated.numerical, estimated.errors, estimated.counts
             kinks = estimated.kinks
             if entry.side is not None:
-                warnings += step_warnings(point, names, method, quotient_step)
+                warnings += step_warnings(point, names, entry.side, quotient_step)
             warnings += estimated.warnings
         rows.append(
             GradientRow(

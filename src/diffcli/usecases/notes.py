@@ -72,14 +72,16 @@ def kink_notes(kinks: Mapping[str, Estimate]) -> EstimateNotes:
     return notes
 
 
-def step_warnings(point: Point, names: tuple[str, ...], method: str, step: float) -> list[str]:
+def step_warnings(point: Point, names: tuple[str, ...], side: str, step: float) -> list[str]:
+    """Where ``x ± step == x`` for a stencil of that ``side`` (``forward`` moves up only,
+    ``backward`` down only, ``central`` both): the quotient there carries no information."""
     vanished = []
     for name in names:
         value = np.asarray(point[name], dtype=np.float64)
         lost = np.zeros(value.shape, dtype=bool)
-        if method != "backward":
+        if side != "backward":
             lost |= value + step == value
-        if method != "forward":
+        if side != "forward":
             lost |= value - step == value
         vanished += labels(name, lost)
     if not vanished:
