@@ -18,11 +18,11 @@ import numdifftools as nd
 import numpy as np
 from scipy.differentiate import derivative as scipy_derivative
 
-from diffcli.compiling import compile_expression
-from diffcli.derivative import DiffOptions, differentiate
-from diffcli.numerics import Coordinate, along
-from diffcli.parsing import parse
-from diffcli.points import bind, read_bindings
+from diffcli.engine.coordinates import Coordinate, along
+from diffcli.expr.compiling import compile_expression
+from diffcli.expr.parsing import parse
+from diffcli.expr.points import bind, read_bindings
+from diffcli.usecases.diff import DiffOptions, differentiate
 
 #: (expression, point): near domain edges and poles, |x| large and tiny, tiny derivatives,
 #: steep and oscillating functions, and three non-analytic expressions.

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from diffcli import descent
-from diffcli.descent import DescentOptions
-from diffcli.parsing import parse
-from diffcli.points import bind, read_bindings
+from diffcli.expr.parsing import parse
+from diffcli.expr.points import bind, read_bindings
+from diffcli.usecases import descent
+from diffcli.usecases.descent import DescentOptions
 
 EXPRESSION = "(1 - x)**2 + 100*(y - x**2)**2"
 START = "-1.2,1"

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from diffcli.compiling import compile_expression
-from diffcli.numerics import BATCH_BUDGET, gradient
-from diffcli.parsing import parse
+from diffcli.engine.kernel import BATCH_BUDGET, partials
+from diffcli.expr.compiling import compile_expression
+from diffcli.expr.parsing import parse
 from primer import numerical_gradient
 
 
@@ -66,7 +66,7 @@ def main() -> None:
             return numerical_gradient(lambda v: np.sum(v**2), x.copy())
 
         def batched(x: Any = x, compiled: Any = compiled) -> Any:
-            return gradient(compiled, {"x": x}, ("x",))["x"]
+            return partials(compiled, {"x": x}, ("x",))["x"]
 
         loop_time, batch_time = best_times([loop, batched], args.repeat)
         loop_mb, expected = peak_megabytes(loop)

@@ -55,14 +55,14 @@ def run() -> object:
 def sympy_never_finishes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Make every SymPy job outlast its time limit, whatever this machine's speed.
 
-    The real ``symbolic.bounded`` still runs (its thread, its wait, its message); only the work
+    The real ``analytic.bounded`` still runs (its thread, its wait, its message); only the work
     inside it is held back until the test ends, so a timeout test cannot pass or fail by how
     fast SymPy happens to be today.
     """
-    from diffcli import symbolic
+    from diffcli.engine import analytic
 
     released = threading.Event()
-    original = symbolic.bounded
+    original = analytic.bounded
 
     def held_back(work: Callable[[], Any], seconds: float) -> Any:
         if not 0 < seconds < math.inf:  # no limit: holding the work back would hang the test
@@ -73,6 +73,6 @@ def sympy_never_finishes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
         return original(blocked, seconds)
 
-    monkeypatch.setattr(symbolic, "bounded", held_back)
+    monkeypatch.setattr(analytic, "bounded", held_back)
     yield
     released.set()

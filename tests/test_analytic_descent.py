@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from diffcli import descent, symbolic
-from diffcli.analytic import UnsupportedExpression, compile_sympy
-from diffcli.descent import DescentOptions
+from diffcli.engine import analytic
+from diffcli.engine.stationary import UnsupportedExpression, compile_sympy
 from diffcli.errors import InputError
-from diffcli.parsing import parse
-from diffcli.points import bind, read_bindings
+from diffcli.expr.parsing import parse
+from diffcli.expr.points import bind, read_bindings
+from diffcli.usecases import descent
+from diffcli.usecases.descent import DescentOptions
 
 
 def _problem(text: str, start: str, **options: Any) -> descent.DescentProblem:
@@ -23,15 +24,15 @@ def _problem(text: str, start: str, **options: Any) -> descent.DescentProblem:
 
 
 def _kinds(text: str, start: str) -> list[tuple[list[float], str, float | None]]:
-    from diffcli.analytic import stationary_points
+    from diffcli.engine.stationary import stationary_points
 
     problem = _problem(text, start)
-    found = stationary_points(problem, problem.start, 10.0)
-    assert found.status == "ok", found.reason
-    return sorted(
-        (problem.layout.flatten(point.at).tolist(), point.kind, point.value)
-        for point in found.points
+    found = stationary_points(
+        problem.expression, problem.layout, problem.fixed, problem.start, 10.0
     )
+    assert found.status == "ok", found.reason
+    assert found.value is not None
+    return sorted((values, kind, value) for values, kind, value, _ in found.value)
 
 
 def test_analytic_gradient_matches_the_derivative() -> None:
@@ -53,10 +54,10 @@ def test_unsupported_sympy_node_is_refused() -> None:
 
 
 def test_analytic_gradient_timeout_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def too_slow(work: Any, seconds: float) -> symbolic.Bounded[Any]:
-        return symbolic.Bounded(None, "timed out", f"SymPy took longer than {seconds:g} s")
+    def too_slow(work: Any, seconds: float) -> analytic.Bounded[Any]:
+        return analytic.Bounded(None, "timed out", f"SymPy took longer than {seconds:g} s")
 
-    monkeypatch.setattr(symbolic, "bounded", too_slow)
+    monkeypatch.setattr(analytic, "bounded", too_slow)
     with pytest.raises(
         InputError,
         match=r"^--grad analytic: no usable SymPy gradient \(SymPy took longer than 0.5 s\); "

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from diffcli.compiling import compile_expression
 from diffcli.errors import InputError, ShapeError
-from diffcli.nodes import Binary, Number, Unary, Variable
-from diffcli.parsing import parse
+from diffcli.expr.compiling import compile_expression
+from diffcli.expr.nodes import Binary, Number, Unary, Variable
+from diffcli.expr.parsing import parse
 
 PYTHON_OPERATORS = {
     "+": operator.add,

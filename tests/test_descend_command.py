@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from diffcli.descent import Step
 from diffcli.render.descend import PROGRESS_MIN_STEPS, progress_bar
+from diffcli.usecases.descent import Step
 
 SEED = ("descend", "x0**2 + x1**2", "--from", "-3,4", "--lr", "0.1", "--steps", "100")
 
@@ -195,10 +195,10 @@ def test_compare_table_fits_80_columns(run: Any) -> None:
 def test_analytic_timeout_never_blocks_the_result(
     run: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from diffcli import symbolic
+    from diffcli.engine import analytic
 
     monkeypatch.setattr(
-        symbolic, "bounded", lambda work, seconds: symbolic.Bounded(None, "timed out", "slow")
+        analytic, "bounded", lambda work, seconds: analytic.Bounded(None, "timed out", "slow")
     )
     result = run(*SEED, "--format", "json")
     data = json.loads(result.stdout)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from bench.primer import function_2, gradient_descent
-from diffcli import descent
-from diffcli.descent import DescentOptions, iterate
 from diffcli.errors import EvaluationError, InputError
-from diffcli.parsing import parse
-from diffcli.points import bind, read_bindings
+from diffcli.expr.parsing import parse
+from diffcli.expr.points import bind, read_bindings
+from diffcli.usecases import descent
+from diffcli.usecases.descent import DescentOptions, iterate
 
 
 def run(text: str, start: str, **options: Any) -> descent.DescentReport:

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from bench.primer import numerical_gradient
-from diffcli.compiling import compile_expression
+from diffcli.engine.kernel import partials
+from diffcli.engine.sympy_tree import partial_derivatives
 from diffcli.errors import InputError
-from diffcli.gradients import GradOptions, gradient_report
-from diffcli.numerics import gradient
-from diffcli.parsing import parse
-from diffcli.symbolic import partial_derivatives
+from diffcli.expr.compiling import compile_expression
+from diffcli.expr.parsing import parse
+from diffcli.usecases.grad import GradOptions, gradient_report
 
 SPELLINGS = ["x0**2 + x1**2", "x[0]**2 + x[1]**2", "sum(x**2)"]
 #: The primer's printed results, as repr of each component.
@@ -137,7 +137,7 @@ def test_primer_loop_bitwise_across_several_chunks() -> None:
     # 3,000 coordinates: five chunks of the batch budget (the bench checks n = 10,000)
     x = np.random.default_rng(7).uniform(-3, 3, 3_000)
     compiled = compile_expression(parse("sum(x**2)"), {"x": (3_000,)})
-    ours = gradient(compiled, {"x": x}, ("x",))["x"]
+    ours = partials(compiled, {"x": x}, ("x",))["x"]
     expected = numerical_gradient(lambda v: np.sum(v**2), x.copy())
     assert np.array_equal(ours, expected)
 
@@ -145,7 +145,7 @@ def test_primer_loop_bitwise_across_several_chunks() -> None:
 def test_primer_loop_bitwise_for_a_product_of_terms() -> None:
     x = np.random.default_rng(3).uniform(0.5, 2, 50)
     compiled = compile_expression(parse("sum(x*x*x - 3*x) / 7"), {"x": (50,)})
-    ours = gradient(compiled, {"x": x}, ("x",))["x"]
+    ours = partials(compiled, {"x": x}, ("x",))["x"]
     expected = numerical_gradient(lambda v: np.sum(v * v * v - 3 * v) / 7, x.copy())
     assert np.array_equal(ours, expected)
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from diffcli.errors import InputError
-from diffcli.gradients import GradOptions, HessianOptions, gradient_report, hessian_report
-from diffcli.parsing import parse
+from diffcli.expr.parsing import parse
+from diffcli.usecases.grad import GradOptions, gradient_report
+from diffcli.usecases.hessian import HessianOptions, hessian_report
 
 VECTOR = [0.1, -2.0, 3.0]
 

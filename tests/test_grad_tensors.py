@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from bench.primer import numerical_gradient_nditer, simpleNet, softmax
-from diffcli.compiling import compile_expression
+from diffcli.engine.kernel import partials
 from diffcli.errors import EvaluationError, InputError
-from diffcli.gradients import GradOptions, gradient_report
-from diffcli.numerics import gradient
-from diffcli.parsing import parse
+from diffcli.expr.compiling import compile_expression
+from diffcli.expr.parsing import parse
 from diffcli.results import GradientReport, GradientRow
+from diffcli.usecases.grad import GradOptions, gradient_report
 from tests.test_grad import squeezed
 
 
@@ -88,7 +88,7 @@ def test_batched_numerical_gradient_is_the_loop_to_the_last_bit() -> None:
     net = simpleNet(weights)
     expected = numerical_gradient_nditer(lambda W: net.loss(X, T), net.W)
     compiled = compile_expression(NETWORK, {"W": (2, 3), "x": (2,), "t": (3,)})
-    found = gradient(compiled, {"W": weights, "x": X, "t": T}, ("W",))
+    found = partials(compiled, {"W": weights, "x": X, "t": T}, ("W",))
     assert found["W"].tolist() == expected.tolist()
     _, row = by_tensors(NETWORK, {"W": weights, "x": X, "t": T}, ("W",), analytic=False)
     assert row.numerical["W"].tolist() == expected.tolist()
@@ -468,9 +468,9 @@ def test_csv_and_value_give_the_gradient_of_the_at_tensors_only(run: Any) -> Non
 def test_formulas_past_the_node_limit_are_not_printed() -> None:
     import sympy as sp
 
-    from diffcli.gradients import MAX_FORMULA_NODES, _formula
+    from diffcli.engine.analytic import MAX_FORMULA_NODES, formula
 
     small = sp.Symbol("w") * sp.Float(0.6, 30)
-    assert _formula(small) == "0.6*w"
+    assert formula(small) == "0.6*w"
     large = sp.Add(*(sp.exp(sp.Symbol(f"w{i}")) for i in range(MAX_FORMULA_NODES)))
-    assert _formula(large) is None
+    assert formula(large) is None

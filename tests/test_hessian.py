@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from diffcli.compiling import compile_expression
-from diffcli.gradients import MAX_HESSIAN_COORDINATES
-from diffcli.numerics import hessian
-from diffcli.parsing import parse
+from diffcli.engine.kernel import hessian
+from diffcli.expr.compiling import compile_expression
+from diffcli.expr.parsing import parse
+from diffcli.usecases.hessian import MAX_HESSIAN_COORDINATES
 
 
 def hessian_json(run: Any, expression: str, *args: str) -> dict[str, Any]:

@@ -252,7 +252,7 @@ def test_a_large_tensor_point_is_shown_by_its_shape_and_ends(run: Any) -> None:
 
 
 def test_every_report_kind_has_its_schema() -> None:
-    import diffcli.descent as descent
+    import diffcli.usecases.descent as descent
     import diffcli.results as results
     from diffcli.render.schemas import SCHEMAS, schema_for
 

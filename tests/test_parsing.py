@@ -7,8 +7,8 @@ import math
 import pytest
 
 from diffcli.errors import DiffcliError, ParseError
-from diffcli.nodes import Binary, Call, Constant, Index, Number, Unary, Variable
-from diffcli.parsing import MAX_DEPTH, MAX_LENGTH, natural_key, parse
+from diffcli.expr.nodes import Binary, Call, Constant, Index, Number, Unary, Variable
+from diffcli.expr.parsing import MAX_DEPTH, MAX_LENGTH, natural_key, parse
 
 
 def test_tree_keeps_the_order_typed():

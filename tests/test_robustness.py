@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diffcli.points import read_value, shortened
+from diffcli.expr.points import read_value, shortened
 from tests.conftest import Run, invoke
 
 COMMANDS = ("diff", "grad", "hessian", "sweep", "descend")

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diffcli.errors import DiffcliError
-from diffcli.parsing import parse
-from diffcli.points import read_bindings
+from diffcli.expr.parsing import parse
+from diffcli.expr.points import read_bindings
 from tests.conftest import invoke
 
 SOURCE = pathlib.Path(__file__).resolve().parents[1] / "src" / "diffcli"

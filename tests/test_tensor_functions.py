@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from bench.primer import cross_entropy_error, mean_squared_error, softmax
-from diffcli import symbolic
-from diffcli.compiling import compile_expression
+from diffcli.engine import sympy_tree
 from diffcli.errors import ParseError, ShapeError
-from diffcli.functions import FUNCTIONS
-from diffcli.parsing import parse
+from diffcli.expr.compiling import compile_expression
+from diffcli.expr.functions import FUNCTIONS
+from diffcli.expr.parsing import parse
 
 MATRIX = [[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]]
 
@@ -111,8 +111,8 @@ def test_sympy_side_agrees_with_numpy(text: str, values: dict[str, Any]) -> None
     point = {name: np.asarray(value, dtype=np.float64) for name, value in values.items()}
     shapes = {name: value.shape for name, value in point.items()}
     expected = float(evaluate(text, **values))
-    tree = symbolic.to_sympy(parse(text), shapes)
-    assert symbolic.value_at(tree, symbolic.point_symbols(point)) == pytest.approx(
+    tree = sympy_tree.to_sympy(parse(text), shapes)
+    assert sympy_tree.value_at(tree, sympy_tree.point_symbols(point)) == pytest.approx(
         expected, rel=1e-14
     )
 

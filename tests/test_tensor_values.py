@@ -10,8 +10,8 @@ import pytest
 
 from diffcli.commands._options import read_constants, read_points
 from diffcli.errors import InputError
-from diffcli.parsing import parse
-from diffcli.points import read_value
+from diffcli.expr.parsing import parse
+from diffcli.expr.points import read_value
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from diffcli.compiling import compile_expression
-from diffcli.parsing import parse
+from diffcli.expr.compiling import compile_expression
+from diffcli.expr.parsing import parse
 
 X = np.array([1.5, -2.0, 3.25])
 Y = np.array([0.5, 4.0, -1.0])

@@ -3,7 +3,7 @@
 The library API is loaded on first use, so that ``import diffcli`` stays cheap::
 
     from diffcli import parse, differentiate, DiffOptions
-    from diffcli.points import bind, read_bindings
+    from diffcli.expr.points import bind, read_bindings
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 from ._version import __version__
 
 _API = {
-    "parse": "diffcli.parsing",
-    "Expression": "diffcli.parsing",
-    "compile_expression": "diffcli.compiling",
-    "differentiate": "diffcli.derivative",
-    "DiffOptions": "diffcli.derivative",
+    "parse": "diffcli.expr.parsing",
+    "Expression": "diffcli.expr.parsing",
+    "compile_expression": "diffcli.expr.compiling",
+    "differentiate": "diffcli.usecases.diff",
+    "DiffOptions": "diffcli.usecases.diff",
     "DiffcliError": "diffcli.errors",
 }
 

@@ -1,25 +1,18 @@
 """The names and defaults the command line offers, free of NumPy so that ``--help`` is fast.
 
 Each value has exactly one home here; the numerical modules import it from this module.
+The differentiation methods live in ``engine.registry``.
 """
 
 from __future__ import annotations
 
 #: The primer's step, ``h = 1e-4``.
 DEFAULT_STEP = 1e-4
-#: Difference quotients with a step the user chooses.
-FIXED_STEP_METHODS = ("forward", "backward", "central")
-#: Every method ``diff`` knows: the fixed-step ones, the five-point stencil, the adaptive ones.
-DIFF_METHODS = (*FIXED_STEP_METHODS, "five-point", "richardson", "complex", "auto")
 #: The update rules of ``descend``.
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 #: Output formats every command speaks: the names of ``render.formats.REGISTRY``'s built-in
 #: classes (a test keeps them equal), here so that ``--help`` needs no output code.
 FORMATS = ("table", "json", "csv", "tsv", "value")
-#: Methods of ``grad``: every method of ``diff`` (``all`` is ``diff``'s side-by-side view).
-GRAD_METHODS = DIFF_METHODS
-#: Methods of ``hessian``: central second differences, or adaptive with error estimates.
-HESSIAN_METHODS = ("central", "richardson", "auto")
 #: An adaptive Hessian costs milliseconds per entry (n(n+1)/2 of them): past this many
 #: coordinates, refuse.
 MAX_ADAPTIVE_HESSIAN_COORDINATES = 20

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .errors import EXIT_EVALUATION
-from .points import Array, Point, point_as_json
+from .expr.points import Array, Point, point_as_json
 
 #: How far a result row's numbers can be trusted, the ``status`` of every row (records, JSON,
 #: CSV/TSV):
@@ -335,7 +335,7 @@ class GradientRow:
 
     def components(self) -> list[tuple[str, float, float | None]]:
         """``(coordinate label, numerical, analytic)`` for every coordinate, in order."""
-        from .numerics import coordinates
+        from .engine.coordinates import coordinates
 
         found = []
         for coordinate in coordinates(self.numerical):

@@ -13,8 +13,8 @@ from ..errors import InputError
 from ..terminal import COLOR_CHOICES, ColorChoice, TerminalSettings, terminal_settings
 
 if TYPE_CHECKING:  # points needs NumPy: imported when a command runs, not for --help
-    from ..parsing import Expression
-    from ..points import Array, Point
+    from ..expr.parsing import Expression
+    from ..expr.points import Array, Point
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -157,7 +157,7 @@ def constants_option(function: F) -> F:
 
 def expression_argument(text: str) -> Expression:
     """Parse the expression argument (a leading space marks one that began with '-')."""
-    from ..parsing import parse
+    from ..expr.parsing import parse
 
     return parse(text.removeprefix(" "))
 
@@ -168,7 +168,7 @@ def read_constants(expression: Expression, texts: Sequence[str]) -> dict[str, Ar
     Raises:
         InputError: a value without a name, a name the expression lacks, or a name set twice.
     """
-    from ..points import check_known, quoted, read_bindings
+    from ..expr.points import check_known, quoted, read_bindings
 
     constants: dict[str, Array] = {}
     for text in texts:
@@ -208,6 +208,6 @@ def read_points(
     expression: Expression, texts: Sequence[str], fixed: Mapping[str, Array] | None = None
 ) -> list[Point]:
     """Every ``--at`` matched to the expression's variables, with the ``--set`` values added."""
-    from ..points import bind, read_bindings
+    from ..expr.points import bind, read_bindings
 
     return [bind(read_bindings(text), expression, fixed=fixed) for text in texts]

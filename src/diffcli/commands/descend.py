@@ -154,10 +154,10 @@ def descend(
     precision: int | None,
 ) -> None:
     """Minimise EXPRESSION by gradient descent from --from."""
-    from .. import descent
-    from ..points import bind, read_bindings
+    from ..expr.points import bind, read_bindings
     from ..render.descend import history_file, progress_bar
     from ..render.formats import render
+    from ..usecases import descent
 
     parsed = expression_argument(expression)
     fixed = read_constants(parsed, constants)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..catalog import DIFF_METHODS as METHODS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
+from ._methods import method_option
 from ._options import (
     analytic_options,
     constants_option,
@@ -41,14 +41,7 @@ Examples:
 @points_option("Where to differentiate")
 @constants_option
 @coordinate_option
-@click.option(
-    "--method",
-    type=click.Choice((*METHODS, "all")),
-    default="central",
-    show_default=True,
-    help="forward/backward/central/five-point: fixed step; richardson: adaptive "
-    "extrapolation; complex: complex step; auto: the most accurate; all: one row each.",
-)
+@method_option("diff", extra=("all",), note="; all: one row each.")
 @click.option(
     "--h",
     "step",
@@ -82,9 +75,9 @@ def diff(
     precision: int | None,
 ) -> None:
     """Differentiate EXPRESSION numerically and analytically at each point."""
-    from ..derivative import DiffOptions, differentiate
     from ..render.formats import render
     from ..results import exit_code
+    from ..usecases.diff import DiffOptions, differentiate
 
     parsed = expression_argument(expression)
     fixed = read_constants(parsed, constants)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..catalog import GRAD_METHODS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import InputError
+from ._methods import method_option
 from ._options import (
     analytic_options,
     constants_option,
@@ -51,17 +51,8 @@ Examples:
     help='Also print the value of EXPR at each point, in its shape: --show "softmax(x @ W)". '
     "Repeatable.",
 )
-@click.option(
-    "--method",
-    # "all" is accepted here only to be refused with a pointer to diff --method all
-    type=click.Choice((*GRAD_METHODS, "all")),
-    metavar=f"[{'|'.join(GRAD_METHODS)}]",
-    default="central",
-    show_default=True,
-    help="forward, backward, central: batched difference quotients (the primer's, no error "
-    "estimate); five-point, richardson, complex, auto: coordinate by coordinate, each with "
-    "an error estimate (as in diff).",
-)
+# "all" is accepted here only to be refused with a pointer to diff --method all
+@method_option("grad", extra=("all",), hidden=("all",), note=".")
 @click.option(
     "--h",
     "step",
@@ -92,9 +83,9 @@ def grad(
     expression's value (the loss) and, for cross_entropy(y, t) or mean_squared_error(y, t),
     the predicted scores y.
     """
-    from ..gradients import GradOptions, gradient_report
     from ..render.formats import render
     from ..results import exit_code
+    from ..usecases.grad import GradOptions, gradient_report
 
     if shown and output_format not in {"table", "json"}:
         raise InputError(f"--show needs --format table or json, not {output_format}")

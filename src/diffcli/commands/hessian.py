@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ..catalog import DEFAULT_STEP, HESSIAN_METHODS, MAX_ADAPTIVE_HESSIAN_COORDINATES
+from ..catalog import DEFAULT_STEP, MAX_ADAPTIVE_HESSIAN_COORDINATES
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import InputError
+from ._methods import method_option
 from ._options import (
     analytic_options,
     constants_option,
@@ -36,14 +37,10 @@ Examples:
 )
 @click.argument("expression")
 @points_option("Where to take the Hessian")
-@click.option(
-    "--method",
-    type=click.Choice(HESSIAN_METHODS),
-    default="central",
-    show_default=True,
-    help="central: second and mixed central differences (no error estimate); richardson, "
-    "auto: adaptive, every entry with an error estimate "
-    f"(at most {MAX_ADAPTIVE_HESSIAN_COORDINATES} coordinates).",
+@method_option(
+    "hessian",
+    note=f" (adaptive: every entry with an error estimate, at most "
+    f"{MAX_ADAPTIVE_HESSIAN_COORDINATES} coordinates).",
 )
 @click.option(
     "--h",
@@ -72,9 +69,9 @@ def hessian(
     """The Hessian of EXPRESSION (second and mixed central differences, or adaptive with
     error estimates) beside SymPy's."""
 
-    from ..gradients import HessianOptions, hessian_report
     from ..render.formats import render
     from ..results import exit_code
+    from ..usecases.hessian import HessianOptions, hessian_report
 
     if step is not None and method != "central":
         raise InputError(f"--h does not apply to --method {method}, which chooses its own steps")

@@ -53,9 +53,9 @@ def sweep(
     precision: int | None,
 ) -> None:
     """Show how the step h decides the error: truncation falls, then rounding rises."""
-    from ..derivative import choose_coordinate
     from ..render.formats import render
-    from ..sweep import sweep as run_sweep
+    from ..usecases.prepare import choose_coordinate
+    from ..usecases.sweep import sweep as run_sweep
 
     parsed = expression_argument(expression)
     fixed = read_constants(parsed, constants)

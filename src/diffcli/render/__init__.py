@@ -77,7 +77,7 @@ def point_text(point: Mapping[str, Any]) -> str:
     its shape, its first elements and its last, in row-major order."""
     import numpy as np
 
-    from ..points import format_point, format_scalar, format_value
+    from ..expr.points import format_point, format_scalar, format_value
 
     text = format_point(point)
     if len(text) <= POINT_LENGTH:

@@ -9,16 +9,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
-from ..descent import (
+from ..engine.coordinates import Layout
+from ..errors import InputError
+from ..expr.points import format_scalar
+from ..usecases.descent import (
     CompareReport,
     DescentReport,
-    Layout,
     StationaryPoint,
     StationaryPoints,
     Step,
 )
-from ..errors import InputError
-from ..points import format_scalar
 from . import Column, console, error_number, number, point_text, print_table
 from .schema import Cell, Schema, cell_text
 

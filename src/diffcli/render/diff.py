@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..points import format_point, format_scalar
+from ..expr.points import format_point, format_scalar
 from ..results import DerivativeRow, DiffReport
 from . import Column, console, error_number, formula_line, number, point_text, print_table
 from .schema import Cell, Schema

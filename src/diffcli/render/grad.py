@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..points import Array, format_scalar
+from ..expr.points import Array, format_scalar
 from ..results import GradientReport, GradientRow, relative_error
 from . import Column, console, error_number, formula_line, number, point_text, print_table
 from .schema import Cell, Schema

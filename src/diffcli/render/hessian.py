@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from ..points import format_scalar
+from ..expr.points import format_scalar
 from ..results import HessianReport, HessianRow
 from . import Column, console, error_number, number, point_text, print_table
 from .schema import Cell, Schema
@@ -13,7 +13,7 @@ from .schema import Cell, Schema
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..points import Array
+    from ..expr.points import Array
 
 
 _ADAPTIVE_NAMES = {

@@ -56,7 +56,7 @@ class Schema(ABC, Generic[ReportT]):
 
 def cell_text(value: Cell) -> str:
     """A flat row's value as text: numbers in full (``repr``), a point as typed, None empty."""
-    from ..points import format_point
+    from ..expr.points import format_point
 
     if value is None:
         return ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..points import format_scalar
+from ..expr.points import format_scalar
 from ..results import SweepReport
 from . import Column, console, error_number, number, point_text, print_table
 from .schema import Cell, Schema

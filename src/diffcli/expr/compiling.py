@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError, ShapeError
+from ..errors import InputError, ShapeError
 from .functions import CONSTANTS, FUNCTIONS, lift, shape_text
 from .nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
 from .parsing import Expression

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DiffcliError, InputError
+from ..errors import DiffcliError, InputError
 from .parsing import Expression, parse
 
 Array = Any

@@ -45,7 +45,6 @@ class Function:
     analytic: bool = True
     #: True when the function accepts ``axis=k``.
     takes_axis: bool = False
-    help: str = ""
     shape: ShapeRule | None = None
 
 
@@ -69,36 +68,33 @@ def _elementwise(
     name: str,
     numpy_function: Callable[..., Array],
     sympy_function: str | Callable[..., Any],
-    help_text: str,
     analytic: bool = True,
 ) -> Function:
-    return Function(
-        name, "elementwise", 1, 1, numpy_function, sympy_function, analytic, False, help_text
-    )
+    return Function(name, "elementwise", 1, 1, numpy_function, sympy_function, analytic, False)
 
 
 _ELEMENTWISE = [
-    _elementwise("sin", np.sin, "sin", "sine"),
-    _elementwise("cos", np.cos, "cos", "cosine"),
-    _elementwise("tan", np.tan, "tan", "tangent"),
-    _elementwise("asin", np.arcsin, "asin", "inverse sine"),
-    _elementwise("acos", np.arccos, "acos", "inverse cosine"),
-    _elementwise("atan", np.arctan, "atan", "inverse tangent"),
-    _elementwise("sinh", np.sinh, "sinh", "hyperbolic sine"),
-    _elementwise("cosh", np.cosh, "cosh", "hyperbolic cosine"),
-    _elementwise("tanh", np.tanh, "tanh", "hyperbolic tangent"),
-    _elementwise("asinh", np.arcsinh, "asinh", "inverse hyperbolic sine"),
-    _elementwise("acosh", np.arccosh, "acosh", "inverse hyperbolic cosine"),
-    _elementwise("atanh", np.arctanh, "atanh", "inverse hyperbolic tangent"),
-    _elementwise("exp", np.exp, "exp", "e to the power"),
-    _elementwise("log", np.log, "log", "natural logarithm"),
-    _elementwise("ln", np.log, "log", "natural logarithm (same as log)"),
-    _elementwise("log2", np.log2, lambda sp, a: sp.log(a, 2), "base-2 logarithm"),
-    _elementwise("log10", np.log10, lambda sp, a: sp.log(a, 10), "base-10 logarithm"),
-    _elementwise("sqrt", np.sqrt, "sqrt", "square root"),
-    _elementwise("abs", np.abs, "Abs", "absolute value", analytic=False),
-    _elementwise("sigmoid", _sigmoid, _sympy_sigmoid, "logistic function 1/(1+exp(-x))"),
-    _elementwise("relu", _relu, _sympy_relu, "max(x, 0)", analytic=False),
+    _elementwise("sin", np.sin, "sin"),
+    _elementwise("cos", np.cos, "cos"),
+    _elementwise("tan", np.tan, "tan"),
+    _elementwise("asin", np.arcsin, "asin"),
+    _elementwise("acos", np.arccos, "acos"),
+    _elementwise("atan", np.arctan, "atan"),
+    _elementwise("sinh", np.sinh, "sinh"),
+    _elementwise("cosh", np.cosh, "cosh"),
+    _elementwise("tanh", np.tanh, "tanh"),
+    _elementwise("asinh", np.arcsinh, "asinh"),
+    _elementwise("acosh", np.arccosh, "acosh"),
+    _elementwise("atanh", np.arctanh, "atanh"),
+    _elementwise("exp", np.exp, "exp"),
+    _elementwise("log", np.log, "log"),
+    _elementwise("ln", np.log, "log"),
+    _elementwise("log2", np.log2, lambda sp, a: sp.log(a, 2)),
+    _elementwise("log10", np.log10, lambda sp, a: sp.log(a, 10)),
+    _elementwise("sqrt", np.sqrt, "sqrt"),
+    _elementwise("abs", np.abs, "Abs", analytic=False),
+    _elementwise("sigmoid", _sigmoid, _sympy_sigmoid),
+    _elementwise("relu", _relu, _sympy_relu, analytic=False),
 ]
 
 
@@ -146,7 +142,6 @@ def _reduction(
     name: str,
     numpy_reduce: Callable[..., Array],
     combine: Callable[[Any, list[Any]], Any],
-    help_text: str,
     analytic: bool = True,
 ) -> Function:
     """A reduction over all elements or one axis; ``combine(sympy, items)`` builds SymPy's."""
@@ -175,7 +170,6 @@ def _reduction(
         sympy_function,
         analytic,
         True,
-        help_text,
         reduced_shape,
     )
 
@@ -247,7 +241,6 @@ def _pair_loss(
     numpy_scale: float,
     sympy_term: Callable[[Any, Any, Any], Any],
     sympy_scale: Callable[[Any], Any],
-    help_text: str,
 ) -> Function:
     """A loss ``scale * sum(term(y, t))`` over all elements of ``y`` and ``t`` broadcast."""
 
@@ -262,9 +255,7 @@ def _pair_loss(
         terms = [sympy_term(sp, a, b) for a, b in zip(y.reshape(-1), t.reshape(-1))]
         return sympy_scale(sp) * sp.Add(*terms)
 
-    return Function(
-        name, "tensor", 2, 2, numpy_function, sympy_function, True, False, help_text, _pair_shape
-    )
+    return Function(name, "tensor", 2, 2, numpy_function, sympy_function, True, False, _pair_shape)
 
 
 #: The primer's ``delta``: keeps ``log`` finite where a predicted probability is 0.
@@ -316,20 +307,16 @@ def _numpy_mean(value: Array, axis: tuple[int, ...]) -> Array:
 
 
 _TENSOR = [
-    _reduction(
-        "sum", np.sum, lambda sp, items: sp.Add(*items), "sum of the elements (axis= optional)"
-    ),
+    _reduction("sum", np.sum, lambda sp, items: sp.Add(*items)),
     _reduction(
         "prod",
         np.prod,
         lambda sp, items: sp.Mul(*items),
-        "product of the elements (axis= optional)",
     ),
     _reduction(
         "mean",
         _numpy_mean,
         lambda sp, items: sp.Add(*items) / len(items),
-        "arithmetic mean of the elements (axis= optional)",
     ),
     Function(
         "dot",
@@ -340,7 +327,6 @@ _TENSOR = [
         _sympy_dot,
         True,
         False,
-        "dot product of two vectors of one length",
         _vector_pair,
     ),
     Function(
@@ -352,21 +338,18 @@ _TENSOR = [
         _sympy_norm,
         True,
         True,
-        "Euclidean norm sqrt(sum(x*x)) of all elements (axis= optional)",
         reduced_shape,
     ),
     _reduction(
         "max",
         np.max,
         lambda sp, items: sp.Max(*items),
-        "largest element (axis= optional)",
         analytic=False,
     ),
     _reduction(
         "min",
         np.min,
         lambda sp, items: sp.Min(*items),
-        "smallest element (axis= optional)",
         analytic=False,
     ),
     Function(
@@ -378,7 +361,6 @@ _TENSOR = [
         _transpose_sympy,
         True,
         False,
-        "reverse the axes: a matrix's rows become its columns",
         _transposed_shape,
     ),
     Function(
@@ -390,7 +372,6 @@ _TENSOR = [
         _softmax_sympy,
         True,
         True,
-        "exp(a - max(a)) / sum(exp(a - max(a))) over the last axis (axis= optional)",
         _same_shape,
     ),
     _pair_loss(
@@ -399,7 +380,6 @@ _TENSOR = [
         -1.0,
         lambda sp, y, t: t * sp.log(y + sp.Float(CROSS_ENTROPY_DELTA)),
         lambda sp: -1,
-        "-sum(t * log(y + 1e-7)), the primer's cross-entropy error",
     ),
     _pair_loss(
         "mean_squared_error",
@@ -407,7 +387,6 @@ _TENSOR = [
         0.5,
         lambda sp, y, t: (y - t) ** 2,
         lambda sp: sp.Rational(1, 2),
-        "0.5 * sum((y - t)**2), the primer's mean squared error",
     ),
 ]
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, TypeVar
+
+from .. import registry
 
 #: Numbers the weight recurrence works on: Fractions (exact) or NumPy arrays (one row per step).
 N = TypeVar("N", Fraction, Any)
-
-#: Accuracy order (power of h of the leading error term) of each fixed-step method.
-ACCURACY = {"forward": 1, "backward": 1, "central": 2, "five-point": 4}
 
 
 @dataclass(frozen=True)
@@ -27,12 +26,12 @@ class Stencil:
     order: int
     exponents: tuple[int, ...]
 
-    @property
+    @cached_property
     def numerators(self) -> tuple[int, ...]:
         """Integer weights over the common ``denominator`` (the textbook form)."""
         return tuple(int(w * self.denominator) for w in self.weights)
 
-    @property
+    @cached_property
     def denominator(self) -> int:
         """The least common denominator of the weights."""
         common = 1
@@ -87,26 +86,37 @@ def fornberg_weights(nodes: list[N], order: int) -> list[N]:
 
 
 @cache
-def stencil(method: str, order: int = 1) -> Stencil:
-    """The stencil of a fixed-step method for the ``order``-th derivative.
+def stencil(side: str, accuracy: int, order: int = 1) -> Stencil:
+    """The stencil for the ``order``-th derivative with error ``O(h**accuracy)``.
 
-    ``central`` is second-order accurate, ``five-point`` fourth-order (five points for the
-    first and second derivatives, seven for the third and fourth), ``forward``/``backward``
-    first-order and one-sided. Offsets with weight zero are left out: they cost an
-    evaluation and add nothing.
+    ``side`` ``forward`` or ``backward``: one-sided, first-order accurate. ``central``:
+    symmetric, of even ``accuracy`` (2: three points for the first and second derivatives;
+    4: five points for them, seven for the third and fourth). Offsets with weight zero are
+    left out: they cost an evaluation and add nothing.
     """
     if order < 1:
         raise ValueError("the order of a derivative is at least 1")
-    accuracy = ACCURACY[method]
-    if method == "forward":
+    if side == "forward":
         offsets = list(range(order + 1))
-    elif method == "backward":
+    elif side == "backward":
         offsets = list(range(-order, 1))
     else:
         reach = (order + 1) // 2 + accuracy // 2 - 1
         offsets = list(range(-reach, reach + 1))
     weights = fornberg_weights([Fraction(o) for o in offsets], order)
     kept = [(o, w) for o, w in zip(offsets, weights) if w != 0]
-    step = 2 if method in {"central", "five-point"} else 1
+    step = 2 if side == "central" else 1
     exponents = tuple(range(accuracy, accuracy + 8 * step, step))
     return Stencil(tuple(o for o, _ in kept), tuple(w for _, w in kept), order, exponents)
+
+
+def method_stencil(method: str, order: int = 1) -> Stencil:
+    """The stencil of the registered fixed-step method called ``method``.
+
+    Raises:
+        ValueError: the method has no stencil (it is adaptive).
+    """
+    entry = registry.method(method)
+    if entry.side is None or entry.accuracy is None:
+        raise ValueError(f"{method!r} is not a fixed-step method")
+    return stencil(entry.side, entry.accuracy, order)

@@ -15,22 +15,16 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from . import symbolic
-from .descent import (
-    DescentOptions,
-    DescentProblem,
-    GradientFunction,
-    Layout,
-    StationaryPoint,
-    StationaryPoints,
-    ValueFunction,
-)
-from .errors import InputError
-from .parsing import Expression
+from ..errors import InputError
+from ..expr.parsing import Expression
+from . import analytic, sympy_tree
+from .coordinates import Layout
 
 Array = Any
 #: A compiled SymPy expression: the flat iterate to a float64 number.
 Scalar = Callable[[Array], Any]
+#: A stationary point: its flat coordinates, its kind, f there, and the coordinates left free.
+Stationary = tuple[list[float], str, float | None, tuple[int, ...]]
 #: At most this many stationary points are classified and reported.
 MAX_STATIONARY_POINTS = 50
 #: A Hessian eigenvalue this small relative to the largest counts as zero.
@@ -148,7 +142,7 @@ def _power(expression: Any, parts: Sequence[Scalar], fast: bool) -> Scalar:
 def positions_of(layout: Layout) -> dict[Any, int]:
     """Each coordinate's SymPy symbol and its index in the flat iterate."""
     point = layout.unflatten(np.zeros(layout.size))
-    return {symbol_: i for i, symbol_ in enumerate(symbolic.point_symbols(point))}
+    return {symbol_: i for i, symbol_ in enumerate(sympy_tree.point_symbols(point))}
 
 
 def _flat_partials(partials: Mapping[str, Any], names: Sequence[str]) -> list[Any]:
@@ -164,8 +158,8 @@ def analytic_functions(
     shapes: Mapping[str, tuple[int, ...]],
     names: tuple[str, ...],
     fixed: Mapping[str, Array],
-    options: DescentOptions,
-) -> tuple[ValueFunction, GradientFunction]:
+    seconds: float,
+) -> tuple[Callable[[Array], float], Callable[[Array], Array]]:
     """f and SymPy's gradient as functions of the flat iterate, built within the time limit.
 
     Both run on NumPy float64 scalars (no per-call array set-up), which is what makes
@@ -178,16 +172,16 @@ def analytic_functions(
     layout = Layout(names, tuple(tuple(shapes[name]) for name in names))
 
     def work() -> tuple[list[Scalar], list[Scalar]]:
-        partials = symbolic.gradient_expressions(expression, shapes, names, fixed)
+        partials = sympy_tree.gradient_expressions(expression, shapes, names, fixed)
         positions = positions_of(layout)
-        tree = symbolic.held_fixed(expression, shapes, fixed, exact=True)
+        tree = sympy_tree.held_fixed(expression, shapes, fixed, exact=True)
         wanted = [tree, *_flat_partials(partials, names)]
         return (
             [compile_sympy(item, positions, fast=True) for item in wanted],
             [compile_sympy(item, positions) for item in wanted],
         )
 
-    outcome = symbolic.bounded(work, options.analytic_timeout)
+    outcome = analytic.bounded(work, seconds)
     if outcome.value is None:
         reason = outcome.reason
         if reason.startswith(UnsupportedExpression.__name__):
@@ -217,20 +211,23 @@ def analytic_functions(
     return value_of, gradient_of
 
 
-def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> StationaryPoints:
+def stationary_points(
+    expression: Expression,
+    layout: Layout,
+    fixed: Mapping[str, Array],
+    near: Array,
+    timeout: float,
+) -> analytic.Bounded[tuple[Stationary, ...]]:
     """Solve ∇f = 0 with SymPy and classify each real solution by the Hessian's eigenvalues.
 
     Coordinates a solution leaves free (a family of stationary points) take their values
     from ``near``. Never raises: a timeout or failure is reported in the status.
     """
-    layout = problem.layout
 
-    def work() -> tuple[StationaryPoint, ...]:
-        shapes = {name: tuple(np.shape(value)) for name, value in problem.fixed.items()}
+    def work() -> tuple[Stationary, ...]:
+        shapes = {name: tuple(np.shape(value)) for name, value in fixed.items()}
         shapes.update(zip(layout.names, layout.shapes))
-        partials = symbolic.gradient_expressions(
-            problem.expression, shapes, layout.names, problem.fixed
-        )
+        partials = sympy_tree.gradient_expressions(expression, shapes, layout.names, fixed)
         positions = positions_of(layout)
         unknowns = list(positions)
         components = _flat_partials(partials, layout.names)
@@ -241,8 +238,8 @@ def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> S
         hessian = [
             [sp.diff(component, unknown) for unknown in unknowns] for component in components
         ]
-        tree = symbolic.held_fixed(problem.expression, shapes, problem.fixed, exact=True)
-        found: list[StationaryPoint] = []
+        tree = sympy_tree.held_fixed(expression, shapes, fixed, exact=True)
+        found: list[Stationary] = []
         for solution in solutions[:MAX_STATIONARY_POINTS]:
             point = _solution_point(solution, unknowns, near)
             if point is None:
@@ -250,19 +247,16 @@ def stationary_points(problem: DescentProblem, near: Array, timeout: float) -> S
             values, free = point
             substitutions = dict(zip(unknowns, values))
             found.append(
-                StationaryPoint(
-                    layout.unflatten(np.array(values, dtype=np.float64)),
+                (
+                    values,
                     _kind(hessian, substitutions),
-                    symbolic.value_at(tree, substitutions),
+                    sympy_tree.value_at(tree, substitutions),
                     free,
                 )
             )
         return tuple(found)
 
-    outcome = symbolic.bounded(work, timeout)
-    if outcome.value is None:
-        return StationaryPoints(outcome.status, outcome.reason)
-    return StationaryPoints("ok", "", outcome.value)
+    return analytic.bounded(work, timeout)
 
 
 def _solution_point(
@@ -280,7 +274,7 @@ def _solution_point(
         extra = expression.free_symbols - set(fill)
         if extra:
             return None
-        value = symbolic.value_at(expression.xreplace(fill), {})
+        value = sympy_tree.value_at(expression.xreplace(fill), {})
         if value is None:
             return None
         values.append(value)
@@ -289,7 +283,7 @@ def _solution_point(
 
 def _kind(hessian: Sequence[Sequence[Any]], substitutions: Mapping[Any, float]) -> str:
     """minimum, maximum, saddle or undetermined, from the signs of the Hessian's eigenvalues."""
-    entries = [[symbolic.value_at(entry, substitutions) for entry in row] for row in hessian]
+    entries = [[sympy_tree.value_at(entry, substitutions) for entry in row] for row in hessian]
     if any(entry is None for row in entries for entry in row):
         return "undetermined"
     eigenvalues = np.linalg.eigvalsh(np.array(entries, dtype=np.float64))

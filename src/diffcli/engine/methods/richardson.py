@@ -1,30 +1,20 @@
-"""Derivative estimators of one real variable: fixed stencils, Richardson, complex step, auto.
-
-Every estimator takes a *batch function* (a function of one variable evaluated on a whole
-array of abscissae at once, as ``numerics.along`` builds it) and returns an ``Estimate``: the
-value, an estimate of its absolute error, and the number of function evaluations it cost.
-Gradients and Hessians reuse them coordinate by coordinate.
-"""
+"""Adaptive Richardson extrapolation of one variable, in the manner of DERIVEST."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from .catalog import DEFAULT_STEP, DIFF_METHODS
-from .numerics import BatchFunction
-from .stencils import ACCURACY, fornberg_weights, stencil
+from ..coordinates import BatchFunction
+from ..estimate import Estimate
+from ..kernel import EPSILON
+from .stencils import fornberg_weights, stencil
 
 Array = Any
-FIXED_STEP = DIFF_METHODS[:4]
-ADAPTIVE = ("richardson", "complex", "auto")
-METHODS = DIFF_METHODS
-EPSILON = float(np.finfo(np.float64).eps)
-
-#: Richardson: steps shrink by this ratio, this many per batch, at most this many batches.
+#: Steps shrink by this ratio, this many per batch, at most this many batches.
 RATIO = 2.0
 STEPS_PER_BATCH = 24
 MAX_BATCHES = 4
@@ -32,88 +22,6 @@ MAX_BATCHES = 4
 GOOD_ENOUGH = 1e-13
 #: Left and right derivatives differ by more than this (relative) at a kink.
 KINK_TOLERANCE = 1e-6
-#: Complex step: h = 2**-66 |x|, and a few more steps whose scatter measures rounding.
-COMPLEX_STEP_SCALE = 2.0**-66
-COMPLEX_STEP_FACTORS = (1.0, 1.1, 1.3, 1.7)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A numerical derivative, how good it is, and what it cost.
-
-    ``value`` is NaN where the derivative does not exist; at a kink ``left`` and ``right``
-    hold the one-sided derivatives. ``technique`` says how an adaptive method got the value
-    (``central``, ``forward``, ``backward`` stencils or ``complex step``).
-    """
-
-    value: float
-    error: float
-    evaluations: int
-    step: float | None
-    technique: str = ""
-    left: float | None = None
-    right: float | None = None
-    #: The step disappeared in rounding (``x + h == x``): the quotient carries no information.
-    step_vanished: bool = False
-    #: The complex step disagreed with Richardson and was not used (``auto`` only).
-    complex_rejected: bool = False
-
-    @property
-    def is_kink(self) -> bool:
-        return self.left is not None and self.right is not None
-
-
-def default_step(method: str, x: float, order: int) -> float:
-    """The primer's h = 1e-4 for first derivatives; for higher orders ε^(1/(n+p))·max(1, |x|).
-
-    An n-th derivative divides rounding errors by h**n, so 1e-4 would leave nothing of a
-    fourth derivative; the scaled step balances truncation (h**p) against rounding.
-    """
-    if order == 1:
-        return DEFAULT_STEP
-    return float(EPSILON ** (1.0 / (order + ACCURACY[method])) * max(1.0, abs(x)))
-
-
-def fixed_step(
-    function: BatchFunction, x: float, method: str, step: float, order: int = 1
-) -> Estimate:
-    """A textbook difference quotient at step ``h``, with an error estimate from step ``h/2``.
-
-    The value is computed exactly as written, e.g. central ``(f(x+h) - f(x-h)) / (2*h)``, so
-    first derivatives agree to the last bit with the primer's code. The error estimate is
-    ``|D(h) - D(h/2)| / (1 - 2**-p)`` (truncation, p the accuracy order) plus the rounding
-    bound ``ε Σ|w_i f_i| / h**n``.
-    """
-    shape = stencil(method, order)
-    offsets = np.array(shape.offsets, dtype=np.float64)
-    abscissae = np.concatenate([x + offsets * step, x + offsets * (step / 2)])
-    values = np.asarray(function(abscissae))
-    count = len(offsets)
-    quotient = _quotient(shape.numerators, values[:count], shape.denominator, step, order)
-    half = _quotient(shape.numerators, values[count:], shape.denominator, step / 2, order)
-    vanished = bool(np.any(abscissae[:count][offsets != 0] == x))
-    accuracy = shape.exponents[0]
-    rounding = _rounding(shape.numerators, values[:count], shape.denominator, step, order)
-    error = abs(quotient - half) / (1 - 2.0**-accuracy) + rounding
-    if vanished:
-        error = math.inf
-    return Estimate(float(quotient), float(error), 2 * count, step, method, step_vanished=vanished)
-
-
-def _quotient(
-    numerators: tuple[int, ...], values: Array, denominator: int, step: float, order: int
-) -> float:
-    total = numerators[0] * values[0]
-    for numerator, value in zip(numerators[1:], values[1:]):
-        total = total + numerator * value
-    return float(total / (denominator * step**order))
-
-
-def _rounding(
-    numerators: tuple[int, ...], values: Array, denominator: int, step: float, order: int
-) -> float:
-    size = sum(abs(n) * abs(float(v)) for n, v in zip(numerators, values))
-    return float(2 * EPSILON * size / (denominator * step**order))
 
 
 def richardson(
@@ -138,17 +46,18 @@ def richardson(
     """
     if initial_step is not None:
         return _richardson_from(function, x, order, initial_step)
-    result = _richardson_from(function, x, order, _power_of_two(max(1.0, abs(x))) / 4)
+    result = _richardson_from(function, x, order, power_of_two(max(1.0, abs(x))) / 4)
     if 0 < abs(x) < 1 and not _sound(result):
         # the function's scale is |x| (log, sqrt, 1/x near 0): start again from |x|/4
-        retry = _richardson_from(function, x, order, _power_of_two(abs(x)) / 4)
+        retry = _richardson_from(function, x, order, power_of_two(abs(x)) / 4)
         evaluations = result.evaluations + retry.evaluations
         better = retry if _sound(retry) or not math.isfinite(result.error) else result
         return replace(better, evaluations=evaluations)
     return result
 
 
-def _power_of_two(value: float) -> float:
+def power_of_two(value: float) -> float:
+    """The largest power of 2 not above ``value`` (a step that divides out exactly)."""
     return 2.0 ** math.floor(math.log2(value))
 
 
@@ -160,9 +69,9 @@ def _richardson_from(
     function: BatchFunction, x: float, order: int, initial_step: float
 ) -> Estimate:
     shapes = {
-        "central": stencil("central", order),
-        "forward": stencil("forward", order),
-        "backward": stencil("backward", order),
+        "central": stencil("central", 2, order),
+        "forward": stencil("forward", 1, order),
+        "backward": stencil("backward", 1, order),
     }
     union = sorted({o for shape in shapes.values() for o in shape.offsets})
     position = {o: i for i, o in enumerate(union)}
@@ -305,93 +214,13 @@ def _distinct(nodes: Array) -> Array:
     return np.all(np.diff(ordered, axis=1) > 0, axis=1)
 
 
-def complex_step(
-    function: BatchFunction, x: float, order: int = 1, step: float | None = None
-) -> Estimate:
-    """``Im f(x + ih) / h``: no subtraction, so exact to rounding for analytic expressions.
-
-    The function must accept complex arrays and be analytic along the real axis near
-    ``x`` (see ``analyticity``). The error is estimated from the scatter of the quotient over
-    a few steps of different mantissas: a cancellation inside the expression shows up as
-    scatter. Higher orders apply Richardson extrapolation to the complex-step derivative.
-    """
-    if step is None:
-        step = COMPLEX_STEP_SCALE * (2.0 ** math.floor(math.log2(abs(x))) if x else 1.0)
-    steps = step * np.array(COMPLEX_STEP_FACTORS)
-
-    def derivative(points: Array) -> Array:
-        points = np.asarray(points, dtype=np.float64)
-        shifted = points[:, np.newaxis] + 1j * steps[np.newaxis, :]
-        with np.errstate(all="ignore"):
-            values = np.asarray(function(shifted.reshape(-1))).reshape(shifted.shape)
-        return np.imag(values) / steps
-
-    if order > 1:
-        inner = richardson(lambda points: derivative(points)[:, 0], x, order - 1)
-        return replace(
-            inner,
-            evaluations=inner.evaluations * len(steps),
-            step=step,
-            technique=f"complex step, then Richardson ({inner.technique})",
-        )
-    quotients = derivative(np.array([x]))[0]
-    value = float(quotients[0])
-    scatter = float(np.max(np.abs(quotients - value)))
-    error = 4 * scatter + 2 * EPSILON * abs(value)
-    return Estimate(value, error, len(steps), step, "complex step")
-
-
-def auto(
-    function: BatchFunction, x: float, order: int = 1, complex_obstacle: str | None = None
-) -> Estimate:
-    """The most accurate method available: the complex step, checked against Richardson.
-
-    Where the complex step is not allowed (``complex_obstacle`` names why), or where it
-    disagrees with Richardson beyond Richardson's error estimate (a branch point such as
-    ``sqrt(x**2)`` at 0), or at a kink, Richardson's answer is returned.
-    """
-    checked = richardson(function, x, order)
-    if complex_obstacle is not None or checked.is_kink:
-        return replace(checked, technique=f"Richardson ({checked.technique})")
-    complex_estimate = complex_step(function, x, order)
-    evaluations = checked.evaluations + complex_estimate.evaluations
-    if not math.isfinite(complex_estimate.value):
-        return replace(checked, evaluations=evaluations, technique="Richardson")
-    gap = abs(complex_estimate.value - checked.value)
-    if math.isfinite(checked.error) and gap > 10 * checked.error + 1e-8 * abs(checked.value):
-        return replace(
-            checked,
-            evaluations=evaluations,
-            technique=f"Richardson ({checked.technique})",
-            complex_rejected=True,
-        )
-    return replace(complex_estimate, evaluations=evaluations)
-
-
 def estimate(
     function: BatchFunction,
     x: float,
     method: str,
-    order: int = 1,
-    step: float | None = None,
-    complex_obstacle: str | None = None,
+    order: int,
+    step: float | None,
+    complex_obstacle: str | None,
 ) -> Estimate:
-    """Dispatch to one method.
-
-    ``step`` is the step of a fixed-step method (default: ``default_step``), the largest
-    step of ``richardson`` or the imaginary step of ``complex``; ``auto`` chooses its own.
-    ``complex_obstacle`` is why the complex step may not be used, if it may not: ``complex``
-    then raises ValueError with that reason, and ``auto`` falls back to Richardson.
-    """
-    if method in FIXED_STEP:
-        chosen = default_step(method, x, order) if step is None else step
-        return fixed_step(function, x, method, chosen, order)
-    if method == "richardson":
-        return richardson(function, x, order, step)
-    if method == "complex":
-        if complex_obstacle is not None:
-            raise ValueError(complex_obstacle)
-        return complex_step(function, x, order, step)
-    if method == "auto":
-        return auto(function, x, order, complex_obstacle)
-    raise ValueError(f"unknown method {method!r}")
+    """``richardson`` with ``step`` as its largest step."""
+    return richardson(function, x, order, step)

@@ -1,4 +1,4 @@
-"""Tree to SymPy, analytic derivatives, and a time bound on all of it. Imported lazily.
+"""Tree to SymPy, SymPy's derivatives and values, as plain text. Imported lazily.
 
 SymPy only ever sees trees this module builds from validated nodes; user text never reaches
 ``sympify``. Tensor variables become NumPy object arrays of scalar symbols (``x[0]``,
@@ -8,23 +8,18 @@ SymPy only ever sees trees this module builds from validated nodes; user text ne
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import numpy as np
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from .errors import InputError
-from .functions import FUNCTIONS
-from .nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
-from .parsing import Expression
+from ..expr.functions import FUNCTIONS
+from ..expr.nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
+from ..expr.parsing import Expression
 
-T = TypeVar("T")
 Shape = tuple[int, ...]
-DEFAULT_TIMEOUT = 5.0
 #: Integer powers with more result bits than this are built as floats, never expanded exactly.
 _MAX_EXACT_POWER_BITS = 4096
 #: The precision of a float64 (and of ``sp.Float(x)`` for a Python float).
@@ -156,46 +151,6 @@ def value_at(expression: Any, point: Mapping[Any, float], digits: int = 30) -> f
     except TypeError:  # a number SymPy cannot give a value, e.g. DiracDelta(0)
         return None
     return value if math.isfinite(value) else None
-
-
-@dataclass(frozen=True)
-class Bounded(Generic[T]):
-    """The outcome of a computation run under a time limit."""
-
-    value: T | None
-    status: str  # "ok", "timed out" or "failed"
-    reason: str = ""
-
-
-def bounded(work: Callable[[], T], seconds: float) -> Bounded[T]:
-    """Run ``work`` in a daemon thread; give up waiting after ``seconds``.
-
-    SymPy cannot be interrupted, so a computation past its limit is abandoned, not stopped:
-    the thread is a daemon and dies with the process. ``seconds`` 0 or infinite: no limit.
-
-    Raises:
-        InputError: ``seconds`` is not a number (NaN) or is negative.
-    """
-    if not seconds >= 0:
-        raise InputError(f"--analytic-timeout must be 0 or more seconds, got {seconds!r}")
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = work()
-        except RecursionError:
-            outcome["error"] = "the expression is too deep for SymPy"
-        except Exception as error:  # any SymPy failure means "no analytic value", never a crash
-            outcome["error"] = f"{type(error).__name__}: {error}"
-
-    thread = threading.Thread(target=target, name="diffcli-sympy", daemon=True)
-    thread.start()
-    thread.join(seconds if 0 < seconds < math.inf else None)
-    if thread.is_alive():
-        return Bounded(None, "timed out", f"SymPy took longer than {seconds:g} s")
-    if "error" in outcome:
-        return Bounded(None, "failed", str(outcome["error"]))
-    return Bounded(outcome["value"], "ok")
 
 
 class _DoublePrinter(StrPrinter):  # type: ignore[misc]

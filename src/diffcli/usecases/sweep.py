@@ -6,12 +6,14 @@ import math
 
 import numpy as np
 
-from .derivative import DiffOptions, check_finite, choose_coordinate, compile_scalar, differentiate
-from .methods import auto, fixed_step
-from .numerics import along
-from .parsing import Expression
-from .points import Point, format_point, format_scalar, shortened
-from .results import SweepReport, SweepRow, absolute_error
+from ..engine import registry
+from ..engine.coordinates import along
+from ..engine.estimate import estimate
+from ..expr.parsing import Expression
+from ..expr.points import Point, format_point, format_scalar, shortened
+from ..results import SweepReport, SweepRow, absolute_error
+from .diff import DiffOptions, differentiate
+from .prepare import check_finite, choose_coordinate, compile_scalar
 
 #: The steps of the sweep: 1e-1, 1e-2, …, 1e-16.
 STEPS = tuple(10.0**-k for k in range(1, 17))
@@ -51,7 +53,7 @@ def sweep(
     source = "analytic"
     if reference is None:
         with np.errstate(all="ignore"):
-            best = auto(function, x)
+            best = estimate(function, x, "auto")
         reference = best.value if math.isfinite(best.value) else None
         source = "auto"
         warnings.append(
@@ -59,10 +61,11 @@ def sweep(
             f"{best.value!r} (estimated error {best.error:.3g})"
         )
     rows: list[SweepRow] = []
+    swept = registry.names("sweep")
     with np.errstate(all="ignore"):
         for step in STEPS:
-            forward = fixed_step(function, x, "forward", step).value
-            central = fixed_step(function, x, "central", step).value
+            # the report's columns: the methods the registry gives ``sweep``, in its order
+            forward, central = (estimate(function, x, name, 1, step).value for name in swept)
             rows.append(
                 SweepRow(
                     step,

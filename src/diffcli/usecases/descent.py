@@ -1,4 +1,4 @@
-"""Gradient descent and its optimizers (SGD … Adam): steps as records, stopping and divergence.
+"""Gradient descent (update rules in ``optimizers``): steps as records, stopping, divergence.
 
 The iterate is one float64 vector holding every descended variable in natural order, tensors
 flattened row-major; ``Layout`` maps it to and from a Point. Plain SGD performs exactly the
@@ -15,17 +15,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from .catalog import DEFAULT_STEP, OPTIMIZERS
-from .compiling import Compiled
-from .derivative import check_finite, compile_scalar
-from .errors import EvaluationError, InputError
-from .numerics import coordinates, gradient
-from .parsing import Expression
-from .points import Point, format_scalar, point_as_json
+from ..catalog import DEFAULT_STEP, OPTIMIZERS
+from ..engine.coordinates import Layout
+from ..engine.kernel import partials
+from ..errors import EvaluationError, InputError
+from ..expr.compiling import Compiled
+from ..expr.parsing import Expression
+from ..expr.points import Point, format_scalar, point_as_json
+from .optimizers import Optimizer, make_optimizer
+from .prepare import check_finite, compile_scalar
 
 Array = Any
 ValueFunction = Callable[[Array], float]
@@ -88,147 +90,6 @@ def check_options(options: DescentOptions) -> None:
             raise InputError(f"{option} must be in [0, 1), got {format_scalar(value)}")
     if options.grad == "analytic" and not options.analytic:
         raise InputError("--grad analytic needs SymPy: drop --no-analytic")
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where each descended variable lives in the flat iterate."""
-
-    names: tuple[str, ...]
-    shapes: tuple[tuple[int, ...], ...]
-
-    @property
-    def sizes(self) -> tuple[int, ...]:
-        return tuple(math.prod(shape) for shape in self.shapes)
-
-    @property
-    def size(self) -> int:
-        return sum(self.sizes)
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        """``x0``, ``x[1]``, ``W[0,1]``: one per coordinate of the flat iterate."""
-        point = {name: np.zeros(shape) for name, shape in zip(self.names, self.shapes)}
-        return tuple(coordinate.label for coordinate in coordinates(point, self.names))
-
-    def flatten(self, point: Mapping[str, Array]) -> Array:
-        """The named variables of a point as one float64 vector."""
-        if not self.names:
-            return np.zeros(0)
-        return np.concatenate(
-            [np.asarray(point[name], dtype=np.float64).reshape(-1) for name in self.names]
-        )
-
-    def unflatten(self, flat: Array) -> Point:
-        """Views of the flat vector in each variable's shape (no copy)."""
-        point: Point = {}
-        offset = 0
-        for name, shape, size in zip(self.names, self.shapes, self.sizes):
-            point[name] = flat[offset : offset + size].reshape(shape)
-            offset += size
-        return point
-
-
-class Optimizer(Protocol):
-    """Updates the flat iterate in place from the gradient there."""
-
-    def update(self, x: Array, gradient: Array) -> None: ...
-
-
-class SGD:
-    """``x ← x − η g`` (the primer's gradient method)."""
-
-    def __init__(self, options: DescentOptions, size: int) -> None:
-        self.lr = options.lr
-
-    def update(self, x: Array, gradient: Array) -> None:
-        x -= self.lr * gradient
-
-
-class Momentum:
-    """``v ← μ v − η g; x ← x + v`` (Polyak's heavy ball)."""
-
-    def __init__(self, options: DescentOptions, size: int) -> None:
-        self.lr, self.momentum = options.lr, options.momentum
-        self.velocity = np.zeros(size)
-
-    def update(self, x: Array, gradient: Array) -> None:
-        self.velocity = self.momentum * self.velocity - self.lr * gradient
-        x += self.velocity
-
-
-class Nesterov:
-    """``v ← μ v − η g; x ← x + μ v − η g`` (Nesterov's look-ahead, Sutskever's form)."""
-
-    def __init__(self, options: DescentOptions, size: int) -> None:
-        self.lr, self.momentum = options.lr, options.momentum
-        self.velocity = np.zeros(size)
-
-    def update(self, x: Array, gradient: Array) -> None:
-        step = self.lr * gradient
-        self.velocity = self.momentum * self.velocity - step
-        x += self.momentum * self.velocity - step
-
-
-class AdaGrad:
-    """``s ← s + g²; x ← x − η g / (√s + ε)``."""
-
-    def __init__(self, options: DescentOptions, size: int) -> None:
-        self.lr, self.eps = options.lr, options.eps
-        self.squares = np.zeros(size)
-
-    def update(self, x: Array, gradient: Array) -> None:
-        self.squares += gradient * gradient
-        x -= self.lr * gradient / (np.sqrt(self.squares) + self.eps)
-
-
-class RMSProp:
-    """``s ← ρ s + (1−ρ) g²; x ← x − η g / (√s + ε)``."""
-
-    def __init__(self, options: DescentOptions, size: int) -> None:
-        self.lr, self.rho, self.eps = options.lr, options.rho, options.eps
-        self.squares = np.zeros(size)
-
-    def update(self, x: Array, gradient: Array) -> None:
-        self.squares = self.rho * self.squares + (1 - self.rho) * (gradient * gradient)
-        x -= self.lr * gradient / (np.sqrt(self.squares) + self.eps)
-
-
-class Adam:
-    """Kingma & Ba: bias-corrected moments, ``x ← x − η m̂ / (√v̂ + ε)``."""
-
-    def __init__(self, options: DescentOptions, size: int) -> None:
-        self.lr, self.eps = options.lr, options.eps
-        self.beta1, self.beta2 = options.beta1, options.beta2
-        self.mean = np.zeros(size)
-        self.squares = np.zeros(size)
-        self.count = 0
-
-    def update(self, x: Array, gradient: Array) -> None:
-        self.count += 1
-        # in place, and the same roundings as ``beta * m + (1 - beta) * g``
-        self.mean *= self.beta1
-        self.mean += (1 - self.beta1) * gradient
-        self.squares *= self.beta2
-        self.squares += (1 - self.beta2) * (gradient * gradient)
-        mean = self.mean / (1 - self.beta1**self.count)
-        squares = self.squares / (1 - self.beta2**self.count)
-        x -= self.lr * mean / (np.sqrt(squares) + self.eps)
-
-
-_OPTIMIZER_CLASSES: dict[str, Callable[[DescentOptions, int], Optimizer]] = {
-    "sgd": SGD,
-    "momentum": Momentum,
-    "nesterov": Nesterov,
-    "adagrad": AdaGrad,
-    "rmsprop": RMSProp,
-    "adam": Adam,
-}
-
-
-def make_optimizer(options: DescentOptions, size: int) -> Optimizer:
-    """The optimizer ``options.optimizer`` for an iterate of ``size`` numbers."""
-    return _OPTIMIZER_CLASSES[options.optimizer](options, size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,9 +227,11 @@ def prepare(
     names = layout.names
     constants = {name: np.asarray(start[name], dtype=np.float64) for name in fixed}
     if options.grad == "analytic":
-        from .analytic import analytic_functions
+        from ..engine.stationary import analytic_functions
 
-        value_of, gradient_of = analytic_functions(expression, shapes, names, constants, options)
+        value_of, gradient_of = analytic_functions(
+            expression, shapes, names, constants, options.analytic_timeout
+        )
     else:
         value_of = _value_function(compiled, layout, constants)
         gradient_of = _numerical_gradient(compiled, layout, constants, options.step)
@@ -394,7 +257,7 @@ def _numerical_gradient(
     def gradient_of(x: Array) -> Array:
         point = dict(constants)
         point.update(layout.unflatten(x))
-        parts = gradient(compiled, point, layout.names, "central", step)
+        parts = partials(compiled, point, layout.names, "central", step)
         return np.concatenate([parts[name].reshape(-1) for name in layout.names])
 
     return gradient_of
@@ -671,6 +534,16 @@ def _trace_point(layout: Layout, record: Step) -> TracePoint:
 def _stationary(problem: DescentProblem, near: Array, options: DescentOptions) -> StationaryPoints:
     if not options.analytic:
         return StationaryPoints("skipped", "--no-analytic")
-    from .analytic import stationary_points
+    from ..engine.stationary import stationary_points
 
-    return stationary_points(problem, near, options.analytic_timeout)
+    layout = problem.layout
+    outcome = stationary_points(
+        problem.expression, layout, problem.fixed, near, options.analytic_timeout
+    )
+    if outcome.value is None:
+        return StationaryPoints(outcome.status, outcome.reason)
+    found = tuple(
+        StationaryPoint(layout.unflatten(np.array(values, dtype=np.float64)), kind, value, free)
+        for values, kind, value, free in outcome.value
+    )
+    return StationaryPoints("ok", "", found)

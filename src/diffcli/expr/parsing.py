@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .errors import ParseError
+from ..errors import ParseError
 from .functions import CONSTANTS, FUNCTIONS
 from .nodes import Binary, Call, Constant, Index, Node, Number, Span, Unary, Variable, walk
 

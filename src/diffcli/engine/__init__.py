@@ -1,0 +1,1 @@
+"""The differentiation engine: methods, the fixed-step kernel, kinks, SymPy."""

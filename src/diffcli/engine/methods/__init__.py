@@ -1,0 +1,1 @@
+"""The differentiation methods, one module each (see ``engine.registry``)."""

@@ -1,0 +1,131 @@
+"""The complex step ``Im f(x + ih) / h``, and whether it may be used on an expression at a point."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ...expr.compiling import compile_expression
+from ...expr.nodes import Binary, Index, Node, Number, Unary, Variable, walk
+from ...expr.parsing import Expression
+from ..coordinates import BatchFunction
+from ..estimate import Estimate
+from ..kernel import EPSILON
+from ..kinks import non_analytic_functions
+from .richardson import richardson
+
+Array = Any
+#: h = 2**-66 |x|, and a few more steps whose scatter measures rounding.
+COMPLEX_STEP_SCALE = 2.0**-66
+COMPLEX_STEP_FACTORS = (1.0, 1.1, 1.3, 1.7)
+#: NumPy's complex power multiplies out integer exponents up to this size; above, it goes
+#: through exp(log z), which is wrong on the negative real axis.
+_MAX_EXACT_INTEGER_POWER = 100
+
+
+def complex_step_obstacle(
+    expression: Expression, point: Mapping[str, Any], variable: str
+) -> str | None:
+    """Why ``Im f(x + ih)/h`` would be wrong for this expression at this point, or None.
+
+    Two things break it: a function that is not complex-analytic (its NumPy version of a
+    complex number is not the analytic continuation: ``abs`` gives the modulus, ``relu``
+    compares complex numbers), and a power whose base is negative while the exponent
+    depends on ``variable`` or is not a small integer (the complex logarithm's branch cut).
+    """
+    names = non_analytic_functions(expression)
+    if names:
+        listed = ", ".join(names)
+        verb = "is" if len(names) == 1 else "are"
+        return (
+            f"the complex step needs an analytic expression, and {listed} {verb} not "
+            "analytic; use --method richardson (or auto, which falls back to it)"
+        )
+    shapes = {name: np.shape(value) for name, value in point.items()}
+    for node in walk(expression.tree):
+        if not (isinstance(node, Binary) and node.op == "**"):
+            continue
+        if _small_integer(node.right) and not _depends_on(node.right, variable):
+            continue
+        base = compile_expression(Expression(expression.text, node.left), shapes)
+        with np.errstate(all="ignore"):
+            base_value = np.asarray(base(point))
+        if np.any(base_value < 0):
+            return (
+                f"the complex step cannot follow {expression.source(node)} with a negative "
+                "base (the complex logarithm's branch cut); use --method richardson"
+            )
+    return None
+
+
+def _small_integer(node: Node) -> bool:
+    if isinstance(node, Unary) and node.op == "-":
+        return _small_integer(node.operand)
+    return (
+        isinstance(node, Number)
+        and float(node.value).is_integer()
+        and abs(node.value) <= _MAX_EXACT_INTEGER_POWER
+    )
+
+
+def _depends_on(node: Node, variable: str) -> bool:
+    return any(isinstance(sub, (Variable, Index)) and sub.name == variable for sub in walk(node))
+
+
+def complex_step(
+    function: BatchFunction, x: float, order: int = 1, step: float | None = None
+) -> Estimate:
+    """``Im f(x + ih) / h``: no subtraction, so exact to rounding for analytic expressions.
+
+    The function must accept complex arrays and be analytic along the real axis near
+    ``x`` (see ``complex_step_obstacle``). The error is estimated from the scatter of the
+    quotient over a few steps of different mantissas: a cancellation inside the expression
+    shows up as scatter. Higher orders apply Richardson extrapolation to the complex-step
+    derivative.
+    """
+    if step is None:
+        step = COMPLEX_STEP_SCALE * (2.0 ** math.floor(math.log2(abs(x))) if x else 1.0)
+    steps = step * np.array(COMPLEX_STEP_FACTORS)
+
+    def derivative(points: Array) -> Array:
+        points = np.asarray(points, dtype=np.float64)
+        shifted = points[:, np.newaxis] + 1j * steps[np.newaxis, :]
+        with np.errstate(all="ignore"):
+            values = np.asarray(function(shifted.reshape(-1))).reshape(shifted.shape)
+        return np.imag(values) / steps
+
+    if order > 1:
+        inner = richardson(lambda points: derivative(points)[:, 0], x, order - 1)
+        return replace(
+            inner,
+            evaluations=inner.evaluations * len(steps),
+            step=step,
+            technique=f"complex step, then Richardson ({inner.technique})",
+        )
+    quotients = derivative(np.array([x]))[0]
+    value = float(quotients[0])
+    scatter = float(np.max(np.abs(quotients - value)))
+    error = 4 * scatter + 2 * EPSILON * abs(value)
+    return Estimate(value, error, len(steps), step, "complex step")
+
+
+def estimate(
+    function: BatchFunction,
+    x: float,
+    method: str,
+    order: int,
+    step: float | None,
+    complex_obstacle: str | None,
+) -> Estimate:
+    """``complex_step`` with imaginary step ``step``.
+
+    Raises:
+        ValueError: ``complex_obstacle`` says why the complex step may not be used.
+    """
+    if complex_obstacle is not None:
+        raise ValueError(complex_obstacle)
+    return complex_step(function, x, order, step)

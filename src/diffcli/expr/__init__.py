@@ -1,0 +1,1 @@
+"""The expression language: parsing, the function whitelist, compiling, points."""

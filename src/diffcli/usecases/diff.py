@@ -1,0 +1,241 @@
+"""``diff``: the derivative by one variable at one or more points, numerical beside analytic."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ..engine import analytic, registry
+from ..engine.coordinates import Coordinate, along
+from ..engine.estimate import Estimate, estimate
+from ..engine.kinks import kink_at, non_analytic_functions
+from ..engine.methods.complex_step import complex_step_obstacle
+from ..errors import InputError
+from ..expr.compiling import Compiled
+from ..expr.parsing import Expression
+from ..expr.points import Point, format_point, format_scalar, shortened
+from ..results import Analytic, DerivativeRow, DiffReport
+from .prepare import check_coordinate, check_finite, choose_coordinate, compile_scalar, shapes_key
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    """How to differentiate: the options of ``diffcli diff`` as one value.
+
+    ``method`` is a method ``diff`` offers (``registry.names("diff")``) or ``all``; ``step``
+    None means each method's own default (the primer's 1e-4 for first derivatives by
+    fixed-step methods).
+    """
+
+    wrt: str | None = None
+    method: str = "central"
+    step: float | None = None
+    analytic: bool = True
+    analytic_timeout: float = 5.0
+    #: Variables held fixed by ``--set``: never chosen, never named by ``wrt``.
+    constants: tuple[str, ...] = ()
+    order: int = 1
+
+
+def differentiate(
+    expression: Expression, points: Sequence[Point], options: DiffOptions = DiffOptions()
+) -> DiffReport:
+    """The derivative of ``expression`` by one coordinate at each point, by one or all methods.
+
+    Raises:
+        InputError: a bad ``wrt``, method, step or order, an expression that is not a
+            scalar, or ``--method complex`` on an expression the complex step cannot follow.
+        EvaluationError: the expression has no finite value at one of the points.
+    """
+    _check_options(options)
+    chosen = registry.names("diff") if options.method == "all" else (options.method,)
+    entries = [registry.method(name) for name in chosen]
+    non_analytic = non_analytic_functions(expression)
+    compiled_by_shapes: dict[Any, Compiled] = {}
+    for point in points:
+        key = shapes_key(point)
+        if key not in compiled_by_shapes:
+            compiled_by_shapes[key] = compile_scalar(expression, dict(key))
+    coordinate = choose_coordinate(expression, points[0], options.wrt, options.constants)
+    warnings: list[str] = []
+    rows: list[DerivativeRow] = []
+    #: Which point each row belongs to (a point may have fewer rows: a refused method).
+    row_points: list[int] = []
+    for point_index, point in enumerate(points):
+        compiled = compiled_by_shapes[shapes_key(point)]
+        check_coordinate(coordinate, point)
+        check_finite(compiled, expression, point)
+        x = float(np.asarray(point[coordinate.name])[coordinate.index])
+        function = along(compiled, point, coordinate)
+        obstacle = None
+        if any(entry.complex_step for entry in entries):
+            obstacle = complex_step_obstacle(expression, point, coordinate.name)
+        kink = kink_at(function, x, options.order) if non_analytic else None
+        if kink is not None:
+            warnings.append(
+                f"{expression.text} is not differentiable at "
+                f"{shortened(format_point(point))}: the left derivative is {kink.left!r}, "
+                f"the right derivative is {kink.right!r}"
+            )
+        for entry in entries:
+            if entry.complex_step == "required" and obstacle is not None:
+                if options.method != "all":
+                    raise InputError(f"--method {entry.name}: {obstacle}")
+                warnings.append(
+                    f"no complex-step row at {shortened(format_point(point))}: {obstacle}"
+                )
+                continue
+            with np.errstate(all="ignore"):
+                result = estimate(
+                    function,
+                    x,
+                    entry.name,
+                    options.order,
+                    options.step if entry.takes_step else None,
+                    obstacle,
+                )
+            if kink is not None and not result.is_kink:
+                result = replace(
+                    result,
+                    value=math.nan,
+                    error=kink.error,
+                    left=kink.left,
+                    right=kink.right,
+                    evaluations=result.evaluations + kink.evaluations,
+                )
+            warnings.extend(_warnings(result, entry, point, coordinate))
+            row_points.append(point_index)
+            rows.append(
+                DerivativeRow(
+                    point,
+                    entry.name,
+                    result.step,
+                    result.value,
+                    None,
+                    result.evaluations,
+                    result.error,
+                    result.left,
+                    result.right,
+                    result.technique if entry.adaptive else "",
+                )
+            )
+    derivative_text, analytic_values, symbolic = _analytic(expression, points, coordinate, options)
+    if symbolic.status not in {"ok", "skipped"}:
+        warnings.append(f"no analytic derivative: {symbolic.reason}")
+    # At a kink SymPy still answers (sign(0) = 0, Heaviside(0) = 1/2): not a derivative.
+    rows = [
+        replace(row, analytic=None if row.is_kink else analytic_values[index])
+        for row, index in zip(rows, row_points)
+    ]
+    for point, value in zip(points, analytic_values):
+        if symbolic.status == "ok" and value is None:
+            warnings.append(
+                "the analytic derivative has no finite real value at "
+                f"{shortened(format_point(point))}"
+            )
+    return DiffReport(
+        expression.text,
+        coordinate.label,
+        derivative_text,
+        symbolic,
+        tuple(rows),
+        tuple(warnings),
+        options.order,
+    )
+
+
+#: An adaptive estimate whose error estimate reaches this share of its value is flagged.
+UNRELIABLE = 0.5
+
+
+def _warnings(
+    result: Estimate, entry: registry.Method, point: Point, coordinate: Coordinate
+) -> list[str]:
+    method = entry.name
+    found: list[str] = []
+    where = shortened(format_point(point))
+    if result.step_vanished and result.step is not None:
+        found.append(
+            f"at {where} the step h={format_scalar(result.step)} vanished in "
+            f"rounding ({coordinate.label} + h == {coordinate.label}); the difference "
+            "quotient carries no information: use a larger --h"
+        )
+    if not np.isfinite(result.value) and not result.is_kink:
+        found.append(
+            f"at {where} the {method} estimate is {result.value!r}: the expression is not "
+            "finite near the point"
+        )
+    if result.complex_rejected:
+        found.append(
+            f"at {where} the complex step disagreed with Richardson extrapolation (a branch "
+            "point?); auto used Richardson"
+        )
+    if (
+        entry.adaptive
+        and np.isfinite(result.value)
+        and not result.error < UNRELIABLE * abs(result.value)
+    ):
+        found.append(
+            f"at {where} the {method} estimate {result.value!r} is unreliable: its error "
+            f"estimate ({result.error:.3g}) is as large as the value; the derivative may be "
+            "infinite there, or the point too close to a singularity"
+        )
+    side = result.technique.removeprefix("Richardson (").removesuffix(")")
+    if entry.adaptive and side in {"forward", "backward"}:
+        found.append(
+            f"at {where} the function is defined on one side only: {method} used {side} "
+            "(one-sided) differences"
+        )
+    return found
+
+
+#: The highest derivative ``--order`` accepts.
+MAX_ORDER = 6
+
+
+def check_method_and_step(method: str, step: float) -> None:
+    """Raise InputError for a method that is not a fixed-step quotient, or a bad step."""
+    quotients = registry.batched()
+    if method not in quotients:
+        raise InputError(f"unknown method {method!r}; choose from {', '.join(quotients)}")
+    if not (np.isfinite(step) and step > 0):
+        raise InputError(f"--h must be a positive number, got {format_scalar(step)}")
+
+
+def _check_options(options: DiffOptions) -> None:
+    methods = registry.names("diff")
+    if options.method not in (*methods, "all"):
+        raise InputError(
+            f"unknown method {options.method!r}; choose from {', '.join(methods)} or all"
+        )
+    if options.step is not None:
+        if not (np.isfinite(options.step) and options.step > 0):
+            raise InputError(f"--h must be a positive number, got {format_scalar(options.step)}")
+        if options.method != "all" and not registry.method(options.method).takes_step:
+            raise InputError(
+                f"--h does not apply to --method {options.method}, which chooses its own steps"
+            )
+    if not 1 <= options.order <= MAX_ORDER:
+        raise InputError(f"--order must be between 1 and {MAX_ORDER}, got {options.order}")
+
+
+def _analytic(
+    expression: Expression,
+    points: Sequence[Point],
+    coordinate: Coordinate,
+    options: DiffOptions,
+) -> tuple[str | None, list[float | None], Analytic]:
+    nothing: list[float | None] = [None] * len(points)
+    if not options.analytic:
+        return None, nothing, Analytic("skipped", "--no-analytic")
+    outcome = analytic.derivatives(
+        expression, points, coordinate, options.order, options.analytic_timeout
+    )
+    if outcome.value is None:
+        return None, nothing, Analytic(outcome.status, outcome.reason)
+    text, values = outcome.value
+    return text, values, Analytic("ok")

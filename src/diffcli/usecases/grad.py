@@ -1,0 +1,301 @@
+"""``grad`` and ``hessian``: partial and second derivatives, numerical beside analytic."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..catalog import DEFAULT_STEP
+from ..engine import analytic, registry
+from ..engine.coordinates import along, coordinates
+from ..engine.estimate import estimate
+from ..engine.kernel import partials
+from ..engine.kinks import batched_kinks, non_analytic_functions
+from ..engine.methods.stencils import method_stencil
+from ..errors import InputError, ParseError
+from ..expr.compiling import Compiled, compile_expression
+from ..expr.nodes import Call
+from ..expr.parsing import Expression, parse
+from ..expr.points import Array, Point, format_point
+from ..results import Analytic, GradientReport, GradientRow
+from .diff import check_method_and_step
+from .notes import EstimateNotes, kink_notes, listing, non_finite_warnings, step_warnings
+from .prepare import compiled_points, complex_obstacles, differentiated
+
+#: The time limit of SymPy's side, in seconds.
+DEFAULT_TIMEOUT = 5.0
+#: Loss functions whose first argument is the prediction, shown beside the gradient.
+LOSS_FUNCTIONS = ("cross_entropy", "mean_squared_error")
+
+
+@dataclass(frozen=True)
+class GradOptions:
+    """How to take the gradient: the options of ``diffcli grad`` as one value.
+
+    ``method`` is a method ``grad`` offers (``registry.names("grad")``). ``step`` is the step
+    of the quotients (None: 1e-4), the largest step of ``richardson`` or the imaginary step
+    of ``complex`` (None: their own choice); ``auto`` takes none. ``wrt`` names the variables to
+    differentiate by (default: every variable); the others are held fixed, and SymPy gets
+    their values before it differentiates. ``show`` lists extra expressions (``--show``, as
+    typed) whose values are reported at each point.
+    """
+
+    method: str = "central"
+    step: float | None = None
+    analytic: bool = True
+    analytic_timeout: float = DEFAULT_TIMEOUT
+    wrt: tuple[str, ...] | None = None
+    show: tuple[str, ...] = ()
+
+
+def gradient_report(
+    expression: Expression, points: Sequence[Point], options: GradOptions = GradOptions()
+) -> GradientReport:
+    """The gradient of a scalar expression at each point, numerical beside SymPy's.
+
+    Variables may be scalars or tensors of any rank; each one's gradient has its shape
+    (∂L/∂W of a 2×3 W is 2×3). Each row also holds the expression's value (the loss), the
+    predicted scores when the expression is a loss function called at the top
+    (``cross_entropy(softmax(x @ W), t)`` predicts ``softmax(x @ W)``), and the value of
+    every ``options.show`` expression.
+
+    Raises:
+        InputError: a bad method, step, ``wrt`` or ``show``, or an expression that is not a
+            scalar.
+        ShapeError: operand shapes that do not fit together at a point.
+        EvaluationError: the expression has no finite value at one of the points.
+    """
+    _check_grad_options(options)
+    method = options.method
+    entry = registry.method(method)
+    step = options.step
+    if step is None and not entry.adaptive:
+        step = DEFAULT_STEP
+    quotient_step = DEFAULT_STEP if step is None else step
+    names = differentiated(expression, options.wrt)
+    shown = _shown_expressions(expression, options.show)
+    predicted = predicted_expression(expression)
+    warnings: list[str] = []
+    rows: list[GradientRow] = []
+    for point, compiled in compiled_points(expression, points):
+        with np.errstate(all="ignore"):
+            loss = float(compiled(point))
+        if entry.batched:
+            with np.errstate(all="ignore"):
+                numerical = partials(compiled, point, names, method, quotient_step)
+            errors = None
+            evaluations = len(method_stencil(method).offsets)
+            counts = {name: np.full(np.shape(point[name]), evaluations) for name in names}
+            warnings += step_warnings(point, names, entry.side or "central", quotient_step)
+            kinks: dict[str, tuple[float, float]] = {}
+            if non_analytic_functions(expression):
+                notes = kink_notes(batched_kinks(compiled, point, names, quotient_step))
+                kinks = notes.kink_values
+                for coordinate in coordinates(point, names):
+                    if coordinate.label in kinks:
+                        numerical[coordinate.name][coordinate.index] = math.nan
+                warnings += notes.warnings(point, method)
+            warnings += non_finite_warnings(point, numerical, kinks)
+        else:
+            estimated = _estimated_gradient(expression, compiled, point, names, method, step)
+            numerical, errors, counts = estimated.numerical, estimated.errors, estimated.counts
+            kinks = estimated.kinks
+            if entry.side is not None:
+                warnings += step_warnings(point, names, entry.side, quotient_step)
+            warnings += estimated.warnings
+        rows.append(
+            GradientRow(
+                point,
+                numerical,
+                None,
+                int(sum(np.sum(count) for count in counts.values())),
+                loss,
+                None if predicted is None else value_at_point(predicted, point),
+                {extra.text: _shown_value(extra, point) for extra in shown},
+                errors,
+                counts,
+                kinks,
+            )
+        )
+    formulas, analytic_values, symbolic = _analytic_gradients(expression, points, names, options)
+    if symbolic.status not in {"ok", "skipped"}:
+        warnings.append(f"no analytic gradient: {symbolic.reason}")
+    rows = [
+        replace(row, analytic=_without_kinks(row, values))
+        for row, values in zip(rows, analytic_values)
+    ]
+    for row in rows:
+        missing = [
+            label
+            for label, _, value in row.components()
+            if value is None and label not in row.kinks
+        ]
+        if row.analytic is not None and missing:
+            warnings.append(
+                f"at {format_point(row.at)} the analytic derivative is not a real number "
+                f"for {listing(missing)}"
+            )
+    return GradientReport(
+        expression.text,
+        names,
+        method,
+        step,
+        formulas,
+        symbolic,
+        tuple(rows),
+        tuple(warnings),
+        None if predicted is None else predicted.text,
+    )
+
+
+def _without_kinks(row: GradientRow, values: dict[str, Array] | None) -> dict[str, Array] | None:
+    """SymPy's values with NaN at the kinks: sign(0) = 0 there is no derivative."""
+    if values is None or not row.kinks:
+        return values
+    cleared = {name: np.array(value, dtype=np.float64) for name, value in values.items()}
+    for coordinate in coordinates(row.at, tuple(cleared)):
+        if coordinate.label in row.kinks:
+            cleared[coordinate.name][coordinate.index] = math.nan
+    return cleared
+
+
+def _check_grad_options(options: GradOptions) -> None:
+    """Raise InputError for a method ``grad`` does not take, or a bad ``--h``."""
+    if options.method == "all":
+        raise InputError(
+            "--method all is diff's side-by-side view of one derivative (diffcli diff EXPR "
+            "--wrt NAME --method all); grad takes one method: " + ", ".join(registry.names("grad"))
+        )
+    if options.method not in registry.names("grad"):
+        raise InputError(
+            f"unknown method {options.method!r}; choose from {', '.join(registry.names('grad'))}"
+        )
+    if options.step is not None:
+        if not registry.method(options.method).takes_step:
+            raise InputError(
+                f"--h does not apply to --method {options.method}, which chooses its own steps"
+            )
+        check_method_and_step("central", options.step)
+
+
+@dataclass(frozen=True)
+class _EstimatedGradient:
+    """Partial derivatives by a method of the registry, each with its error and cost."""
+
+    numerical: dict[str, Array]
+    errors: dict[str, Array]
+    counts: dict[str, Array]
+    warnings: list[str]
+    kinks: dict[str, tuple[float, float]]
+
+
+def _estimated_gradient(
+    expression: Expression,
+    compiled: Compiled,
+    point: Point,
+    names: tuple[str, ...],
+    method: str,
+    step: float | None,
+) -> _EstimatedGradient:
+    """Each partial derivative by ``estimate`` along its coordinate.
+
+    Raises:
+        InputError: ``complex`` on an expression the complex step cannot follow.
+    """
+    obstacles = complex_obstacles(expression, point, names, method)
+    numerical = {name: np.zeros(np.shape(point[name])) for name in names}
+    errors = {name: np.zeros(np.shape(point[name])) for name in names}
+    counts = {name: np.zeros(np.shape(point[name]), dtype=int) for name in names}
+    notes = EstimateNotes()
+    for coordinate in coordinates(point, names):
+        x = float(np.asarray(point[coordinate.name])[coordinate.index])
+        with np.errstate(all="ignore"):
+            result = estimate(
+                along(compiled, point, coordinate),
+                x,
+                method,
+                1,
+                step,
+                obstacles[coordinate.name],
+            )
+        numerical[coordinate.name][coordinate.index] = result.value
+        errors[coordinate.name][coordinate.index] = result.error
+        counts[coordinate.name][coordinate.index] = result.evaluations
+        notes.add(coordinate.label, result)
+    return _EstimatedGradient(
+        numerical, errors, counts, notes.warnings(point, method), notes.kink_values
+    )
+
+
+def predicted_expression(expression: Expression) -> Expression | None:
+    """The first argument of a loss function called at the top of ``expression``, or None.
+
+    ``cross_entropy(softmax(x @ W), t)`` gives ``softmax(x @ W)``: the network's prediction.
+    """
+    tree = expression.tree
+    if isinstance(tree, Call) and tree.name in LOSS_FUNCTIONS and tree.args:
+        return parse(expression.source(tree.args[0]))
+    return None
+
+
+def value_at_point(expression: Expression, point: Point) -> Array:
+    """The value of any expression over (some of) the point's variables, in its own shape.
+
+    Raises:
+        InputError: the expression names a variable the point lacks.
+        ShapeError: operand shapes that do not fit together.
+    """
+    shapes = {name: tuple(np.shape(point[name])) for name in expression.variables if name in point}
+    compiled = compile_expression(expression, shapes)
+    with np.errstate(all="ignore"):
+        return np.asarray(compiled({name: point[name] for name in shapes}), dtype=np.float64)
+
+
+def _shown_expressions(expression: Expression, texts: Sequence[str]) -> list[Expression]:
+    """Each ``--show`` text parsed, using only the expression's variables."""
+    found = []
+    for text in texts:
+        try:
+            extra = parse(text)
+        except ParseError as error:
+            raise _about_show(error) from None
+        unknown = [name for name in extra.variables if name not in expression.variables]
+        if unknown:
+            known = ", ".join(expression.variables) or "none"
+            raise InputError(
+                f"--show {text!r}: unknown variable {unknown[0]!r} "
+                f"(the expression's variables: {known})"
+            )
+        found.append(extra)
+    return found
+
+
+def _shown_value(extra: Expression, point: Point) -> Array:
+    try:
+        return value_at_point(extra, point)
+    except ParseError as error:  # a ShapeError: operands that do not fit at this point
+        raise _about_show(error) from None
+
+
+def _about_show(error: ParseError) -> ParseError:
+    """The same error, saying that it is about a ``--show`` expression."""
+    return type(error)(f"--show: {error.message}", error.text, error.column)
+
+
+def _analytic_gradients(
+    expression: Expression,
+    points: Sequence[Point],
+    names: tuple[str, ...],
+    options: GradOptions,
+) -> tuple[dict[str, str | None] | None, list[dict[str, Array] | None], Analytic]:
+    nothing: list[dict[str, Array] | None] = [None] * len(points)
+    if not options.analytic:
+        return None, nothing, Analytic("skipped", "--no-analytic")
+    outcome = analytic.gradients(expression, points, names, options.analytic_timeout)
+    if outcome.value is None:
+        return None, nothing, Analytic(outcome.status, outcome.reason)
+    texts, values = outcome.value
+    return texts, list(values), Analytic("ok")

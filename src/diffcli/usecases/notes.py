@@ -1,0 +1,127 @@
+"""Warnings about many coordinates at once, shared by ``grad`` and ``hessian``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..engine.coordinates import Array, Coordinate
+from ..engine.estimate import Estimate
+from ..expr.points import Point, format_point, format_scalar, shortened
+
+#: Coordinates named in one warning before "and N more".
+_NAMED_IN_WARNING = 5
+
+
+class EstimateNotes:
+    """What the estimators said about each coordinate (or Hessian entry), as warnings."""
+
+    def __init__(self) -> None:
+        self.kinks: list[str] = []
+        self.kink_values: dict[str, tuple[float, float]] = {}
+        self.one_sided: list[str] = []
+        self.complex_rejected: list[str] = []
+        self.not_finite: list[str] = []
+
+    def add(self, label: str, result: Estimate) -> None:
+        if result.is_kink:
+            self.kinks.append(f"{label} (left {result.left!r}, right {result.right!r})")
+            self.kink_values[label] = (float(result.left or 0.0), float(result.right or 0.0))
+        elif not math.isfinite(result.value):
+            self.not_finite.append(label)
+        if result.complex_rejected:
+            self.complex_rejected.append(label)
+        side = result.technique.removeprefix("Richardson (").removesuffix(")")
+        if side in {"forward", "backward"}:
+            self.one_sided.append(label)
+
+    def warnings(self, point: Point, method: str) -> list[str]:
+        where = short_point(point)
+        found = []
+        if self.kinks:
+            found.append(
+                f"at {where} the left and right derivatives differ (not differentiable) "
+                f"for {listing(self.kinks)}"
+            )
+        if self.not_finite:
+            found.append(
+                f"at {where} the {method} estimate is not finite for "
+                f"{listing(self.not_finite)}: the expression is not finite near the point"
+            )
+        if self.complex_rejected:
+            found.append(
+                f"at {where} the complex step disagreed with Richardson extrapolation (a "
+                f"branch point?) for {listing(self.complex_rejected)}; auto used Richardson"
+            )
+        if self.one_sided:
+            found.append(
+                f"at {where} the function is defined on one side only for "
+                f"{listing(self.one_sided)}: {method} used one-sided differences"
+            )
+        return found
+
+
+def kink_notes(kinks: Mapping[str, Estimate]) -> EstimateNotes:
+    """Notes on the kinks ``kinks.batched_kinks`` found."""
+    notes = EstimateNotes()
+    for label, kink in kinks.items():
+        notes.add(label, kink)
+    return notes
+
+
+def step_warnings(point: Point, names: tuple[str, ...], side: str, step: float) -> list[str]:
+    """Where ``x ± step == x`` for a stencil of that ``side`` (``forward`` moves up only,
+    ``backward`` down only, ``central`` both): the quotient there carries no information."""
+    vanished = []
+    for name in names:
+        value = np.asarray(point[name], dtype=np.float64)
+        lost = np.zeros(value.shape, dtype=bool)
+        if side != "backward":
+            lost |= value + step == value
+        if side != "forward":
+            lost |= value - step == value
+        vanished += labels(name, lost)
+    if not vanished:
+        return []
+    return [
+        f"at {short_point(point)} the step h={format_scalar(step)} vanished in rounding for "
+        f"{listing(vanished)}; those differences carry no information: use a larger --h"
+    ]
+
+
+def non_finite_warnings(
+    point: Point, numerical: Mapping[str, Array], kinks: Mapping[str, Any]
+) -> list[str]:
+    bad = [
+        label
+        for name, value in numerical.items()
+        for label in labels(name, ~np.isfinite(value))
+        if label not in kinks
+    ]
+    if not bad:
+        return []
+    return [
+        f"at {short_point(point)} the difference is not finite for {listing(bad)}: "
+        "the expression is not finite within h of the point"
+    ]
+
+
+def labels(name: str, flags: Array) -> list[str]:
+    """Labels of the coordinates of variable ``name`` where ``flags`` is true."""
+    if flags.ndim == 0:
+        return [name] if bool(flags) else []
+    return [Coordinate(name, tuple(int(i) for i in index)).label for index in np.argwhere(flags)]
+
+
+def listing(labels: Sequence[str]) -> str:
+    shown = ", ".join(labels[:_NAMED_IN_WARNING])
+    if len(labels) > _NAMED_IN_WARNING:
+        shown += f" and {len(labels) - _NAMED_IN_WARNING} more"
+    return shown
+
+
+def short_point(point: Point) -> str:
+    return shortened(format_point(point))

@@ -1,0 +1,163 @@
+"""What every use case does first: compile for each point's shapes, check the expression is
+finite there, and choose what to differentiate by."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..engine import registry
+from ..engine.coordinates import Coordinate
+from ..engine.methods.complex_step import complex_step_obstacle
+from ..errors import EvaluationError, InputError
+from ..expr.compiling import Compiled, compile_expression
+from ..expr.diagnose import explain
+from ..expr.functions import shape_text
+from ..expr.parsing import Expression
+from ..expr.points import Point, format_point, shortened
+
+_COORDINATE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*((?:\[[-\d,\s]+\])*)\s*\Z")
+
+
+def shapes_key(point: Point) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """The shapes of a point's variables, as a key: points with equal keys share a compile."""
+    return tuple(sorted((name, tuple(np.shape(value))) for name, value in point.items()))
+
+
+def compile_scalar(expression: Expression, shapes: dict[str, tuple[int, ...]]) -> Compiled:
+    """Compile, insisting that the expression's value is one number."""
+    compiled = compile_expression(expression, shapes)
+    if compiled.shape != ():
+        raise InputError(
+            f"the expression's value has shape {compiled.shape}, not a single number; "
+            "reduce it (e.g. sum(...)) or check the point's values"
+        )
+    return compiled
+
+
+def check_finite(compiled: Compiled, expression: Expression, point: Point) -> None:
+    """Raise EvaluationError, naming the point and the cause, where f is not finite."""
+    with np.errstate(all="ignore"):
+        value = compiled(point)
+    if not np.all(np.isfinite(value)):
+        raise EvaluationError(
+            f"cannot evaluate {expression.text} at {shortened(format_point(point))}: "
+            f"{explain(expression, point)}"
+        )
+
+
+def choose_coordinate(
+    expression: Expression, point: Point, wrt: str | None, constants: Sequence[str] = ()
+) -> Coordinate:
+    """The coordinate named by ``--wrt``, or the only one there is (``constants`` excluded)."""
+    if wrt is None:
+        names = tuple(name for name in expression.variables if name not in constants)
+        if not names:
+            raise InputError("the expression has no variable to differentiate by")
+        if len(names) > 1:
+            raise InputError(
+                f"the expression has variables {', '.join(names)}: choose one with --wrt, "
+                f"e.g. --wrt {names[0]}"
+            )
+        name = names[0]
+        if np.ndim(point[name]) > 0:
+            if np.size(point[name]) == 1:
+                return Coordinate(name, (0,) * np.ndim(point[name]))
+            shape = np.shape(point[name])
+            what = (
+                f"a vector of length {shape[0]}"
+                if len(shape) == 1
+                else f"a tensor of shape {shape_text(shape)}"
+            )
+            example = Coordinate(name, (0,) * len(shape)).label
+            raise InputError(
+                f"{name} is {what}: choose an element with --wrt, e.g. --wrt {example}"
+            )
+        return Coordinate(name)
+    match = _COORDINATE.match(wrt)
+    if not match:
+        raise InputError(f"--wrt {wrt!r}: expected a variable name such as x or x[0]")
+    name = match.group(1)
+    if name not in expression.variables:
+        known = ", ".join(expression.variables) or "none"
+        raise InputError(f"--wrt {wrt!r}: unknown variable (the expression's variables: {known})")
+    if name in constants:
+        raise InputError(f"--wrt {wrt!r}: {name} is held fixed by --set; differentiate by --at")
+    digits = re.findall(r"-?\d+", match.group(2))
+    coordinate = Coordinate(name, tuple(int(d) for d in digits))
+    return coordinate
+
+
+def check_coordinate(coordinate: Coordinate, point: Point) -> None:
+    shape = np.shape(point[coordinate.name])
+    if len(coordinate.index) != len(shape):
+        if not shape:
+            raise InputError(f"--wrt {coordinate.label}: {coordinate.name} is a single number")
+        raise InputError(
+            f"--wrt {coordinate.label}: {coordinate.name} has shape {shape}; "
+            f"name one element, e.g. {Coordinate(coordinate.name, (0,) * len(shape)).label}"
+        )
+    for index, length in zip(coordinate.index, shape):
+        if not -length <= index < length:
+            raise InputError(
+                f"--wrt {coordinate.label}: index {index} is out of range for "
+                f"{coordinate.name} of length {length}"
+            )
+
+
+def differentiated(expression: Expression, wrt: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The variables named by ``wrt`` in the expression's order (default: all of them)."""
+    if wrt is None:
+        if not expression.variables:
+            raise InputError("the expression has no variable to differentiate by")
+        return tuple(expression.variables)
+    unknown = [name for name in wrt if name not in expression.variables]
+    if unknown:
+        known = ", ".join(expression.variables) or "none"
+        raise InputError(
+            f"cannot differentiate by {', '.join(unknown)}: not a variable of the expression "
+            f"(its variables: {known})"
+        )
+    if not wrt:
+        raise InputError("no variable to differentiate by")
+    repeated = sorted({name for name in wrt if wrt.count(name) > 1})
+    if repeated:
+        raise InputError(f"{', '.join(repeated)} named more than once")
+    return tuple(name for name in expression.variables if name in wrt)
+
+
+def compiled_points(
+    expression: Expression, points: Sequence[Point]
+) -> list[tuple[Point, Compiled]]:
+    """Each point with the expression compiled for its shapes, checked finite there."""
+    compiled_by_shapes: dict[Any, Compiled] = {}
+    found = []
+    for point in points:
+        key = shapes_key(point)
+        if key not in compiled_by_shapes:
+            compiled_by_shapes[key] = compile_scalar(expression, dict(key))
+        compiled = compiled_by_shapes[key]
+        check_finite(compiled, expression, point)
+        found.append((point, compiled))
+    return found
+
+
+def complex_obstacles(
+    expression: Expression, point: Point, names: tuple[str, ...], method: str
+) -> dict[str, str | None]:
+    """Why the complex step may not be used, per variable (checked once per variable).
+
+    Raises:
+        InputError: ``complex`` where the complex step cannot follow the expression.
+    """
+    uses = registry.method(method).complex_step
+    if not uses:
+        return {name: None for name in names}
+    obstacles = {name: complex_step_obstacle(expression, point, name) for name in names}
+    refused = [obstacle for obstacle in obstacles.values() if obstacle is not None]
+    if uses == "required" and refused:
+        raise InputError(f"--method {method}: {refused[0]}")
+    return obstacles
