@@ -57,7 +57,7 @@ def test_five_point_converges_with_order_four() -> None:
     estimates = []
     for step in steps:
         report = gradient_report(
-            expression, [point], GradOptions("five-point", step, analytic=False)
+            expression, [point], GradOptions(method="five-point", h=step, analytic=False)
         )
         (row,) = report.results
         errors.append(abs(float(row.numerical["x0"]) - (-1.3 * math.cos(0.7))))
@@ -233,7 +233,7 @@ def test_hessian_refuses_h_with_adaptive_methods_and_too_many_coordinates(run: A
     assert outcome.stderr == (
         "error: --h does not apply to --method richardson, which chooses its own steps\n"
     )
-    with pytest.raises(InputError, match=r"at most 20 coordinates are supported by --method auto"):
+    with pytest.raises(InputError, match=r"at most 20 coordinates are supported by method auto"):
         hessian_report(
             parse("sum(x**2)"),
             [{"x": np.ones(21)}],

@@ -192,7 +192,7 @@ def test_no_analytic_and_timeout() -> None:
 
 def test_forward_method_and_step() -> None:
     point = {"W": np.array(WEIGHTS[0]), "x": X, "t": T}
-    _, row = by_tensors(NETWORK, point, ("W",), method="forward", step=1e-6, analytic=False)
+    _, row = by_tensors(NETWORK, point, ("W",), method="forward", h=1e-6, analytic=False)
     net = simpleNet(WEIGHTS[0])
     base = net.loss(X, T)
     W = net.W.copy()
@@ -241,8 +241,8 @@ def test_loss_must_be_a_number_and_finite() -> None:
         by_tensors(parse("softmax(x @ W)"), point, ("W",))
     with pytest.raises(EvaluationError, match="cannot evaluate sum"):
         by_tensors(parse("sum(log(x @ W - 10))"), point, ("W",))
-    with pytest.raises(InputError, match="--h must be a positive number, got -1"):
-        by_tensors(NETWORK, {**point, "t": T}, ("W",), step=-1.0)
+    with pytest.raises(InputError, match=r"^h must be a positive number, got -1$"):
+        by_tensors(NETWORK, {**point, "t": T}, ("W",), h=-1.0)
 
 
 # --- the network from the command line: diffcli grad ... --at W=... --set x=... --set t=... --

@@ -252,8 +252,8 @@ def test_a_large_tensor_point_is_shown_by_its_shape_and_ends(run: Any) -> None:
 
 
 def test_every_report_kind_has_its_schema() -> None:
-    import diffcli.usecases.descent as descent
     import diffcli.results as results
+    import diffcli.usecases.descent as descent
     from diffcli.render.schemas import SCHEMAS, schema_for
 
     for name in SCHEMAS:

@@ -62,7 +62,7 @@ def test_toy_method_through_the_use_cases(toy: registry.Method) -> None:
     everything = differentiate(parse("x**2"), [{"x": 3.0}], DiffOptions(method="all"))
     assert [row.method for row in everything.results][-1] == "toy"
     # grad gives a method with an accuracy order the primer's step, 1e-4
-    gradient = gradient_report(parse("x**2 + y"), [{"x": 3.0, "y": 1.0}], GradOptions("toy"))
+    gradient = gradient_report(parse("x**2 + y"), [{"x": 3.0, "y": 1.0}], GradOptions(method="toy"))
     h = DEFAULT_STEP
     assert gradient.results[0].numerical == {
         "x": ((3.0 + h) ** 2 + 1.0 - (3.0**2 + 1.0)) / h,

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from diffcli.commands._options import read_constants, read_points
+from diffcli.cli import flag
 from diffcli.errors import InputError
+from diffcli.expr.inputs import read_constants, read_points
 from diffcli.expr.parsing import parse
 from diffcli.expr.points import read_value
 
@@ -74,7 +75,8 @@ def test_read_constants_binds_named_values_and_points_take_the_rest() -> None:
 def test_read_constants_errors(texts: list[str], message: str) -> None:
     with pytest.raises(InputError) as raised:
         read_constants(NETWORK, texts)
-    assert raised.value.message == message
+    assert raised.value.render(flag) == message  # the command line's spelling
+    assert raised.value.message == message.replace("--set", "constants")  # the API's
 
 
 W_TEXT = "W=[[0.1,0.2,0.3],[0.4,0.5,0.6]]"

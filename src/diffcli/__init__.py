@@ -1,28 +1,52 @@
 """diffcli: derivatives from the command line, numerical beside analytic, safely parsed.
 
-The library API is loaded on first use, so that ``import diffcli`` stays cheap::
+The Python API is loaded on first use, so that ``import diffcli`` stays cheap::
 
-    from diffcli import parse, differentiate, DiffOptions
-    from diffcli.expr.points import bind, read_bindings
+    from diffcli import derivative, gradient, hessian, sweep, descend
+
+    derivative("0.01*x**2+0.1*x", at=5).results[0].numerical   # 0.1999999999990898
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from .api import derivative, descend, gradient, hessian, sweep
+    from .errors import DiffcliError, EvaluationError, InputError, ParseError
+    from .expr.parsing import Expression, parse
+
 _API = {
+    "derivative": "diffcli.api",
+    "gradient": "diffcli.api",
+    "hessian": "diffcli.api",
+    "sweep": "diffcli.api",
+    "descend": "diffcli.api",
     "parse": "diffcli.expr.parsing",
     "Expression": "diffcli.expr.parsing",
-    "compile_expression": "diffcli.expr.compiling",
-    "differentiate": "diffcli.usecases.diff",
-    "DiffOptions": "diffcli.usecases.diff",
     "DiffcliError": "diffcli.errors",
+    "InputError": "diffcli.errors",
+    "ParseError": "diffcli.errors",
+    "EvaluationError": "diffcli.errors",
 }
 
-__all__ = ["__version__", *_API]
+__all__ = [
+    "DiffcliError",
+    "EvaluationError",
+    "Expression",
+    "InputError",
+    "ParseError",
+    "__version__",
+    "derivative",
+    "descend",
+    "gradient",
+    "hessian",
+    "parse",
+    "sweep",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -123,7 +123,7 @@ class DiffcliGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DiffcliError as error:
-            _error_line(error.render())
+            _error_line(error.render(flag))
             ctx.exit(error.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -174,6 +174,21 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+#: The API's parameters whose flag is not ``--`` + the name with dashes.
+_FLAGS = {
+    "start": "--from",
+    "constants": "--set",
+    "analytic": "--no-analytic",
+    "on_step": "--history",
+    "expression": "EXPRESSION",
+}
+
+
+def flag(parameter: str) -> str:
+    """The command line's spelling of an API parameter: ``h`` → ``--h``, ``start`` → ``--from``."""
+    return _FLAGS.get(parameter, "--" + parameter.replace("_", "-"))
 
 
 def _error_line(message: str) -> None:

@@ -2,24 +2,50 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 #: Exit codes, documented in the README. Click's own usage errors also exit with 2.
 EXIT_EVALUATION = 1
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
 
 
+#: Marks a parameter's name inside a message; ``quoted`` user text can never hold it (repr).
+_MARK = "\x1f"
+_PARAMETER = re.compile(f"{_MARK}([a-z_0-9]+){_MARK}")
+
+
+def param(name: str) -> str:
+    """A parameter's name inside an error message.
+
+    The library's message says ``h must be a positive number``; the command line spells the
+    same parameter as its flag, ``--h must be a positive number`` (see ``DiffcliError.render``).
+    """
+    return f"{_MARK}{name}{_MARK}"
+
+
+def _as_is(name: str) -> str:
+    return name
+
+
 class DiffcliError(Exception):
-    """Base class: a problem the user can act on, reported as one message and an exit code."""
+    """Base class: a problem the user can act on, reported as one message and an exit code.
+
+    ``message`` names parameters as the Python API does (``h``, ``analytic_timeout``);
+    ``render(spell)`` lets the command line name them as flags instead.
+    """
 
     exit_code = EXIT_INPUT
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        self.template = message
+        self.message = _PARAMETER.sub(lambda match: match.group(1), message)
+        super().__init__(self.message)
 
-    def render(self) -> str:
-        """The text shown on stderr (without the ``error:`` prefix)."""
-        return self.message
+    def render(self, spell: Callable[[str], str] = _as_is) -> str:
+        """The text shown on stderr (without ``error:``), each parameter named by ``spell``."""
+        return _PARAMETER.sub(lambda match: spell(match.group(1)), self.template)
 
 
 class InputError(DiffcliError):
@@ -36,11 +62,12 @@ class ParseError(InputError):
         self.text = text
         self.column = column
 
-    def render(self) -> str:
+    def render(self, spell: Callable[[str], str] = _as_is) -> str:
+        message = super().render(spell)
         if self.column is None or not self.text or "\n" in self.text:
-            return self.message
+            return message
         column = min(max(self.column, 0), len(self.text))
-        return f"{self.message} (column {column + 1})\n  {self.text}\n  {' ' * column}^"
+        return f"{message} (column {column + 1})\n  {self.text}\n  {' ' * column}^"
 
 
 class ShapeError(ParseError):

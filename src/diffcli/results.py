@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -43,10 +44,13 @@ class HasStatuses(Protocol):
 def exit_code(report: HasStatuses) -> int:
     """The exit code a report implies: ``EXIT_EVALUATION`` if a row failed, else 0.
 
-    ``diff``, ``grad`` and ``hessian`` exit with it after writing their output; ``sweep``
-    does not, since its failing steps (``not-finite`` rows) are part of what it shows.
+    Which statuses fail is the report kind's ``failing_statuses`` (default
+    ``FAILING_STATUSES``): a sweep's ``not-finite`` steps are part of what it shows (none
+    fail), a descent fails when it ``diverged``. Every command exits with this code after
+    writing its output.
     """
-    return EXIT_EVALUATION if FAILING_STATUSES.intersection(report.statuses) else 0
+    failing: frozenset[str] = getattr(report, "failing_statuses", FAILING_STATUSES)
+    return EXIT_EVALUATION if failing.intersection(report.statuses) else 0
 
 
 def _settle_status(row: Any, failed: bool, kink: bool = False) -> None:
@@ -56,6 +60,12 @@ def _settle_status(row: Any, failed: bool, kink: bool = False) -> None:
     if status not in ROW_STATUSES:
         raise ValueError(f"status must be one of {', '.join(ROW_STATUSES)}, not {status!r}")
     object.__setattr__(row, "status", status)
+
+
+def plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Each 0-d value as a Python float, so that a scalar variable's value reads as a number
+    (``{'x0': 6.0}``, not ``{'x0': array(6.)}``); arrays stay arrays."""
+    return {name: float(value) if np.ndim(value) == 0 else value for name, value in values.items()}
 
 
 def relative_error(numerical: float, analytic: float | None) -> float | None:
@@ -192,6 +202,9 @@ class SweepRow:
 class SweepReport:
     """The answer of ``diffcli sweep``: errors of the difference quotients against h."""
 
+    #: A step whose quotient is not finite is part of the lesson, not a failure.
+    failing_statuses: ClassVar[frozenset[str]] = frozenset()
+
     expression: str
     variable: str
     at: Point
@@ -285,6 +298,10 @@ class GradientRow:
     status: str = ""
 
     def __post_init__(self) -> None:
+        for name in ("numerical", "analytic", "error_estimate"):
+            values = getattr(self, name)
+            if values is not None:
+                object.__setattr__(self, name, plain(values))
         _settle_status(self, self.failed, bool(self.kinks))
 
     @property
@@ -339,10 +356,12 @@ class GradientRow:
 
         found = []
         for coordinate in coordinates(self.numerical):
-            numerical = float(self.numerical[coordinate.name][coordinate.index])
+            numerical = float(np.asarray(self.numerical[coordinate.name])[coordinate.index])
             analytic = None
             if self.analytic is not None:
-                analytic = _optional(float(self.analytic[coordinate.name][coordinate.index]))
+                analytic = _optional(
+                    float(np.asarray(self.analytic[coordinate.name])[coordinate.index])
+                )
             found.append((coordinate.label, numerical, analytic))
         return found
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
 from ..catalog import FORMATS
-from ..errors import InputError
 from ..terminal import COLOR_CHOICES, ColorChoice, TerminalSettings, terminal_settings
 
 if TYPE_CHECKING:  # points needs NumPy: imported when a command runs, not for --help
     from ..expr.parsing import Expression
-    from ..expr.points import Array, Point
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -162,52 +160,16 @@ def expression_argument(text: str) -> Expression:
     return parse(text.removeprefix(" "))
 
 
-def read_constants(expression: Expression, texts: Sequence[str]) -> dict[str, Array]:
-    """Every ``--set NAME=VALUE`` as a value (float64 array, 0-d for a number) by name.
+def finish(report: Any, output_format: str, precision: int | None) -> None:
+    """Render a report, then end with the exit code its statuses imply (and why, if it says)."""
+    from ..errors import EvaluationError
+    from ..render.formats import render
+    from ..results import exit_code
 
-    Raises:
-        InputError: a value without a name, a name the expression lacks, or a name set twice.
-    """
-    from ..expr.points import check_known, quoted, read_bindings
-
-    constants: dict[str, Array] = {}
-    for text in texts:
-        bindings = read_bindings(text, "--set")
-        if bindings.positional:
-            raise InputError(f"--set {quoted(text)}: write NAME=VALUE, e.g. --set t=[0,0,1]")
-        for name, value in bindings.named.items():
-            check_known(expression, name, "--set", text)
-            if name in constants:
-                raise InputError(f"--set {quoted(text)}: {name} is already set")
-            constants[name] = value
-    return constants
-
-
-def differentiated_variables(
-    expression: Expression, variables: Sequence[str], fixed: Mapping[str, Array]
-) -> tuple[str, ...] | None:
-    """The variables ``grad`` and ``hessian`` differentiate by: ``--wrt``'s, else every one
-    not held by ``--set`` (None: every variable).
-
-    Raises:
-        InputError: a ``--wrt`` variable that ``--set`` holds fixed.
-    """
-    for name in variables:
-        if name in fixed:
-            raise InputError(
-                f"--wrt {name!r}: {name} is held fixed by --set; differentiate by --at"
-            )
-    if variables:
-        return tuple(variables)
-    if fixed:
-        return tuple(name for name in expression.variables if name not in fixed)
-    return None
-
-
-def read_points(
-    expression: Expression, texts: Sequence[str], fixed: Mapping[str, Array] | None = None
-) -> list[Point]:
-    """Every ``--at`` matched to the expression's variables, with the ``--set`` values added."""
-    from ..expr.points import bind, read_bindings
-
-    return [bind(read_bindings(text), expression, fixed=fixed) for text in texts]
+    render(report, output_format, precision)
+    code = exit_code(report)
+    if code:
+        explanation: str | None = getattr(report, "failure", None)
+        if explanation:  # after the output: the run is shown, then the failure
+            raise EvaluationError(explanation)
+        raise SystemExit(code)

@@ -9,13 +9,12 @@ import click
 
 from ..catalog import DEFAULT_STEP, OPTIMIZERS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
-from ..errors import EvaluationError, InputError
 from ._options import (
     analytic_options,
     constants_option,
     expression_argument,
+    finish,
     output_options,
-    read_constants,
     terminal_options,
 )
 
@@ -154,54 +153,40 @@ def descend(
     precision: int | None,
 ) -> None:
     """Minimise EXPRESSION by gradient descent from --from."""
-    from ..expr.points import bind, read_bindings
+    from ..api import descend as descend_from
+    from ..expr.inputs import read_constants, read_points
     from ..render.descend import history_file, progress_bar
-    from ..render.formats import render
-    from ..usecases import descent
+    from ..usecases.descent import layout_of
 
     parsed = expression_argument(expression)
-    fixed = read_constants(parsed, constants)
-    point = bind(read_bindings(start, "--from"), parsed, fixed=fixed, option="--from")
-    if compare:
-        given = [
-            name
-            for name, value in (
-                ("--optimizer", optimizer),
-                ("--trace", trace),
-                ("--history", history),
-            )
-            if value is not None
-        ]
-        if given:
-            raise InputError(f"--compare runs every optimizer once: drop {', '.join(given)}")
-    options = descent.DescentOptions(
-        optimizer=optimizer or "sgd",
-        lr=lr,
-        steps=steps,
-        tol=(descent.COMPARE_TOL if compare else 0.0) if tol is None else tol,
-        momentum=momentum,
-        beta1=beta1,
-        beta2=beta2,
-        rho=rho,
-        eps=eps,
-        grad=grad,
-        step=step,
-        analytic=not no_analytic,
-        analytic_timeout=analytic_timeout,
-    )
-    if compare:
-        render(descent.compare(parsed, point, fixed, options), output_format, precision)
-        return
-    descent.check_options(options)
-    layout = descent.layout_of(parsed, point, fixed)
-    with history_file(history, layout) as write, progress_bar(steps) as advance:
-        report = descent.descend(parsed, point, fixed, options, trace or 0, _both(write, advance))
-    render(report, output_format, precision)
-    if report.status == "diverged":  # after the output: the run is shown, then the failure
-        raise EvaluationError(
-            f"the descent diverged: {report.reason}; "
-            "try a smaller --lr, or check that f is bounded below"
+    fixed = read_constants(parsed, list(constants))
+    (point,) = read_points(parsed, start, fixed, "start")
+    free = {name: value for name, value in point.items() if name not in fixed}
+    layout = layout_of(parsed, point, fixed)
+    # the history file is opened at the first step: options the API refuses leave no file
+    with history_file(history, layout) as write, progress_bar(0 if compare else steps) as advance:
+        report = descend_from(
+            parsed,
+            free,
+            constants=fixed,
+            lr=lr,
+            steps=steps,
+            tol=tol,
+            optimizer=optimizer,
+            momentum=momentum,
+            beta1=beta1,
+            beta2=beta2,
+            rho=rho,
+            eps=eps,
+            grad=grad,
+            h=step,
+            trace=trace,
+            compare=compare,
+            on_step=_both(write, advance),
+            analytic=not no_analytic,
+            analytic_timeout=analytic_timeout,
         )
+    finish(report, output_format, precision)
 
 
 def _both(*callbacks: Callable[[Any], None] | None) -> Callable[[Any], None] | None:

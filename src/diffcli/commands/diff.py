@@ -11,10 +11,9 @@ from ._options import (
     constants_option,
     coordinate_option,
     expression_argument,
+    finish,
     output_options,
     points_option,
-    read_constants,
-    read_points,
     terminal_options,
 )
 
@@ -75,25 +74,17 @@ def diff(
     precision: int | None,
 ) -> None:
     """Differentiate EXPRESSION numerically and analytically at each point."""
-    from ..render.formats import render
-    from ..results import exit_code
-    from ..usecases.diff import DiffOptions, differentiate
+    from ..api import derivative
 
-    parsed = expression_argument(expression)
-    fixed = read_constants(parsed, constants)
-    report = differentiate(
-        parsed,
-        read_points(parsed, points, fixed),
-        DiffOptions(
-            wrt,
-            method,
-            step,
-            not no_analytic,
-            analytic_timeout,
-            order=order,
-            constants=tuple(fixed),
-        ),
+    report = derivative(
+        expression_argument(expression),
+        list(points),
+        wrt=wrt,
+        method=method,
+        h=step,
+        order=order,
+        constants=list(constants),
+        analytic=not no_analytic,
+        analytic_timeout=analytic_timeout,
     )
-    render(report, output_format, precision)
-    if code := exit_code(report):
-        raise SystemExit(code)
+    finish(report, output_format, precision)

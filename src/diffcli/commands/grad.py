@@ -10,12 +10,10 @@ from ._methods import method_option
 from ._options import (
     analytic_options,
     constants_option,
-    differentiated_variables,
     expression_argument,
+    finish,
     output_options,
     points_option,
-    read_constants,
-    read_points,
     terminal_options,
     variables_option,
 )
@@ -83,26 +81,19 @@ def grad(
     expression's value (the loss) and, for cross_entropy(y, t) or mean_squared_error(y, t),
     the predicted scores y.
     """
-    from ..render.formats import render
-    from ..results import exit_code
-    from ..usecases.grad import GradOptions, gradient_report
+    from ..api import gradient
 
     if shown and output_format not in {"table", "json"}:
         raise InputError(f"--show needs --format table or json, not {output_format}")
-    parsed = expression_argument(expression)
-    fixed = read_constants(parsed, constants)
-    report = gradient_report(
-        parsed,
-        read_points(parsed, points, fixed),
-        GradOptions(
-            method,
-            step,
-            not no_analytic,
-            analytic_timeout,
-            wrt=differentiated_variables(parsed, variables, fixed),
-            show=shown,
-        ),
+    report = gradient(
+        expression_argument(expression),
+        list(points),
+        wrt=variables,
+        method=method,
+        h=step,
+        constants=list(constants),
+        show=shown,
+        analytic=not no_analytic,
+        analytic_timeout=analytic_timeout,
     )
-    render(report, output_format, precision)
-    if code := exit_code(report):
-        raise SystemExit(code)
+    finish(report, output_format, precision)

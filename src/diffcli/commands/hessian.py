@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import click
 
-from ..catalog import DEFAULT_STEP, MAX_ADAPTIVE_HESSIAN_COORDINATES
+from ..catalog import MAX_ADAPTIVE_HESSIAN_COORDINATES
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
-from ..errors import InputError
 from ._methods import method_option
 from ._options import (
     analytic_options,
     constants_option,
-    differentiated_variables,
     expression_argument,
+    finish,
     output_options,
     points_option,
-    read_constants,
-    read_points,
     terminal_options,
     variables_option,
 )
@@ -68,26 +65,16 @@ def hessian(
 ) -> None:
     """The Hessian of EXPRESSION (second and mixed central differences, or adaptive with
     error estimates) beside SymPy's."""
+    from ..api import hessian as hessian_of
 
-    from ..render.formats import render
-    from ..results import exit_code
-    from ..usecases.hessian import HessianOptions, hessian_report
-
-    if step is not None and method != "central":
-        raise InputError(f"--h does not apply to --method {method}, which chooses its own steps")
-    parsed = expression_argument(expression)
-    fixed = read_constants(parsed, constants)
-    report = hessian_report(
-        parsed,
-        read_points(parsed, points, fixed),
-        HessianOptions(
-            DEFAULT_STEP if step is None else step,
-            not no_analytic,
-            analytic_timeout,
-            wrt=differentiated_variables(parsed, variables, fixed),
-            method=method,
-        ),
+    report = hessian_of(
+        expression_argument(expression),
+        list(points),
+        wrt=variables,
+        method=method,
+        h=step,
+        constants=list(constants),
+        analytic=not no_analytic,
+        analytic_timeout=analytic_timeout,
     )
-    render(report, output_format, precision)
-    if code := exit_code(report):
-        raise SystemExit(code)
+    finish(report, output_format, precision)

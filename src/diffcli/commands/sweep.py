@@ -10,9 +10,8 @@ from ._options import (
     constants_option,
     coordinate_option,
     expression_argument,
+    finish,
     output_options,
-    read_constants,
-    read_points,
     terminal_options,
 )
 
@@ -53,14 +52,14 @@ def sweep(
     precision: int | None,
 ) -> None:
     """Show how the step h decides the error: truncation falls, then rounding rises."""
-    from ..render.formats import render
-    from ..usecases.prepare import choose_coordinate
-    from ..usecases.sweep import sweep as run_sweep
+    from ..api import sweep as sweep_of
 
-    parsed = expression_argument(expression)
-    fixed = read_constants(parsed, constants)
-    (bound,) = read_points(parsed, [point], fixed)
-    if fixed:  # the one coordinate left free by --set, named as --wrt would name it
-        wrt = choose_coordinate(parsed, bound, wrt, tuple(fixed)).label
-    report = run_sweep(parsed, bound, wrt, not no_analytic, analytic_timeout)
-    render(report, output_format, precision)
+    report = sweep_of(
+        expression_argument(expression),
+        point,
+        wrt=wrt,
+        constants=list(constants),
+        analytic=not no_analytic,
+        analytic_timeout=analytic_timeout,
+    )
+    finish(report, output_format, precision)

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, param
 from ..expr.parsing import Expression
 from .coordinates import Array, Coordinate, coordinates
 
@@ -63,7 +63,7 @@ def bounded(work: Callable[[], T], seconds: float) -> Bounded[T]:
         InputError: ``seconds`` is not a number (NaN) or is negative.
     """
     if not seconds >= 0:
-        raise InputError(f"--analytic-timeout must be 0 or more seconds, got {seconds!r}")
+        raise InputError(f"{param('analytic_timeout')} must be 0 or more seconds, got {seconds!r}")
     outcome: dict[str, Any] = {}
 
     def target() -> None:

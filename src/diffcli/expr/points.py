@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DiffcliError, InputError
+from ..errors import DiffcliError, InputError, param
 from .parsing import Expression, parse
 
 Array = Any
@@ -24,6 +24,9 @@ Point = dict[str, Array]
 
 MAX_RANK = 3
 MAX_ELEMENTS = 10_000_000
+#: ``at``, the parameter most messages here name (``--at`` on the command line).
+AT = param("at")
+SET = param("constants")
 _BINDING = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)(.*)\Z", re.DOTALL)
 
 
@@ -36,7 +39,7 @@ class Bindings:
     named: Mapping[str, Array]
 
 
-def read_bindings(text: str, option: str = "--at") -> Bindings:
+def read_bindings(text: str, option: str = AT) -> Bindings:
     """Split ``3,4`` / ``x0=3,x1=4`` / ``x=3,4,y=[1,2]`` into values.
 
     A bare value after ``name=`` extends that name's value into a vector (``x=3,4``).
@@ -94,7 +97,7 @@ def _split_top_level(text: str, option: str) -> list[str]:
     return items
 
 
-def read_value(text: str, option: str = "--at", whole: str | None = None) -> Array:
+def read_value(text: str, option: str = AT, whole: str | None = None) -> Array:
     """A number, constant expression or nested list of them, as a float64 array."""
     whole = text if whole is None else whole
     stripped = text.strip()
@@ -161,7 +164,7 @@ def _constant(text: str, option: str, whole: str) -> float:
         with np.errstate(all="ignore"):
             value = float(compile_expression(expression, {})({}))
     except InputError as error:
-        if error.message.startswith(option):
+        if error.template.startswith(option):
             raise
         raise InputError(
             f"{option} {quoted(whole)}: {quoted(text.strip())} is not a number"
@@ -189,7 +192,7 @@ def bind(
     bindings: Bindings,
     expression: Expression,
     fixed: Mapping[str, Array] | None = None,
-    option: str = "--at",
+    option: str = AT,
 ) -> Point:
     """Match one ``--at`` to the expression's variables.
 
@@ -206,7 +209,7 @@ def bind(
     for name, value in bindings.named.items():
         check_known(expression, name, option, bindings.text)
         if name in fixed:
-            raise InputError(f"{option} {quoted(bindings.text)}: {name} is already given by --set")
+            raise InputError(f"{option} {quoted(bindings.text)}: {name} is already given by {SET}")
         point[name] = value
     positional = list(bindings.positional)
     if positional:
@@ -257,7 +260,9 @@ def _nothing_unbound(expression: Expression, fixed: Mapping[str, Array]) -> str:
     if not expression.variables:
         return "the expression has no variables"
     if all(name in fixed for name in expression.variables):
-        return f"--set holds every variable fixed ({', '.join(expression.variables)})"
+        return (
+            f"{param('constants')} holds every variable fixed ({', '.join(expression.variables)})"
+        )
     return f"every variable ({', '.join(expression.variables)}) is already named"
 
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 from ..engine.coordinates import Layout
-from ..errors import InputError
+from ..errors import InputError, param
 from ..expr.points import format_scalar
 from ..usecases.descent import (
     CompareReport,
@@ -60,7 +60,7 @@ def _settings(report: DescentReport | CompareReport) -> str:
     if options.grad == "analytic":
         gradient = "analytic gradient (SymPy)"
     else:
-        gradient = f"numerical gradient (central difference, h = {format_scalar(options.step)})"
+        gradient = f"numerical gradient (central difference, h = {format_scalar(options.h)})"
     fixed = f", with {point_text(report.fixed)}" if report.fixed else ""
     return f"lr = {format_scalar(options.lr)}, {gradient}{fixed}"
 
@@ -68,7 +68,7 @@ def _settings(report: DescentReport | CompareReport) -> str:
 def _table(report: DescentReport, precision: int | None) -> None:
     out = console()
     out.print(f"f = {report.expression}")
-    out.print(f"{report.options.optimizer}, {_settings(report)}")
+    out.print(f"{report.options.rule}, {_settings(report)}")
     out.print()
     lines = [
         ("start", point_text(report.start)),
@@ -172,7 +172,7 @@ class CompareSchema(Schema[CompareReport]):
         options = report.options
         out.print(
             f"from {point_text(report.start)}, {_settings(report)}, "
-            f"at most {options.steps} steps, tol = {format_scalar(options.tol)}",
+            f"at most {options.steps} steps, tol = {format_scalar(options.tolerance)}",
             soft_wrap=True,
         )
         analytic = report.analytic
@@ -214,25 +214,36 @@ def _history_cells(step: int, x: Array, value: float, grad_norm: float) -> list[
 def history_file(path: str | None, layout: Layout) -> Iterator[Callable[[Step], None] | None]:
     """A callback writing every step to ``path`` as CSV (None without a path).
 
+    The file is opened at the first step, so a run refused before it starts leaves none.
+
     Raises:
         InputError: the file cannot be opened for writing.
     """
     if path is None:
         yield None
         return
+    opened: list[IO[str]] = []
+    writers: list[Any] = []
+
+    def write(record: Step) -> None:
+        if not writers:
+            try:
+                stream: IO[str] = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+            except OSError as error:
+                raise InputError(
+                    f"{param('on_step')} {path!r}: cannot write ({error.strerror})"
+                ) from None
+            opened.append(stream)
+            writers.append(csv.writer(stream, lineterminator="\n"))
+            writers[0].writerow(_history_headers(layout))
+        cells = _history_cells(record.step, record.x, record.value, record.grad_norm)
+        writers[0].writerow([cell_text(cell) for cell in cells])
+
     try:
-        stream: IO[str] = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
-    except OSError as error:
-        raise InputError(f"--history {path!r}: cannot write ({error.strerror})") from None
-    with stream:
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(_history_headers(layout))
-
-        def write(record: Step) -> None:
-            cells = _history_cells(record.step, record.x, record.value, record.grad_norm)
-            writer.writerow([cell_text(cell) for cell in cells])
-
         yield write
+    finally:
+        for stream in opened:
+            stream.close()
 
 
 @contextmanager

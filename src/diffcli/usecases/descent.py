@@ -15,17 +15,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ..catalog import DEFAULT_STEP, OPTIMIZERS
+from ..catalog import OPTIMIZERS
 from ..engine.coordinates import Layout
 from ..engine.kernel import partials
-from ..errors import EvaluationError, InputError
+from ..errors import EvaluationError, InputError, param
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
 from ..expr.points import Point, format_scalar, point_as_json
+from ..options import DescentOptions
+from ..results import plain
 from .optimizers import Optimizer, make_optimizer
 from .prepare import check_finite, compile_scalar
 
@@ -34,62 +36,7 @@ ValueFunction = Callable[[Array], float]
 GradientFunction = Callable[[Array], Array]
 StepCallback = Callable[["Step"], None]
 
-GRADIENTS = ("numerical", "analytic")
 DIVERGENCE_FACTOR = 1e10
-#: The tolerance ``--compare`` uses when none is given: "steps to reach tol" needs one.
-COMPARE_TOL = 1e-6
-
-
-@dataclass(frozen=True)
-class DescentOptions:
-    """How to descend: the options of ``diffcli descend`` as one value."""
-
-    optimizer: str = "sgd"
-    lr: float = 0.01
-    steps: int = 100
-    tol: float = 0.0
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    rho: float = 0.99
-    eps: float = 1e-8
-    grad: str = "numerical"
-    step: float = DEFAULT_STEP
-    analytic: bool = True
-    analytic_timeout: float = 5.0
-
-
-def check_options(options: DescentOptions) -> None:
-    """Validate every option; raise InputError naming the option and the value.
-
-    Raises:
-        InputError: an unknown optimizer or gradient, or a value out of its range.
-    """
-    if options.optimizer not in OPTIMIZERS:
-        raise InputError(
-            f"unknown optimizer {options.optimizer!r}; choose from {', '.join(OPTIMIZERS)}"
-        )
-    if options.grad not in GRADIENTS:
-        raise InputError(f"unknown --grad {options.grad!r}; choose from {', '.join(GRADIENTS)}")
-    positive = {"--lr": options.lr, "--h": options.step, "--eps": options.eps}
-    for option, value in positive.items():
-        if not (math.isfinite(value) and value > 0):
-            raise InputError(f"{option} must be a positive number, got {format_scalar(value)}")
-    if not (math.isfinite(options.tol) and options.tol >= 0):
-        raise InputError(f"--tol must be 0 or more, got {format_scalar(options.tol)}")
-    if options.steps < 0:
-        raise InputError(f"--steps must be 0 or more, got {options.steps}")
-    fractions = {
-        "--momentum": options.momentum,
-        "--beta1": options.beta1,
-        "--beta2": options.beta2,
-        "--rho": options.rho,
-    }
-    for option, value in fractions.items():
-        if not 0 <= value < 1:
-            raise InputError(f"{option} must be in [0, 1), got {format_scalar(value)}")
-    if options.grad == "analytic" and not options.analytic:
-        raise InputError("--grad analytic needs SymPy: drop --no-analytic")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +113,9 @@ def _steps(
             )
         elif not math.isfinite(grad_norm):
             status, reason = "diverged", f"the gradient is not finite at step {step}"
-        if status is None and grad_norm < options.tol:
+        if status is None and grad_norm < options.tolerance:
             status = "converged"
-            reason = f"|∇f| = {grad_norm:.3g} < --tol {format_scalar(options.tol)}"
+            reason = f"|∇f| = {grad_norm:.3g} < --tol {format_scalar(options.tolerance)}"
         if status is None and step == options.steps:
             status = "max_steps"
         yield Step(step, x.copy(), value, grad_norm, status, reason)
@@ -184,7 +131,9 @@ def layout_of(expression: Expression, start: Point, fixed: Mapping[str, Array]) 
     """
     names = tuple(name for name in expression.variables if name not in fixed)
     if not names:
-        raise InputError("the expression has no variable to descend (all are fixed by --set)")
+        raise InputError(
+            f"the expression has no variable to descend (all are fixed by {param('constants')})"
+        )
     return Layout(names, tuple(tuple(np.shape(start[name])) for name in names))
 
 
@@ -219,7 +168,6 @@ def prepare(
             or an analytic gradient SymPy cannot give.
         EvaluationError: f is not finite at the start.
     """
-    check_options(options)
     layout = layout_of(expression, start, fixed)
     shapes = {name: tuple(np.shape(value)) for name, value in start.items()}
     compiled = compile_scalar(expression, shapes)
@@ -234,7 +182,7 @@ def prepare(
         )
     else:
         value_of = _value_function(compiled, layout, constants)
-        gradient_of = _numerical_gradient(compiled, layout, constants, options.step)
+        gradient_of = _numerical_gradient(compiled, layout, constants, options.h)
     return DescentProblem(
         expression, layout, constants, layout.flatten(start), value_of, gradient_of
     )
@@ -271,6 +219,9 @@ class TracePoint:
     at: Point
     value: float
     grad_norm: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", plain(self.at))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -345,10 +296,28 @@ class DescentReport:
     initial: TracePoint
     warnings: tuple[str, ...] = field(default=())
 
+    #: A run that diverged failed; one that stopped at its budget or converged did not.
+    failing_statuses: ClassVar[frozenset[str]] = frozenset({"diverged"})
+
     @property
     def steps(self) -> int:
         """Updates performed."""
         return self.final.step
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """The run's status: ``converged``, ``max_steps`` or ``diverged``."""
+        return (self.status,)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the run failed, for the error line after its output; None if it did not."""
+        if self.status != "diverged":
+            return None
+        return (
+            f"the descent diverged: {self.reason}; "
+            f"try a smaller {param('lr')}, or check that f is bounded below"
+        )
 
     @property
     def nearest(self) -> tuple[StationaryPoint, float] | None:
@@ -358,7 +327,7 @@ class DescentReport:
         return {
             "expression": self.expression,
             "variables": list(self.layout.names),
-            "optimizer": self.options.optimizer,
+            "optimizer": self.options.rule,
             "lr": self.options.lr,
             "steps": self.steps,
             "status": self.status,
@@ -379,8 +348,6 @@ def descend(
     start: Point,
     fixed: Mapping[str, Array],
     options: DescentOptions = DescentOptions(),
-    trace_every: int = 0,
-    on_step: StepCallback | None = None,
 ) -> DescentReport:
     """Minimise ``expression`` from ``start`` and set SymPy's stationary points beside it.
 
@@ -388,16 +355,18 @@ def descend(
         expression: the function to minimise.
         start: every variable's value, the fixed ones included.
         fixed: the variables held constant.
-        options: optimizer, step size, budget, gradient and analytic settings.
-        trace_every: keep a trace row every this many steps (0: none); the last step is kept.
-        on_step: called with every step record (history files, progress bars).
+        options: optimizer, step size, budget, gradient and analytic settings; ``trace``
+            keeps a row every so many steps (the last step is kept too), ``on_step`` is called
+            with every step record (history files, progress bars).
 
     Raises:
         InputError: see ``prepare``.
         EvaluationError: f is not finite at the start.
     """
+    options = replace(options, optimizer=options.rule, tol=options.tolerance)
     problem = prepare(expression, start, fixed, options)
     layout = problem.layout
+    trace_every, on_step = options.trace or 0, options.on_step
     trace: list[TracePoint] = []
     first: Step | None = None
     last: Step | None = None
@@ -464,6 +433,13 @@ class CompareReport:
     analytic: StationaryPoints
     rows: tuple[CompareRow, ...]
     warnings: tuple[str, ...] = field(default=())
+    #: A comparison shows every run, diverged ones included: none fails the command.
+    failing_statuses: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """Each optimizer's run status."""
+        return tuple(row.status for row in self.rows)
 
     def as_dict(self) -> dict[str, Any]:
         start = self.layout.flatten(self.start)
@@ -472,7 +448,7 @@ class CompareReport:
             "variables": list(self.layout.names),
             "lr": self.options.lr,
             "steps": self.options.steps,
-            "tol": self.options.tol,
+            "tol": self.options.tolerance,
             "start": point_as_json(self.start),
             "analytic": self.analytic.as_dict(self.layout, start),
             "results": [row.as_dict() for row in self.rows],
@@ -499,7 +475,7 @@ def compare(
     rows = []
     for name in OPTIMIZERS:
         last: Step | None = None
-        settings = replace(options, optimizer=name)
+        settings = replace(options, optimizer=name, compare=False, tol=options.tolerance)
         for record in iterate(problem.value, problem.gradient, problem.start, settings):
             last = record
         assert last is not None and last.status is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -14,31 +14,13 @@ from ..engine.coordinates import Coordinate, along
 from ..engine.estimate import Estimate, estimate
 from ..engine.kinks import kink_at, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
-from ..errors import InputError
+from ..errors import InputError, param
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
 from ..expr.points import Point, format_point, format_scalar, shortened
+from ..options import DiffOptions
 from ..results import Analytic, DerivativeRow, DiffReport
 from .prepare import check_coordinate, check_finite, choose_coordinate, compile_scalar, shapes_key
-
-
-@dataclass(frozen=True)
-class DiffOptions:
-    """How to differentiate: the options of ``diffcli diff`` as one value.
-
-    ``method`` is a method ``diff`` offers (``registry.names("diff")``) or ``all``; ``step``
-    None means each method's own default (the primer's 1e-4 for first derivatives by
-    fixed-step methods).
-    """
-
-    wrt: str | None = None
-    method: str = "central"
-    step: float | None = None
-    analytic: bool = True
-    analytic_timeout: float = 5.0
-    #: Variables held fixed by ``--set``: never chosen, never named by ``wrt``.
-    constants: tuple[str, ...] = ()
-    order: int = 1
 
 
 def differentiate(
@@ -51,7 +33,6 @@ def differentiate(
             scalar, or ``--method complex`` on an expression the complex step cannot follow.
         EvaluationError: the expression has no finite value at one of the points.
     """
-    _check_options(options)
     chosen = registry.names("diff") if options.method == "all" else (options.method,)
     entries = [registry.method(name) for name in chosen]
     non_analytic = non_analytic_functions(expression)
@@ -84,7 +65,7 @@ def differentiate(
         for entry in entries:
             if entry.complex_step == "required" and obstacle is not None:
                 if options.method != "all":
-                    raise InputError(f"--method {entry.name}: {obstacle}")
+                    raise InputError(f"{param('method')} {entry.name}: {obstacle}")
                 warnings.append(
                     f"no complex-step row at {shortened(format_point(point))}: {obstacle}"
                 )
@@ -95,7 +76,7 @@ def differentiate(
                     x,
                     entry.name,
                     options.order,
-                    options.step if entry.takes_step else None,
+                    options.h if entry.takes_step else None,
                     obstacle,
                 )
             if kink is not None and not result.is_kink:
@@ -191,36 +172,6 @@ def _warnings(
             "(one-sided) differences"
         )
     return found
-
-
-#: The highest derivative ``--order`` accepts.
-MAX_ORDER = 6
-
-
-def check_method_and_step(method: str, step: float) -> None:
-    """Raise InputError for a method that is not a fixed-step quotient, or a bad step."""
-    quotients = registry.batched()
-    if method not in quotients:
-        raise InputError(f"unknown method {method!r}; choose from {', '.join(quotients)}")
-    if not (np.isfinite(step) and step > 0):
-        raise InputError(f"--h must be a positive number, got {format_scalar(step)}")
-
-
-def _check_options(options: DiffOptions) -> None:
-    methods = registry.names("diff")
-    if options.method not in (*methods, "all"):
-        raise InputError(
-            f"unknown method {options.method!r}; choose from {', '.join(methods)} or all"
-        )
-    if options.step is not None:
-        if not (np.isfinite(options.step) and options.step > 0):
-            raise InputError(f"--h must be a positive number, got {format_scalar(options.step)}")
-        if options.method != "all" and not registry.method(options.method).takes_step:
-            raise InputError(
-                f"--h does not apply to --method {options.method}, which chooses its own steps"
-            )
-    if not 1 <= options.order <= MAX_ORDER:
-        raise InputError(f"--order must be between 1 and {MAX_ORDER}, got {options.order}")
 
 
 def _analytic(

@@ -15,40 +15,18 @@ from ..engine.estimate import estimate
 from ..engine.kernel import partials
 from ..engine.kinks import batched_kinks, non_analytic_functions
 from ..engine.methods.stencils import method_stencil
-from ..errors import InputError, ParseError
+from ..errors import InputError, ParseError, param
 from ..expr.compiling import Compiled, compile_expression
 from ..expr.nodes import Call
 from ..expr.parsing import Expression, parse
 from ..expr.points import Array, Point, format_point
+from ..options import GradOptions
 from ..results import Analytic, GradientReport, GradientRow
-from .diff import check_method_and_step
 from .notes import EstimateNotes, kink_notes, listing, non_finite_warnings, step_warnings
 from .prepare import compiled_points, complex_obstacles, differentiated
 
-#: The time limit of SymPy's side, in seconds.
-DEFAULT_TIMEOUT = 5.0
 #: Loss functions whose first argument is the prediction, shown beside the gradient.
 LOSS_FUNCTIONS = ("cross_entropy", "mean_squared_error")
-
-
-@dataclass(frozen=True)
-class GradOptions:
-    """How to take the gradient: the options of ``diffcli grad`` as one value.
-
-    ``method`` is a method ``grad`` offers (``registry.names("grad")``). ``step`` is the step
-    of the quotients (None: 1e-4), the largest step of ``richardson`` or the imaginary step
-    of ``complex`` (None: their own choice); ``auto`` takes none. ``wrt`` names the variables to
-    differentiate by (default: every variable); the others are held fixed, and SymPy gets
-    their values before it differentiates. ``show`` lists extra expressions (``--show``, as
-    typed) whose values are reported at each point.
-    """
-
-    method: str = "central"
-    step: float | None = None
-    analytic: bool = True
-    analytic_timeout: float = DEFAULT_TIMEOUT
-    wrt: tuple[str, ...] | None = None
-    show: tuple[str, ...] = ()
 
 
 def gradient_report(
@@ -68,10 +46,9 @@ def gradient_report(
         ShapeError: operand shapes that do not fit together at a point.
         EvaluationError: the expression has no finite value at one of the points.
     """
-    _check_grad_options(options)
     method = options.method
     entry = registry.method(method)
-    step = options.step
+    step = options.h
     if step is None and not entry.adaptive:
         step = DEFAULT_STEP
     quotient_step = DEFAULT_STEP if step is None else step
@@ -162,25 +139,6 @@ def _without_kinks(row: GradientRow, values: dict[str, Array] | None) -> dict[st
     return cleared
 
 
-def _check_grad_options(options: GradOptions) -> None:
-    """Raise InputError for a method ``grad`` does not take, or a bad ``--h``."""
-    if options.method == "all":
-        raise InputError(
-            "--method all is diff's side-by-side view of one derivative (diffcli diff EXPR "
-            "--wrt NAME --method all); grad takes one method: " + ", ".join(registry.names("grad"))
-        )
-    if options.method not in registry.names("grad"):
-        raise InputError(
-            f"unknown method {options.method!r}; choose from {', '.join(registry.names('grad'))}"
-        )
-    if options.step is not None:
-        if not registry.method(options.method).takes_step:
-            raise InputError(
-                f"--h does not apply to --method {options.method}, which chooses its own steps"
-            )
-        check_method_and_step("central", options.step)
-
-
 @dataclass(frozen=True)
 class _EstimatedGradient:
     """Partial derivatives by a method of the registry, each with its error and cost."""
@@ -266,7 +224,7 @@ def _shown_expressions(expression: Expression, texts: Sequence[str]) -> list[Exp
         if unknown:
             known = ", ".join(expression.variables) or "none"
             raise InputError(
-                f"--show {text!r}: unknown variable {unknown[0]!r} "
+                f"{param('show')} {text!r}: unknown variable {unknown[0]!r} "
                 f"(the expression's variables: {known})"
             )
         found.append(extra)
@@ -282,7 +240,7 @@ def _shown_value(extra: Expression, point: Point) -> Array:
 
 def _about_show(error: ParseError) -> ParseError:
     """The same error, saying that it is about a ``--show`` expression."""
-    return type(error)(f"--show: {error.message}", error.text, error.column)
+    return type(error)(f"{param('show')}: {error.template}", error.text, error.column)
 
 
 def _analytic_gradients(

@@ -8,41 +8,24 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..catalog import DEFAULT_STEP, MAX_ADAPTIVE_HESSIAN_COORDINATES
+from ..catalog import MAX_ADAPTIVE_HESSIAN_COORDINATES
 from ..engine import analytic, registry
 from ..engine.coordinates import along, along_line, coordinates
 from ..engine.estimate import Estimate, estimate
 from ..engine.kernel import hessian
 from ..engine.kinks import batched_kinks, non_analytic_functions
 from ..engine.methods.richardson import power_of_two
-from ..errors import InputError
+from ..errors import InputError, param
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
 from ..expr.points import Array, Point
+from ..options import HessianOptions
 from ..results import Analytic, HessianReport, HessianRow
-from .diff import check_method_and_step
-from .grad import DEFAULT_TIMEOUT
 from .notes import EstimateNotes, kink_notes, short_point, step_warnings
 from .prepare import compiled_points, complex_obstacles, differentiated
 
 #: A Hessian has n² entries and needs about 2n² evaluations: past this many coordinates, refuse.
 MAX_HESSIAN_COORDINATES = 300
-
-
-@dataclass(frozen=True)
-class HessianOptions:
-    """How to take the Hessian.
-
-    ``method`` ``central`` (the default): second and mixed central differences with step
-    ``step``. ``richardson`` or ``auto``: adaptive, every entry with an error estimate
-    (``step`` is not used).
-    """
-
-    step: float = DEFAULT_STEP
-    analytic: bool = True
-    analytic_timeout: float = DEFAULT_TIMEOUT
-    wrt: tuple[str, ...] | None = None
-    method: str = "central"
 
 
 def hessian_report(
@@ -59,11 +42,7 @@ def hessian_report(
             expression.
         EvaluationError: the expression has no finite value at one of the points.
     """
-    methods = registry.names("hessian")
-    if options.method not in methods:
-        raise InputError(f"unknown method {options.method!r}; choose from {', '.join(methods)}")
     central = registry.method(options.method).batched
-    check_method_and_step("central", options.step)
     names = differentiated(expression, options.wrt)
     limit = MAX_HESSIAN_COORDINATES if central else MAX_ADAPTIVE_HESSIAN_COORDINATES
     warnings: list[str] = []
@@ -75,7 +54,7 @@ def hessian_report(
             raise InputError(
                 f"at {short_point(point)} the Hessian would have {size}×{size} entries; "
                 f"at most {limit} coordinates are supported"
-                + ("" if central else f" by --method {options.method}")
+                + ("" if central else f" by {param('method')} {options.method}")
             )
         if central:
             with np.errstate(all="ignore"):

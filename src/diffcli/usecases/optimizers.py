@@ -11,10 +11,10 @@ Array = Any
 
 
 class Hyperparameters(Protocol):
-    """What the update rules read from a run's options (``descent.DescentOptions``)."""
+    """What the update rules read from a run's options (``options.DescentOptions``)."""
 
     @property
-    def optimizer(self) -> str: ...
+    def rule(self) -> str: ...
     @property
     def lr(self) -> float: ...
     @property
@@ -127,5 +127,5 @@ _OPTIMIZER_CLASSES: dict[str, Callable[[Hyperparameters, int], Optimizer]] = {
 
 
 def make_optimizer(options: Hyperparameters, size: int) -> Optimizer:
-    """The optimizer ``options.optimizer`` for an iterate of ``size`` numbers."""
-    return _OPTIMIZER_CLASSES[options.optimizer](options, size)
+    """The optimizer ``options.rule`` for an iterate of ``size`` numbers."""
+    return _OPTIMIZER_CLASSES[options.rule](options, size)

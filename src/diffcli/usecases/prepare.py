@@ -12,7 +12,7 @@ import numpy as np
 from ..engine import registry
 from ..engine.coordinates import Coordinate
 from ..engine.methods.complex_step import complex_step_obstacle
-from ..errors import EvaluationError, InputError
+from ..errors import EvaluationError, InputError, param
 from ..expr.compiling import Compiled, compile_expression
 from ..expr.diagnose import explain
 from ..expr.functions import shape_text
@@ -20,6 +20,9 @@ from ..expr.parsing import Expression
 from ..expr.points import Point, format_point, shortened
 
 _COORDINATE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*((?:\[[-\d,\s]+\])*)\s*\Z")
+
+#: ``wrt`` in messages (``--wrt`` on the command line).
+WRT = param("wrt")
 
 
 def shapes_key(point: Point) -> tuple[tuple[str, tuple[int, ...]], ...]:
@@ -59,8 +62,8 @@ def choose_coordinate(
             raise InputError("the expression has no variable to differentiate by")
         if len(names) > 1:
             raise InputError(
-                f"the expression has variables {', '.join(names)}: choose one with --wrt, "
-                f"e.g. --wrt {names[0]}"
+                f"the expression has variables {', '.join(names)}: choose one with {WRT}, "
+                f"e.g. {WRT} {names[0]}"
             )
         name = names[0]
         if np.ndim(point[name]) > 0:
@@ -74,18 +77,21 @@ def choose_coordinate(
             )
             example = Coordinate(name, (0,) * len(shape)).label
             raise InputError(
-                f"{name} is {what}: choose an element with --wrt, e.g. --wrt {example}"
+                f"{name} is {what}: choose an element with {WRT}, e.g. {WRT} {example}"
             )
         return Coordinate(name)
     match = _COORDINATE.match(wrt)
     if not match:
-        raise InputError(f"--wrt {wrt!r}: expected a variable name such as x or x[0]")
+        raise InputError(f"{WRT} {wrt!r}: expected a variable name such as x or x[0]")
     name = match.group(1)
     if name not in expression.variables:
         known = ", ".join(expression.variables) or "none"
-        raise InputError(f"--wrt {wrt!r}: unknown variable (the expression's variables: {known})")
+        raise InputError(f"{WRT} {wrt!r}: unknown variable (the expression's variables: {known})")
     if name in constants:
-        raise InputError(f"--wrt {wrt!r}: {name} is held fixed by --set; differentiate by --at")
+        raise InputError(
+            f"{WRT} {wrt!r}: {name} is held fixed by {param('constants')}; "
+            f"differentiate by {param('at')}"
+        )
     digits = re.findall(r"-?\d+", match.group(2))
     coordinate = Coordinate(name, tuple(int(d) for d in digits))
     return coordinate
@@ -95,15 +101,15 @@ def check_coordinate(coordinate: Coordinate, point: Point) -> None:
     shape = np.shape(point[coordinate.name])
     if len(coordinate.index) != len(shape):
         if not shape:
-            raise InputError(f"--wrt {coordinate.label}: {coordinate.name} is a single number")
+            raise InputError(f"{WRT} {coordinate.label}: {coordinate.name} is a single number")
         raise InputError(
-            f"--wrt {coordinate.label}: {coordinate.name} has shape {shape}; "
+            f"{WRT} {coordinate.label}: {coordinate.name} has shape {shape}; "
             f"name one element, e.g. {Coordinate(coordinate.name, (0,) * len(shape)).label}"
         )
     for index, length in zip(coordinate.index, shape):
         if not -length <= index < length:
             raise InputError(
-                f"--wrt {coordinate.label}: index {index} is out of range for "
+                f"{WRT} {coordinate.label}: index {index} is out of range for "
                 f"{coordinate.name} of length {length}"
             )
 
@@ -159,5 +165,5 @@ def complex_obstacles(
     obstacles = {name: complex_step_obstacle(expression, point, name) for name in names}
     refused = [obstacle for obstacle in obstacles.values() if obstacle is not None]
     if uses == "required" and refused:
-        raise InputError(f"--method {method}: {refused[0]}")
+        raise InputError(f"{param('method')} {method}: {refused[0]}")
     return obstacles

@@ -11,8 +11,9 @@ from ..engine.coordinates import along
 from ..engine.estimate import estimate
 from ..expr.parsing import Expression
 from ..expr.points import Point, format_point, format_scalar, shortened
+from ..options import DiffOptions, SweepOptions
 from ..results import SweepReport, SweepRow, absolute_error
-from .diff import DiffOptions, differentiate
+from .diff import differentiate
 from .prepare import check_finite, choose_coordinate, compile_scalar
 
 #: The steps of the sweep: 1e-1, 1e-2, …, 1e-16.
@@ -27,9 +28,7 @@ EXPLANATION = (
 def sweep(
     expression: Expression,
     point: Point,
-    wrt: str | None = None,
-    analytic: bool = True,
-    analytic_timeout: float = 5.0,
+    options: SweepOptions = SweepOptions(),
 ) -> SweepReport:
     """Forward and central differences at every step of ``STEPS``, against a reference.
 
@@ -40,10 +39,14 @@ def sweep(
         InputError: a bad ``wrt`` or an expression that is not a scalar.
         EvaluationError: the expression has no finite value at the point.
     """
-    report = differentiate(
-        expression, [point], DiffOptions(wrt, "central", None, analytic, analytic_timeout)
+    settings = DiffOptions(
+        wrt=options.wrt,
+        analytic=options.analytic,
+        analytic_timeout=options.analytic_timeout,
+        constants=options.constants,
     )
-    coordinate = choose_coordinate(expression, point, wrt)
+    report = differentiate(expression, [point], settings)
+    coordinate = choose_coordinate(expression, point, options.wrt, options.constants)
     compiled = compile_scalar(expression, {name: np.shape(v) for name, v in point.items()})
     check_finite(compiled, expression, point)
     function = along(compiled, point, coordinate)
