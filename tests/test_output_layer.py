@@ -169,6 +169,20 @@ def test_a_format_added_at_run_time_works_for_every_report(
     assert "markdown" in REGISTRY
 
 
+@pytest.mark.usefixtures("markdown")
+def test_a_format_added_at_run_time_is_a_choice_of_every_command(run: Any) -> None:
+    outcome = run("grad", "x0**2 + x1**2", "--at", "3,4", "--no-analytic", "-f", "markdown")
+    assert outcome.stdout.splitlines()[2] == (
+        "| x0=3, x1=4 | x0 | 6.00000000000378 |  |  |  | ok |"
+    )
+    assert "[table|json|csv|tsv|value|markdown]" in run("hessian", "--help").stdout
+
+
+def test_an_unknown_format_is_refused_with_the_choices(run: Any) -> None:
+    outcome = run("diff", "x", "--at", "1", "-f", "markdown", expect=2)
+    assert "'markdown' is not one of 'table', 'json', 'csv', 'tsv', 'value'" in outcome.stderr
+
+
 def csv_rows(run: Any, *args: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(run(*args, "-f", "csv").stdout)))
 

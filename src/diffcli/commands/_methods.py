@@ -8,11 +8,12 @@ from typing import Any, TypeVar
 import click
 
 from ..engine import registry
+from ._options import LazyChoice
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class MethodChoice(click.Choice[str]):
+class MethodChoice(LazyChoice):
     """The methods a command offers, read from the registry each time they are needed, so
     that a method registered at run time is listed and accepted.
 
@@ -22,19 +23,10 @@ class MethodChoice(click.Choice[str]):
     def __init__(self, command: str, extra: Sequence[str] = (), hidden: Sequence[str] = ()):
         self.command = command
         self.extra = tuple(extra)
-        self.hidden = tuple(hidden)
-        super().__init__(self.choices)
+        super().__init__(hidden)
 
-    @property
-    def choices(self) -> tuple[str, ...]:
+    def current(self) -> tuple[str, ...]:
         return (*registry.names(self.command), *self.extra)
-
-    @choices.setter
-    def choices(self, value: Sequence[str]) -> None:
-        """Click's constructor assigns the choices; they stay those of the registry."""
-
-    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
-        return f"[{'|'.join(c for c in self.choices if c not in self.hidden)}]"
 
 
 def method_option(

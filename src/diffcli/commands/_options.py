@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
@@ -15,6 +16,40 @@ if TYPE_CHECKING:  # points needs NumPy: imported when a command runs, not for -
     from ..expr.parsing import Expression
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LazyChoice(click.Choice[str]):
+    """A choice read from a registry each time it is needed, so that an entry registered at
+    run time is listed and accepted; those in ``hidden`` are accepted but not listed."""
+
+    def __init__(self, hidden: Sequence[str] = ()) -> None:
+        self.hidden = tuple(hidden)
+        super().__init__(self.current())
+
+    def current(self) -> tuple[str, ...]:
+        """The choices now."""
+        raise NotImplementedError
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return self.current()
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        """Click's constructor assigns the choices; they stay those of the registry."""
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
+        return f"[{'|'.join(c for c in self.choices if c not in self.hidden)}]"
+
+
+class FormatChoice(LazyChoice):
+    """``--format``: the built-in formats, and any registered since ``render.formats`` was
+    imported (``--help`` alone imports no output code)."""
+
+    def current(self) -> tuple[str, ...]:
+        formats = sys.modules.get("diffcli.render.formats")
+        registered = tuple(getattr(formats, "REGISTRY", ()))
+        return (*FORMATS, *(name for name in registered if name not in FORMATS))
 
 
 def output_options(function: F) -> F:
@@ -30,7 +65,7 @@ def output_options(function: F) -> F:
         "--format",
         "-f",
         "output_format",
-        type=click.Choice(FORMATS),
+        type=FormatChoice(),
         default="table",
         show_default=True,
         help="table for people; json, csv, tsv or value (numbers only) for scripts.",

@@ -47,11 +47,21 @@ class Method(NamedTuple):
     #: ``required``: uses the complex step and refuses an expression it cannot follow;
     #: ``preferred``: uses it where it can, else falls back to Richardson; empty: never.
     complex_step: str = ""
+    #: ``diff``'s heading when it says more than ``label`` (how the method chooses).
+    diff_label: str = ""
 
     @property
     def adaptive(self) -> bool:
         """The method chooses its steps and estimates its error from them."""
         return self.accuracy is None
+
+    def heading(self, command: str) -> str:
+        """The method's name in ``command``'s table heading."""
+        if command == "diff" and self.diff_label:
+            return self.diff_label
+        if command == "hessian" and self.adaptive:
+            return f"{self.label}, entry by entry"
+        return self.label
 
     def implementation(self) -> Any:
         """The implementing module (it has an ``estimate`` function)."""
@@ -80,6 +90,12 @@ def register(method: Method) -> None:
 def unregister(name: str) -> None:
     """Remove a method added by ``register``."""
     del _METHODS[name]
+
+
+def heading(name: str, command: str) -> str:
+    """A method's name in ``command``'s table heading; an unregistered name as it is."""
+    entry = _METHODS.get(name)
+    return name if entry is None else entry.heading(command)
 
 
 def method(name: str) -> Method:
@@ -175,6 +191,7 @@ for _entry in (
         "Richardson extrapolation",
         frozenset({"diff", "grad", "hessian"}),
         "diffcli.engine.methods.richardson",
+        diff_label="Richardson extrapolation (adaptive steps)",
     ),
     Method(
         "complex",
@@ -197,6 +214,7 @@ for _entry in (
         frozenset({"diff", "grad", "hessian"}),
         "diffcli.engine.methods.auto",
         complex_step="preferred",
+        diff_label="auto (the most accurate method available)",
     ),
 ):
     register(_entry)

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from ..engine.registry import heading
 from ..expr.points import format_point, format_scalar
 from ..results import DerivativeRow, DiffReport
 from . import Column, console, error_number, formula_line, number, point_text, print_table
 from .schema import Cell, Schema
-
-_METHOD_NAMES = {
-    "forward": "forward difference",
-    "backward": "backward difference",
-    "central": "central difference",
-    "five-point": "five-point stencil",
-    "richardson": "Richardson extrapolation (adaptive steps)",
-    "complex": "complex step",
-    "auto": "auto (the most accurate method available)",
-}
 
 
 class DiffSchema(Schema[DiffReport]):
@@ -78,7 +69,7 @@ def _table(report: DiffReport, precision: int | None) -> None:
     shared: list[str] = []
     if len(methods) == 1:
         method = next(iter(methods))
-        shared.append(_METHOD_NAMES.get(method, method))
+        shared.append(heading(method, "diff"))
     if len(steps) == 1 and None not in steps:
         shared.append(f"h = {format_scalar(next(iter(steps)))}")  # type: ignore[arg-type]
     points = {format_point(row.at) for row in report.results}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..engine.registry import heading
 from ..expr.points import Array, format_scalar
 from ..results import GradientReport, GradientRow, relative_error
 from . import Column, console, error_number, formula_line, number, point_text, print_table
@@ -16,15 +17,6 @@ from .schema import Cell, Schema
 if TYPE_CHECKING:
     from rich.console import Console
 
-_METHOD_NAMES = {
-    "forward": "forward difference",
-    "backward": "backward difference",
-    "central": "central difference",
-    "five-point": "five-point stencil",
-    "richardson": "Richardson extrapolation",
-    "complex": "complex step",
-    "auto": "auto (complex step where analytic, else Richardson)",
-}
 #: Above this many coordinates the partial derivatives' formulas and the ∇f line are left out.
 _FORMULAS_SHOWN = 8
 #: A formula longer than this (a network's ∂L/∂W[i,j]) is left to JSON.
@@ -105,7 +97,7 @@ def _table(report: GradientReport, precision: int | None) -> None:
         for label, text in partials.items():
             if text is not None:  # always, after the check above
                 out.print(formula_line(f"∂f/∂{label}", text, out.width), soft_wrap=True)
-    method = _METHOD_NAMES.get(report.method, report.method)
+    method = heading(report.method, "grad")
     if report.step is None:
         out.print(method)
     elif report.method == "richardson":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from ..engine.registry import heading
 from ..expr.points import format_scalar
 from ..results import HessianReport, HessianRow
 from . import Column, console, error_number, number, point_text, print_table
@@ -14,12 +15,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..expr.points import Array
-
-
-_ADAPTIVE_NAMES = {
-    "richardson": "Richardson extrapolation, entry by entry",
-    "auto": "auto (complex step where analytic, else Richardson), entry by entry",
-}
 
 
 class HessianSchema(Schema[HessianReport]):
@@ -64,7 +59,7 @@ def _table(report: HessianReport, precision: int | None) -> None:
     out = console()
     out.print(f"f = {report.expression}", soft_wrap=True, markup=False)
     if report.step is None:
-        out.print(_ADAPTIVE_NAMES.get(report.method, report.method))
+        out.print(heading(report.method, "hessian"))
     else:
         out.print(f"central second differences, h = {format_scalar(report.step)}")
     for row in report.results:

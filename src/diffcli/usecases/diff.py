@@ -102,6 +102,7 @@ def differentiate(
                     result.left,
                     result.right,
                     result.technique if entry.adaptive else "",
+                    status=_status(result, entry),
                 )
             )
     derivative_text, analytic_values, symbolic = _analytic(expression, points, coordinate, options)
@@ -133,6 +134,25 @@ def differentiate(
 UNRELIABLE = 0.5
 
 
+def _unreliable(result: Estimate, entry: registry.Method) -> bool:
+    """An adaptive estimate whose own error estimate is as large as the value."""
+    return bool(
+        entry.adaptive
+        and np.isfinite(result.value)
+        and not result.error < UNRELIABLE * abs(result.value)
+    )
+
+
+def _status(result: Estimate, entry: registry.Method) -> str:
+    """``step-vanished`` or ``unreliable`` where a finite estimate says so; else "" (the row
+    derives ``ok``, ``kink`` or ``not-finite`` from its own numbers)."""
+    if result.is_kink or not np.isfinite(result.value):
+        return ""
+    if result.step_vanished and result.step is not None:
+        return "step-vanished"
+    return "unreliable" if _unreliable(result, entry) else ""
+
+
 def _warnings(
     result: Estimate, entry: registry.Method, point: Point, coordinate: Coordinate
 ) -> list[str]:
@@ -155,11 +175,7 @@ def _warnings(
             f"at {where} the complex step disagreed with Richardson extrapolation (a branch "
             "point?); auto used Richardson"
         )
-    if (
-        entry.adaptive
-        and np.isfinite(result.value)
-        and not result.error < UNRELIABLE * abs(result.value)
-    ):
+    if _unreliable(result, entry):
         found.append(
             f"at {where} the {method} estimate {result.value!r} is unreliable: its error "
             f"estimate ({result.error:.3g}) is as large as the value; the derivative may be "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -66,7 +66,8 @@ def gradient_report(
             errors = None
             evaluations = len(method_stencil(method).offsets)
             counts = {name: np.full(np.shape(point[name]), evaluations) for name in names}
-            warnings += step_warnings(point, names, entry.side or "central", quotient_step)
+            vanished = step_warnings(point, names, entry.side or "central", quotient_step)
+            warnings += vanished
             kinks: dict[str, tuple[float, float]] = {}
             if non_analytic_functions(expression):
                 notes = kink_notes(batched_kinks(compiled, point, names, quotient_step))
@@ -80,9 +81,10 @@ def gradient_report(
             estimated = _estimated_gradient(expression, compiled, point, names, method, step)
             numerical, errors, counts = estimated.numerical, estimated.errors, estimated.counts
             kinks = estimated.kinks
+            vanished = []
             if entry.side is not None:
-                warnings += step_warnings(point, names, entry.side, quotient_step)
-            warnings += estimated.warnings
+                vanished = step_warnings(point, names, entry.side, quotient_step)
+            warnings += vanished + estimated.warnings
         rows.append(
             GradientRow(
                 point,
@@ -95,6 +97,7 @@ def gradient_report(
                 errors,
                 counts,
                 kinks,
+                status=_status(vanished, numerical, kinks),
             )
         )
     formulas, analytic_values, symbolic = _analytic_gradients(expression, points, names, options)
@@ -126,6 +129,13 @@ def gradient_report(
         tuple(warnings),
         None if predicted is None else predicted.text,
     )
+
+
+def _status(vanished: list[str], numerical: dict[str, Array], kinks: Mapping[str, object]) -> str:
+    """``step-vanished`` for a point whose steps vanished in rounding and whose partial
+    derivatives are otherwise sound; else "" (the row derives its own status)."""
+    finite = all(np.all(np.isfinite(value)) for value in numerical.values())
+    return "step-vanished" if vanished and finite and not kinks else ""
 
 
 def _without_kinks(row: GradientRow, values: dict[str, Array] | None) -> dict[str, Array] | None:
