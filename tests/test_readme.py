@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 import pathlib
 import re
@@ -89,3 +90,21 @@ def test_readme_diff_json_is_the_real_output():
     documented = json.loads(block[start : block.index("\n```", start)])
     outcome = invoke(["diff", "x0**2 + x1**2", "--wrt", "x0", "--at", "x0=3,x1=4", "-f", "json"])
     assert json.loads(outcome.stdout) == documented
+
+
+def python_examples() -> list[str]:
+    """Every ``pycon`` block of the README: the Python API's documented sessions."""
+    return re.findall(r"```pycon\n(.*?)```", README.read_text(), re.DOTALL)
+
+
+def test_the_readme_python_examples_run_as_shown():
+    blocks = python_examples()
+    assert len(blocks) >= 2
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    session: dict[str, object] = {}  # the blocks read as one session, names carried over
+    for number, block in enumerate(blocks):
+        test = parser.get_doctest(block, session, f"README python block {number}", "README", 0)
+        runner.run(test, clear_globs=False)
+        session.update(test.globs)
+    assert runner.summarize(verbose=False).failed == 0

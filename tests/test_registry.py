@@ -9,13 +9,15 @@ from typing import Any
 import numpy as np
 import pytest
 
+import diffcli
 from diffcli.catalog import DEFAULT_STEP
 from diffcli.engine import registry
 from diffcli.engine.estimate import Estimate
 from diffcli.engine.methods.fixed_step import fixed_step
 from diffcli.expr.parsing import parse
-from diffcli.usecases.diff import DiffOptions, differentiate
-from diffcli.usecases.grad import GradOptions, gradient_report
+from diffcli.options import DiffOptions, GradOptions
+from diffcli.usecases.diff import differentiate
+from diffcli.usecases.grad import gradient_report
 from tests.conftest import invoke
 
 #: The toy method's step when none is given.
@@ -55,14 +57,18 @@ def toy() -> Iterator[registry.Method]:
     registry.unregister(TOY.name)
 
 
-def test_toy_method_through_the_use_cases(toy: registry.Method) -> None:
+def test_toy_method_through_the_api_and_the_use_cases(toy: registry.Method) -> None:
     expected = ((3.0 + TOY_STEP) ** 2 - 3.0**2) / TOY_STEP
     report = differentiate(parse("x**2"), [{"x": 3.0}], DiffOptions(method="toy"))
     assert [(row.method, row.numerical) for row in report.results] == [("toy", expected)]
+    assert diffcli.derivative("x**2", at=3, method="toy").results == report.results
     everything = differentiate(parse("x**2"), [{"x": 3.0}], DiffOptions(method="all"))
     assert [row.method for row in everything.results][-1] == "toy"
     # grad gives a method with an accuracy order the primer's step, 1e-4
     gradient = gradient_report(parse("x**2 + y"), [{"x": 3.0, "y": 1.0}], GradOptions(method="toy"))
+    assert diffcli.gradient("x**2 + y", at=[3, 1], method="toy").results[0].numerical == (
+        gradient.results[0].numerical
+    )
     h = DEFAULT_STEP
     assert gradient.results[0].numerical == {
         "x": ((3.0 + h) ** 2 + 1.0 - (3.0**2 + 1.0)) / h,

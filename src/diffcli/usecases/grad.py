@@ -1,4 +1,4 @@
-"""``grad`` and ``hessian``: partial and second derivatives, numerical beside analytic."""
+"""``grad``: every partial derivative at each point, numerical beside analytic."""
 
 from __future__ import annotations
 
