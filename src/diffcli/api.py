@@ -77,6 +77,7 @@ def derivative(
     """
     from .usecases.diff import differentiate
 
+    parsed, points, fixed = _inputs(expression, at, constants)
     options = DiffOptions(
         wrt=wrt,
         method=method,
@@ -84,10 +85,8 @@ def derivative(
         order=order,
         analytic=analytic,
         analytic_timeout=analytic_timeout,
+        constants=tuple(fixed),
     )
-    parsed, points, fixed = _inputs(expression, at, constants)
-    if fixed:
-        options = DiffOptions(**{**_fields(options), "constants": tuple(fixed)})
     return differentiate(parsed, points, options)
 
 
@@ -165,11 +164,14 @@ def hessian(
     from .expr.inputs import read_names
     from .usecases.hessian import hessian_report
 
-    options = HessianOptions(
-        method=method, h=h, analytic=analytic, analytic_timeout=analytic_timeout
-    )
     parsed, points, fixed = _inputs(expression, at, constants)
-    options = HessianOptions(**{**_fields(options), "wrt": read_names(wrt, parsed, fixed)})
+    options = HessianOptions(
+        method=method,
+        h=h,
+        wrt=read_names(wrt, parsed, fixed),
+        analytic=analytic,
+        analytic_timeout=analytic_timeout,
+    )
     return hessian_report(parsed, points, options)
 
 
@@ -198,14 +200,12 @@ def sweep(
     """
     from .usecases.sweep import sweep as run_sweep
 
-    options = SweepOptions(wrt=wrt, analytic=analytic, analytic_timeout=analytic_timeout)
     parsed, points, fixed = _inputs(expression, at, constants)
-    if len(points) != 1:
-        from .errors import InputError, param
-
-        raise InputError(f"{param('at')}: sweep takes one point, got {len(points)}")
-    options = SweepOptions(**{**_fields(options), "constants": tuple(fixed)})
-    return run_sweep(parsed, points[0], options)
+    point = _only(points, "at", "sweep takes one point")
+    options = SweepOptions(
+        wrt=wrt, analytic=analytic, analytic_timeout=analytic_timeout, constants=tuple(fixed)
+    )
+    return run_sweep(parsed, point, options)
 
 
 def descend(
@@ -271,19 +271,10 @@ def descend(
         analytic_timeout=analytic_timeout,
     )
     parsed, points, fixed = _inputs(expression, start, constants, "start")
-    if len(points) != 1:
-        from .errors import InputError, param
-
-        raise InputError(f"{param('start')}: descend takes one start, got {len(points)}")
+    point = _only(points, "start", "descend takes one start")
     if compare:
-        return descent.compare(parsed, points[0], fixed, options)
-    return descent.descend(parsed, points[0], fixed, options)
-
-
-def _fields(options: Any) -> dict[str, Any]:
-    from dataclasses import fields
-
-    return {item.name: getattr(options, item.name) for item in fields(options)}
+        return descent.compare(parsed, point, fixed, options)
+    return descent.descend(parsed, point, fixed, options)
 
 
 def _inputs(
@@ -295,3 +286,12 @@ def _inputs(
     parsed = read_expression(expression)
     fixed = read_constants(parsed, constants)
     return parsed, read_points(parsed, at, fixed, parameter), fixed
+
+
+def _only(points: list[Point], parameter: str, what: str) -> Point:
+    """The one point of a command that takes one; InputError naming ``parameter`` otherwise."""
+    if len(points) != 1:
+        from .errors import InputError, param
+
+        raise InputError(f"{param(parameter)}: {what}, got {len(points)}")
+    return points[0]
