@@ -419,8 +419,9 @@ class GradientRow:
 def _euclidean(values: dict[str, Array]) -> float:
     items = [float(item) for value in values.values() for item in np.ravel(value)]
     largest = max(map(abs, items), default=0.0)
-    if math.isfinite(largest) and not _SQUARABLE[0] <= largest <= _SQUARABLE[1]:
+    if 0 < largest < math.inf and not _SQUARABLE[0] <= largest <= _SQUARABLE[1]:
         # a square would overflow (1e300 ** 2 raises) or vanish: scale by the largest first
+        # (an exactly-zero gradient has nothing to scale: its norm is the plain sum's 0.0)
         return largest * math.sqrt(math.fsum((item / largest) ** 2 for item in items))
     return math.sqrt(math.fsum(item**2 for item in items))
 
