@@ -8,6 +8,7 @@ spells as its flag (``--h``, see ``errors.param``).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,21 @@ def check_positive(name: str, value: float) -> None:
     """Raise InputError unless ``value`` is a finite number above 0."""
     if not (math.isfinite(value) and value > 0):
         raise InputError(f"{param(name)} must be a positive number, got {_number(value)}")
+
+
+#: The largest step, an eighth of the largest double: the widest stencil (a sixth
+#: derivative's, one-sided or Richardson's) reaches x ± 6h, which must stay a double.
+MAX_STEP = sys.float_info.max / 8
+
+
+def check_step(value: float) -> None:
+    """Raise InputError unless ``value`` is a positive step whose stencils stay doubles."""
+    check_positive("h", value)
+    if value > MAX_STEP:
+        raise InputError(
+            f"{param('h')} must be at most {MAX_STEP:.2g}, an eighth of the largest double: "
+            f"the widest stencil reaches x ± 6h, got {_number(value)}"
+        )
 
 
 def check_timeout(seconds: float) -> None:
@@ -84,7 +100,7 @@ class DiffOptions:
 
         check_method(self.method, registry.names("diff"), ("all",))
         if self.h is not None:
-            check_positive("h", self.h)
+            check_step(self.h)
             if self.method != "all" and not registry.method(self.method).takes_step:
                 raise _own_steps(self.method)
         if not 1 <= self.order <= MAX_ORDER:
@@ -131,7 +147,7 @@ class GradOptions:
         if self.h is not None:
             if not registry.method(self.method).takes_step:
                 raise _own_steps(self.method)
-            check_positive("h", self.h)
+            check_step(self.h)
         check_timeout(self.analytic_timeout)
 
 
@@ -162,7 +178,7 @@ class HessianOptions:
         if self.h is not None:
             if not registry.method(self.method).batched:  # the adaptive ones choose steps
                 raise _own_steps(self.method)
-            check_positive("h", self.h)
+            check_step(self.h)
         check_timeout(self.analytic_timeout)
 
     @property
@@ -254,8 +270,9 @@ class DescentOptions:
             raise InputError(
                 f"unknown {param('grad')} {self.grad!r}; choose from {', '.join(GRADIENTS)}"
             )
-        for name in ("lr", "h", "eps"):
+        for name in ("lr", "eps"):
             check_positive(name, getattr(self, name))
+        check_step(self.h)
         if self.tol is not None and not (math.isfinite(self.tol) and self.tol >= 0):
             raise InputError(f"{param('tol')} must be 0 or more, got {_number(self.tol)}")
         if self.steps < 0:
