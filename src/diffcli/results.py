@@ -17,7 +17,8 @@ from .expr.points import Array, Point, point_as_json
 #:
 #: - ``ok``: a finite numerical value;
 #: - ``kink``: the derivative does not exist there; the one-sided derivatives differ (``left``,
-#:   ``right``, or ``kinks`` of a gradient or Hessian) and the numerical value is NaN;
+#:   ``right``, or ``kinks`` of a gradient or Hessian) and the numerical value is NaN (a
+#:   sweep's quotients stay, with no error: there is no derivative to measure them against);
 #: - ``unreliable``: a finite value the method itself distrusts (its error estimate is large);
 #: - ``step-vanished``: ``x + h == x`` in rounding, so the quotient carries no information;
 #: - ``not-finite``: a numerical value is NaN or infinite where no kink explains it (exit 1).
@@ -180,7 +181,8 @@ class SweepRow:
     forward_error: float | None
     central: float
     central_error: float | None
-    #: One of ``ROW_STATUSES``; derived from the two quotients when not given.
+    #: One of ``ROW_STATUSES``; derived from the two quotients when not given (``kink``
+    #: is given: the point's, not the quotients').
     status: str = ""
 
     def __post_init__(self) -> None:

@@ -54,7 +54,9 @@ def sweep(
     warnings = [w for w in report.warnings if not w.startswith("at ")]
     reference = report.results[0].analytic
     source = "analytic"
-    if reference is None:
+    # at a kink there is no derivative to measure the quotients against (diff warned of it)
+    kink = report.results[0].is_kink
+    if reference is None and not kink:
         with np.errstate(all="ignore"):
             best = estimate(function, x, "auto")
         reference = best.value if math.isfinite(best.value) else None
@@ -76,6 +78,7 @@ def sweep(
                     absolute_error(forward, reference),
                     central,
                     absolute_error(central, reference),
+                    "kink" if kink else "",
                 )
             )
     overflowed = [
