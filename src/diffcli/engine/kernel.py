@@ -8,6 +8,7 @@ every coordinate at once (``grad``, ``descend``), ``methods.fixed_step`` to one 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -52,14 +53,14 @@ def divided_by_power(total: Array, denominator: int, step: float, order: int) ->
     """``total / (denominator * step**order)``, also where ``step**order`` is no double.
 
     A step of 1e296 (the scaled default at x = 1e300) has a cube past the largest double,
-    and 1e-200 a square below the smallest: there the quotient is divided by ``step`` one
+    and 1e-160 a square below the smallest normal one: there the quotient is divided by ``step`` one
     power at a time, which stays finite as long as the quotient itself is.
     """
     try:
         scale = denominator * step**order
     except OverflowError:  # a float power raises where a product would give inf
         scale = math.inf
-    if 0 < scale < math.inf:
+    if sys.float_info.min <= scale < math.inf:  # a subnormal scale would lose digits
         return total / scale
     quotient = total / denominator
     for _ in range(order):

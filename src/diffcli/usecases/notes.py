@@ -99,7 +99,7 @@ LARGE_STEP_RATIO = 1e6
 
 def step_too_large(step: float, x: Array) -> Array:
     """Where ``step`` exceeds ``LARGE_STEP_RATIO`` times the scale ``max(1, |x|)``."""
-    return np.asarray(step > LARGE_STEP_RATIO * np.maximum(1.0, np.abs(x)))
+    return np.asarray(step / LARGE_STEP_RATIO > np.maximum(1.0, np.abs(x)))
 
 
 def large_step_warning(where: str, step: float, labels: Sequence[str]) -> str:
