@@ -350,3 +350,10 @@ def test_grad_and_hessian_at_extreme_points_never_crash(command: str, first: str
                     assert row["status"] in ("ok", "kink", "unreliable", "step-vanished")
                     if command == "grad":  # a finite gradient has a finite norm
                         assert isinstance(row["norm"], float), outcome.explain()
+
+
+@pytest.mark.parametrize("method", ["complex", "auto"])
+def test_the_complex_step_at_a_subnormal_point_is_the_smallest_normal_double(method: str) -> None:
+    # before: 2**-66 * 2**-1074 underflowed to 0 and Im f(x + 0i) / 0 was nan (exit 1)
+    (row,) = derivative("sin(x)", at=5e-324, method=method, analytic=False).results
+    assert (row.step, row.numerical, row.status) == (2.2250738585072014e-308, 1.0, "ok")
