@@ -357,3 +357,13 @@ def test_the_complex_step_at_a_subnormal_point_is_the_smallest_normal_double(met
     # before: 2**-66 * 2**-1074 underflowed to 0 and Im f(x + 0i) / 0 was nan (exit 1)
     (row,) = derivative("sin(x)", at=5e-324, method=method, analytic=False).results
     assert (row.step, row.numerical, row.status) == (2.2250738585072014e-308, 1.0, "ok")
+
+
+@pytest.mark.parametrize("command", ["diff", "descend"])
+def test_a_time_limit_past_what_a_wait_can_take_is_refused(command: str) -> None:
+    # before: internal error (OverflowError: timestamp out of range for platform time_t)
+    option = "--at" if command == "diff" else "--from"
+    outcome = ran(command, "x**2", option, "1", "--analytic-timeout", "1e10", expect=2)
+    assert outcome.stderr == (
+        "error: --analytic-timeout must be at most 1e+09 seconds (inf or 0: no limit), got 1e+10\n"
+    )

@@ -52,10 +52,21 @@ def check_step(value: float) -> None:
         )
 
 
+#: The longest finite time limit, in seconds (about 31 years): a thread's wait takes no more
+#: than ``threading.TIMEOUT_MAX`` (9.2e9 s here), and inf already means "no limit".
+MAX_TIMEOUT = 1e9
+
+
 def check_timeout(seconds: float) -> None:
-    """Raise InputError for a time limit that is negative or NaN (0 and inf mean none)."""
+    """Raise InputError for a time limit that is negative, NaN or finite past ``MAX_TIMEOUT``
+    (0 and inf mean none)."""
     if not seconds >= 0:
         raise InputError(f"{param('analytic_timeout')} must be 0 or more seconds, got {seconds!r}")
+    if MAX_TIMEOUT < seconds < math.inf:
+        raise InputError(
+            f"{param('analytic_timeout')} must be at most {MAX_TIMEOUT:g} seconds "
+            f"(inf or 0: no limit), got {seconds:g}"
+        )
 
 
 def check_method(method: str, methods: tuple[str, ...], extra: tuple[str, ...] = ()) -> None:
