@@ -173,7 +173,8 @@ def test_no_analytic_skips_sympy(run):
         (["x if x else 1", "--at", "1"], "'if' expression is not allowed"),
         (["'x'", "--at", "1"], "str literal is not allowed"),
         (["x < 1", "--at", "1"], "comparison is not allowed"),
-        (["x**2", "--at", "1,2"], "not a single number"),
+        (["x**2", "--at", "1,2"], "the decimal mark is '.': did you mean --at 1.2?"),
+        (["x**2", "--at", "1,2,3"], "not a single number"),
     ],
 )
 def test_bad_input_exits_2_with_one_message(args, message):

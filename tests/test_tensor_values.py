@@ -40,7 +40,7 @@ def test_values_of_rank_0_to_3(text: str, expected: Any) -> None:
         ("[1,[2]]", "--set '[1,[2]]': the rows of '[1,[2]]' have different lengths"),
         ("[]", "--set '[]': empty list"),
         ("[a]", "--set '[a]': 'a' is not a number (it names a)"),
-        ("[1e999]", "--set '[1e999]': '1e999' is not a number"),
+        ("[1e999]", "--set '[1e999]': '1e999' overflows a double (the largest is 1.8e+308)"),
         ("[1,2", "--set '[1,2': cannot read the list '[1,2'"),
     ],
 )

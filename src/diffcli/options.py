@@ -8,6 +8,7 @@ spells as its flag (``--h``, see ``errors.param``).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,10 +37,36 @@ def check_positive(name: str, value: float) -> None:
         raise InputError(f"{param(name)} must be a positive number, got {_number(value)}")
 
 
+#: The largest step, an eighth of the largest double: the widest stencil (a sixth
+#: derivative's, one-sided or Richardson's) reaches x ± 6h, which must stay a double.
+MAX_STEP = sys.float_info.max / 8
+
+
+def check_step(value: float) -> None:
+    """Raise InputError unless ``value`` is a positive step whose stencils stay doubles."""
+    check_positive("h", value)
+    if value > MAX_STEP:
+        raise InputError(
+            f"{param('h')} must be at most {MAX_STEP:.2g}, an eighth of the largest double: "
+            f"the widest stencil reaches x ± 6h, got {_number(value)}"
+        )
+
+
+#: The longest finite time limit, in seconds (about 31 years): a thread's wait takes no more
+#: than ``threading.TIMEOUT_MAX`` (9.2e9 s here), and inf already means "no limit".
+MAX_TIMEOUT = 1e9
+
+
 def check_timeout(seconds: float) -> None:
-    """Raise InputError for a time limit that is negative or NaN (0 and inf mean none)."""
+    """Raise InputError for a time limit that is negative, NaN or finite past ``MAX_TIMEOUT``
+    (0 and inf mean none)."""
     if not seconds >= 0:
         raise InputError(f"{param('analytic_timeout')} must be 0 or more seconds, got {seconds!r}")
+    if MAX_TIMEOUT < seconds < math.inf:
+        raise InputError(
+            f"{param('analytic_timeout')} must be at most {MAX_TIMEOUT:g} seconds "
+            f"(inf or 0: no limit), got {seconds:g}"
+        )
 
 
 def check_method(method: str, methods: tuple[str, ...], extra: tuple[str, ...] = ()) -> None:
@@ -84,7 +111,7 @@ class DiffOptions:
 
         check_method(self.method, registry.names("diff"), ("all",))
         if self.h is not None:
-            check_positive("h", self.h)
+            check_step(self.h)
             if self.method != "all" and not registry.method(self.method).takes_step:
                 raise _own_steps(self.method)
         if not 1 <= self.order <= MAX_ORDER:
@@ -131,7 +158,7 @@ class GradOptions:
         if self.h is not None:
             if not registry.method(self.method).takes_step:
                 raise _own_steps(self.method)
-            check_positive("h", self.h)
+            check_step(self.h)
         check_timeout(self.analytic_timeout)
 
 
@@ -162,7 +189,7 @@ class HessianOptions:
         if self.h is not None:
             if not registry.method(self.method).batched:  # the adaptive ones choose steps
                 raise _own_steps(self.method)
-            check_positive("h", self.h)
+            check_step(self.h)
         check_timeout(self.analytic_timeout)
 
     @property
@@ -254,8 +281,9 @@ class DescentOptions:
             raise InputError(
                 f"unknown {param('grad')} {self.grad!r}; choose from {', '.join(GRADIENTS)}"
             )
-        for name in ("lr", "h", "eps"):
+        for name in ("lr", "eps"):
             check_positive(name, getattr(self, name))
+        check_step(self.h)
         if self.tol is not None and not (math.isfinite(self.tol) and self.tol >= 0):
             raise InputError(f"{param('tol')} must be 0 or more, got {_number(self.tol)}")
         if self.steps < 0:

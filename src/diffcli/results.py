@@ -17,7 +17,8 @@ from .expr.points import Array, Point, point_as_json
 #:
 #: - ``ok``: a finite numerical value;
 #: - ``kink``: the derivative does not exist there; the one-sided derivatives differ (``left``,
-#:   ``right``, or ``kinks`` of a gradient or Hessian) and the numerical value is NaN;
+#:   ``right``, or ``kinks`` of a gradient or Hessian) and the numerical value is NaN (a
+#:   sweep's quotients stay, with no error: there is no derivative to measure them against);
 #: - ``unreliable``: a finite value the method itself distrusts (its error estimate is large);
 #: - ``step-vanished``: ``x + h == x`` in rounding, so the quotient carries no information;
 #: - ``not-finite``: a numerical value is NaN or infinite where no kink explains it (exit 1).
@@ -180,7 +181,8 @@ class SweepRow:
     forward_error: float | None
     central: float
     central_error: float | None
-    #: One of ``ROW_STATUSES``; derived from the two quotients when not given.
+    #: One of ``ROW_STATUSES``; derived from the two quotients when not given (``kink``
+    #: is given: the point's, not the quotients').
     status: str = ""
 
     def __post_init__(self) -> None:
@@ -419,8 +421,9 @@ class GradientRow:
 def _euclidean(values: dict[str, Array]) -> float:
     items = [float(item) for value in values.values() for item in np.ravel(value)]
     largest = max(map(abs, items), default=0.0)
-    if math.isfinite(largest) and not _SQUARABLE[0] <= largest <= _SQUARABLE[1]:
+    if 0 < largest < math.inf and not _SQUARABLE[0] <= largest <= _SQUARABLE[1]:
         # a square would overflow (1e300 ** 2 raises) or vanish: scale by the largest first
+        # (an exactly-zero gradient has nothing to scale: its norm is the plain sum's 0.0)
         return largest * math.sqrt(math.fsum((item / largest) ** 2 for item in items))
     return math.sqrt(math.fsum(item**2 for item in items))
 

@@ -7,6 +7,8 @@ every coordinate at once (``grad``, ``descend``), ``methods.fixed_step`` to one 
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,7 +46,26 @@ def apply_stencil(
         start = 1
     for numerator, value in zip(numerators[start:], values[start:]):
         total = total - value if numerator == -1 else total + _scaled(numerator, value)
-    return total / (denominator * step**order)
+    return divided_by_power(total, denominator, step, order)
+
+
+def divided_by_power(total: Array, denominator: int, step: float, order: int) -> Array:
+    """``total / (denominator * step**order)``, also where ``step**order`` is no double.
+
+    A step of 1e296 (the scaled default at x = 1e300) has a cube past the largest double,
+    and 1e-160 a square below the smallest normal one: there the quotient is divided by ``step`` one
+    power at a time, which stays finite as long as the quotient itself is.
+    """
+    try:
+        scale = denominator * step**order
+    except OverflowError:  # a float power raises where a product would give inf
+        scale = math.inf
+    if sys.float_info.min <= scale < math.inf:  # a subnormal scale would lose digits
+        return total / scale
+    quotient = total / denominator
+    for _ in range(order):
+        quotient = quotient / step
+    return quotient
 
 
 def _scaled(numerator: int, value: Array) -> Array:

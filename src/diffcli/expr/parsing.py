@@ -6,6 +6,7 @@ import ast
 import difflib
 import math
 import re
+import sys
 from dataclasses import dataclass
 
 from ..errors import ParseError
@@ -164,6 +165,13 @@ def _syntax_message(error: SyntaxError, text: str, column: int) -> str:
     if implicit and ("decimal literal" in message or message == "invalid syntax"):
         return f"syntax error: {message}; write multiplication explicitly, e.g. 2*x not 2x"
     if message == "invalid syntax" and column < len(text):
+        called = re.search(r"\b([A-Za-z][A-Za-z0-9_]*)\s+\Z", text[:column])
+        argument = re.match(r"[A-Za-z0-9_.]+", text[column:])
+        if called and argument and called.group(1) in FUNCTIONS:
+            return (
+                f"syntax error: unexpected {text[column]!r}; a function takes its argument in "
+                f"parentheses: {called.group(1)}({argument.group(0)})"
+            )
         return f"syntax error: unexpected {text[column]!r}"
     if message == "invalid syntax":
         return "syntax error: the expression ends too early"
@@ -239,7 +247,10 @@ class _TreeBuilder:
         except OverflowError:
             as_float = math.inf
         if not math.isfinite(as_float):
-            raise self.fail("number literal too large for a 64-bit float", node)
+            raise self.fail(
+                f"number literal overflows a double (the largest is {sys.float_info.max:.2g})",
+                node,
+            )
         return Number(as_float, isinstance(value, int), span)
 
     def name(self, node: ast.Name, span: Span) -> Node:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -151,9 +152,18 @@ def _read_list(node: ast.expr, source: _Source, option: str, whole: str, depth: 
     return _constant(source.segment(node), option, whole)
 
 
+#: A decimal literal, whose float may overflow (``1e400``).
+_LITERAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\Z")
+
+
 def _constant(text: str, option: str, whole: str) -> float:
     from .compiling import compile_expression
 
+    if _LITERAL.match(text) and math.isinf(float(text)):
+        raise InputError(
+            f"{option} {quoted(whole)}: {quoted(text.strip())} overflows a double "
+            f"(the largest is {sys.float_info.max:.2g})"
+        )
     try:
         expression = parse(text)
         if expression.variables:
@@ -221,6 +231,8 @@ def bind(
                 point[name] = positional[0]
             else:
                 point[name] = _join_positional(positional, option, bindings.text, name)
+                if not indexed:
+                    _refuse_decimal_comma(expression, {**fixed, **point}, bindings, option)
         elif len(unbound) == len(positional) and not any(
             name in expression.indexed for name in unbound
         ):
@@ -244,6 +256,35 @@ def bind(
         )
     point.update(fixed)
     return {name: point[name] for name in expression.variables}
+
+
+#: ``1,5``: two plain numbers that read as one number with a decimal comma.
+_DECIMAL_COMMA = re.compile(r"\s*([-+]?\d+)\s*,\s*(\d+)\s*\Z")
+
+
+def _refuse_decimal_comma(
+    expression: Expression, point: Mapping[str, Array], bindings: Bindings, option: str
+) -> None:
+    """Refuse ``--at 1,5`` where the two values make a vector the expression cannot reduce.
+
+    One variable takes every positional value, so ``1,5`` is the vector [1, 5]: right for
+    ``sum(x)``, a misread decimal comma for ``x**2``, whose value would then not be one
+    number. Said here, where the text is known, rather than as a shape error later.
+    """
+    from .compiling import compile_expression
+
+    match = _DECIMAL_COMMA.match(bindings.text)
+    if not match:
+        return
+    try:
+        shape = compile_expression(expression, {n: np.shape(v) for n, v in point.items()}).shape
+    except DiffcliError:
+        return  # the usual checks report it
+    if shape != ():
+        raise InputError(
+            f"{option} {quoted(bindings.text)}: ',' separates values and the decimal mark is "
+            f"'.': did you mean {option} {match.group(1)}.{match.group(2)}?"
+        )
 
 
 def _join_positional(values: Sequence[Array], option: str, text: str, name: str) -> Array:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 from ..expr.points import format_scalar
@@ -25,7 +26,13 @@ class SweepSchema(Schema[SweepReport]):
             yield [data[column] for column in _COLUMNS]
 
     def values(self, report: SweepReport) -> Iterable[Sequence[float | None]]:
-        return ([row.forward_error, row.central_error] for row in report.rows)
+        """Each step's two errors; ``nan nan`` at a kink, where no derivative exists to
+        measure them against (``n/a``: no reference for another reason)."""
+        for row in report.rows:
+            if row.status == "kink":
+                yield [math.nan, math.nan]
+            else:
+                yield [row.forward_error, row.central_error]
 
     def table(self, report: SweepReport, precision: int | None) -> None:
         _table(report, precision)

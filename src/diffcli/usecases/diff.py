@@ -20,7 +20,8 @@ from ..expr.parsing import Expression
 from ..expr.points import Point, format_point, format_scalar, shortened
 from ..options import DiffOptions
 from ..results import Analytic, DerivativeRow, DiffReport
-from .prepare import check_coordinate, check_finite, choose_coordinate, compile_scalar, shapes_key
+from .notes import large_step_warning, step_too_large
+from .prepare import check_finite, compile_scalar, resolve_coordinate, shapes_key
 
 
 def differentiate(
@@ -41,14 +42,13 @@ def differentiate(
         key = shapes_key(point)
         if key not in compiled_by_shapes:
             compiled_by_shapes[key] = compile_scalar(expression, dict(key))
-    coordinate = choose_coordinate(expression, points[0], options.wrt, options.constants)
+    coordinate = resolve_coordinate(expression, points, options.wrt, options.constants)
     warnings: list[str] = []
     rows: list[DerivativeRow] = []
     #: Which point each row belongs to (a point may have fewer rows: a refused method).
     row_points: list[int] = []
     for point_index, point in enumerate(points):
         compiled = compiled_by_shapes[shapes_key(point)]
-        check_coordinate(coordinate, point)
         check_finite(compiled, expression, point)
         x = float(np.asarray(point[coordinate.name])[coordinate.index])
         function = along(compiled, point, coordinate)
@@ -88,7 +88,7 @@ def differentiate(
                     right=kink.right,
                     evaluations=result.evaluations + kink.evaluations,
                 )
-            warnings.extend(_warnings(result, entry, point, coordinate))
+            warnings.extend(_warnings(result, entry, point, coordinate, x))
             row_points.append(point_index)
             rows.append(
                 DerivativeRow(
@@ -102,7 +102,7 @@ def differentiate(
                     result.left,
                     result.right,
                     result.technique if entry.adaptive else "",
-                    status=_status(result, entry),
+                    status=_status(result, entry, x),
                 )
             )
     derivative_text, analytic_values, symbolic = _analytic(expression, points, coordinate, options)
@@ -143,22 +143,30 @@ def _unreliable(result: Estimate, entry: registry.Method) -> bool:
     )
 
 
-def _status(result: Estimate, entry: registry.Method) -> str:
-    """``step-vanished`` or ``unreliable`` where a finite estimate says so; else "" (the row
-    derives ``ok``, ``kink`` or ``not-finite`` from its own numbers)."""
+def _large_step(result: Estimate, x: float) -> bool:
+    """The step the method used (None: it chose its own) is far larger than ``x``."""
+    return result.step is not None and bool(step_too_large(result.step, x))
+
+
+def _status(result: Estimate, entry: registry.Method, x: float) -> str:
+    """``step-vanished`` or ``unreliable`` where a finite estimate says so (or its step is
+    far larger than ``x``); else "" (the row derives ``ok``, ``kink`` or ``not-finite`` from
+    its own numbers)."""
     if result.is_kink or not np.isfinite(result.value):
         return ""
     if result.step_vanished and result.step is not None:
         return "step-vanished"
-    return "unreliable" if _unreliable(result, entry) else ""
+    return "unreliable" if _unreliable(result, entry) or _large_step(result, x) else ""
 
 
 def _warnings(
-    result: Estimate, entry: registry.Method, point: Point, coordinate: Coordinate
+    result: Estimate, entry: registry.Method, point: Point, coordinate: Coordinate, x: float
 ) -> list[str]:
     method = entry.name
     found: list[str] = []
     where = shortened(format_point(point))
+    if result.step is not None and _large_step(result, x):
+        found.append(large_step_warning(where, result.step, [coordinate.label]))
     if result.step_vanished and result.step is not None:
         found.append(
             f"at {where} the step h={format_scalar(result.step)} vanished in "

@@ -22,7 +22,17 @@ from ..expr.parsing import Expression, parse
 from ..expr.points import Array, Point, format_point
 from ..options import GradOptions
 from ..results import Analytic, GradientReport, GradientRow
-from .notes import EstimateNotes, kink_notes, listing, non_finite_warnings, step_warnings
+from .notes import (
+    EstimateNotes,
+    kink_notes,
+    large_step_warning,
+    large_step_warnings,
+    listing,
+    non_finite_warnings,
+    short_point,
+    step_too_large,
+    step_warnings,
+)
 from .prepare import compiled_points, complex_obstacles, differentiated
 
 #: Loss functions whose first argument is the prediction, shown beside the gradient.
@@ -67,7 +77,8 @@ def gradient_report(
             evaluations = len(method_stencil(method).offsets)
             counts = {name: np.full(np.shape(point[name]), evaluations) for name in names}
             vanished = step_warnings(point, names, entry.side or "central", quotient_step)
-            warnings += vanished
+            large = large_step_warnings(point, names, quotient_step)
+            warnings += vanished + large
             kinks: dict[str, tuple[float, float]] = {}
             if non_analytic_functions(expression):
                 notes = kink_notes(batched_kinks(compiled, point, names, quotient_step))
@@ -84,7 +95,8 @@ def gradient_report(
             vanished = []
             if entry.side is not None:
                 vanished = step_warnings(point, names, entry.side, quotient_step)
-            warnings += vanished + estimated.warnings
+            large = estimated.large_step
+            warnings += vanished + large + estimated.warnings
         rows.append(
             GradientRow(
                 point,
@@ -97,7 +109,7 @@ def gradient_report(
                 errors,
                 counts,
                 kinks,
-                status=_status(vanished, numerical, kinks),
+                status=_status(vanished, large, numerical, kinks),
             )
         )
     formulas, analytic_values, symbolic = _analytic_gradients(expression, points, names, options)
@@ -131,11 +143,16 @@ def gradient_report(
     )
 
 
-def _status(vanished: list[str], numerical: dict[str, Array], kinks: Mapping[str, object]) -> str:
-    """``step-vanished`` for a point whose steps vanished in rounding and whose partial
-    derivatives are otherwise sound; else "" (the row derives its own status)."""
+def _status(
+    vanished: list[str], large: list[str], numerical: dict[str, Array], kinks: Mapping[str, object]
+) -> str:
+    """``step-vanished`` for a point whose steps vanished in rounding, ``unreliable`` for one
+    whose step is far larger than a coordinate, where the partial derivatives are otherwise
+    sound; else "" (the row derives its own status)."""
     finite = all(np.all(np.isfinite(value)) for value in numerical.values())
-    return "step-vanished" if vanished and finite and not kinks else ""
+    if not finite or kinks:
+        return ""
+    return "step-vanished" if vanished else "unreliable" if large else ""
 
 
 def _without_kinks(row: GradientRow, values: dict[str, Array] | None) -> dict[str, Array] | None:
@@ -158,6 +175,8 @@ class _EstimatedGradient:
     counts: dict[str, Array]
     warnings: list[str]
     kinks: dict[str, tuple[float, float]]
+    #: The warning where the step a method used is far larger than its coordinate.
+    large_step: list[str]
 
 
 def _estimated_gradient(
@@ -178,6 +197,8 @@ def _estimated_gradient(
     errors = {name: np.zeros(np.shape(point[name])) for name in names}
     counts = {name: np.zeros(np.shape(point[name]), dtype=int) for name in names}
     notes = EstimateNotes()
+    large: list[str] = []
+    used = 0.0
     for coordinate in coordinates(point, names):
         x = float(np.asarray(point[coordinate.name])[coordinate.index])
         with np.errstate(all="ignore"):
@@ -193,8 +214,13 @@ def _estimated_gradient(
         errors[coordinate.name][coordinate.index] = result.error
         counts[coordinate.name][coordinate.index] = result.evaluations
         notes.add(coordinate.label, result)
+        # a method that chose its own steps reports none (richardson only starts from ``step``)
+        if result.step is not None and step_too_large(result.step, x):
+            large.append(coordinate.label)
+            used = result.step
+    large_step = [large_step_warning(short_point(point), used, large)] if large else []
     return _EstimatedGradient(
-        numerical, errors, counts, notes.warnings(point, method), notes.kink_values
+        numerical, errors, counts, notes.warnings(point, method), notes.kink_values, large_step
     )
 
 

@@ -21,7 +21,7 @@ from ..expr.parsing import Expression
 from ..expr.points import Array, Point
 from ..options import HessianOptions
 from ..results import Analytic, HessianReport, HessianRow
-from .notes import EstimateNotes, kink_notes, short_point, step_warnings
+from .notes import EstimateNotes, kink_notes, large_step_warnings, short_point, step_warnings
 from .prepare import compiled_points, complex_obstacles, differentiated
 
 #: A Hessian has n² entries and needs about 2n² evaluations: past this many coordinates, refuse.
@@ -60,6 +60,8 @@ def hessian_report(
             with np.errstate(all="ignore"):
                 numerical = hessian(compiled, point, names, options.step)
             warnings += step_warnings(point, names, "central", options.step)
+            large = large_step_warnings(point, names, options.step)
+            warnings += large
             kinks: tuple[str, ...] = ()
             if non_analytic_functions(expression):
                 kinks, notes = _clear_kinks(numerical, compiled, point, names, options.step)
@@ -69,8 +71,12 @@ def hessian_report(
                     f"at {short_point(point)} some second differences are not finite: "
                     "the expression is not finite within h of the point"
                 )
+            # a far too large step leaves finite but meaningless entries: say so in the row
+            status = "unreliable" if large and not kinks and np.all(np.isfinite(numerical)) else ""
             rows.append(
-                HessianRow(point, labels, numerical, None, 1 + 2 * size * size, kinks=kinks)
+                HessianRow(
+                    point, labels, numerical, None, 1 + 2 * size * size, kinks=kinks, status=status
+                )
             )
             continue
         estimated = adaptive_hessian(expression, compiled, point, names, options.method)
@@ -183,14 +189,14 @@ def _mixed_entry(
     for scales in tries:
         function = _mixed_line(compiled, point, names, len(flat), i, j, scales)
         result = estimate(function, 0.0, method, 2, None, obstacle)
-        factor = float(scales[i] * scales[j])
+        first, second = float(scales[i]), float(scales[j])
         results.append(
             replace(
                 result,
-                value=result.value / factor,
-                error=result.error / factor,
-                left=None if result.left is None else result.left / factor,
-                right=None if result.right is None else result.right / factor,
+                value=_unscaled(result.value, first, second),
+                error=_unscaled(result.error, first, second),
+                left=None if result.left is None else _unscaled(result.left, first, second),
+                right=None if result.right is None else _unscaled(result.right, first, second),
             )
         )
         if result.is_kink or result.error <= _SOUND * abs(result.value):
@@ -198,6 +204,12 @@ def _mixed_entry(
     # the error estimates are inf where nothing was sound, never NaN
     best = min(results, key=lambda result: result.error)
     return replace(best, evaluations=sum(result.evaluations for result in results))
+
+
+def _unscaled(value: float, first: float, second: float) -> float:
+    """``value / (first * second)`` for power-of-two scales, one at a time: as exact, and no
+    product to underflow to 0 (2**-997 * 2**-997 at x = 1e-300) or overflow."""
+    return value / first / second
 
 
 def _mixed_line(

@@ -92,6 +92,34 @@ def step_warnings(point: Point, names: tuple[str, ...], side: str, step: float) 
     ]
 
 
+#: A step more than this many times a coordinate's scale ``max(1, |x|)`` samples the function
+#: so far from the point that the quotient says nothing about its derivative there.
+LARGE_STEP_RATIO = 1e6
+
+
+def step_too_large(step: float, x: Array) -> Array:
+    """Where ``step`` exceeds ``LARGE_STEP_RATIO`` times the scale ``max(1, |x|)``."""
+    return np.asarray(step / LARGE_STEP_RATIO > np.maximum(1.0, np.abs(x)))
+
+
+def large_step_warning(where: str, step: float, labels: Sequence[str]) -> str:
+    return (
+        f"at {where} the step h={format_scalar(step)} is more than "
+        f"{format_scalar(LARGE_STEP_RATIO)} times the scale max(1, |x|) of {listing(labels)}: "
+        "the quotient samples f too far from the point to be its derivative; use a smaller --h"
+    )
+
+
+def large_step_warnings(point: Point, names: tuple[str, ...], step: float) -> list[str]:
+    """Where the step is far larger than the coordinates (``step_too_large``)."""
+    large = [
+        label
+        for name in names
+        for label in labels(name, step_too_large(step, np.asarray(point[name], dtype=np.float64)))
+    ]
+    return [large_step_warning(short_point(point), step, large)] if large else []
+
+
 def non_finite_warnings(
     point: Point, numerical: Mapping[str, Array], kinks: Mapping[str, Any]
 ) -> list[str]:

@@ -97,6 +97,33 @@ def choose_coordinate(
     return coordinate
 
 
+def resolve_coordinate(
+    expression: Expression, points: Sequence[Point], wrt: str | None, constants: Sequence[str] = ()
+) -> Coordinate:
+    """The coordinate ``wrt`` names at every point, negative indices counted from the end.
+
+    ``x[-1]`` means the last element, as in an expression; it is resolved to ``x[n-1]`` here,
+    once, so the numerical and the analytic side and the label all name the same element.
+
+    Raises:
+        InputError: ``wrt`` names no element at some point, or a negative index names
+            different elements at points of different lengths.
+    """
+    chosen = choose_coordinate(expression, points[0], wrt, constants)
+    resolved = set()
+    for point in points:
+        check_coordinate(chosen, point)
+        shape = np.shape(point[chosen.name])
+        resolved.add(tuple(i % length for i, length in zip(chosen.index, shape)))
+    if len(resolved) > 1:
+        elements = " and ".join(sorted(Coordinate(chosen.name, i).label for i in resolved))
+        raise InputError(
+            f"{WRT} {chosen.label} names {elements} at points of different shapes; "
+            "count from the start"
+        )
+    return Coordinate(chosen.name, resolved.pop())
+
+
 def check_coordinate(coordinate: Coordinate, point: Point) -> None:
     shape = np.shape(point[coordinate.name])
     if len(coordinate.index) != len(shape):

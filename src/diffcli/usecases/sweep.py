@@ -14,7 +14,7 @@ from ..expr.points import Point, format_point, format_scalar, shortened
 from ..options import DiffOptions, SweepOptions
 from ..results import SweepReport, SweepRow, absolute_error
 from .diff import differentiate
-from .prepare import check_finite, choose_coordinate, compile_scalar
+from .prepare import check_finite, compile_scalar, resolve_coordinate
 
 #: The steps of the sweep: 1e-1, 1e-2, …, 1e-16.
 STEPS = tuple(10.0**-k for k in range(1, 17))
@@ -46,7 +46,7 @@ def sweep(
         constants=options.constants,
     )
     report = differentiate(expression, [point], settings)
-    coordinate = choose_coordinate(expression, point, options.wrt, options.constants)
+    coordinate = resolve_coordinate(expression, [point], options.wrt, options.constants)
     compiled = compile_scalar(expression, {name: np.shape(v) for name, v in point.items()})
     check_finite(compiled, expression, point)
     function = along(compiled, point, coordinate)
@@ -54,7 +54,9 @@ def sweep(
     warnings = [w for w in report.warnings if not w.startswith("at ")]
     reference = report.results[0].analytic
     source = "analytic"
-    if reference is None:
+    # at a kink there is no derivative to measure the quotients against (diff warned of it)
+    kink = report.results[0].is_kink
+    if reference is None and not kink:
         with np.errstate(all="ignore"):
             best = estimate(function, x, "auto")
         reference = best.value if math.isfinite(best.value) else None
@@ -76,6 +78,7 @@ def sweep(
                     absolute_error(forward, reference),
                     central,
                     absolute_error(central, reference),
+                    "kink" if kink else "",
                 )
             )
     overflowed = [

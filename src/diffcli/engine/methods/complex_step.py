@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -88,7 +89,10 @@ def complex_step(
     derivative.
     """
     if step is None:
-        step = COMPLEX_STEP_SCALE * (2.0 ** math.floor(math.log2(abs(x))) if x else 1.0)
+        scaled = COMPLEX_STEP_SCALE * (2.0 ** math.floor(math.log2(abs(x))) if x else 1.0)
+        # below |x| ~ 1e-288 the scaled step is subnormal or 0 (x = 5e-324): Im f / h would
+        # lose its digits or divide by 0; the step needs only to be tiny against f's scale
+        step = max(scaled, sys.float_info.min)
     steps = step * np.array(COMPLEX_STEP_FACTORS)
 
     def derivative(points: Array) -> Array:

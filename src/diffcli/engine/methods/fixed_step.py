@@ -10,7 +10,7 @@ import numpy as np
 from ...catalog import DEFAULT_STEP
 from ..coordinates import BatchFunction
 from ..estimate import Estimate
-from ..kernel import EPSILON, apply_stencil
+from ..kernel import EPSILON, apply_stencil, divided_by_power
 from .stencils import method_stencil
 
 
@@ -56,7 +56,7 @@ def _rounding(
     numerators: tuple[int, ...], values: Any, denominator: int, step: float, order: int
 ) -> float:
     size = sum(abs(n) * abs(float(v)) for n, v in zip(numerators, values))
-    return float(2 * EPSILON * size / (denominator * step**order))
+    return float(divided_by_power(2 * EPSILON * size, denominator, step, order))
 
 
 def estimate(
