@@ -179,3 +179,16 @@ def test_a_lone_dash_h_is_still_help_and_an_unknown_option_after_the_expression_
     outcome = invoke(["diff", "--formt", "json", "x", "--at", "1"])
     assert outcome.exit_code == 2
     assert outcome.stderr.startswith("error: No such option '--formt'. (Did you mean")
+
+
+def test_the_readme_lists_every_exit_code() -> None:
+    from pathlib import Path
+
+    from diffcli import errors
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Limits and exit codes\n", 1)[1].split("\n## ", 1)[0]
+    codes = {value for name, value in vars(errors).items() if name.startswith("EXIT_")}
+    assert {errors.EXIT_CANNOT_WRITE, errors.EXIT_CLOSED_PIPE} <= codes
+    for code in codes | {0, 4, 130}:
+        assert f"\n| {code} | " in section, code

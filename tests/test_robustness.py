@@ -526,7 +526,7 @@ def assert_well_behaved_or_known(args: Sequence[str], outcome: Run) -> None:
 
 
 @settings(
-    max_examples=400,
+    max_examples=300,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
