@@ -91,6 +91,14 @@ def test_descend_summary_stays_aligned_with_the_gradient_spelt_out(encoding: str
     assert len(header) == len(rule) == len(first)
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_help_spells_the_symbols_out(encoding: str) -> None:
+    outcome = invoke_encoded(["descend", "--help"], encoding)
+    assert outcome.exit_code == 0, outcome.explain()
+    assert "Learning rate eta (> 0)." in outcome.stdout
+    assert "Update rule (default: sgd, the primer's x <-" in outcome.stdout
+
+
 def test_an_error_line_in_ascii_spells_the_ellipsis_out() -> None:
     text = "[" + ",".join(["1.5"] * 100) + ",x]"
     outcome = invoke_encoded(["diff", "sum(y)", "--at", f"y={text}", "--no-analytic"], "ascii")

@@ -44,6 +44,16 @@ def test_stdout_to_a_full_device_is_exit_5_in_one_line() -> None:
     )
 
 
+@needs_dev_full
+def test_help_to_a_full_device_is_exit_5_in_one_line() -> None:
+    # before: exit 0, the help lost without a word
+    done = shell("$DIFFCLI descend --help > /dev/full")
+    assert (done.returncode, done.stderr) == (
+        EXIT_CANNOT_WRITE,
+        "error: cannot write output: No space left on device\n",
+    )
+
+
 def test_json_to_a_closed_stdout_is_exit_5_in_one_line() -> None:
     # before: internal error (AttributeError: 'NoneType' object has no attribute 'write')
     done = shell('$DIFFCLI diff "x**2" --at 1 --no-analytic -f json >&-')

@@ -184,20 +184,38 @@ class GuardedStream:
         return getattr(self.stream, "encoding", None) or "utf-8"
 
     def write(self, text: str) -> int:
+        if not isinstance(text, str):  # Click probes for a binary stream with write(b"")
+            raise TypeError(f"write() takes text, not {type(text).__name__}")
         if self.stream is None and not self.messages:
             raise OutputError(f"cannot write output: {os.strerror(errno.EBADF)}")
         stream = self.stream
-        if not self.failed and stream is not None:
-            self._guarded(lambda: stream.write(spelled_for(text, self.encoding)))
+        if text and not self.failed and stream is not None:
+            self.guarded(lambda: stream.write(spelled_for(text, self.encoding)))
         return len(text)
+
+    def write_bytes(self, data: bytes) -> None:
+        """Bytes for the buffer beneath (Click's, UTF-8), respelt for this stream's encoding."""
+        stream = self.stream
+        binary = getattr(stream, "buffer", None)
+        if not data or self.failed or stream is None or binary is None:
+            return
+        text = data.decode("utf-8", "surrogateescape")
+        encoded = spelled_for(text, self.encoding).encode(self.encoding, "surrogateescape")
+
+        def write() -> None:
+            stream.flush()  # what was written as text comes first
+            binary.write(encoded)
+
+        self.guarded(write)
 
     def flush(self) -> None:
         if not self.failed and self.stream is not None:
-            self._guarded(self.stream.flush)
+            self.guarded(self.stream.flush)
 
     @property
     def buffer(self) -> GuardedBuffer | None:
-        """The bytes underneath (Click writes its completion scripts as bytes), guarded too."""
+        """The bytes underneath, guarded too: Click writes its completion scripts there, and
+        its help when it finds the stream's encoding ASCII."""
         if getattr(self.stream, "buffer", None) is None:
             return None
         return GuardedBuffer(self)
@@ -213,7 +231,8 @@ class GuardedStream:
     def writable(self) -> bool:
         return True
 
-    def _guarded(self, action: Callable[[], object]) -> None:
+    def guarded(self, action: Callable[[], object]) -> None:
+        """Run ``action``, a write or flush of the stream; a failure as the class says."""
         try:
             action()
         except (OSError, ValueError) as error:  # ValueError: a stream already closed
@@ -237,15 +256,14 @@ class GuardedStream:
 
 
 class GuardedBuffer:
-    """The binary buffer under a ``GuardedStream``, failing as the stream does."""
+    """The binary buffer under a ``GuardedStream``: Click writes help and completion scripts
+    there, respelt and failing as the stream does."""
 
     def __init__(self, text: GuardedStream) -> None:
         self.text = text
 
     def write(self, data: bytes) -> int:
-        binary = getattr(self.text.stream, "buffer", None)
-        if not self.text.failed and binary is not None:
-            self.text._guarded(lambda: binary.write(data))
+        self.text.write_bytes(data)
         return len(data)
 
     def flush(self) -> None:
