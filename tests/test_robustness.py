@@ -367,3 +367,175 @@ def test_shortened_keeps_short_text_and_cuts_long_text_in_the_middle() -> None:
         shortened("0123456789" * 7)
         == "012345678901234567890123456789012345678901 … 567890123456789"
     )
+
+
+# Generated inputs at the edges: exact zeros, extremes, subnormals, huge and fractional
+# exponents, negative indices, every method and extreme option values, through the command line
+# and through the Python API. The bar: exit 0, 1 or 2 (never 3) and no traceback; from the API,
+# a result or a DiffcliError, nothing else.
+
+#: Values at the edges of float64: exact zeros, the tiniest and largest, subnormals.
+EDGE_VALUES = (
+    "0",
+    "-0",
+    "1",
+    "-1",
+    "0.5",
+    "1e-300",
+    "-1e-300",
+    "1e300",
+    "-1e300",
+    "5e-324",
+    "-5e-324",
+    "1e-200",
+)
+
+#: (expression, how many values its point takes, its coordinates for --wrt), by variable shape.
+EDGE_EXPRESSIONS = (
+    ("x**2", 1, ("x",)),
+    ("x**0.5", 1, ("x",)),
+    ("x**(1/3)", 1, ("x",)),
+    ("x**-2.5", 1, ("x",)),
+    ("x**1000", 1, ("x",)),
+    ("x**1e10", 1, ("x",)),
+    ("x**(10**300)", 1, ("x",)),
+    ("2**1000*x", 1, ("x",)),
+    ("x**x", 1, ("x",)),
+    ("exp(x)", 1, ("x",)),
+    ("log(x)", 1, ("x",)),
+    ("abs(x)", 1, ("x",)),
+    ("relu(x)", 1, ("x",)),
+    ("sin(x)/x", 1, ("x",)),
+    ("1/x", 1, ("x",)),
+    ("-x", 1, ("x",)),
+    ("x0**2 + x1**2", 2, ("x0", "x1")),
+    ("x0*x1", 2, ("x0", "x1")),
+    ("sqrt(x0*x1)", 2, ("x0", "x1")),
+    ("x0**x1", 2, ("x0", "x1")),
+    ("abs(x0) + x1**3", 2, ("x0", "x1")),
+    ("sum(x)", 2, ("x[0]", "x[1]", "x[-1]", "x[-2]")),
+    ("sum(x**2)", 3, ("x[0]", "x[-1]", "x[-3]")),
+    ("x[-1]**2 * x[0]", 2, ("x[0]", "x[-1]")),
+    ("prod(x)", 3, ("x[1]", "x[-1]")),
+    ("norm(x)", 2, ("x[0]", "x[-1]")),
+)
+
+EDGE_STEPS = ("1e-300", "1e-16", "1e-8", "0.1", "1e308")
+
+
+def methods_of(command: str) -> tuple[str, ...]:
+    """The --method choices a command offers, read from the registry ("all" too for diff)."""
+    from diffcli.engine import registry
+
+    if command in ("sweep", "descend"):  # sweep shows forward and central itself: no --method
+        return ()
+    return (*registry.names(command), *(("all",) if command == "diff" else ()))
+
+
+@st.composite
+def edge_command_lines(draw: st.DrawFn) -> list[str]:
+    """A command line at the edges: any command, an edge expression and point, edge options."""
+    command = draw(st.sampled_from(COMMANDS))
+    expression, count, coordinates = draw(st.sampled_from(EDGE_EXPRESSIONS))
+    point = ",".join(draw(st.lists(st.sampled_from(EDGE_VALUES), min_size=count, max_size=count)))
+    options: list[str] = []
+    if methods_of(command):
+        options += ["--method", draw(st.sampled_from(methods_of(command)))]
+    if command != "sweep" and draw(st.booleans()):
+        options += ["--h", draw(st.sampled_from(EDGE_STEPS))]
+    if command in ("diff", "sweep") and draw(st.booleans()):
+        options += ["--wrt", draw(st.sampled_from(coordinates))]
+    if command == "diff":
+        options += ["--order", str(draw(st.integers(1, 6)))]
+    if command == "descend":
+        options += ["--lr", draw(st.sampled_from(("1e-300", "0.1", "1", "1e300")))]
+        options += ["--steps", str(draw(st.sampled_from((0, 1, 5, 30))))]
+        options += ["--optimizer", draw(st.sampled_from(("sgd", "momentum", "adagrad", "adam")))]
+    return command_line(command, expression, point, [*options, "--no-analytic"])
+
+
+#: Crashes the generated inputs found (each an internal error before its fix), kept as
+#: regressions with their exact commands.
+FOUND_BY_GENERATED_INPUTS = (
+    ("grad", "x0**2 + x1**2", "--at", "0,0"),
+    ("hessian", "sqrt(x0*x1)", "--at", "1e-300,1e-300", "--method", "richardson"),
+    ("diff", "x", "--at", "1e300", "--order", "3"),
+    ("diff", "-x", "--at", "0", "--h", "1e-300", "--order", "4", "--no-analytic"),
+    ("diff", "x**2", "--at", "1", "--analytic-timeout", "1e10"),
+)
+
+
+@pytest.mark.parametrize("args", FOUND_BY_GENERATED_INPUTS, ids=" ".join)
+def test_what_the_generated_inputs_found_stays_fixed(args: tuple[str, ...]) -> None:
+    assert_well_behaved(invoke(args))
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(args=edge_command_lines())
+def test_edge_inputs_make_no_internal_error(args: list[str]) -> None:
+    assert_well_behaved(invoke(args))
+
+
+#: The API's functions by the command they serve, and the name of their point parameter.
+API_FUNCTIONS = {
+    "diff": "derivative",
+    "grad": "gradient",
+    "hessian": "hessian",
+    "sweep": "sweep",
+    "descend": "descend",
+}
+
+
+@st.composite
+def edge_api_calls(draw: st.DrawFn) -> tuple[str, str, list[float], dict[str, object]]:
+    """A call of the Python API at the edges: (command, expression, point, keywords)."""
+    command = draw(st.sampled_from(COMMANDS))
+    expression, count, coordinates = draw(st.sampled_from(EDGE_EXPRESSIONS))
+    point = [
+        float(value)
+        for value in draw(st.lists(st.sampled_from(EDGE_VALUES), min_size=count, max_size=count))
+    ]
+    keywords: dict[str, object] = {"analytic": False}
+    if methods_of(command):
+        keywords["method"] = draw(st.sampled_from(methods_of(command)))
+    if command != "sweep" and draw(st.booleans()):
+        keywords["h"] = float(draw(st.sampled_from(EDGE_STEPS)))
+    if command in ("diff", "sweep") and draw(st.booleans()):
+        keywords["wrt"] = draw(st.sampled_from(coordinates))
+    if command == "diff":
+        keywords["order"] = draw(st.integers(1, 6))
+    if command == "descend":
+        keywords["lr"] = draw(st.sampled_from((1e-300, 0.1, 1.0, 1e300)))
+        keywords["steps"] = draw(st.sampled_from((0, 1, 5, 30)))
+        keywords["optimizer"] = draw(st.sampled_from(("sgd", "nesterov", "rmsprop", "adam")))
+    return command, expression, point, keywords
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(call=edge_api_calls())
+def test_edge_inputs_to_the_api_give_a_report_or_a_diffcli_error(
+    call: tuple[str, str, list[float], dict[str, object]],
+) -> None:
+    import diffcli
+
+    command, expression, point, keywords = call
+    function = getattr(diffcli, API_FUNCTIONS[command])
+    try:
+        report = function(expression, point[0] if len(point) == 1 else point, **keywords)
+        document = report.as_dict()  # the records' derived values (norms, errors) too
+    except diffcli.DiffcliError:
+        return
+    except Exception as error:  # what the command line would report as an internal error
+        call_text = f"{API_FUNCTIONS[command]}({expression!r}, {point}, {keywords})"
+        raise AssertionError(call_text) from error
+    assert isinstance(document["warnings"], list)

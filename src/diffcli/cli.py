@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -12,7 +11,8 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .errors import EXIT_INTERNAL, DiffcliError
+from .errors import EXIT_CLOSED_PIPE, EXIT_INTERNAL, DiffcliError
+from .terminal import ClosedPipe, OutputError, guarded_streams
 
 #: Sub-commands, imported only when used: every import costs every call. Listed in the order a
 #: learner meets them, which is the order of ``diffcli --help``.
@@ -25,14 +25,16 @@ COMMANDS = {
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-_OPTION_LIKE = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*(=.*)?\Z", re.DOTALL)
 
 
 class ExpressionCommand(click.Command):
     """A command whose first argument is an expression, which may begin with a minus sign.
 
-    ``diffcli diff "-x**2" --at 1`` must work as typed: any argument that starts with ``-``
-    but is neither a known option nor shaped like one is taken as the expression.
+    ``diffcli diff "-x" --at 1`` must work as typed: in the expression's place (before any
+    other argument that is not an option's value), an argument that starts with a single
+    ``-`` and is none of the command's options is the expression. ``--name`` stays an option
+    (an unknown one is refused, with Click's suggestion), and after the expression every
+    ``-`` argument is an option again.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -51,6 +53,7 @@ class ExpressionCommand(click.Command):
         seen: set[str] = set()
         fixed: list[str] = []
         expecting_value = False
+        expression_given = False
         for position, argument in enumerate(args):
             if expecting_value:
                 fixed.append(argument)
@@ -60,21 +63,25 @@ class ExpressionCommand(click.Command):
                 fixed.extend(args[position:])
                 break
             name = argument.split("=", 1)[0]
-            if argument.startswith("-") and len(argument) > 1:
-                if name in takes_value:
-                    expecting_value = "=" not in argument
-                    option = single.get(name)
-                    if option is not None and option.opts[0] in seen:
-                        # Click would keep the last value and drop the others silently
-                        raise click.UsageError(
-                            f"{option.opts[0]} is given more than once; "
-                            f"{ctx.command_path} takes one",
-                            ctx,
-                        )
-                    if option is not None:
-                        seen.add(option.opts[0])
-                elif name not in flags and not _OPTION_LIKE.match(argument):
+            if not argument.startswith("-") or argument == "-":
+                expression_given = True
+            elif name in takes_value:
+                expecting_value = "=" not in argument
+                option = single.get(name)
+                if option is not None and option.opts[0] in seen:
+                    # Click would keep the last value and drop the others silently
+                    raise click.UsageError(
+                        f"{option.opts[0]} is given more than once; {ctx.command_path} takes one",
+                        ctx,
+                    )
+                if option is not None:
+                    seen.add(option.opts[0])
+            elif not (argument.startswith("--") or name in flags):
+                waits = _short_options(argument, takes_value, flags)
+                if waits is None and not expression_given:
                     argument = " " + argument  # not an option: an expression such as -x**2
+                    expression_given = True
+                expecting_value = bool(waits)
             fixed.append(argument)
         return super().parse_args(ctx, fixed)
 
@@ -127,8 +134,8 @@ class DiffcliGroup(click.Group):
             ctx.exit(error.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except BrokenPipeError:
-            raise  # the reader went away (| head): Click stops quietly with exit code 1
+        except ClosedPipe:
+            raise  # the reader went away (| head): ended quietly by main
         except KeyboardInterrupt:
             _error_line("interrupted")
             ctx.exit(130)
@@ -144,28 +151,57 @@ class DiffcliGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        with guarded_streams():
+            try:
+                code = self._run(args, prog_name, complete_var, **extra)
+                sys.stdout.flush()  # a full disk shows here: stdout to a file is buffered
+            except ClosedPipe:
+                code = EXIT_CLOSED_PIPE  # quietly, as the shell reports `yes | head -1`
+            except OutputError as error:
+                _error_line(error.message)
+                code = error.exit_code
+
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def _run(
+        self,
+        args: Sequence[str] | None,
+        prog_name: str | None,
+        complete_var: str | None,
+        **extra: Any,
+    ) -> Any:
+        """Click's main, with every Click exception turned into one line and its exit code."""
         try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as error:
             # plain `diffcli`: the help a user was looking for, on stdout
             sys.stdout.write(error.ctx.get_help() + "\n" if error.ctx else "")
-            code = 0
+            return 0
         except click.UsageError as error:
             hint = ""
             if error.ctx is not None:
                 hint = f" (see '{error.ctx.command_path} --help')"
             _error_line(error.format_message() + hint)
-            code = error.exit_code
+            return error.exit_code
         except click.ClickException as error:
             _error_line(error.format_message())
-            code = error.exit_code
+            return error.exit_code
         except click.Abort:
             _error_line("aborted")
-            code = 1
+            return 1
 
-        if not standalone_mode:
-            return code
-        sys.exit(code if isinstance(code, int) else 0)
+
+def _short_options(argument: str, takes_value: set[str], flags: set[str]) -> bool | None:
+    """How Click reads ``-abc``: None if it is not a cluster of short options; else whether
+    its last option waits for its value in the next argument (``-qf json``, not ``-fjson``)."""
+    for index, letter in enumerate(argument[1:], start=2):
+        if "-" + letter in takes_value:
+            return index == len(argument)  # the rest of the cluster is its value
+        if "-" + letter not in flags:
+            return None
+    return False
 
 
 def _is_number(text: str) -> bool:
@@ -211,7 +247,7 @@ Examples:
 
 Exit codes: 0 success (warnings may have been printed); 1 cannot evaluate at a point, a
 numerical result is not finite, or a descent diverged; 2 bad input; 3 internal error;
-130 interrupted.
+5 cannot write output; 130 interrupted; 141 the reader of the output went away (| head).
 
 \b
 Shell completion (bash; write zsh_source or fish_source for zsh or fish):

@@ -6,12 +6,13 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import IO, TYPE_CHECKING, Any
 
 from ..engine.coordinates import Layout
 from ..errors import InputError, param
 from ..expr.points import format_scalar
+from ..terminal import OutputError, spelled_for
 from ..usecases.descent import (
     CompareReport,
     DescentReport,
@@ -78,6 +79,8 @@ def _table(report: DescentReport, precision: int | None) -> None:
         ("status", f"{report.status} after {report.steps} steps" + _reason(report.reason)),
     ]
     lines += _analytic_lines(report.analytic, report.nearest, precision)
+    # respelt first (|∇f| as |grad f| where the encoding needs it), so the values line up
+    lines = [(spelled_for(label, out.encoding), text) for label, text in lines]
     width = max(len(label) for label, _ in lines)
     for label, text in lines:
         out.print(f"{label.ljust(width)}  {text}", soft_wrap=True)
@@ -218,6 +221,7 @@ def history_file(path: str | None, layout: Layout) -> Iterator[Callable[[Step], 
 
     Raises:
         InputError: the file cannot be opened for writing.
+        OutputError: it cannot be written (a full disk, ``/dev/full``, ``/proc/self/mem``).
     """
     if path is None:
         yield None
@@ -237,13 +241,27 @@ def history_file(path: str | None, layout: Layout) -> Iterator[Callable[[Step], 
             writers.append(csv.writer(stream, lineterminator="\n"))
             writers[0].writerow(_history_headers(layout))
         cells = _history_cells(record.step, record.x, record.value, record.grad_norm)
-        writers[0].writerow([cell_text(cell) for cell in cells])
+        try:
+            writers[0].writerow([cell_text(cell) for cell in cells])
+        except OSError as error:
+            raise _cannot_write(path, error) from None
 
     try:
         yield write
-    finally:
+    except BaseException:
         for stream in opened:
-            stream.close()
+            with suppress(OSError):  # the run's own failure is the one to report
+                stream.close()
+        raise
+    for stream in opened:
+        try:
+            stream.close()  # writes what is still buffered
+        except OSError as error:
+            raise _cannot_write(path, error) from None
+
+
+def _cannot_write(path: str, error: OSError) -> OutputError:
+    return OutputError(f"cannot write output to {param('on_step')} {path!r}: {error.strerror}")
 
 
 @contextmanager
