@@ -22,7 +22,8 @@ from diffcli.engine.coordinates import Coordinate, along
 from diffcli.expr.compiling import compile_expression
 from diffcli.expr.parsing import parse
 from diffcli.expr.points import bind, read_bindings
-from diffcli.usecases.diff import DiffOptions, differentiate
+from diffcli.options import DiffOptions
+from diffcli.usecases.diff import differentiate
 
 #: (expression, point): near domain edges and poles, |x| large and tiny, tiny derivatives,
 #: steep and oscillating functions, and three non-analytic expressions.

@@ -16,8 +16,8 @@ import numpy as np
 
 from diffcli.expr.parsing import parse
 from diffcli.expr.points import bind, read_bindings
+from diffcli.options import DescentOptions
 from diffcli.usecases import descent
-from diffcli.usecases.descent import DescentOptions
 
 EXPRESSION = "(1 - x)**2 + 100*(y - x**2)**2"
 START = "-1.2,1"

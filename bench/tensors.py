@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from diffcli.expr.parsing import parse
-from diffcli.usecases.grad import GradOptions, gradient_report
+from diffcli.options import GradOptions
+from diffcli.usecases.grad import gradient_report
 from primer import numerical_gradient_nditer, simpleNet
 
 NETWORK = parse("cross_entropy(softmax(x @ W), t)")
