@@ -1,17 +1,26 @@
 """SymPy's derivatives, gradients and Hessians at points, under the one time-bounded runner.
 
-Every SymPy job of every command runs through ``bounded``: SymPy cannot be interrupted, so a
-job past its limit is abandoned in its daemon thread, and long jobs also check a deadline
-(``deadline``) between steps so that they stop soon after. SymPy itself is imported only
-when a job runs.
+Every SymPy job of every command runs through ``bounded``. SymPy cannot be interrupted (it holds
+the interpreter lock in big-integer arithmetic, where no timer fires), so on POSIX each job runs
+in a forked child process, killed at its limit, and sends its result back as a pickle of plain
+data (texts, floats, arrays). Where ``fork`` is missing (Windows) the job runs in a daemon thread
+that is abandoned at the limit; long jobs also check a ``deadline`` between steps so that such a
+thread stops soon after. SymPy itself is imported only when a job runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import math
+import os
+import pickle
+import select
+import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -26,6 +35,8 @@ T = TypeVar("T")
 Point = Mapping[str, Array]
 #: A partial derivative with more SymPy nodes than this is not written out as text.
 MAX_FORMULA_NODES = 500
+#: How much of a child's answer is read from the pipe at a time.
+_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -53,37 +64,133 @@ def deadline(seconds: float) -> Callable[[], None]:
 
 
 def bounded(work: Callable[[], T], seconds: float) -> Bounded[T]:
-    """Run ``work`` in a daemon thread; give up waiting after ``seconds``.
+    """Run ``work`` with a limit of ``seconds`` of wall time; 0 or infinite: no limit.
 
-    SymPy cannot be interrupted, so a computation past its limit is abandoned, not stopped:
-    the thread is a daemon and dies with the process. ``seconds`` 0 or infinite: no limit.
-    Work that stopped itself at its ``deadline`` is reported as timed out.
+    On POSIX the work runs in a forked child process that is killed at the limit, so the
+    limit holds whatever SymPy does; ``work`` must return what pickles (plain data). Elsewhere
+    it runs in a daemon thread that is abandoned at the limit. Work that stopped itself at its
+    ``deadline`` is reported as timed out.
 
     Raises:
         InputError: ``seconds`` is not a number (NaN) or is negative.
     """
     if not seconds >= 0:
         raise InputError(f"{param('analytic_timeout')} must be 0 or more seconds, got {seconds!r}")
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = work()
-        except RecursionError:
-            outcome["error"] = "the expression is too deep for SymPy"
-        except OutOfTime:
-            outcome["late"] = True
-        except Exception as error:  # any SymPy failure means "no analytic value", never a crash
-            outcome["error"] = f"{type(error).__name__}: {error}"
-
-    thread = threading.Thread(target=target, name="diffcli-sympy", daemon=True)
-    thread.start()
-    thread.join(seconds if 0 < seconds < math.inf else None)
-    if thread.is_alive() or "late" in outcome:
+    limit = seconds if 0 < seconds < math.inf else None
+    run = _in_child_process if hasattr(os, "fork") else _in_thread
+    outcome, late = run(work, limit)
+    if late or "late" in outcome:
         return Bounded(None, "timed out", f"SymPy took longer than {seconds:g} s")
     if "error" in outcome:
         return Bounded(None, "failed", str(outcome["error"]))
     return Bounded(outcome["value"], "ok")
+
+
+def _outcome(work: Callable[[], Any]) -> dict[str, Any]:
+    """Run ``work``: its value, or why there is none (``error``, or ``late`` past its deadline)."""
+    try:
+        return {"value": work()}
+    except RecursionError:
+        return {"error": "the expression is too deep for SymPy"}
+    except OutOfTime:
+        return {"late": True}
+    except Exception as error:  # any SymPy failure means "no analytic value", never a crash
+        return {"error": f"{type(error).__name__}: {error}"}
+
+
+def _in_thread(work: Callable[[], Any], limit: float | None) -> tuple[dict[str, Any], bool]:
+    """The outcome of ``work`` run in a daemon thread, and whether it was abandoned."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        outcome.update(_outcome(work))
+
+    thread = threading.Thread(target=target, name="diffcli-sympy", daemon=True)
+    thread.start()
+    thread.join(limit)
+    return outcome, thread.is_alive()
+
+
+def _in_child_process(work: Callable[[], Any], limit: float | None) -> tuple[dict[str, Any], bool]:
+    """The outcome of ``work`` run in a forked child, and whether the child was killed late.
+
+    The parent waits on the pipe (a wait that Ctrl-C and signals interrupt), and kills the
+    child at the limit or on any exception, such as KeyboardInterrupt, so none outlives it.
+    """
+    _warm_up()
+    end = None if limit is None else time.monotonic() + limit
+    reader, writer = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns of fork in a process with threads (NumPy's BLAS pool); the child
+        # only runs SymPy and leaves through os._exit.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child; coverage cannot follow it
+        _child(work, reader, writer)
+    os.close(writer)
+    chunks: list[bytes] = []
+    finished = False
+    try:
+        while True:
+            wait = None if end is None else max(0.0, end - time.monotonic())
+            if not select.select([reader], [], [], wait)[0]:
+                break  # the limit passed
+            chunk = os.read(reader, _CHUNK)
+            if not chunk:
+                finished = True
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(reader)
+        if not finished:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    if not finished:
+        return {}, True
+    if not chunks:
+        return {"error": "SymPy's process ended without an answer"}, False
+    outcome: dict[str, Any] = pickle.loads(b"".join(chunks))
+    return outcome, False
+
+
+@functools.cache
+def _warm_up() -> None:
+    """Load SymPy and run one small derivative in this process, once.
+
+    SymPy's first derivative in a process spends about 0.1 s importing and filling caches.
+    A child's caches die with it, so without this every job would pay that again; with it,
+    every child starts warm. The work is fixed and small, so it needs no time limit.
+    """
+    import sympy as sp
+
+    from . import sympy_tree
+
+    x = sympy_tree.symbol("x")
+    derivative = (sp.sin(x) * sp.exp(x**2 / 10) / sp.sqrt(x) + sp.log(x)).diff(x)
+    sympy_tree.text(derivative)
+    sympy_tree.value_at(derivative, {x: 0.5})
+
+
+def _child(work: Callable[[], Any], reader: int, writer: int) -> None:  # pragma: no cover
+    """Run ``work`` in the forked child, send its outcome to the parent, and leave at once.
+
+    ``os._exit`` skips the parent's clean-up (its buffered output, its atexit hooks), which
+    belongs to the parent alone; Ctrl-C ends the child at once, as it does the parent.
+    """
+    try:
+        with contextlib.suppress(ValueError):  # forked from a thread: not the main thread
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.close(reader)
+        outcome = _outcome(work)
+        try:
+            data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:
+            data = pickle.dumps({"error": f"SymPy's answer cannot be sent back: {error}"})
+        view = memoryview(data)
+        while view:
+            view = view[os.write(writer, view) :]
+    finally:
+        os._exit(0)
 
 
 def derivatives(
