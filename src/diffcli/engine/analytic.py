@@ -35,6 +35,8 @@ T = TypeVar("T")
 Point = Mapping[str, Array]
 #: A partial derivative with more SymPy nodes than this is not written out as text.
 MAX_FORMULA_NODES = 500
+#: The longest single wait, in seconds; longer limits wait again.
+_LONGEST_WAIT = 3600.0
 #: How much of a child's answer is read from the pipe at a time.
 _CHUNK = 1 << 16
 
@@ -76,14 +78,22 @@ def bounded(work: Callable[[], T], seconds: float) -> Bounded[T]:
     """
     if not seconds >= 0:
         raise InputError(f"{param('analytic_timeout')} must be 0 or more seconds, got {seconds!r}")
-    limit = seconds if 0 < seconds < math.inf else None
+    end = time.monotonic() + seconds if 0 < seconds < math.inf else None
     run = _in_child_process if hasattr(os, "fork") else _in_thread
-    outcome, late = run(work, limit)
+    outcome, late = run(work, end)
     if late or "late" in outcome:
         return Bounded(None, "timed out", f"SymPy took longer than {seconds:g} s")
     if "error" in outcome:
         return Bounded(None, "failed", str(outcome["error"]))
     return Bounded(outcome["value"], "ok")
+
+
+def _wait_until(end: float | None) -> float | None:
+    """How long one wait may last before ``end``: 0 once it has passed, never longer than
+    ``_LONGEST_WAIT`` (the platform refuses timeouts such as 1e10 s), None for no end."""
+    if end is None:
+        return None
+    return min(max(0.0, end - time.monotonic()), _LONGEST_WAIT)
 
 
 def _outcome(work: Callable[[], Any]) -> dict[str, Any]:
@@ -98,8 +108,9 @@ def _outcome(work: Callable[[], Any]) -> dict[str, Any]:
         return {"error": f"{type(error).__name__}: {error}"}
 
 
-def _in_thread(work: Callable[[], Any], limit: float | None) -> tuple[dict[str, Any], bool]:
-    """The outcome of ``work`` run in a daemon thread, and whether it was abandoned."""
+def _in_thread(work: Callable[[], Any], end: float | None) -> tuple[dict[str, Any], bool]:
+    """The outcome of ``work`` run in a daemon thread, and whether it was abandoned at ``end``
+    (a ``time.monotonic`` time; None: never)."""
     outcome: dict[str, Any] = {}
 
     def target() -> None:
@@ -107,18 +118,19 @@ def _in_thread(work: Callable[[], Any], limit: float | None) -> tuple[dict[str, 
 
     thread = threading.Thread(target=target, name="diffcli-sympy", daemon=True)
     thread.start()
-    thread.join(limit)
+    while thread.is_alive() and (wait := _wait_until(end)) != 0:
+        thread.join(wait)
     return outcome, thread.is_alive()
 
 
-def _in_child_process(work: Callable[[], Any], limit: float | None) -> tuple[dict[str, Any], bool]:
-    """The outcome of ``work`` run in a forked child, and whether the child was killed late.
+def _in_child_process(work: Callable[[], Any], end: float | None) -> tuple[dict[str, Any], bool]:
+    """The outcome of ``work`` run in a forked child, and whether the child was killed at
+    ``end`` (a ``time.monotonic`` time; None: never).
 
     The parent waits on the pipe (a wait that Ctrl-C and signals interrupt), and kills the
     child at the limit or on any exception, such as KeyboardInterrupt, so none outlives it.
     """
-    _warm_up()
-    end = None if limit is None else time.monotonic() + limit
+    _warm_up()  # within the limit: it is part of the analytic side's time
     reader, writer = os.pipe()
     with warnings.catch_warnings():
         # Python 3.12+ warns of fork in a process with threads (NumPy's BLAS pool); the child
@@ -132,9 +144,11 @@ def _in_child_process(work: Callable[[], Any], limit: float | None) -> tuple[dic
     finished = False
     try:
         while True:
-            wait = None if end is None else max(0.0, end - time.monotonic())
+            wait = _wait_until(end)
             if not select.select([reader], [], [], wait)[0]:
-                break  # the limit passed
+                if wait == 0:
+                    break  # the limit passed
+                continue
             chunk = os.read(reader, _CHUNK)
             if not chunk:
                 finished = True
