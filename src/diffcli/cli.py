@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .errors import EXIT_INTERNAL, DiffcliError
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, DiffcliError
 
 #: Sub-commands, imported only when used: every import costs every call. Listed in the order a
 #: learner meets them, which is the order of ``diffcli --help``.
@@ -131,7 +132,7 @@ class DiffcliGroup(click.Group):
             raise  # the reader went away (| head): Click stops quietly with exit code 1
         except KeyboardInterrupt:
             _error_line("interrupted")
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
         except Exception as error:  # never a traceback: report, and exit with a distinct code
             _error_line(f"internal error ({type(error).__name__}: {error}); please report it")
             ctx.exit(EXIT_INTERNAL)
@@ -159,7 +160,9 @@ class DiffcliGroup(click.Group):
         except click.ClickException as error:
             _error_line(error.format_message())
             code = error.exit_code
-        except click.Abort:
+        except click.Abort as error:
+            if isinstance(error.__cause__, KeyboardInterrupt):
+                raise error.__cause__ from None  # Ctrl-C while Click parsed: see main()
             _error_line("aborted")
             code = 1
 
@@ -224,5 +227,14 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli.main(prog_name="diffcli")
+    """Run the command line (the console script's body, see ``__main__``).
+
+    From here on Ctrl-C raises KeyboardInterrupt, so that SymPy's child process is killed on
+    the way out; wherever it lands, the run ends with ``error: interrupted`` and exit code 130.
+    """
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        cli.main(prog_name="diffcli")
+    except KeyboardInterrupt:
+        _error_line("interrupted")
+        sys.exit(EXIT_INTERRUPTED)

@@ -9,6 +9,8 @@ from collections.abc import Callable
 EXIT_EVALUATION = 1
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
+EXIT_TIMEOUT = 4
+EXIT_INTERRUPTED = 130
 
 
 #: Marks a parameter's name inside a message; ``quoted`` user text can never hold it (repr).
