@@ -11,13 +11,13 @@ thread stops soon after. SymPy itself is imported only when a job runs.
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 import math
 import os
 import pickle
 import select
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -37,6 +37,12 @@ Point = Mapping[str, Array]
 MAX_FORMULA_NODES = 500
 #: The longest single wait, in seconds; longer limits wait again.
 _LONGEST_WAIT = 3600.0
+#: The thread that warms SymPy up, once started (``_warm_by``).
+_WARMING: list[threading.Thread] = []
+#: The signals held back while a child is forked (Ctrl-C, --timeout's alarm).
+_DEFERRED = (signal.SIGINT, signal.SIGALRM)
+#: Linux's prctl option: a signal the kernel sends a process when its parent dies.
+_PR_SET_PDEATHSIG = 1
 #: How much of a child's answer is read from the pipe at a time.
 _CHUNK = 1 << 16
 
@@ -96,6 +102,19 @@ def _wait_until(end: float | None) -> float | None:
     return min(max(0.0, end - time.monotonic()), _LONGEST_WAIT)
 
 
+def _end_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child
+    """On Linux, have the kernel kill this process when its parent dies (a parent killed with
+    SIGKILL cannot kill its SymPy child on the way out)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request
+        os._exit(0)
+
+
 def _outcome(work: Callable[[], Any]) -> dict[str, Any]:
     """Run ``work``: its value, or why there is none (``error``, or ``late`` past its deadline)."""
     try:
@@ -130,19 +149,26 @@ def _in_child_process(work: Callable[[], Any], end: float | None) -> tuple[dict[
     The parent waits on the pipe (a wait that Ctrl-C and signals interrupt), and kills the
     child at the limit or on any exception, such as KeyboardInterrupt, so none outlives it.
     """
-    _warm_up()  # within the limit: it is part of the analytic side's time
+    if not _warm_by(end):
+        return {}, True
     reader, writer = os.pipe()
-    with warnings.catch_warnings():
-        # Python 3.12+ warns of fork in a process with threads (NumPy's BLAS pool); the child
-        # only runs SymPy and leaves through os._exit.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child; coverage cannot follow it
-        _child(work, reader, writer)
-    os.close(writer)
+    parent = os.getpid()
+    pid = 0
     chunks: list[bytes] = []
     finished = False
+    # Ctrl-C and --timeout's alarm wait until the child's pid is known: an exception raised
+    # just after the fork would leave the child running.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
     try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns of fork in a process with threads (NumPy's BLAS pool); the
+            # child only runs SymPy and leaves through os._exit.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; coverage cannot follow it
+            _child(work, reader, writer, end, parent, mask)
+        os.close(writer)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         while True:
             wait = _wait_until(end)
             if not select.select([reader], [], [], wait)[0]:
@@ -155,10 +181,14 @@ def _in_child_process(work: Callable[[], Any], end: float | None) -> tuple[dict[
                 break
             chunks.append(chunk)
     finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(reader)
-        if not finished:
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        if pid == 0:  # fork failed
+            os.close(writer)
+        else:
+            if not finished:
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
     if not finished:
         return {}, True
     if not chunks:
@@ -167,13 +197,27 @@ def _in_child_process(work: Callable[[], Any], end: float | None) -> tuple[dict[
     return outcome, False
 
 
-@functools.cache
-def _warm_up() -> None:
-    """Load SymPy and run one small derivative in this process, once.
+def _warm_by(end: float | None) -> bool:
+    """Whether SymPy is warm in this process (see ``_warm_up``) by ``end``.
 
-    SymPy's first derivative in a process spends about 0.1 s importing and filling caches.
-    A child's caches die with it, so without this every job would pay that again; with it,
-    every child starts warm. The work is fixed and small, so it needs no time limit.
+    The warm-up runs once, in a thread of its own, so that it counts against the limit like
+    the job itself: a run that cannot wait for it gives up at ``end`` and leaves it running.
+    """
+    if not _WARMING:
+        _WARMING.append(threading.Thread(target=_warm_up, name="diffcli-sympy", daemon=True))
+        _WARMING[0].start()
+    thread = _WARMING[0]
+    while thread.is_alive() and (wait := _wait_until(end)) != 0:
+        thread.join(wait)
+    return not thread.is_alive()
+
+
+def _warm_up() -> None:
+    """Load SymPy and run one small derivative in this process.
+
+    SymPy's first derivative in a process spends about 0.1 s importing and filling caches
+    (seconds with the import). A child's caches die with it, so without this every job would
+    pay that again; with it, every child starts warm.
     """
     import sympy as sp
 
@@ -185,15 +229,29 @@ def _warm_up() -> None:
     sympy_tree.value_at(derivative, {x: 0.5})
 
 
-def _child(work: Callable[[], Any], reader: int, writer: int) -> None:  # pragma: no cover
+def _child(
+    work: Callable[[], Any],
+    reader: int,
+    writer: int,
+    end: float | None,
+    parent: int,
+    mask: Iterable[int],
+) -> None:  # pragma: no cover
     """Run ``work`` in the forked child, send its outcome to the parent, and leave at once.
 
     ``os._exit`` skips the parent's clean-up (its buffered output, its atexit hooks), which
-    belongs to the parent alone; Ctrl-C ends the child at once, as it does the parent.
+    belongs to the parent alone. Ctrl-C ends the child at once, as it does the parent, and so
+    does the parent's death (Linux) or, should the parent be gone, ``end`` past a second.
     """
     try:
         with contextlib.suppress(ValueError):  # forked from a thread: not the main thread
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C held back ends it now
+        if end is not None:  # the kernel ends the child; no Python needs to run for it
+            left = min(max(end - time.monotonic(), 0.0) + 1, _LONGEST_WAIT)
+            signal.setitimer(signal.ITIMER_REAL, left)
+        _end_with_parent(parent)
         os.close(reader)
         outcome = _outcome(work)
         try:
