@@ -55,9 +55,10 @@ def run() -> object:
 def sympy_never_finishes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Make every SymPy job outlast its time limit, whatever this machine's speed.
 
-    The real ``analytic.bounded`` still runs (its thread, its wait, its message); only the work
-    inside it is held back until the test ends, so a timeout test cannot pass or fail by how
-    fast SymPy happens to be today.
+    The real ``analytic.bounded`` still runs (its child process or thread, its wait, its
+    message); only the work inside it is held back until the test ends (a child never sees the
+    release and is killed at the limit), so a timeout test cannot pass or fail by how fast
+    SymPy happens to be today.
     """
     from diffcli.engine import analytic
 

@@ -1,5 +1,33 @@
-"""``python -m diffcli``."""
+"""The ``diffcli`` console script and ``python -m diffcli``: Ctrl-C is handled from the start.
 
-from .cli import main
+Loading the command line takes a tenth of a second or more (Click; NumPy and SymPy once a
+command runs). A Ctrl-C in that time ends the run as at any other moment: one line,
+``error: interrupted``, exit code 130, never a traceback. So this module imports nothing
+heavy before the handler is in place (``errors`` needs only what Python has loaded by now).
+"""
 
-main()
+from __future__ import annotations
+
+import os
+import signal
+from types import FrameType
+
+from .errors import EXIT_INTERRUPTED
+
+
+def _interrupted_while_starting(signum: int, frame: FrameType | None) -> None:
+    """Before the command line is loaded nothing needs cleaning up: leave at once."""
+    os.write(2, b"error: interrupted\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+    from .cli import main as run_command_line
+
+    run_command_line()
+
+
+if __name__ == "__main__":
+    main()

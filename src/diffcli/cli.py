@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .errors import EXIT_CLOSED_PIPE, EXIT_INTERNAL, DiffcliError
+from .errors import EXIT_CLOSED_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, DiffcliError
 from .terminal import ClosedPipe, OutputError, guarded_streams
 
 #: Sub-commands, imported only when used: every import costs every call. Listed in the order a
@@ -138,7 +139,7 @@ class DiffcliGroup(click.Group):
             raise  # the reader went away (| head): ended quietly by main
         except KeyboardInterrupt:
             _error_line("interrupted")
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
         except Exception as error:  # never a traceback: report, and exit with a distinct code
             _error_line(f"internal error ({type(error).__name__}: {error}); please report it")
             ctx.exit(EXIT_INTERNAL)
@@ -188,7 +189,9 @@ class DiffcliGroup(click.Group):
         except click.ClickException as error:
             _error_line(error.format_message())
             return error.exit_code
-        except click.Abort:
+        except click.Abort as error:
+            if isinstance(error.__cause__, KeyboardInterrupt):
+                raise error.__cause__ from None  # Ctrl-C while Click parsed: see main()
             _error_line("aborted")
             return 1
 
@@ -247,7 +250,8 @@ Examples:
 
 Exit codes: 0 success (warnings may have been printed); 1 cannot evaluate at a point, a
 numerical result is not finite, or a descent diverged; 2 bad input; 3 internal error;
-5 cannot write output; 130 interrupted; 141 the reader of the output went away (| head).
+4 stopped by --timeout; 5 cannot write output; 130 interrupted; 141 the reader of the output
+went away (| head).
 
 \b
 Shell completion (bash; write zsh_source or fish_source for zsh or fish):
@@ -260,5 +264,14 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli.main(prog_name="diffcli")
+    """Run the command line (the console script's body, see ``__main__``).
+
+    From here on Ctrl-C raises KeyboardInterrupt, so that SymPy's child process is killed on
+    the way out; wherever it lands, the run ends with ``error: interrupted`` and exit code 130.
+    """
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        cli.main(prog_name="diffcli")
+    except KeyboardInterrupt:
+        _error_line("interrupted")
+        sys.exit(EXIT_INTERRUPTED)

@@ -142,6 +142,27 @@ def analytic_options(function: F) -> F:
     return function
 
 
+def timeout_option(function: F) -> F:
+    """``--timeout SECONDS``: the whole command stops past this long, with exit code 4."""
+
+    @functools.wraps(function)
+    def within_time_limit(*args: Any, timeout: float | None, **kwargs: Any) -> Any:
+        from ._time_limit import time_limit
+
+        with time_limit(timeout):
+            return function(*args, **kwargs)
+
+    wrapped = click.option(
+        "--timeout",
+        type=_SECONDS,
+        default=None,
+        metavar="SECONDS",
+        help="Stop the whole command after this long, with exit code 4 (default: no limit; "
+        "0 or inf: none).",
+    )(within_time_limit)
+    return cast(F, wrapped)
+
+
 def points_option(what: str) -> Callable[[F], F]:
     """``--at POINT`` (required, repeatable: one result per point); ``what`` starts its help."""
     return click.option(

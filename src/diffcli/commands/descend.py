@@ -16,6 +16,7 @@ from ._options import (
     finish,
     output_options,
     terminal_options,
+    timeout_option,
 )
 
 
@@ -129,6 +130,7 @@ finite, or |f| > 1e10 * max(|f(start)|, 1).
 @analytic_options
 @output_options
 @terminal_options
+@timeout_option
 def descend(
     expression: str,
     start: str,

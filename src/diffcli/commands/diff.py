@@ -15,6 +15,7 @@ from ._options import (
     output_options,
     points_option,
     terminal_options,
+    timeout_option,
 )
 
 
@@ -60,6 +61,7 @@ Examples:
 @analytic_options
 @output_options
 @terminal_options
+@timeout_option
 def diff(
     expression: str,
     points: tuple[str, ...],

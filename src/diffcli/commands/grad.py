@@ -15,6 +15,7 @@ from ._options import (
     output_options,
     points_option,
     terminal_options,
+    timeout_option,
     variables_option,
 )
 
@@ -62,6 +63,7 @@ Examples:
 @analytic_options
 @output_options
 @terminal_options
+@timeout_option
 def grad(
     expression: str,
     points: tuple[str, ...],

@@ -15,6 +15,7 @@ from ._options import (
     output_options,
     points_option,
     terminal_options,
+    timeout_option,
     variables_option,
 )
 
@@ -51,6 +52,7 @@ Examples:
 @analytic_options
 @output_options
 @terminal_options
+@timeout_option
 def hessian(
     expression: str,
     points: tuple[str, ...],

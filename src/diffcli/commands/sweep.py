@@ -13,6 +13,7 @@ from ._options import (
     finish,
     output_options,
     terminal_options,
+    timeout_option,
 )
 
 
@@ -41,6 +42,7 @@ Examples:
 @analytic_options
 @output_options
 @terminal_options
+@timeout_option
 def sweep(
     expression: str,
     point: str,

@@ -1,17 +1,26 @@
 """SymPy's derivatives, gradients and Hessians at points, under the one time-bounded runner.
 
-Every SymPy job of every command runs through ``bounded``: SymPy cannot be interrupted, so a
-job past its limit is abandoned in its daemon thread, and long jobs also check a deadline
-(``deadline``) between steps so that they stop soon after. SymPy itself is imported only
-when a job runs.
+Every SymPy job of every command runs through ``bounded``. SymPy cannot be interrupted (it holds
+the interpreter lock in big-integer arithmetic, where no timer fires), so on POSIX each job runs
+in a forked child process, killed at its limit, and sends its result back as a pickle of plain
+data (texts, floats, arrays). Where ``fork`` is missing (Windows) the job runs in a daemon thread
+that is abandoned at the limit; long jobs also check a ``deadline`` between steps so that such a
+thread stops soon after. SymPy itself is imported only when a job runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import os
+import pickle
+import select
+import signal
+import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -26,6 +35,16 @@ T = TypeVar("T")
 Point = Mapping[str, Array]
 #: A partial derivative with more SymPy nodes than this is not written out as text.
 MAX_FORMULA_NODES = 500
+#: The longest single wait, in seconds; longer limits wait again.
+_LONGEST_WAIT = 3600.0
+#: The thread that warms SymPy up, once started (``_warm_by``).
+_WARMING: list[threading.Thread] = []
+#: The signals held back while a child is forked (Ctrl-C, --timeout's alarm).
+_DEFERRED = (signal.SIGINT, signal.SIGALRM)
+#: Linux's prctl option: a signal the kernel sends a process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+#: How much of a child's answer is read from the pipe at a time.
+_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -53,37 +72,196 @@ def deadline(seconds: float) -> Callable[[], None]:
 
 
 def bounded(work: Callable[[], T], seconds: float) -> Bounded[T]:
-    """Run ``work`` in a daemon thread; give up waiting after ``seconds``.
+    """Run ``work`` with a limit of ``seconds`` of wall time; 0 or infinite: no limit.
 
-    SymPy cannot be interrupted, so a computation past its limit is abandoned, not stopped:
-    the thread is a daemon and dies with the process. ``seconds`` 0 or infinite: no limit.
-    Work that stopped itself at its ``deadline`` is reported as timed out.
+    On POSIX the work runs in a forked child process that is killed at the limit, so the
+    limit holds whatever SymPy does; ``work`` must return what pickles (plain data). Elsewhere
+    it runs in a daemon thread that is abandoned at the limit. Work that stopped itself at its
+    ``deadline`` is reported as timed out.
 
     Raises:
         InputError: ``seconds`` is not a number (NaN) or is negative.
     """
     if not seconds >= 0:
         raise InputError(f"{param('analytic_timeout')} must be 0 or more seconds, got {seconds!r}")
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = work()
-        except RecursionError:
-            outcome["error"] = "the expression is too deep for SymPy"
-        except OutOfTime:
-            outcome["late"] = True
-        except Exception as error:  # any SymPy failure means "no analytic value", never a crash
-            outcome["error"] = f"{type(error).__name__}: {error}"
-
-    thread = threading.Thread(target=target, name="diffcli-sympy", daemon=True)
-    thread.start()
-    thread.join(seconds if 0 < seconds < math.inf else None)
-    if thread.is_alive() or "late" in outcome:
+    end = time.monotonic() + seconds if 0 < seconds < math.inf else None
+    run = _in_child_process if hasattr(os, "fork") else _in_thread
+    outcome, late = run(work, end)
+    if late or "late" in outcome:
         return Bounded(None, "timed out", f"SymPy took longer than {seconds:g} s")
     if "error" in outcome:
         return Bounded(None, "failed", str(outcome["error"]))
     return Bounded(outcome["value"], "ok")
+
+
+def _wait_until(end: float | None) -> float | None:
+    """How long one wait may last before ``end``: 0 once it has passed, never longer than
+    ``_LONGEST_WAIT`` (the platform refuses timeouts such as 1e10 s), None for no end."""
+    if end is None:
+        return None
+    return min(max(0.0, end - time.monotonic()), _LONGEST_WAIT)
+
+
+def _end_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child
+    """On Linux, have the kernel kill this process when its parent dies (a parent killed with
+    SIGKILL cannot kill its SymPy child on the way out)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request
+        os._exit(0)
+
+
+def _outcome(work: Callable[[], Any]) -> dict[str, Any]:
+    """Run ``work``: its value, or why there is none (``error``, or ``late`` past its deadline)."""
+    try:
+        return {"value": work()}
+    except RecursionError:
+        return {"error": "the expression is too deep for SymPy"}
+    except OutOfTime:
+        return {"late": True}
+    except Exception as error:  # any SymPy failure means "no analytic value", never a crash
+        return {"error": f"{type(error).__name__}: {error}"}
+
+
+def _in_thread(work: Callable[[], Any], end: float | None) -> tuple[dict[str, Any], bool]:
+    """The outcome of ``work`` run in a daemon thread, and whether it was abandoned at ``end``
+    (a ``time.monotonic`` time; None: never)."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        outcome.update(_outcome(work))
+
+    thread = threading.Thread(target=target, name="diffcli-sympy", daemon=True)
+    thread.start()
+    while thread.is_alive() and (wait := _wait_until(end)) != 0:
+        thread.join(wait)
+    return outcome, thread.is_alive()
+
+
+def _in_child_process(work: Callable[[], Any], end: float | None) -> tuple[dict[str, Any], bool]:
+    """The outcome of ``work`` run in a forked child, and whether the child was killed at
+    ``end`` (a ``time.monotonic`` time; None: never).
+
+    The parent waits on the pipe (a wait that Ctrl-C and signals interrupt), and kills the
+    child at the limit or on any exception, such as KeyboardInterrupt, so none outlives it.
+    """
+    if not _warm_by(end):
+        return {}, True
+    reader, writer = os.pipe()
+    parent = os.getpid()
+    pid = 0
+    chunks: list[bytes] = []
+    finished = False
+    # Ctrl-C and --timeout's alarm wait until the child's pid is known: an exception raised
+    # just after the fork would leave the child running.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns of fork in a process with threads (NumPy's BLAS pool); the
+            # child only runs SymPy and leaves through os._exit.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; coverage cannot follow it
+            _child(work, reader, writer, end, parent, mask)
+        os.close(writer)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        while True:
+            wait = _wait_until(end)
+            if not select.select([reader], [], [], wait)[0]:
+                if wait == 0:
+                    break  # the limit passed
+                continue
+            chunk = os.read(reader, _CHUNK)
+            if not chunk:
+                finished = True
+                break
+            chunks.append(chunk)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        os.close(reader)
+        if pid == 0:  # fork failed
+            os.close(writer)
+        else:
+            if not finished:
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    if not finished:
+        return {}, True
+    if not chunks:
+        return {"error": "SymPy's process ended without an answer"}, False
+    outcome: dict[str, Any] = pickle.loads(b"".join(chunks))
+    return outcome, False
+
+
+def _warm_by(end: float | None) -> bool:
+    """Whether SymPy is warm in this process (see ``_warm_up``) by ``end``.
+
+    The warm-up runs once, in a thread of its own, so that it counts against the limit like
+    the job itself: a run that cannot wait for it gives up at ``end`` and leaves it running.
+    """
+    if not _WARMING:
+        _WARMING.append(threading.Thread(target=_warm_up, name="diffcli-sympy", daemon=True))
+        _WARMING[0].start()
+    thread = _WARMING[0]
+    while thread.is_alive() and (wait := _wait_until(end)) != 0:
+        thread.join(wait)
+    return not thread.is_alive()
+
+
+def _warm_up() -> None:
+    """Load SymPy and run the smallest derivative in this process.
+
+    SymPy's first derivative in a process spends about 0.1 s importing and filling caches
+    (seconds with SymPy's own import). A child's caches die with it, so without this every
+    job would pay that again; with it, every child starts warm. A polynomial warms what every
+    job uses (derivatives, values, printing) and costs the default path nothing more.
+    """
+    from . import sympy_tree
+
+    x = sympy_tree.symbol("x")
+    derivative = (x**2 / 10).diff(x)
+    sympy_tree.text(derivative)
+    sympy_tree.value_at(derivative, {x: 0.5})
+
+
+def _child(
+    work: Callable[[], Any],
+    reader: int,
+    writer: int,
+    end: float | None,
+    parent: int,
+    mask: Iterable[int],
+) -> None:  # pragma: no cover
+    """Run ``work`` in the forked child, send its outcome to the parent, and leave at once.
+
+    ``os._exit`` skips the parent's clean-up (its buffered output, its atexit hooks), which
+    belongs to the parent alone. Ctrl-C ends the child at once, as it does the parent, and so
+    does the parent's death (Linux) or, should the parent be gone, ``end`` past a second.
+    """
+    try:
+        with contextlib.suppress(ValueError):  # forked from a thread: not the main thread
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C held back ends it now
+        if end is not None:  # the kernel ends the child; no Python needs to run for it
+            left = min(max(end - time.monotonic(), 0.0) + 1, _LONGEST_WAIT)
+            signal.setitimer(signal.ITIMER_REAL, left)
+        _end_with_parent(parent)
+        os.close(reader)
+        outcome = _outcome(work)
+        try:
+            data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:
+            data = pickle.dumps({"error": f"SymPy's answer cannot be sent back: {error}"})
+        view = memoryview(data)
+        while view:
+            view = view[os.write(writer, view) :]
+    finally:
+        os._exit(0)
 
 
 def derivatives(

@@ -54,15 +54,20 @@ _FUNCTION_TABLE: list[tuple[Any, Callable[[Any], Any], Callable[[Any], Any] | No
     (sp.Abs, np.abs, abs),
     (sp.sign, np.sign, None),
 ]
-_FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
-    sympy_function: numpy_function for sympy_function, numpy_function, _ in _FUNCTION_TABLE
+#: Each function by its SymPy name (a plan names functions, so that it pickles).
+_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    sympy_function.__name__: numpy_function for sympy_function, numpy_function, _ in _FUNCTION_TABLE
 }
-_FAST_FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
-    sympy_function: fast or numpy_function
+_FAST_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    sympy_function.__name__: fast or numpy_function
     for sympy_function, numpy_function, fast in _FUNCTION_TABLE
 }
 #: What the Python-float evaluation raises where NumPy would give inf or nan.
 FAST_PATH_FAILURES = (ArithmeticError, ValueError)
+
+
+#: The SymPy nodes a plan spells as their kind followed by their operands.
+_FOLDS = {"add": sp.Add, "mul": sp.Mul, "max": sp.Max, "min": sp.Min, "heaviside": sp.Heaviside}
 
 
 class UnsupportedExpression(Exception):
@@ -82,37 +87,77 @@ def compile_sympy(expression: Any, positions: Mapping[Any, int], fast: bool = Fa
         UnsupportedExpression: a node the evaluator does not know, or a symbol not in
             ``positions``.
     """
+    return build(plan(expression, positions), fast)
+
+
+def plan(expression: Any, positions: Mapping[Any, int]) -> tuple[Any, ...]:
+    """What ``build`` needs to compute a SymPy expression, as plain data that pickles.
+
+    All of SymPy's work (constants evaluated, nodes checked) is done here, so that it can run
+    in SymPy's time-bounded process and ``build`` never waits on SymPy.
+
+    Raises:
+        UnsupportedExpression: as ``compile_sympy``.
+    """
     if not expression.free_symbols:
         value = complex(expression.evalf())
         if value.imag != 0:
             raise UnsupportedExpression(f"the constant {expression} is not real")
-        constant = value.real if fast else np.float64(value.real)
-        return lambda x: constant
+        return ("constant", value.real)
     if isinstance(expression, sp.Symbol):
         if expression not in positions:
             raise UnsupportedExpression(f"unknown symbol {expression}")
-        position = positions[expression]
-        return lambda x: x[position]
-    known = (sp.Add, sp.Mul, sp.Pow, sp.Max, sp.Min, sp.Heaviside)
-    if not isinstance(expression, known) and expression.func not in _FUNCTIONS:
-        raise UnsupportedExpression(f"{expression.func.__name__}() in {expression}")
-    parts = [compile_sympy(argument, positions, fast) for argument in expression.args]
-    if isinstance(expression, (sp.Add, sp.Mul)):
-        return _fold(operator.add if isinstance(expression, sp.Add) else operator.mul, parts)
+        return ("symbol", positions[expression])
+    name = expression.func.__name__
+    folds = [kind for kind, node in _FOLDS.items() if isinstance(expression, node)]
+    if not folds and not isinstance(expression, sp.Pow) and name not in _FUNCTIONS:
+        raise UnsupportedExpression(f"{name}() in {expression}")
+    parts = tuple(plan(argument, positions) for argument in expression.args)
+    if folds:
+        return (folds[0], *parts)
     if isinstance(expression, sp.Pow):
-        return _power(expression, parts, fast)
-    if isinstance(expression, (sp.Max, sp.Min)):
-        combine = np.maximum if isinstance(expression, sp.Max) else np.minimum
-        return _fold(combine, parts)
-    if isinstance(expression, sp.Heaviside):
-        half = parts[1] if len(parts) > 1 else (lambda x: 0.5)
-        (argument,) = parts[:1]
-        return lambda x: np.heaviside(argument(x), half(x))
-    function = (_FAST_FUNCTIONS if fast else _FUNCTIONS)[expression.func]
+        power = expression.exp
+        if power == sp.Rational(1, 2):
+            return ("sqrt", parts[0])
+        if power == -1:
+            return ("reciprocal", parts[0])
+        if power.is_Integer and int(power) >= 0:
+            return ("integer power", parts[0], int(power))
+        return ("power", *parts)
     if len(parts) != 1:
-        raise UnsupportedExpression(f"{expression.func.__name__}() in {expression}")
-    (argument,) = parts
-    return lambda x: function(argument(x))
+        raise UnsupportedExpression(f"{name}() in {expression}")
+    return ("function", name, parts[0])
+
+
+def build(steps: tuple[Any, ...], fast: bool = False) -> Scalar:
+    """A ``plan`` as a function of the flat iterate: closures over float operations.
+
+    ``fast``: on Python floats (see ``compile_sympy``); otherwise on NumPy float64 scalars.
+    """
+    kind, *arguments = steps
+    if kind == "constant":
+        constant = arguments[0] if fast else np.float64(arguments[0])
+        return lambda x: constant
+    if kind == "symbol":
+        position = arguments[0]
+        return lambda x: x[position]
+    if kind == "function":
+        name, argument = arguments[0], build(arguments[1], fast)
+        function = (_FAST_FUNCTIONS if fast else _FUNCTIONS)[name]
+        return lambda x: function(argument(x))
+    if kind == "integer power":
+        base, integer = build(arguments[0], fast), arguments[1]
+        return lambda x: base(x) ** integer
+    parts = [build(argument, fast) for argument in arguments]
+    if kind in ("add", "mul"):
+        return _fold(operator.add if kind == "add" else operator.mul, parts)
+    if kind in ("max", "min"):
+        return _fold(np.maximum if kind == "max" else np.minimum, parts)
+    if kind == "heaviside":
+        half = parts[1] if len(parts) > 1 else (lambda x: 0.5)
+        argument = parts[0]
+        return lambda x: np.heaviside(argument(x), half(x))
+    return _power(kind, parts, fast)
 
 
 def _fold(combine: Callable[[Any, Any], Any], parts: Sequence[Scalar]) -> Scalar:
@@ -123,17 +168,14 @@ def _fold(combine: Callable[[Any, Any], Any], parts: Sequence[Scalar]) -> Scalar
     return lambda x: combine(first(x), second(x))
 
 
-def _power(expression: Any, parts: Sequence[Scalar], fast: bool) -> Scalar:
-    base, exponent = parts
-    power = expression.exp
-    if power == sp.Rational(1, 2):
+def _power(kind: str, parts: Sequence[Scalar], fast: bool) -> Scalar:
+    base = parts[0]
+    if kind == "sqrt":
         root = math.sqrt if fast else np.sqrt
         return lambda x: root(base(x))
-    if power == -1:
+    if kind == "reciprocal":
         return lambda x: 1.0 / base(x)
-    if power.is_Integer and int(power) >= 0:
-        integer = int(power)
-        return lambda x: base(x) ** integer
+    exponent = parts[1]
     if fast:
         return lambda x: math.pow(base(x), exponent(x))
     return lambda x: np.power(base(x), exponent(x))
@@ -171,15 +213,11 @@ def analytic_functions(
     """
     layout = Layout(names, tuple(tuple(shapes[name]) for name in names))
 
-    def work() -> tuple[list[Scalar], list[Scalar]]:
+    def work() -> list[tuple[Any, ...]]:
         partials = sympy_tree.gradient_expressions(expression, shapes, names, fixed)
         positions = positions_of(layout)
         tree = sympy_tree.held_fixed(expression, shapes, fixed, exact=True)
-        wanted = [tree, *_flat_partials(partials, names)]
-        return (
-            [compile_sympy(item, positions, fast=True) for item in wanted],
-            [compile_sympy(item, positions) for item in wanted],
-        )
+        return [plan(item, positions) for item in [tree, *_flat_partials(partials, names)]]
 
     outcome = analytic.bounded(work, seconds)
     if outcome.value is None:
@@ -190,7 +228,9 @@ def analytic_functions(
             f"--grad analytic: no usable SymPy gradient ({reason}); use --grad numerical"
             + (" or a larger --analytic-timeout" if outcome.status == "timed out" else "")
         )
-    (fast_value, *fast_parts), (safe_value, *safe_parts) = outcome.value
+    plans = outcome.value
+    fast_value, *fast_parts = [build(steps, fast=True) for steps in plans]
+    safe_value, *safe_parts = [build(steps) for steps in plans]
 
     # Python floats first; where they raise (overflow, a domain edge) NumPy gives inf or nan.
     def value_of(x: Array) -> float:

@@ -4,9 +4,10 @@ The iterate is one float64 vector holding every descended variable in natural or
 flattened row-major; ``Layout`` maps it to and from a Point. Plain SGD performs exactly the
 primer's ``x -= lr * grad`` on that vector, so its numbers match the seed to the last bit.
 
-Stopping: a run ends ``converged`` when the gradient norm falls below ``tol``, ``max_steps``
-after ``steps`` updates, or ``diverged`` at the first step where f or the iterate is not
-finite, the gradient is not finite, or ``|f|`` exceeds ``DIVERGENCE_FACTOR * max(|f(start)|, 1)``.
+Stopping: a run ends ``converged`` when the gradient norm falls below ``tol`` or the gradient
+is exactly zero (whatever the optimizer; see ``_steps_move``), ``max_steps`` after ``steps``
+updates, or ``diverged`` at the first step where f or the iterate is not finite, the gradient
+is not finite, or ``|f|`` exceeds ``DIVERGENCE_FACTOR * max(|f(start)|, 1)``.
 The ``max(…, 1)`` makes the rule absolute (``|f| > 1e10``) when f(start) is 0 or tiny.
 """
 
@@ -116,11 +117,22 @@ def _steps(
         if status is None and grad_norm < options.tolerance:
             status = "converged"
             reason = f"|∇f| = {grad_norm:.3g} < --tol {format_scalar(options.tolerance)}"
+        if status is None and grad_norm == 0 and _steps_move(x, options):
+            status, reason = "converged", "∇f = 0 exactly"
         if status is None and step == options.steps:
             status = "max_steps"
         yield Step(step, x.copy(), value, grad_norm, status, reason)
         if status is not None:
             return
+
+
+def _steps_move(x: Array, options: DescentOptions) -> bool:
+    """Whether a gradient of exactly 0 at ``x`` is a stationary point, not rounding.
+
+    SymPy's gradient is exact. Central differences read 0 wherever ``x + h == x`` (the step
+    is lost beside a large coordinate), however steep f is there: no convergence then.
+    """
+    return options.grad == "analytic" or bool(np.all(x + options.h != x))
 
 
 def layout_of(expression: Expression, start: Point, fixed: Mapping[str, Array]) -> Layout:
