@@ -354,3 +354,9 @@ def test_every_optimizer_stops_where_the_gradient_is_exactly_zero(
     assert document["status"] == "converged", outcome.explain()
     assert document["final"]["grad_norm"] == 0.0
     assert document["steps"] < 1000
+
+
+def test_the_console_scripts_early_exit_code_is_the_interrupted_one() -> None:
+    from diffcli import __main__, errors
+
+    assert __main__.INTERRUPTED == errors.EXIT_INTERRUPTED

@@ -10,11 +10,14 @@ The Python API is loaded on first use, so that ``import diffcli`` stays cheap::
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 
+#: ``typing.TYPE_CHECKING`` without importing ``typing`` (20 ms before Ctrl-C is handled).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .api import derivative, descend, gradient, hessian, sweep
     from .errors import DiffcliError, EvaluationError, InputError, ParseError
     from .expr.parsing import Expression, parse
