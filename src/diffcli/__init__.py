@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .api import derivative, descend, gradient, hessian, sweep
+    from .api import derivative, descend, gradient, hessian, plot, sweep
     from .errors import DiffcliError, EvaluationError, InputError, ParseError
     from .expr.parsing import Expression, parse
 
@@ -25,6 +25,7 @@ _API = {
     "hessian": "diffcli.api",
     "sweep": "diffcli.api",
     "descend": "diffcli.api",
+    "plot": "diffcli.api",
     "parse": "diffcli.expr.parsing",
     "Expression": "diffcli.expr.parsing",
     "DiffcliError": "diffcli.errors",
@@ -45,6 +46,7 @@ __all__ = [
     "gradient",
     "hessian",
     "parse",
+    "plot",
     "sweep",
 ]
 
