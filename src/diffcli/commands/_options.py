@@ -242,7 +242,8 @@ def _plot_format(ctx: click.Context, param: click.Parameter, value: str | None) 
         try:
             plot_format(value, param.opts[0])
         except InputError as error:
-            raise click.BadParameter(str(error).split(": ", 1)[1], ctx, param) from None
+            message = str(error).removeprefix(f"{param.opts[0]} ")
+            raise click.BadParameter(message, ctx, param) from None
     return value
 
 
