@@ -65,9 +65,7 @@ def test_tangents_have_the_slopes_of_the_json(tmp_path: Path, drawn: list[Figure
     assert figure.axes[0].get_title() == QUADRATIC
 
 
-def test_a_visibly_different_analytic_slope_is_dashed(
-    tmp_path: Path, drawn: list[Figure]
-) -> None:
+def test_a_visibly_different_analytic_slope_is_dashed(tmp_path: Path, drawn: list[Figure]) -> None:
     args = ["diff", "x**3", "--at", "1", "--method", "forward", "--h", "0.3"]
     document, figure = plotted(args, tmp_path, drawn)
     (dashed,) = lines(figure, "analytic slope")
@@ -99,7 +97,8 @@ def test_the_field_is_the_negative_gradient_of_the_json(
 
 
 def test_the_field_from_the_api_on_a_grid_points_at_the_minimum() -> None:
-    grid = [{"x0": a, "x1": b} for a in np.arange(-2, 2.75, 0.25) for b in np.arange(-2, 2.75, 0.25)]
+    axis = np.arange(-2, 2.75, 0.25)  # the primer's grid
+    grid = [{"x0": a, "x1": b} for a in axis for b in axis]
     figure = plots.figure(diffcli.gradient(BOWL, at=grid, analytic=False))
     quiver = figure.axes[0].collections[-1]
     offsets = quiver.get_offsets()
@@ -197,15 +196,13 @@ def test_a_curve_breaks_at_a_pole_and_where_f_is_undefined(
     assert samples.warnings == ("f is undefined for x in [-1, -0.0025] (the curve breaks there)",)
 
 
-@pytest.mark.parametrize(("kind", "name"), [("contour", "2d"), ("heatmap", "2d"), ("surface", "3d")])
-def test_two_variables_are_drawn_as_asked(
-    kind: str, name: str, tmp_path: Path, drawn: list[Figure]
-) -> None:
+@pytest.mark.parametrize("kind", ["contour", "heatmap", "surface"])
+def test_two_variables_are_drawn_as_asked(kind: str, tmp_path: Path, drawn: list[Figure]) -> None:
     args = ["plot", BOWL, "--range", "-3:3", "--range", "x1=0:1", "--kind", kind]
     outcome = invoke([*args, "-o", str(tmp_path / "map.png")])
     assert outcome.exit_code == 0, outcome.explain()
     axes = drawn[0].axes[0]
-    assert axes.name == ("3d" if name == "3d" else "rectilinear")
+    assert axes.name == ("3d" if kind == "surface" else "rectilinear")
     assert (axes.get_xlabel(), axes.get_ylabel(), axes.get_title()) == ("x0", "x1", BOWL)
     samples = diffcli.plot(BOWL, range=["-3:3", "x1=0:1"], kind=kind)
     assert samples.values[0, 0] == 9.0 and samples.values[-1, -1] == 10.0
