@@ -256,7 +256,6 @@ def _gradients(figure: Figure, report: GradientReport) -> None:
         axes.plot(x, y, "o", color="tab:red", markersize=4)
     axes.set_xlabel(names[0])
     axes.set_ylabel(names[1])
-    axes.set_aspect("equal", adjustable="datalim")
     what = "−∇f" if field else "∇f"
     axes.set_title(f"{what} of {report.expression}")
 
@@ -306,6 +305,8 @@ def _contours(
         np.linspace(bounds[2], bounds[3], BACKDROP_GRID),
     )
     values = grid_values(expression, held, names, grid)
+    axes.set_xlim(bounds[0], bounds[1])
+    axes.set_ylim(bounds[2], bounds[3])
     if np.isnan(values).all():
         return
     drawn = axes.contour(*grid, values, levels=15, cmap="viridis", linewidths=0.8)
@@ -313,7 +314,7 @@ def _contours(
 
 
 def _descent(figure: Figure, report: DescentReport) -> None:
-    _paths(figure, report, [(report.options.rule, report.path)], single=True)
+    _paths(figure, report, [(report.options.rule, report.path)])
 
 
 def _comparison(figure: Figure, report: CompareReport) -> None:
@@ -324,7 +325,6 @@ def _paths(
     figure: Figure,
     report: DescentReport | CompareReport,
     paths: Sequence[tuple[str, Path | None]],
-    single: bool = False,
 ) -> None:
     """Each run's path over the contour lines of f (two variables), along the curve of f (one
     variable), or its loss against the step (tensors, or more variables)."""
@@ -342,7 +342,7 @@ def _paths(
         axes.set_ylabel("f")
         if all(np.all(path.values > 0) for _, path in kept):
             axes.set_yscale("log")
-        _legend(axes, single)
+        axes.legend(fontsize="small")
         return
     every = np.concatenate([path.points for _, path in kept])
     expression = _parsed(report.expression)
@@ -363,14 +363,14 @@ def _paths(
         coordinates = [(path.points[:, 0], path.points[:, 1]) for _, path in kept]
         axes.set_xlabel(names[0])
         axes.set_ylabel(names[1])
-        axes.set_aspect("equal", adjustable="datalim")
         _minima(axes, report, names)
-    for (label, _), (xs, ys) in zip(kept, coordinates):
-        axes.plot(xs, ys, "o-", markersize=3, linewidth=1, label=label)
-        axes.plot(xs[-1:], ys[-1:], "*", color="tab:red", markersize=11)
+    for number, ((label, _), (xs, ys)) in enumerate(zip(kept, coordinates)):
+        (line,) = axes.plot(xs, ys, "o-", markersize=3, linewidth=1, label=label)
+        end = "end" if number == 0 else None
+        axes.plot(xs[-1:], ys[-1:], "*", color=line.get_color(), markersize=12, label=end)
     xs, ys = coordinates[0]
-    axes.plot(xs[:1], ys[:1], "s", color="tab:green", markersize=7, label="start")
-    _legend(axes, single)
+    axes.plot(xs[:1], ys[:1], "s", color="black", markersize=7, label="start")
+    axes.legend(fontsize="small")
 
 
 def _minima(axes: Axes, report: DescentReport | CompareReport, names: tuple[str, str]) -> None:
@@ -384,11 +384,8 @@ def _minima(axes: Axes, report: DescentReport | CompareReport, names: tuple[str,
             color="black",
             markersize=9,
             label=label,
+            zorder=5,
         )
-
-
-def _legend(axes: Axes, single: bool) -> None:
-    axes.legend(fontsize="small", loc="best", title="end: ★" if single else None)
 
 
 def _sweep(figure: Figure, report: SweepReport) -> None:
