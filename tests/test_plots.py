@@ -137,7 +137,8 @@ def test_a_compared_path_per_optimizer_ends_where_the_json_says(
         end = (path.get_xdata()[-1], path.get_ydata()[-1])
         assert end == (row["final"]["at"]["x0"], row["final"]["at"]["x1"])
     legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
-    assert len(legend) == len(document["results"]) + 2  # the runs, the start, the minimum
+    assert "end" in legend and legend[-1] == "start"
+    assert len(legend) == len(document["results"]) + 3  # the minimum, the runs, end, start
 
 
 def test_tensors_plot_the_loss_against_the_step(tmp_path: Path, drawn: list[Figure]) -> None:
@@ -308,3 +309,13 @@ def test_commands_without_plot_import_no_matplotlib() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert completed.stderr.strip() == "False"
+
+
+def test_the_readme_figures_are_checked_in_small() -> None:
+    figures = Path(__file__).resolve().parents[1] / "docs" / "figures"
+    names = {"function.png", "tangents.png", "surface.png", "field.png", "path.png"}
+    for name in names:
+        data = (figures / name).read_bytes()
+        assert len(data) <= 200_000, name
+        assert png_size(data) == (512, 384), name  # 6.4 x 4.8 inches at 80 dpi
+        assert f"(docs/figures/{name})" in (figures.parents[1] / "README.md").read_text()
