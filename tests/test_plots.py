@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 import struct
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import diffcli
+from diffcli.expr import intervals
 from diffcli.render import plots
 from tests.conftest import invoke
 
@@ -319,3 +321,7 @@ def test_the_readme_figures_are_checked_in_small() -> None:
         assert len(data) <= 200_000, name
         assert png_size(data) == (512, 384), name  # 6.4 x 4.8 inches at 80 dpi
         assert f"(docs/figures/{name})" in (figures.parents[1] / "README.md").read_text()
+
+
+def test_the_interval_examples_run() -> None:
+    assert doctest.testmod(intervals).failed == 0

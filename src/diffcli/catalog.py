@@ -20,3 +20,6 @@ MAX_ADAPTIVE_HESSIAN_COORDINATES = 20
 PLOT_KINDS = ("contour", "surface", "heatmap")
 #: The file formats a plot is written in, by the file name's extension.
 PLOT_FORMATS = ("png", "svg", "pdf")
+#: A figure's size in inches (matplotlib's default) and its dots per inch.
+PLOT_SIZE = (6.4, 4.8)
+PLOT_DPI = 100

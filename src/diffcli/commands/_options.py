@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from ..catalog import FORMATS
+from ..catalog import FORMATS, PLOT_DPI, PLOT_SIZE
 from ..terminal import COLOR_CHOICES, ColorChoice, TerminalSettings, terminal_settings
 
 if TYPE_CHECKING:  # points needs NumPy: imported when a command runs, not for --help
@@ -271,12 +271,13 @@ def plot_options(target: str = "--plot") -> Callable[[F], F]:
             type=_Size(),
             default=None,
             metavar="WxH",
-            help="The figure's width and height in inches [default: 6.4x4.8].",
+            help="The figure's width and height in inches "
+            f"[default: {PLOT_SIZE[0]}x{PLOT_SIZE[1]}].",
         )(with_plot)
         wrapped = click.option(
             "--dpi",
             type=click.IntRange(10, 1200),
-            default=100,
+            default=PLOT_DPI,
             show_default=True,
             metavar="N",
             help="Dots per inch of the figure (a PNG of WxH inches is W·N × H·N pixels).",

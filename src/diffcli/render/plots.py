@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..catalog import PLOT_FORMATS
+from ..catalog import PLOT_FORMATS, PLOT_SIZE
 from ..errors import InputError, param
 from ..expr.points import quoted
 
@@ -31,9 +31,6 @@ if TYPE_CHECKING:
     from ..usecases.plot import FunctionSamples
 
 Array = Any
-#: Inches, matplotlib's default.
-DEFAULT_SIZE = (6.4, 4.8)
-DEFAULT_DPI = 100
 #: Samples of a backdrop: along a curve, and per axis of a contour.
 BACKDROP_CURVE = 400
 BACKDROP_GRID = 81
@@ -112,7 +109,7 @@ def figure(report: Any, size: tuple[float, float] | None = None) -> Figure:
     except KeyError:
         raise TypeError(f"no figure draws {type(report).__name__}") from None
     # matplotlib's default margins: a layout engine would add 0.2 s to every figure
-    drawn = Figure(figsize=size or DEFAULT_SIZE)
+    drawn = Figure(figsize=size or PLOT_SIZE)
     FigureCanvasAgg(drawn)
     draw(drawn, report)
     return drawn
@@ -262,16 +259,12 @@ def _gradients(figure: Figure, report: GradientReport) -> None:
 
 
 def _two_scalars(names: Sequence[str], point: Point, what: str) -> tuple[str, str]:
-    shaped = [name for name in names if np.ndim(point[name]) > 0]
-    if len(names) != 2 or shaped:
+    tensors = [name for name in names if np.ndim(point[name]) > 0]
+    if len(names) != 2 or tensors:
+        why = f" ({', '.join(tensors)}: not a single number)" if tensors else ""
         raise InputError(
             f"{param('plot')} draws {what} of two single-number variables, not of "
-            f"{', '.join(names)}"
-            + (
-                f" ({', '.join(shaped)} {'is a tensor' if len(shaped) == 1 else 'are tensors'})"
-                if shaped
-                else ""
-            )
+            f"{', '.join(names)}{why}"
         )
     return names[0], names[1]
 
