@@ -260,6 +260,24 @@ def test_dash_writes_png_to_standard_output() -> None:
     assert png_size(result.stdout_bytes) == (200, 100)
 
 
+def test_plot_dash_is_refused_where_standard_output_carries_the_report() -> None:
+    outcome = invoke(["diff", QUADRATIC, "--at", "5", "--plot", "-"])
+    assert outcome.exit_code == 2
+    assert outcome.stdout == ""
+    assert outcome.stderr == (
+        "error: Invalid value for '--plot': standard output carries the command's output: name "
+        "a file (diffcli plot -o - writes a figure there) (see 'diffcli diff --help')\n"
+    )
+
+
+def test_diverged_runs_do_not_set_the_view(tmp_path: Path, drawn: list[Figure]) -> None:
+    args = ["descend", "x0**2 + 10*x1**2", "--from", "-3,4", "--lr", "0.2", "--compare"]
+    document, figure = plotted(args, tmp_path, drawn)
+    assert "diverged" in {row["status"] for row in document["results"]}
+    low, high = figure.axes[0].get_ylim()
+    assert -2 < low < high < 5
+
+
 def test_an_unknown_extension_is_refused_before_any_work() -> None:
     outcome = invoke(["diff", QUADRATIC, "--at", "5", "--plot", "f.gif"])
     assert outcome.exit_code == 2

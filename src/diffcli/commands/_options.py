@@ -234,7 +234,15 @@ class _Size(_SizeParam):
 
 
 def _plot_format(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Refuse a file format no plot is written in before anything is computed."""
+    """Refuse a file format no plot is written in before anything is computed, and ``-`` where
+    standard output carries the command's own output."""
+    if value == "-" and param.opts[0] == "--plot":
+        raise click.BadParameter(
+            "standard output carries the command's output: name a file (diffcli plot -o - "
+            "writes a figure there)",
+            ctx,
+            param,
+        )
     if value is not None:
         from ..errors import InputError
         from ..render.plots import plot_format

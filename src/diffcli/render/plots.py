@@ -308,22 +308,24 @@ def _contours(
 
 
 def _descent(figure: Figure, report: DescentReport) -> None:
-    _paths(figure, report, [(report.options.rule, report.path)])
+    _paths(figure, report, [(report.options.rule, report.path, report.status)])
 
 
 def _comparison(figure: Figure, report: CompareReport) -> None:
-    _paths(figure, report, [(f"{row.optimizer} ({row.status})", row.path) for row in report.rows])
+    runs = [(f"{row.optimizer} ({row.status})", row.path, row.status) for row in report.rows]
+    _paths(figure, report, runs)
 
 
 def _paths(
     figure: Figure,
     report: DescentReport | CompareReport,
-    paths: Sequence[tuple[str, Path | None]],
+    runs: Sequence[tuple[str, Path | None, str]],
 ) -> None:
     """Each run's path over the contour lines of f (two variables), along the curve of f (one
-    variable), or its loss against the step (tensors, or more variables)."""
-    kept = [(label, path) for label, path in paths if path is not None]
-    if len(kept) != len(paths):
+    variable), or its loss against the step (tensors, or more variables). The view is that of
+    the runs that did not diverge, if there are any."""
+    kept = [(label, path) for label, path, _ in runs if path is not None]
+    if len(kept) != len(runs):
         raise InputError("the report keeps no path: descend with path=True to plot it")
     layout = report.layout
     axes = figure.add_subplot()
@@ -338,7 +340,9 @@ def _paths(
             axes.set_yscale("log")
         axes.legend(fontsize="small")
         return
-    every = np.concatenate([path.points for _, path in kept])
+    viewed = [path.points for _, path, status in runs if path is not None and status != "diverged"]
+    every = np.concatenate(viewed or [path.points for _, path in kept])
+    every = every[np.all(np.isfinite(every), axis=1)]
     expression = _parsed(report.expression)
     if len(layout.names) == 1:
         low, high = float(np.min(every)), float(np.max(every))
