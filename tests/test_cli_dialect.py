@@ -12,7 +12,11 @@ from click.testing import CliRunner
 from diffcli.cli import COMMANDS, cli
 from tests.conftest import invoke
 
-LEARNING_ORDER = ["diff", "sweep", "grad", "hessian", "descend"]
+LEARNING_ORDER = ["diff", "sweep", "grad", "hessian", "descend", "plot"]
+#: The commands that write a report (``plot`` writes a figure: no --format, no --precision).
+REPORTING = LEARNING_ORDER[:-1]
+#: The commands that draw a figure (``--plot FILE``, or ``plot -o FILE``).
+PLOTTING = ["diff", "sweep", "grad", "descend", "plot"]
 
 #: One call of each command that prints a warning on stderr and exits 0.
 WARNING_CALLS = {
@@ -21,6 +25,7 @@ WARNING_CALLS = {
     "grad": ["grad", "abs(x0) + x1", "--at", "0,1"],
     "hessian": ["hessian", "abs(x0) + x1**2", "--at", "0,1"],
     "descend": ["descend", "abs(x0)", "--from", "1", "--steps", "1"],
+    "plot": ["plot", "log(x)", "-o", "-"],
 }
 
 BOLD = "\x1b[1m"
@@ -68,7 +73,9 @@ def test_every_command_has_a_summary_help_and_runnable_examples(name):
     assert len(description) > 20
     examples = outcome.stdout.split("Examples:\n")[1]
     assert examples.count(f"    diffcli {name} ") >= 2
-    for option in ("--set", "--format", "--precision", "--color", "-q, --quiet"):
+    for option in ("--set", "--color", "-q, --quiet"):
+        assert option in outcome.stdout, option
+    for option in ("--format", "--precision") if name in REPORTING else ("--dpi", "--size"):
         assert option in outcome.stdout, option
 
 
@@ -78,8 +85,13 @@ def test_the_same_option_has_the_same_help_in_every_command():
         (found,) = [p for p in params if option in getattr(p, "opts", ())]
         return found.help  # type: ignore[attr-defined,no-any-return]
 
-    for option in ("--set", "--format", "--precision", "--color", "--quiet", "--no-analytic"):
+    for option in ("--set", "--color", "--quiet"):
         assert len({help_of(name, option) for name in LEARNING_ORDER}) == 1, option
+    for option in ("--format", "--precision", "--no-analytic"):
+        assert len({help_of(name, option) for name in REPORTING}) == 1, option
+    for option in ("--dpi", "--size"):
+        assert len({help_of(name, option) for name in PLOTTING}) == 1, option
+    assert len({help_of(name, "--plot") for name in PLOTTING[:-1]}) == 1
     assert help_of("diff", "--wrt") == help_of("sweep", "--wrt")
     assert help_of("grad", "--wrt") == help_of("hessian", "--wrt")
 

@@ -33,14 +33,17 @@ RANKS = {
     "__main__": 8,
     "__init__": 8,
 }
-#: Third-party modules each layer may not import (the engine knows nothing of terminals).
+#: Third-party modules each layer may not import (the engine knows nothing of terminals, and
+#: only the output layer draws figures).
 FORBIDDEN = {
-    "expr": {"click", "rich", "sympy"},
-    "engine": {"click", "rich"},
-    "usecases": {"click", "rich"},
-    "results": {"click", "rich"},
-    "options": {"click", "rich", "numpy", "sympy"},
-    "api": {"click", "rich"},
+    "expr": {"click", "rich", "sympy", "matplotlib"},
+    "engine": {"click", "rich", "matplotlib"},
+    "usecases": {"click", "rich", "matplotlib"},
+    "results": {"click", "rich", "matplotlib"},
+    "options": {"click", "rich", "numpy", "sympy", "matplotlib"},
+    "api": {"click", "rich", "matplotlib"},
+    "commands": {"matplotlib"},
+    "cli": {"matplotlib"},
 }
 
 

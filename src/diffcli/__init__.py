@@ -18,7 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .api import derivative, descend, gradient, hessian, sweep
+    from .api import derivative, descend, gradient, hessian, plot, sweep
     from .errors import DiffcliError, EvaluationError, InputError, ParseError
     from .expr.parsing import Expression, parse
 
@@ -28,6 +28,7 @@ _API = {
     "hessian": "diffcli.api",
     "sweep": "diffcli.api",
     "descend": "diffcli.api",
+    "plot": "diffcli.api",
     "parse": "diffcli.expr.parsing",
     "Expression": "diffcli.expr.parsing",
     "DiffcliError": "diffcli.errors",
@@ -48,6 +49,7 @@ __all__ = [
     "gradient",
     "hessian",
     "parse",
+    "plot",
     "sweep",
 ]
 

@@ -1,4 +1,4 @@
-"""The public Python API: ``derivative``, ``gradient``, ``hessian``, ``sweep``, ``descend``.
+"""The public Python API: derivative, gradient, hessian, sweep, descend and plot.
 
 Each function takes an expression (text, parsed safely, or an ``Expression``), the points, and
 the command line's options as keywords; it returns the result records the command line renders.
@@ -17,6 +17,7 @@ from .options import (
     DiffOptions,
     GradOptions,
     HessianOptions,
+    PlotOptions,
     SweepOptions,
 )
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from .expr.points import Point
     from .results import DiffReport, GradientReport, HessianReport, SweepReport
     from .usecases.descent import CompareReport, DescentReport
+    from .usecases.plot import FunctionSamples
 
 #: A point as Python gives it: a number, a sequence of numbers (``3, 4`` in order), a mapping of
 #: names to numbers or nested lists / NumPy arrays, or the command line's text (``"x0=3,x1=4"``).
@@ -226,6 +228,7 @@ def descend(
     h: float = 1e-4,
     trace: int | None = None,
     compare: bool = False,
+    path: bool = False,
     on_step: Callable[[Any], None] | None = None,
     analytic: bool = True,
     analytic_timeout: float = DEFAULT_TIMEOUT,
@@ -242,6 +245,7 @@ def descend(
         grad: ``numerical`` (central differences with step ``h``) or ``analytic`` (SymPy's).
         trace: keep every ``trace``-th step in the report.
         compare: run every optimizer with the same budget; returns a ``CompareReport``.
+        path: keep every iterate in the report's ``path`` (each row's, with ``compare``).
         on_step: called with each step's record as it is made.
         analytic: find SymPy's stationary points too.
         analytic_timeout: seconds SymPy may take (0: no limit).
@@ -266,6 +270,7 @@ def descend(
         h=h,
         trace=trace,
         compare=compare,
+        path=path,
         on_step=on_step,
         analytic=analytic,
         analytic_timeout=analytic_timeout,
@@ -275,6 +280,44 @@ def descend(
     if compare:
         return descent.compare(parsed, point, fixed, options)
     return descent.descend(parsed, point, fixed, options)
+
+
+def plot(
+    expression: str | Expression,
+    *,
+    range: str | Sequence[Any] | Mapping[str, Any] | None = None,
+    kind: str | None = None,
+    constants: ConstantsLike = None,
+) -> FunctionSamples:
+    """The expression sampled for a plot: a curve of one variable, a grid of two.
+
+    Args:
+        expression: the function; its variables not held by ``constants`` are plotted.
+        range: ``"START:STOP"`` for every variable, ``"x1=0:1"`` for one, a list of those, a
+            ``(start, stop)`` pair or a mapping of names to pairs (default -5…5; for one
+            variable 0…10 or -10…0 where f is undefined on the other side of 0).
+        kind: for two variables, ``contour`` (default), ``surface`` or ``heatmap``.
+        constants: values held fixed; a plot has at most two variables left.
+
+    Returns:
+        A ``FunctionSamples``: the sample positions, f there (NaN where undefined), where a
+        curve breaks, and warnings; ``diffcli.render.plots.figure`` draws it.
+
+    >>> samples = plot("0.01*x**2+0.1*x", range="0:20")
+    >>> samples.kind, float(samples.axes[0][-1]), float(samples.values[-1])
+    ('curve', 20.0, 6.0)
+    >>> plot("sin(x)", kind="surface")
+    Traceback (most recent call last):
+    ...
+    diffcli.errors.InputError: kind surface needs two variables; one is a curve
+    """
+    from .expr.inputs import read_constants, read_expression
+    from .expr.intervals import read_intervals
+    from .usecases.plot import plot_function
+
+    parsed = read_expression(expression)
+    options = PlotOptions(ranges=read_intervals(range), kind=kind)
+    return plot_function(parsed, read_constants(parsed, constants), options)
 
 
 def _inputs(

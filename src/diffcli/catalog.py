@@ -16,3 +16,10 @@ FORMATS = ("table", "json", "csv", "tsv", "value")
 #: An adaptive Hessian costs milliseconds per entry (n(n+1)/2 of them): past this many
 #: coordinates, refuse.
 MAX_ADAPTIVE_HESSIAN_COORDINATES = 20
+#: What ``plot`` draws of two variables (one variable is always a curve).
+PLOT_KINDS = ("contour", "surface", "heatmap")
+#: The file formats a plot is written in, by the file name's extension.
+PLOT_FORMATS = ("png", "svg", "pdf")
+#: A figure's size in inches (matplotlib's default) and its dots per inch.
+PLOT_SIZE = (6.4, 4.8)
+PLOT_DPI = 100

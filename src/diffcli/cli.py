@@ -23,6 +23,7 @@ COMMANDS = {
     "grad": "diffcli.commands.grad:grad",
     "hessian": "diffcli.commands.hessian:hessian",
     "descend": "diffcli.commands.descend:descend",
+    "plot": "diffcli.commands.plot:plot",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

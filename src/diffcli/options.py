@@ -11,10 +11,13 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .catalog import DEFAULT_STEP, OPTIMIZERS
+from .catalog import DEFAULT_STEP, OPTIMIZERS, PLOT_KINDS
 from .errors import InputError, param
+
+if TYPE_CHECKING:  # intervals needs NumPy; its type alone is needed here
+    from .expr.intervals import Interval
 
 #: The highest derivative ``order`` accepts.
 MAX_ORDER = 6
@@ -234,6 +237,7 @@ class DescentOptions:
         h: the step of the numerical gradient.
         trace: record every ``trace``-th step in the report (None: none).
         compare: run every optimizer from the same start with the same budget.
+        path: keep every iterate in the report (``path``, for a plot of the run).
         on_step: called with every step's record as it is made (the command line's
             ``--history`` and progress bar); not with ``compare``.
         analytic: find SymPy's stationary points beside the run.
@@ -253,6 +257,7 @@ class DescentOptions:
     h: float = DEFAULT_STEP
     trace: int | None = None
     compare: bool = False
+    path: bool = False
     on_step: Callable[[Any], None] | None = field(default=None, compare=False, repr=False)
     analytic: bool = True
     analytic_timeout: float = DEFAULT_TIMEOUT
@@ -309,3 +314,36 @@ class DescentOptions:
         if self.tol is not None:
             return self.tol
         return COMPARE_TOL if self.compare else 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlotOptions:
+    """What ``plot`` draws (``diffcli plot``).
+
+    Attributes:
+        ranges: each variable's interval; None as the name gives the interval of every
+            variable not named (default: ``usecases.plot.DEFAULT_RANGE``, moved to 0…10 or
+            -10…0 for one variable where f is undefined on the other side of 0).
+        kind: for two variables, one of ``catalog.PLOT_KINDS`` (None: ``contour``); one
+            variable is always drawn as a curve.
+    """
+
+    ranges: tuple[Interval, ...] = ()
+    kind: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is not None and self.kind not in PLOT_KINDS:
+            raise InputError(
+                f"unknown {param('kind')} {self.kind!r}; choose from {', '.join(PLOT_KINDS)}"
+            )
+        for name, start, stop in self.ranges:
+            if not (math.isfinite(start) and math.isfinite(stop) and start < stop):
+                where = "" if name is None else f" of {name}"
+                raise InputError(
+                    f"{param('range')}{where} must go from a finite start to a larger finite "
+                    f"stop, got {_number(start)}:{_number(stop)}"
+                )
+        names = [name for name, _, _ in self.ranges]
+        repeated = sorted({name or "every variable" for name in names if names.count(name) > 1})
+        if repeated:
+            raise InputError(f"{param('range')} given twice for {', '.join(repeated)}")

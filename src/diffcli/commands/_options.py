@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from ..catalog import FORMATS
+from ..catalog import FORMATS, PLOT_DPI, PLOT_SIZE
 from ..terminal import COLOR_CHOICES, ColorChoice, TerminalSettings, terminal_settings
 
 if TYPE_CHECKING:  # points needs NumPy: imported when a command runs, not for --help
@@ -100,8 +101,9 @@ def terminal_options(function: F) -> F:
 
 if TYPE_CHECKING:
     _FloatParam = click.ParamType[float]
+    _SizeParam = click.ParamType[tuple[float, float]]
 else:  # older Click's ParamType is not subscriptable at run time
-    _FloatParam = click.ParamType
+    _FloatParam = _SizeParam = click.ParamType
 
 
 class _Seconds(_FloatParam):
@@ -216,13 +218,127 @@ def expression_argument(text: str) -> Expression:
     return parse(text.removeprefix(" "))
 
 
-def finish(report: Any, output_format: str, precision: int | None) -> None:
-    """Render a report, then end with the exit code its statuses imply (and why, if it says)."""
+@dataclass(frozen=True)
+class PlotRequest:
+    """Where and how to draw a command's figure: ``--plot FILE`` (or ``-o``), ``--dpi``,
+    ``--size``."""
+
+    target: str
+    option: str
+    dpi: int
+    size: tuple[float, float] | None
+
+    def draw(self, report: Any) -> None:
+        """Draw ``report``'s figure and write it (an unwritable file: InputError)."""
+        from ..render.plots import figure, save
+
+        save(figure(report, self.size), self.target, self.dpi, self.option)
+
+
+class _Size(_SizeParam):
+    """``--size WxH``: a figure's width and height in inches."""
+
+    name = "size"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[float, float]:
+        if isinstance(value, tuple):
+            return cast(tuple[float, float], value)
+        try:
+            width, height = (float(part) for part in str(value).lower().split("x"))
+        except ValueError:
+            self.fail(f"{value!r}: write WIDTHxHEIGHT in inches, e.g. 8x6", param, ctx)
+        if not (0 < width <= 100 and 0 < height <= 100):
+            self.fail(f"{value!r}: each side must be above 0 and at most 100 inches", param, ctx)
+        return width, height
+
+
+def _plot_format(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a file format no plot is written in before anything is computed, and ``-`` where
+    standard output carries the command's own output."""
+    if value == "-" and param.opts[0] == "--plot":
+        raise click.BadParameter(
+            "standard output carries the command's output: name a file (diffcli plot -o - "
+            "writes a figure there)",
+            ctx,
+            param,
+        )
+    if value is not None:
+        from ..errors import InputError
+        from ..render.plots import plot_format
+
+        try:
+            plot_format(value, param.opts[0])
+        except InputError as error:
+            message = str(error).removeprefix(f"{param.opts[0]} ")
+            raise click.BadParameter(message, ctx, param) from None
+    return value
+
+
+def plot_options(target: str = "--plot") -> Callable[[F], F]:
+    """``--plot FILE`` (or ``target`` ``--output``: ``-o/--output FILE``, required), ``--dpi``
+    and ``--size``; the command receives them as ``plot``, a ``PlotRequest`` or None."""
+    output = target == "--output"
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def with_plot(
+            *args: Any,
+            plot_target: str | None,
+            dpi: int,
+            size: tuple[float, float] | None,
+            **kwargs: Any,
+        ) -> Any:
+            request = None
+            if plot_target is not None:
+                request = PlotRequest(plot_target, target, dpi, size)
+            return function(*args, plot=request, **kwargs)
+
+        wrapped = click.option(
+            "--size",
+            type=_Size(),
+            default=None,
+            metavar="WxH",
+            help="The figure's width and height in inches "
+            f"[default: {PLOT_SIZE[0]}x{PLOT_SIZE[1]}].",
+        )(with_plot)
+        wrapped = click.option(
+            "--dpi",
+            type=click.IntRange(10, 1200),
+            default=PLOT_DPI,
+            show_default=True,
+            metavar="N",
+            help="Dots per inch of the figure (a PNG of WxH inches is W·N × H·N pixels).",
+        )(wrapped)
+        names = ("--output", "-o") if output else ("--plot",)
+        wrapped = click.option(
+            *names,
+            "plot_target",
+            required=output,
+            callback=_plot_format,
+            metavar="FILE",
+            help="Draw the figure to FILE: .png, .svg or .pdf by its extension; - writes PNG "
+            "to standard output (not a terminal)."
+            + ("" if output else " The normal output still prints."),
+        )(wrapped)
+        return cast(F, wrapped)
+
+    return decorate
+
+
+def finish(
+    report: Any, output_format: str, precision: int | None, plot: PlotRequest | None = None
+) -> None:
+    """Render a report (and draw its figure if asked), then end with the exit code its
+    statuses imply (and why, if it says)."""
     from ..errors import EvaluationError
     from ..render.formats import render
     from ..results import exit_code
 
     render(report, output_format, precision)
+    if plot is not None:
+        plot.draw(report)
     code = exit_code(report)
     if code:
         explanation: str | None = getattr(report, "failure", None)

@@ -10,11 +10,13 @@ import click
 from ..catalog import DEFAULT_STEP, OPTIMIZERS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ._options import (
+    PlotRequest,
     analytic_options,
     constants_option,
     expression_argument,
     finish,
     output_options,
+    plot_options,
     terminal_options,
     timeout_option,
 )
@@ -32,6 +34,7 @@ Examples:
       --steps 5000 --grad analytic
   diffcli descend "x**2 + 10*y**2" --from 3,1 --lr 0.05 --steps 500 --compare
   diffcli descend "sum((W - T)**2)" --from 'W=[[1,2],[3,4]]' --set 'T=[[0,1],[1,0]]'
+  diffcli descend "x0**2 + x1**2" --from -3,4 --lr 0.1 --steps 20 --plot path.png
 
 \b
 A run is 'diverged' (exit 1) at the first step where f, the point or the gradient is not
@@ -129,6 +132,7 @@ finite, or |f| > 1e10 * max(|f(start)|, 1).
 )
 @analytic_options
 @output_options
+@plot_options()
 @terminal_options
 @timeout_option
 def descend(
@@ -153,6 +157,7 @@ def descend(
     no_analytic: bool,
     output_format: str,
     precision: int | None,
+    plot: PlotRequest | None,
 ) -> None:
     """Minimise EXPRESSION by gradient descent from --from."""
     from ..api import descend as descend_from
@@ -184,11 +189,12 @@ def descend(
             h=step,
             trace=trace,
             compare=compare,
+            path=plot is not None,
             on_step=_both(write, advance),
             analytic=not no_analytic,
             analytic_timeout=analytic_timeout,
         )
-    finish(report, output_format, precision)
+    finish(report, output_format, precision, plot)
 
 
 def _both(*callbacks: Callable[[Any], None] | None) -> Callable[[Any], None] | None:

@@ -7,12 +7,14 @@ import click
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ._methods import method_option
 from ._options import (
+    PlotRequest,
     analytic_options,
     constants_option,
     coordinate_option,
     expression_argument,
     finish,
     output_options,
+    plot_options,
     points_option,
     terminal_options,
     timeout_option,
@@ -35,6 +37,7 @@ Examples:
   diffcli diff "sin(x)" --at 1 --method all
   diffcli diff "sqrt(x)" --at 1e-6 --method auto
   diffcli diff "exp(x)" --at 0 --order 4 --method richardson
+  diffcli diff "0.01*x**2+0.1*x" --at 5 --at 10 --plot tangents.png
 """,
 )
 @click.argument("expression")
@@ -60,6 +63,7 @@ Examples:
 )
 @analytic_options
 @output_options
+@plot_options()
 @terminal_options
 @timeout_option
 def diff(
@@ -74,6 +78,7 @@ def diff(
     no_analytic: bool,
     output_format: str,
     precision: int | None,
+    plot: PlotRequest | None,
 ) -> None:
     """Differentiate EXPRESSION numerically and analytically at each point."""
     from ..api import derivative
@@ -89,4 +94,4 @@ def diff(
         analytic=not no_analytic,
         analytic_timeout=analytic_timeout,
     )
-    finish(report, output_format, precision)
+    finish(report, output_format, precision, plot)

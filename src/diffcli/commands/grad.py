@@ -8,11 +8,13 @@ from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ..errors import InputError
 from ._methods import method_option
 from ._options import (
+    PlotRequest,
     analytic_options,
     constants_option,
     expression_argument,
     finish,
     output_options,
+    plot_options,
     points_option,
     terminal_options,
     timeout_option,
@@ -36,6 +38,7 @@ Examples:
       --at 'W=[[0.1,0.2,0.3],[0.4,0.5,0.6]]' --set 'x=[0.6,0.9]' --set 't=[0,0,1]'
   diffcli grad "mean_squared_error(sigmoid(x @ W), t)" --at 'W=[[1,2],[3,4]]' \\
       --set x=[0.5,-1] --set t=[0,1] --show "x @ W"
+  diffcli grad "x0**2 + x1**2" --at -1,-1 --at -1,1 --at 1,-1 --at 1,1 --plot field.png
 """,
 )
 @click.argument("expression")
@@ -62,6 +65,7 @@ Examples:
 )
 @analytic_options
 @output_options
+@plot_options()
 @terminal_options
 @timeout_option
 def grad(
@@ -76,6 +80,7 @@ def grad(
     no_analytic: bool,
     output_format: str,
     precision: int | None,
+    plot: PlotRequest | None,
 ) -> None:
     """The gradient of EXPRESSION by every variable not held fixed by --set (or by --wrt's).
 
@@ -98,4 +103,4 @@ def grad(
         analytic=not no_analytic,
         analytic_timeout=analytic_timeout,
     )
-    finish(report, output_format, precision)
+    finish(report, output_format, precision, plot)

@@ -6,12 +6,14 @@ import click
 
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ._options import (
+    PlotRequest,
     analytic_options,
     constants_option,
     coordinate_option,
     expression_argument,
     finish,
     output_options,
+    plot_options,
     terminal_options,
     timeout_option,
 )
@@ -27,6 +29,7 @@ Examples:
   diffcli sweep "sin(x)" --at 1 --format json
   diffcli sweep "x0**2 * x1" --at x0=3,x1=4 --wrt x1
   diffcli sweep "a*exp(x)" --at x=1 --set a=2
+  diffcli sweep "0.01*x**2+0.1*x" --at 5 --plot sweep.svg
 """,
 )
 @click.argument("expression")
@@ -41,6 +44,7 @@ Examples:
 @coordinate_option
 @analytic_options
 @output_options
+@plot_options()
 @terminal_options
 @timeout_option
 def sweep(
@@ -52,6 +56,7 @@ def sweep(
     no_analytic: bool,
     output_format: str,
     precision: int | None,
+    plot: PlotRequest | None,
 ) -> None:
     """Show how the step h decides the error: truncation falls, then rounding rises."""
     from ..api import sweep as sweep_of
@@ -64,4 +69,4 @@ def sweep(
         analytic=not no_analytic,
         analytic_timeout=analytic_timeout,
     )
-    finish(report, output_format, precision)
+    finish(report, output_format, precision, plot)

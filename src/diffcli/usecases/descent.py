@@ -291,6 +291,29 @@ class StationaryPoints:
 
 
 @dataclass(frozen=True)
+class Path:
+    """Every iterate of a run (kept with ``path``): the flat points, step 0 first, and f."""
+
+    points: Array
+    values: Array
+
+
+class _PathKeeper:
+    """Collects a run's step records into a ``Path``."""
+
+    def __init__(self) -> None:
+        self.points: list[Array] = []
+        self.values: list[float] = []
+
+    def keep(self, record: Step) -> None:
+        self.points.append(record.x)
+        self.values.append(record.value)
+
+    def path(self) -> Path:
+        return Path(np.array(self.points), np.array(self.values))
+
+
+@dataclass(frozen=True)
 class DescentReport:
     """The answer of ``diffcli descend`` for one optimizer."""
 
@@ -307,6 +330,8 @@ class DescentReport:
     #: Step 0 with f and |∇f| at the start (the JSON gives only the start point).
     initial: TracePoint
     warnings: tuple[str, ...] = field(default=())
+    #: Every iterate, when the options asked for it (``path``); None otherwise.
+    path: Path | None = None
 
     #: A run that diverged failed; one that stopped at its budget or converged did not.
     failing_statuses: ClassVar[frozenset[str]] = frozenset({"diverged"})
@@ -382,10 +407,13 @@ def descend(
     trace: list[TracePoint] = []
     first: Step | None = None
     last: Step | None = None
+    kept = _PathKeeper() if options.path else None
     for record in iterate(problem.value, problem.gradient, problem.start, options):
         first = first or record
         if on_step is not None:
             on_step(record)
+        if kept is not None:
+            kept.keep(record)
         if trace_every and (record.step % trace_every == 0 or record.status is not None):
             trace.append(_trace_point(layout, record))
         last = record
@@ -407,6 +435,7 @@ def descend(
         tuple(trace),
         _trace_point(layout, first),
         tuple(warnings),
+        None if kept is None else kept.path(),
     )
 
 
@@ -418,6 +447,8 @@ class CompareRow:
     status: str
     final: TracePoint
     distance: float | None
+    #: Every iterate, when the options asked for it (``path``); None otherwise.
+    path: Path | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -488,8 +519,11 @@ def compare(
     for name in OPTIMIZERS:
         last: Step | None = None
         settings = replace(options, optimizer=name, compare=False, tol=options.tolerance)
+        kept = _PathKeeper() if options.path else None
         for record in iterate(problem.value, problem.gradient, problem.start, settings):
             last = record
+            if kept is not None:
+                kept.keep(record)
         assert last is not None and last.status is not None
         nearest = analytic.nearest(problem.layout, last.x)
         rows.append(
@@ -498,6 +532,7 @@ def compare(
                 last.status,
                 _trace_point(problem.layout, last),
                 None if nearest is None else nearest[1],
+                None if kept is None else kept.path(),
             )
         )
     warnings = []
