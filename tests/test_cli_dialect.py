@@ -13,6 +13,8 @@ from diffcli.cli import COMMANDS, cli
 from tests.conftest import invoke
 
 LEARNING_ORDER = ["diff", "sweep", "grad", "hessian", "descend"]
+#: Every command: those that take an expression, then the shell that runs them.
+ALL_COMMANDS = [*LEARNING_ORDER, "shell"]
 
 #: One call of each command that prints a warning on stderr and exits 0.
 WARNING_CALLS = {
@@ -40,9 +42,9 @@ TERMINAL = {"FORCE_COLOR": "1", "TERM": "xterm-256color", "NO_COLOR": ""}
 def test_top_level_help_lists_commands_in_learning_order_with_whole_summaries():
     outcome = invoke(["--help"])
     commands = outcome.stdout.split("Commands:\n")[1].split("\n\n")[0].splitlines()
-    assert [line.split()[0] for line in commands] == LEARNING_ORDER
-    assert list(COMMANDS) == LEARNING_ORDER
-    for line, name in zip(commands, LEARNING_ORDER):
+    assert [line.split()[0] for line in commands] == ALL_COMMANDS
+    assert list(COMMANDS) == ALL_COMMANDS
+    for line, name in zip(commands, ALL_COMMANDS):
         summary = cli.get_command(None, name).get_short_help_str()  # type: ignore[arg-type,union-attr]
         assert line == f"  {name:<7}  {summary}"  # the whole summary, on one line
         assert "..." not in summary
@@ -290,7 +292,7 @@ def test_completion_offers_the_commands_in_learning_order():
     env = {"_DIFFCLI_COMPLETE": "bash_complete", "COMP_WORDS": "diffcli ", "COMP_CWORD": "1"}
     outcome = CliRunner().invoke(cli, [], prog_name="diffcli", env=env)
     assert outcome.exit_code == 0
-    assert outcome.stdout.splitlines() == [f"plain,{name}" for name in LEARNING_ORDER]
+    assert outcome.stdout.splitlines() == [f"plain,{name}" for name in ALL_COMMANDS]
 
 
 def test_completion_offers_the_options_of_a_command_and_their_choices():

@@ -22,6 +22,7 @@ COMMANDS = {
     "grad": "diffcli.commands.grad:grad",
     "hessian": "diffcli.commands.hessian:hessian",
     "descend": "diffcli.commands.descend:descend",
+    "shell": "diffcli.commands.shell:shell",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
@@ -195,12 +196,21 @@ def expression_argument(text: str) -> Expression:
     return parse(text.removeprefix(" "))
 
 
+#: Hears every report a command finishes: the shell keeps the last one's value as ``ans``.
+report_listener: ContextVar[Callable[[Any], None] | None] = ContextVar(
+    "report_listener", default=None
+)
+
+
 def finish(report: Any, output_format: str, precision: int | None) -> None:
     """Render a report, then end with the exit code its statuses imply (and why, if it says)."""
     from ..errors import EvaluationError
     from ..render.formats import render
     from ..results import exit_code
 
+    listener = report_listener.get()
+    if listener is not None:
+        listener(report)
     render(report, output_format, precision)
     code = exit_code(report)
     if code:
