@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -127,7 +128,8 @@ def run_interactive(session: Session) -> int:
         history=BoundedFileHistory(history_path()),
         completer=ShellCompleter(session),
         complete_while_typing=False,
-        output=create_output(always_prefer_tty=True),
+        # the prompt on the terminal even when stdout is redirected (diffcli shell > out.txt)
+        output=None if sys.stdout.isatty() else create_output(always_prefer_tty=True),
     )
     click.echo(f"diffcli {__version__}: diffcli commands without 'diffcli'; help, exit or Ctrl-D")
     while True:
