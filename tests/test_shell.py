@@ -156,7 +156,7 @@ def substituted(node: Node, definitions: dict[str, Node]) -> Node:
     return node
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(f=EXPRESSIONS.filter(lambda t: "f" not in t and "g" not in t), typed=EXPRESSIONS)
 def test_expansion_is_substitution_in_the_tree(f, typed):
     names = namespace(f=f, g="x - y")
@@ -229,6 +229,12 @@ def test_names_are_used_by_every_command_and_listed():
     assert outcome.stdout == expected
 
 
+def test_a_name_in_show_is_put_in_too():
+    lines = "s = x @ W\ngrad sum(s) --at W=[[1,2],[3,4]] --set x=[1,1] --show s --no-analytic\n"
+    alone = ["grad", "sum(x @ W)", "--at", "W=[[1,2],[3,4]]", "--set", "x=[1,1]", "--show"]
+    assert shell(lines).stdout == invoke([*alone, "x @ W", "--no-analytic"]).stdout
+
+
 # -- ans -----------------------------------------------------------------------------------
 
 
@@ -284,6 +290,12 @@ def test_ans_is_the_last_result_and_stands_for_a_point():
         + hessian
         + "[[{}, {}], [{}, {}]]\n".format(*hessian.split())
     )
+
+
+def test_ans_as_the_value_of_one_name():
+    outcome = shell("diff x**2 --at 3 -f value\ndiff x**3 --at x=ans --no-analytic -f value\n")
+    alone = invoke(["diff", "x**3", "--at", "x=6.000000000012662", "--no-analytic", "-f", "value"])
+    assert outcome.stdout == "6.000000000012662\n" + alone.stdout
 
 
 def test_ans_before_any_result_and_ans_of_a_point_used_as_one_value():
