@@ -473,16 +473,20 @@ def test_a_terminal_recalls_history_completes_and_leaves_with_ctrl_d(tmp_path):
     child.expect("6.000000000012662")
     child.send("\x1b[A\r")  # up: the line again
     child.expect("6.000000000012662")
+    child.send("diff x + --at 1\r")  # a mistake: its message and caret, then the prompt
+    child.expect("error: syntax error: the expression ends after '\\+' \\(column 3\\)")
+    child.expect("diffcli>")
     child.send("\x04")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
     history = (tmp_path / "diffcli" / "shell_history").read_text().splitlines()
-    assert history == ["diff x**2 --at 3 --no-analytic --format value"]  # a repeat kept once
+    # a repeated line is kept once
+    assert history == ["diff x**2 --at 3 --no-analytic --format value", "diff x + --at 1"]
 
     again = terminal_shell(tmp_path)  # a new run recalls the last one's lines
     time.sleep(0.3)
-    again.send("\x1b[A\r")
+    again.send("\x1b[A\x1b[A\r")
     again.expect("6.000000000012662")
     again.send("exit\r")
     again.expect(pexpect.EOF)
