@@ -17,6 +17,8 @@ LEARNING_ORDER = ["diff", "sweep", "grad", "hessian", "descend", "plot"]
 REPORTING = LEARNING_ORDER[:-1]
 #: The commands that draw a figure (``--plot FILE``, or ``plot -o FILE``).
 PLOTTING = ["diff", "sweep", "grad", "descend", "plot"]
+#: Every command: those above, then the shell that runs them.
+ALL_COMMANDS = [*LEARNING_ORDER, "shell"]
 
 #: One call of each command that prints a warning on stderr and exits 0.
 WARNING_CALLS = {
@@ -45,9 +47,9 @@ TERMINAL = {"FORCE_COLOR": "1", "TERM": "xterm-256color", "NO_COLOR": ""}
 def test_top_level_help_lists_commands_in_learning_order_with_whole_summaries():
     outcome = invoke(["--help"])
     commands = outcome.stdout.split("Commands:\n")[1].split("\n\n")[0].splitlines()
-    assert [line.split()[0] for line in commands] == LEARNING_ORDER
-    assert list(COMMANDS) == LEARNING_ORDER
-    for line, name in zip(commands, LEARNING_ORDER):
+    assert [line.split()[0] for line in commands] == ALL_COMMANDS
+    assert list(COMMANDS) == ALL_COMMANDS
+    for line, name in zip(commands, ALL_COMMANDS):
         summary = cli.get_command(None, name).get_short_help_str()  # type: ignore[arg-type,union-attr]
         assert line == f"  {name:<7}  {summary}"  # the whole summary, on one line
         assert "..." not in summary
@@ -302,7 +304,7 @@ def test_completion_offers_the_commands_in_learning_order():
     env = {"_DIFFCLI_COMPLETE": "bash_complete", "COMP_WORDS": "diffcli ", "COMP_CWORD": "1"}
     outcome = CliRunner().invoke(cli, [], prog_name="diffcli", env=env)
     assert outcome.exit_code == 0
-    assert outcome.stdout.splitlines() == [f"plain,{name}" for name in LEARNING_ORDER]
+    assert outcome.stdout.splitlines() == [f"plain,{name}" for name in ALL_COMMANDS]
 
 
 def test_completion_offers_the_options_of_a_command_and_their_choices():

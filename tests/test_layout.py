@@ -30,6 +30,7 @@ RANKS = {
     "terminal": 6,
     "commands": 7,
     "cli": 7,
+    "shell": 7,
     "__main__": 8,
     "__init__": 8,
 }

@@ -24,6 +24,7 @@ COMMANDS = {
     "hessian": "diffcli.commands.hessian:hessian",
     "descend": "diffcli.commands.descend:descend",
     "plot": "diffcli.commands.plot:plot",
+    "shell": "diffcli.commands.shell:shell",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -218,6 +219,12 @@ def expression_argument(text: str) -> Expression:
     return parse(text.removeprefix(" "))
 
 
+#: Hears every report a command finishes: the shell keeps the last one's value as ``ans``.
+report_listener: ContextVar[Callable[[Any], None] | None] = ContextVar(
+    "report_listener", default=None
+)
+
+
 @dataclass(frozen=True)
 class PlotRequest:
     """Where and how to draw a command's figure: ``--plot FILE`` (or ``-o``), ``--dpi``,
@@ -336,6 +343,9 @@ def finish(
     from ..render.formats import render
     from ..results import exit_code
 
+    listener = report_listener.get()
+    if listener is not None:
+        listener(report)
     render(report, output_format, precision)
     if plot is not None:
         plot.draw(report)

@@ -1,0 +1,1 @@
+"""``diffcli shell``: named expressions, ``ans``, line editing and batch mode over the commands."""
