@@ -151,7 +151,8 @@ def points_option(what: str) -> Callable[[F], F]:
         required=True,
         metavar="POINT",
         help=f"{what}: 3,4 (x0, x1, … in order, or one vector), x0=3,x1=4, x=[3,4], "
-        "W=[[1,2],[3,4]], pi/4. Repeatable.",
+        "W=[[1,2],[3,4]], pi/4; a range 0:20:0.1 (as numpy.arange), ranges of several "
+        "variables make a grid. Repeatable.",
     )
 
 

@@ -1,6 +1,7 @@
 """Points and bound values: ``--at 5``, ``--at 3,4``, ``--at x0=3,x1=4``, ``--at W=[[1,2],[3,4]]``.
 
-A value is a number, a constant expression (``pi/4``, ``-1e-3``) or a nested list of them.
+A value is a number, a constant expression (``pi/4``, ``-1e-3``) or a nested list of them; a
+scalar's value may be a range, ``0:20:0.1``, and ranges make grids (``ranges``).
 Values are read with the expression parser and evaluated by the compiler: nothing is ``eval``-ed.
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..errors import DiffcliError, InputError, param
 from .parsing import Expression, parse
+from .ranges import NumberRange, grid, grid_size, number_range
 
 Array = Any
 #: A point: each variable's value, a float64 array (0-d for a scalar).
@@ -33,11 +35,30 @@ _BINDING = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)(.*)\Z", re.DOTALL)
 
 @dataclass(frozen=True)
 class Bindings:
-    """What one ``--at`` text says, before it is matched to an expression's variables."""
+    """What one ``--at`` text says, before it is matched to an expression's variables.
+
+    A value may be a ``NumberRange`` until ``expand`` makes one ``Bindings`` per point.
+    """
 
     text: str
     positional: tuple[Array, ...]
     named: Mapping[str, Array]
+    option: str = AT
+
+    def has_ranges(self) -> bool:
+        """Whether a value is a range (then the text stands for several points)."""
+        values = (*self.positional, *self.named.values())
+        return any(isinstance(value, NumberRange) for value in values)
+
+    def point_count(self) -> int:
+        """How many points the text stands for: the size of its ranges' grid (1 if none).
+
+        Raises:
+            InputError: a grid of more than ``ranges.MAX_POINTS`` points.
+        """
+        values = (*self.positional, *self.named.values())
+        ranges = [value for value in values if isinstance(value, NumberRange)]
+        return grid_size(ranges, f"{self.option} {quoted(self.text)}")
 
 
 def read_bindings(text: str, option: str = AT) -> Bindings:
@@ -58,18 +79,64 @@ def read_bindings(text: str, option: str = AT) -> Bindings:
             current = match.group(1)
             if current in named:
                 raise InputError(f"{option} {quoted(text)}: {current} is given twice")
-            named[current] = [read_value(match.group(2), option, text)]
+            named[current] = [_read_item(match.group(2), option, text)]
         elif current is None:
-            positional.append(read_value(item, option, text))
+            positional.append(_read_item(item, option, text))
         else:
-            named[current].append(read_value(item, option, text))
+            named[current].append(_read_item(item, option, text))
     joined = {name: _join(values, option, text, name) for name, values in named.items()}
-    return Bindings(text, tuple(positional), joined)
+    return Bindings(text, tuple(positional), joined, option)
+
+
+def expand(bindings: Bindings) -> list[Bindings]:
+    """One ``Bindings`` per point of the grid that ``bindings``' ranges make (itself if none).
+
+    Raises:
+        InputError: a grid of more than ``ranges.MAX_POINTS`` points.
+    """
+    slots = [
+        *((index, value) for index, value in enumerate(bindings.positional)),
+        *bindings.named.items(),
+    ]
+    ranged = [(slot, value) for slot, value in slots if isinstance(value, NumberRange)]
+    if not ranged:
+        return [bindings]
+    columns = grid([value for _, value in ranged], f"{bindings.option} {quoted(bindings.text)}")
+    slots_of_ranges = [slot for slot, _ in ranged]
+    expanded = []
+    for numbers in zip(*(column.tolist() for column in columns)):
+        values = dict(zip(slots_of_ranges, numbers))
+        positional = tuple(
+            np.array(values[index], dtype=np.float64) if index in values else value
+            for index, value in enumerate(bindings.positional)
+        )
+        named = {
+            name: np.array(values[name], dtype=np.float64) if name in values else value
+            for name, value in bindings.named.items()
+        }
+        expanded.append(Bindings(bindings.text, positional, named, bindings.option))
+    return expanded
+
+
+def _read_item(text: str, option: str, whole: str) -> Array | NumberRange:
+    """A value, or a range ``START:STOP:STEP`` (a ``:`` outside brackets)."""
+    if ":" not in text or text.strip().startswith("["):
+        return read_value(text, option, whole)
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise InputError(
+            f"{option} {quoted(whole)}: write a range as START:STOP:STEP, e.g. 0:20:0.1"
+        )
+    start, stop, step = (_constant(part.strip(), option, whole) for part in parts)
+    item = "" if text.strip() == whole.strip() else f": {text.strip()}"
+    return number_range(start, stop, step, f"{option} {quoted(whole)}{item}")
 
 
 def _join(values: list[Array], option: str, text: str, name: str) -> Array:
     if len(values) == 1:
         return values[0]
+    if any(isinstance(value, NumberRange) for value in values):
+        raise InputError(f"{option} {quoted(text)}: a range gives {name} one number per point")
     if any(np.ndim(value) != 0 for value in values):
         raise InputError(
             f"{option} {quoted(text)}: write {name}'s value as one list, e.g. {name}=[1,2]"
@@ -213,6 +280,10 @@ def bind(
     Raises:
         InputError: unknown, missing or doubly given variables, or a wrong count.
     """
+    if bindings.has_ranges():
+        raise InputError(
+            f"{option} {quoted(bindings.text)}: a range gives several points; {option} takes one"
+        )
     fixed = dict(fixed or {})
     free = [name for name in expression.variables if name not in fixed]
     point: Point = {}
