@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
@@ -52,25 +53,58 @@ class FormatChoice(LazyChoice):
         return (*FORMATS, *(name for name in registered if name not in FORMATS))
 
 
+#: ``--fields``, as the command being run read it; ``finish`` passes it to the renderer.
+_FIELDS: ContextVar[tuple[str, ...]] = ContextVar("fields", default=())
+
+
 def output_options(function: F) -> F:
-    """``--format`` and ``--precision``."""
-    function = click.option(
+    """``--format``, ``--precision`` and ``--fields``: the command body runs with the fields
+    chosen, which ``finish`` hands to the renderer."""
+
+    @functools.wraps(function)
+    def with_fields(*args: Any, fields: str | None, **kwargs: Any) -> Any:
+        token = _FIELDS.set(_read_fields(fields))
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _FIELDS.reset(token)
+
+    wrapped = click.option(
+        "--fields",
+        metavar="A,B,…",
+        default=None,
+        help="Only these columns (csv, tsv, jsonl) or keys of each result (json), in this "
+        "order, e.g. x,numerical.",
+    )(with_fields)
+    wrapped = click.option(
         "--precision",
         type=click.IntRange(1, 17),
         default=None,
         metavar="N",
-        help="Show values to N significant digits (default: in full, as Python's repr).",
-    )(function)
-    function = click.option(
+        help="Show values to N significant digits, in every format (default: in full, the "
+        "shortest text that reads back as the same double).",
+    )(wrapped)
+    wrapped = click.option(
         "--format",
         "-f",
         "output_format",
         type=FormatChoice(),
         default="table",
         show_default=True,
-        help="table for people; json, csv, tsv or value (numbers only) for scripts.",
-    )(function)
-    return function
+        help="table for people; json, jsonl (a JSON object per row), csv, tsv or value "
+        "(numbers only) for scripts.",
+    )(wrapped)
+    return cast(F, wrapped)
+
+
+def _read_fields(text: str | None) -> tuple[str, ...]:
+    """``a,b`` as ``("a", "b")``; a blank name is refused."""
+    if text is None:
+        return ()
+    fields = tuple(field.strip() for field in text.split(","))
+    if not all(fields):
+        raise click.BadParameter(f"{text!r}: an empty field name", param_hint="'--fields'")
+    return fields
 
 
 def terminal_options(function: F) -> F:
@@ -202,7 +236,7 @@ def finish(report: Any, output_format: str, precision: int | None) -> None:
     from ..render.formats import render
     from ..results import exit_code
 
-    render(report, output_format, precision)
+    render(report, output_format, precision, _FIELDS.get())
     code = exit_code(report)
     if code:
         explanation: str | None = getattr(report, "failure", None)

@@ -8,20 +8,21 @@ from ..engine.registry import heading
 from ..expr.points import format_point, format_scalar
 from ..results import DerivativeRow, DiffReport
 from . import Column, console, error_number, formula_line, number, point_text, print_table
-from .schema import Cell, Schema
+from .schema import Cell, Schema, point_cells, point_labels
 
 
 class DiffSchema(Schema[DiffReport]):
-    """A ``diff`` report: one flat row per point and method."""
+    """A ``diff`` report: one flat row per point and method, a column per coordinate."""
 
     def columns(self, report: DiffReport) -> Sequence[str]:
-        return _COLUMNS
+        return [*point_labels(row.at for row in report.results), *_FIELDS]
 
     def rows(self, report: DiffReport) -> Iterable[Sequence[Cell]]:
+        labels = point_labels(row.at for row in report.results)
         for row in report.results:
-            # the same values as the row's JSON, with the point kept as a point
-            data = {**row.as_dict(), "at": row.at}
-            yield [data[column] for column in _COLUMNS]
+            # the same values as the row's JSON, the point one column per coordinate
+            data = row.as_dict()
+            yield [*point_cells(row.at, labels), *(data[field] for field in _FIELDS)]
 
     def values(self, report: DiffReport) -> Iterable[Sequence[float | None]]:
         return ([row.numerical] for row in report.results)
@@ -30,9 +31,10 @@ class DiffSchema(Schema[DiffReport]):
         _table(report, precision)
 
 
-#: The flat rows' columns: every key of a result's JSON, ``status`` last.
-_COLUMNS = (
-    "at",
+#: The flat rows' columns after the point's: every other key of a result's JSON, ``status``
+#: last.
+_FIELDS = (
+    "value",
     "method",
     "step",
     "numerical",

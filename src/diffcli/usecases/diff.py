@@ -49,7 +49,7 @@ def differentiate(
     row_points: list[int] = []
     for point_index, point in enumerate(points):
         compiled = compiled_by_shapes[shapes_key(point)]
-        check_finite(compiled, expression, point)
+        function_value = float(check_finite(compiled, expression, point))
         x = float(np.asarray(point[coordinate.name])[coordinate.index])
         function = along(compiled, point, coordinate)
         obstacle = None
@@ -103,6 +103,7 @@ def differentiate(
                     result.right,
                     result.technique if entry.adaptive else "",
                     status=_status(result, entry, x),
+                    value=function_value,
                 )
             )
     derivative_text, analytic_values, symbolic = _analytic(expression, points, coordinate, options)
