@@ -120,11 +120,14 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(ready, indent=2, allow_nan=False) + "\n")
 
 
-def emit_delimited(headers: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str) -> None:
-    """CSV or TSV with a header row."""
+def emit_delimited(
+    headers: Sequence[str] | None, rows: Iterable[Sequence[str]], delimiter: str
+) -> None:
+    """CSV or TSV, with a header row unless ``headers`` is None."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(headers)
+    if headers is not None:
+        writer.writerow(headers)
     writer.writerows(rows)
     sys.stdout.write(buffer.getvalue())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, Literal
 
 from . import emit_delimited, emit_json, number, rounded, warn
@@ -24,6 +24,13 @@ class Format(ABC):
     #: What ``--fields`` selects in this format: the flat rows' ``columns`` (CSV), the
     #: ``keys`` of the document's entries (JSON), or None: it takes no ``--fields``.
     selects: ClassVar[Literal["columns", "keys"] | None] = None
+    #: Whether reports of successive groups of points may be written one after another
+    #: (``write_more``), as points stream in; else the command waits for every point.
+    streams: ClassVar[bool] = False
+
+    def write_more(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
+        """Write the next group's report after an earlier one (by default as the first)."""
+        self.write(report, schema, precision)
 
     @abstractmethod
     def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
@@ -45,9 +52,11 @@ def render(
     format_name: str,
     precision: int | None,
     fields: Sequence[str] | None = None,
+    continued: bool = False,
 ) -> None:
     """Write a report's warnings to stderr, then the report in the named format to stdout,
-    only the ``fields`` named (in their order) if given.
+    only the ``fields`` named (in their order) if given; ``continued``: after an earlier
+    report of the same command (the next group of streamed points).
 
     Raises:
         InputError: ``fields`` given to a format that takes none, or naming an unknown field
@@ -62,7 +71,10 @@ def render(
         schema = Selected.of(schema, report, fields, format_name, chosen.selects)
     for message in report.warnings:
         warn(message)
-    chosen.write(report, schema, precision)
+    if continued:
+        chosen.write_more(report, schema, precision)
+    else:
+        chosen.write(report, schema, precision)
 
 
 @register
@@ -96,6 +108,7 @@ class JsonLines(Format):
 
     name = "jsonl"
     selects = "columns"
+    streams = True
 
     def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
         from ..results import json_ready
@@ -115,10 +128,20 @@ class Delimited(Format):
 
     delimiter: ClassVar[str]
     selects = "columns"
+    streams = True
 
     def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
-        rows = ([cell_text(cell, precision) for cell in row] for row in schema.rows(report))
-        emit_delimited(schema.columns(report), rows, self.delimiter)
+        emit_delimited(
+            schema.columns(report), self._rows(report, schema, precision), self.delimiter
+        )
+
+    def write_more(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
+        """The rows, without a second header."""
+        emit_delimited(None, self._rows(report, schema, precision), self.delimiter)
+
+    @staticmethod
+    def _rows(report: Any, schema: Schema[Any], precision: int | None) -> Iterator[list[str]]:
+        return ([cell_text(cell, precision) for cell in row] for row in schema.rows(report))
 
 
 @register
@@ -142,6 +165,7 @@ class Value(Format):
     """The bare numbers, a line of them at a time, for shell pipes."""
 
     name = "value"
+    streams = True
 
     def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
         digits = precision if schema.value_precision else None
