@@ -76,3 +76,31 @@ def test_what_the_batch_cannot_take_goes_point_by_point() -> None:
 
 def _points(parsed: Expression, at: str) -> list[Point]:
     return read_points(parsed, at, {})
+
+
+def test_past_the_exact_points_the_analytic_side_is_one_compiled_pass() -> None:
+    from diffcli.engine.analytic import EXACT_POINTS
+
+    at = "0:10:0.01"  # 1,000 points: SymPy's derivative compiled once, evaluated in double
+    fast = diffcli.derivative("sin(x)*exp(-x**2)", at=at)
+    assert fast.derivative == "-2*x*exp(-x**2)*sin(x) + exp(-x**2)*cos(x)"
+    assert len(fast.results) > EXACT_POINTS == 200
+    for start in range(0, len(fast.results), EXACT_POINTS):
+        rows = fast.results[start : start + EXACT_POINTS]
+        exact = diffcli.derivative(  # at most EXACT_POINTS points: exact, point by point
+            "sin(x)*exp(-x**2)", at=[{"x": float(row.at["x"])} for row in rows]
+        )
+        for row, reference in zip(rows, exact.results, strict=True):
+            x = float(row.at["x"])
+            terms = abs(np.exp(-(x**2)) * np.cos(x)) + abs(2 * x * np.exp(-(x**2)) * np.sin(x))
+            assert row.analytic is not None and reference.analytic is not None
+            # each term's rounding, with exp(-x**2)'s condition number x**2
+            bound = 8 * np.finfo(float).eps * terms * (1 + x**2)
+            assert abs(row.analytic - reference.analytic) <= bound
+
+
+def test_where_the_compiled_derivative_is_not_finite_there_is_no_analytic_value() -> None:
+    report = diffcli.derivative("sqrt(x)", at="0:2.01:0.01")  # 201 points: compiled
+    assert len(report.results) == 201
+    assert report.results[0].analytic is None  # 1/(2 sqrt(0))
+    assert report.results[1].analytic == pytest.approx(0.5 / np.sqrt(0.01), rel=4e-16)

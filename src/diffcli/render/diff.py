@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 
 from ..engine.registry import heading
 from ..expr.points import format_point, format_scalar
@@ -19,10 +20,11 @@ class DiffSchema(Schema[DiffReport]):
 
     def rows(self, report: DiffReport) -> Iterable[Sequence[Cell]]:
         labels = point_labels(row.at for row in report.results)
+        # the same values as the row's JSON (whose keys are the row's attributes), the point
+        # one column per coordinate
+        fields = attrgetter(*_FIELDS)
         for row in report.results:
-            # the same values as the row's JSON, the point one column per coordinate
-            data = row.as_dict()
-            yield [*point_cells(row.at, labels), *(data[field] for field in _FIELDS)]
+            yield [*point_cells(row.at, labels), *fields(row)]
 
     def values(self, report: DiffReport) -> Iterable[Sequence[float | None]]:
         return ([row.numerical] for row in report.results)

@@ -61,6 +61,8 @@ class Schema(ABC, Generic[ReportT]):
 def cell_text(value: Cell, precision: int | None = None) -> str:
     """A flat row's value as text: numbers in full (``repr``) or to ``precision`` significant
     digits, None empty."""
+    if type(value) is float:  # most cells: first, and without the checks below
+        return repr(value) if precision is None else f"{value:.{precision}g}"
     if value is None:
         return ""
     if isinstance(value, str):
@@ -75,14 +77,12 @@ def cell_text(value: Cell, precision: int | None = None) -> str:
 def point_labels(points: Iterable[Mapping[str, Any]]) -> list[str]:
     """The point columns: every coordinate's label (``x0``, ``x[0]``, ``W[0,1]``, row-major
     within a tensor), in the order first seen over all points."""
-    import numpy as np
-
     labels: dict[str, None] = {}
-    shapes_seen: set[tuple[tuple[str, tuple[int, ...]], ...]] = set()
+    layouts_seen: set[tuple[tuple[str, tuple[int, ...]], ...]] = set()
     for point in points:
-        shapes = tuple((name, np.shape(value)) for name, value in point.items())
-        if shapes not in shapes_seen:
-            shapes_seen.add(shapes)
+        layout = _layout(point)
+        if layout not in layouts_seen:
+            layouts_seen.add(layout)
             labels.update(dict.fromkeys(_labels(point)))
     return list(labels)
 
@@ -91,12 +91,16 @@ def point_cells(point: Mapping[str, Any], labels: Sequence[str]) -> list[Cell]:
     """The point's value in each of the point columns ``labels`` (None where it has none)."""
     import numpy as np
 
+    if _layout(point) == tuple((label, ()) for label in labels):  # scalars, in order
+        return [float(value) for value in point.values()]
     values = [item for value in point.values() for item in np.ravel(value).tolist()]
-    own = _labels(point)
-    if own == list(labels):
-        return values
-    by_label = dict(zip(own, values))
+    by_label = dict(zip(_labels(point), values))
     return [by_label.get(label) for label in labels]
+
+
+def _layout(point: Mapping[str, Any]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Each variable's name and shape (a Python float: a scalar)."""
+    return tuple((name, getattr(value, "shape", ())) for name, value in point.items())
 
 
 def _labels(point: Mapping[str, Any]) -> list[str]:

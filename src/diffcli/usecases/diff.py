@@ -59,7 +59,9 @@ def differentiate(
         warnings.append(f"no analytic derivative: {symbolic.reason}")
     # At a kink SymPy still answers (sign(0) = 0, Heaviside(0) = 1/2): not a derivative.
     rows = [
-        replace(row, analytic=None if row.is_kink else analytic_values[index])
+        replace(row, analytic=analytic_values[index])
+        if analytic_values[index] is not None and not row.is_kink
+        else row
         for row, index in zip(rows, row_points)
     ]
     for point, value in zip(points, analytic_values):
