@@ -7,6 +7,7 @@ checked as strictly (finite, at most ``MAX_RANK`` deep and ``MAX_ELEMENTS`` numb
 
 from __future__ import annotations
 
+import math
 import reprlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -150,19 +151,30 @@ def _points(
     if isinstance(at, (str, Bindings)):
         every = expand(read_bindings(at, option) if isinstance(at, str) else at)
         return [bind(bindings, expression, fixed, option) for bindings in every]
-    text = _shown(at)
+    try:  # messages quote the value: shown (which costs more than the checks) on error only
+        return [_bound(expression, at, fixed, option, "")]
+    except InputError:
+        return [_bound(expression, at, fixed, option, _shown(at))]
+
+
+def _bound(
+    expression: Expression, at: Any, fixed: Mapping[str, Array], option: str, text: str
+) -> Point:
+    """One point given as Python values, checked; ``text`` quotes it in messages."""
     if isinstance(at, Mapping):
         named = {str(name): _value(value, option, text) for name, value in at.items()}
-        return [bind(Bindings(text, (), named, option), expression, fixed, option)]
+        return bind(Bindings(text, (), named, option), expression, fixed, option)
     if np.ndim(at) == 0:
         values: tuple[Array, ...] = (_value(at, option, text),)
     else:
         values = tuple(_value(one, option, text) for one in at)
-    return [bind(Bindings(text, values, {}, option), expression, fixed, option)]
+    return bind(Bindings(text, values, {}, option), expression, fixed, option)
 
 
 def _value(value: Any, option: str, text: str) -> Array:
     """A number or nested list of numbers as a float64 array, checked like ``--at``'s."""
+    if type(value) is float and math.isfinite(value):  # the common case, checked at once
+        return np.array(value)
     try:
         raw = np.asarray(value)
         array = np.asarray(raw, dtype=np.float64)

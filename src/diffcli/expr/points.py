@@ -226,11 +226,14 @@ _LITERAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\Z")
 def _constant(text: str, option: str, whole: str) -> float:
     from .compiling import compile_expression
 
-    if _LITERAL.match(text) and math.isinf(float(text)):
-        raise InputError(
-            f"{option} {quoted(whole)}: {quoted(text.strip())} overflows a double "
-            f"(the largest is {sys.float_info.max:.2g})"
-        )
+    if _LITERAL.match(text):  # a plain number: float() rounds it as the parser would
+        literal = float(text)
+        if math.isinf(literal):
+            raise InputError(
+                f"{option} {quoted(whole)}: {quoted(text.strip())} overflows a double "
+                f"(the largest is {sys.float_info.max:.2g})"
+            )
+        return literal
     try:
         expression = parse(text)
         if expression.variables:

@@ -12,6 +12,7 @@ follow lines that come slowly and memory stays bounded for any length of input.
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ from .points import Array, Bindings, Point, bind, expand, read_bindings
 CHUNK_POINTS = 4096
 #: Bytes asked of the stream at a time (a pipe gives what has arrived, up to this).
 READ_SIZE = 1 << 16
+#: A line of plain decimal numbers separated by commas.
+_NUMBER = r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"
+_PLAIN = re.compile(f"{_NUMBER}(?:,{_NUMBER})*\\Z")
 #: A header's field: a variable (``x0``) or one element of one (``W[0,1]``).
 _LABEL = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:\[\s*(\d+(?:\s*,\s*\d+)*)\s*\])?\s*\Z")
 
@@ -108,11 +112,30 @@ class PointReader:
                 return []
         if self.columns is not None:
             return [self._row(line)]
+        plain = self._plain_numbers(text)
+        if plain is not None:
+            return [plain]
         try:
             every = expand(read_bindings(text, self.option))
             return [bind(one, self.expression, self.fixed, self.option) for one in every]
         except InputError as error:
             raise self._located(line, _item_column(text, self.option), error) from None
+
+    def _plain_numbers(self, text: str) -> Point | None:
+        """A line of plain numbers for as many scalar variables (``0.5``, ``3,4``), read at
+        once: what ``bind`` makes of it; None for any other line (read in full)."""
+        if not _PLAIN.match(text):
+            return None
+        free = [name for name in self.expression.variables if name not in self.fixed]
+        numbers = text.split(",")
+        if len(numbers) != len(free) or any(name in self.expression.indexed for name in free):
+            return None
+        values = [float(number) for number in numbers]
+        if not all(math.isfinite(value) for value in values):
+            return None  # read in full: its error names the number
+        point = {name: np.array(value) for name, value in zip(free, values)}
+        point.update(self.fixed)
+        return {name: point[name] for name in self.expression.variables}
 
     def _read_header(self, line: Line) -> bool:
         """Take the line as a header if a field names a variable and none binds one (``=``):
