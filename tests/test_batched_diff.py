@@ -41,7 +41,7 @@ def test_batches_equal_the_point_by_point_path(
     coordinate = resolve_coordinate(parsed, points, "x0", ())
     assert _batchable(points, entries, non_analytic_functions(parsed), options)
     batched, batched_warnings = _rows_in_batches(
-        parsed, compiled, points, coordinate, entries[0], options
+        parsed, compiled, points, coordinate, entries[0], options, [None] * len(points)
     )
     one_by_one, _, warnings = _rows_point_by_point(
         parsed, {shapes_key(points[0]): compiled}, points, coordinate, entries, [], options

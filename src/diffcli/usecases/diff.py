@@ -45,25 +45,30 @@ def differentiate(
             compiled_by_shapes[key] = compile_scalar(expression, dict(key))
     coordinate = resolve_coordinate(expression, points, options.wrt, options.constants)
     if _batchable(points, entries, non_analytic, options):
+        # the analytic side first: each row is made once, with its analytic value
+        derivative_text, analytic_values, symbolic = _analytic(
+            expression, points, coordinate, options
+        )
         (compiled,) = compiled_by_shapes.values()
         rows, warnings = _rows_in_batches(
-            expression, compiled, points, coordinate, entries[0], options
+            expression, compiled, points, coordinate, entries[0], options, analytic_values
         )
-        row_points = list(range(len(points)))
     else:
         rows, row_points, warnings = _rows_point_by_point(
             expression, compiled_by_shapes, points, coordinate, entries, non_analytic, options
         )
-    derivative_text, analytic_values, symbolic = _analytic(expression, points, coordinate, options)
+        derivative_text, analytic_values, symbolic = _analytic(
+            expression, points, coordinate, options
+        )
+        # At a kink SymPy still answers (sign(0) = 0, Heaviside(0) = 1/2): not a derivative.
+        rows = [
+            replace(row, analytic=analytic_values[index])
+            if analytic_values[index] is not None and not row.is_kink
+            else row
+            for row, index in zip(rows, row_points)
+        ]
     if symbolic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic derivative: {symbolic.reason}")
-    # At a kink SymPy still answers (sign(0) = 0, Heaviside(0) = 1/2): not a derivative.
-    rows = [
-        replace(row, analytic=analytic_values[index])
-        if analytic_values[index] is not None and not row.is_kink
-        else row
-        for row, index in zip(rows, row_points)
-    ]
     for point, value in zip(points, analytic_values):
         if symbolic.status == "ok" and value is None:
             warnings.append(
@@ -188,8 +193,10 @@ def _rows_in_batches(
     coordinate: Coordinate,
     entry: registry.Method,
     options: DiffOptions,
+    analytic_values: Sequence[float | None],
 ) -> tuple[list[DerivativeRow], list[str]]:
-    """One row per point from batched evaluations: the numbers of the point-by-point path."""
+    """One row per point from batched evaluations: the numbers of the point-by-point path,
+    each row with its analytic value."""
     step = options.h if options.h is not None else default_step(entry.name, 0.0, options.order)
     rows: list[DerivativeRow] = []
     warnings: list[str] = []
@@ -222,16 +229,21 @@ def _rows_in_batches(
             result, x = estimates.at(index), float(xs[index])
             warnings.extend(_warnings(result, entry, batch[index], coordinate, x))
             statuses[index] = _status(result, entry, x)
-        for index, (point, numerical, error, value) in enumerate(
-            zip(batch, estimates.values.tolist(), estimates.errors.tolist(), values.tolist())
-        ):
+        columns_of_rows = zip(
+            batch,
+            estimates.values.tolist(),
+            analytic_values[start : start + len(batch)],
+            estimates.errors.tolist(),
+            values.tolist(),
+        )
+        for index, (point, numerical, exact, error, value) in enumerate(columns_of_rows):
             rows.append(
                 DerivativeRow(
                     point,
                     entry.name,
                     step,
                     numerical,
-                    None,
+                    exact,
                     estimates.evaluations,
                     error,
                     status=statuses.get(index, ""),
