@@ -94,3 +94,13 @@ def test_precision_applies_to_csv_tsv_json_and_json_lines(run: Any) -> None:
     assert row["rel_error"] == float(f"{row['rel_error']:.4g}") and row["rel_error"] > 0
     full = json.loads(run("diff", "sin(x)", "--at", "1", "-f", "json").stdout)["results"][0]
     assert full["numerical"] == 0.5403023049677103
+
+
+def test_a_gradient_row_never_repeats_its_point_per_coordinate(run: Any) -> None:
+    ones = ",".join(["1"] * 1000)
+    out = run("grad", "sum(x**2)", "--at", ones, "--no-analytic", "-f", "csv").stdout
+    header, row = out.splitlines()  # one row for the point, not one per coordinate
+    names = header.split(",")
+    assert names[:2] == ["x[0]", "x[1]"] and names[1000:1002] == ["value", "numerical.x[0]"]
+    assert len(names) == 1000 + 1 + 1000 + 5  # the point, f, ∇f, norms, evaluations, status
+    assert row.split(",")[1000] == "1000.0"
