@@ -152,3 +152,16 @@ def test_answers_appear_as_slow_lines_arrive() -> None:
         process.kill()
         process.wait()
     assert answered_after < 0.5  # once started, an answer follows its line at once
+
+
+def test_an_empty_stream_and_a_missing_file_are_bad_input(tmp_path: Path) -> None:
+    for output in ("csv", "table"):
+        outcome = piped("# only a comment\n\n", "diff", "x", "--at", "-", "-f", output)
+        assert (outcome.exit_code, outcome.stderr) == (
+            2,
+            "error: --at '-': no points (no line but blanks and #)\n",
+        )
+    missing = tmp_path / "missing.csv"
+    outcome = piped("", "diff", "x", "--points", str(missing))
+    assert outcome.exit_code == 2
+    assert f"File '{missing}' does not exist" in outcome.stderr

@@ -194,7 +194,7 @@ def points_option(what: str) -> Callable[[F], F]:
         wrapped = click.option(
             "--points",
             "points_file",
-            type=click.Path(dir_okay=False, allow_dash=True),
+            type=click.Path(exists=True, dir_okay=False, allow_dash=True),
             default=None,
             metavar="FILE",
             help="Read the points from FILE (-: stdin), one a line as --at writes them, or "
@@ -246,6 +246,7 @@ def streamed(
     """Run the command once per group of points read from ``name`` (- for stdin), writing
     each group's rows as it comes (one report at the end for table and json); the exit code
     is the worst of the groups'."""
+    from ..errors import InputError, param
     from ..expr.inputs import read_constants
     from ..expr.sources import PointReader
     from ..render.formats import REGISTRY
@@ -254,13 +255,22 @@ def streamed(
     fixed = read_constants(expression, list(kwargs.get("constants", ())))
     source = "<stdin>" if name == "-" else name
     reader = PointReader(expression, fixed, source, parameter)
-    with click.open_file(name, "rb") as stream:
+    try:
+        opened = click.open_file(name, "rb")
+    except OSError as error:  # unreadable, or gone since Click checked it
+        raise InputError(
+            f"{param(parameter)} {name!r}: cannot read it ({error.strerror})"
+        ) from None
+    with opened as stream:
         groups = (
             [{key: value for key, value in point.items() if key not in fixed} for point in group]
             for group in reader.chunks(stream)
         )
+        nothing = InputError(f"{param(parameter)} {name!r}: no points (no line but blanks and #)")
         if not REGISTRY[kwargs["output_format"]].streams:
             every = [point for group in groups for point in group]
+            if not every:
+                raise nothing
             function(*args, points=every, **kwargs)
             return
         state = _Stream()
@@ -271,6 +281,8 @@ def streamed(
                 state.groups_written += 1
         finally:
             _STREAM.reset(token)
+    if not state.groups_written:
+        raise nothing
     if state.failure is not None:
         raise state.failure
 
