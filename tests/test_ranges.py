@@ -9,7 +9,7 @@ import diffcli
 from bench import primer
 from diffcli.errors import InputError
 from diffcli.expr.parsing import parse
-from diffcli.expr.points import bind, expand, read_bindings
+from diffcli.expr.points import bind, bind_each, expand, read_bindings
 from diffcli.expr.ranges import MAX_POINTS
 
 
@@ -122,3 +122,29 @@ def test_commands_of_one_point_refuse_a_range(run):
 def test_binding_a_range_without_expanding_it_is_refused():
     with pytest.raises(InputError, match="a range gives several points; at takes one"):
         bind(read_bindings("0:1:0.5"), parse("x"))
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "fixed"),
+    [
+        ("x0*x1", "x0=0:1:0.25,x1=-1:1:0.5", {}),
+        ("x0*x1", "0:1:0.25,3", {}),
+        ("x*t", "0:1:0.5", {"t": np.array(2.0)}),
+        ("x[0]*x[1]", "0:2:1,5", {}),  # joined into a vector: bound point by point
+        ("sum(W)", "W=[[1,2],[3,4]]", {}),  # no range: one point
+    ],
+)
+def test_binding_a_grid_once_gives_the_points_binding_each_gives(
+    expression: str, at: str, fixed: dict[str, object]
+) -> None:
+    parsed = parse(expression)
+    bindings = read_bindings(at)
+    fast = bind_each(bindings, parsed, fixed)
+    each = [bind(one, parsed, fixed) for one in expand(bindings)]
+    assert len(fast) == len(each)
+    for point, reference in zip(fast, each, strict=True):
+        assert list(point) == list(reference)
+        for name in point:
+            assert np.asarray(point[name]).dtype == np.float64
+            assert np.array_equal(point[name], reference[name])
+            assert np.shape(point[name]) == np.shape(reference[name])

@@ -23,8 +23,8 @@ from .points import (
     Bindings,
     Point,
     bind,
+    bind_each,
     check_known,
-    expand,
     quoted,
     read_bindings,
 )
@@ -149,8 +149,8 @@ def _points(
 ) -> list[Point]:
     """The points one ``at`` gives: one, or a text's range or grid."""
     if isinstance(at, (str, Bindings)):
-        every = expand(read_bindings(at, option) if isinstance(at, str) else at)
-        return [bind(bindings, expression, fixed, option) for bindings in every]
+        bindings = read_bindings(at, option) if isinstance(at, str) else at
+        return bind_each(bindings, expression, fixed, option)
     try:  # messages quote the value: shown (which costs more than the checks) on error only
         return [_bound(expression, at, fixed, option, "")]
     except InputError:

@@ -94,28 +94,76 @@ def expand(bindings: Bindings) -> list[Bindings]:
     Raises:
         InputError: a grid of more than ``ranges.MAX_POINTS`` points.
     """
-    slots = [
-        *((index, value) for index, value in enumerate(bindings.positional)),
+    slots, columns = _grid_of(bindings)
+    if not slots:
+        return [bindings]
+    return [
+        _filled(bindings, dict(zip(slots, numbers)))
+        for numbers in zip(*(column.tolist() for column in columns))
+    ]
+
+
+def bind_each(
+    bindings: Bindings,
+    expression: Expression,
+    fixed: Mapping[str, Array] | None = None,
+    option: str = AT,
+) -> list[Point]:
+    """``bind`` at every point of the grid ``bindings``' ranges make (one point if none).
+
+    The first point is bound in full. Where each range fills one scalar variable, the other
+    points are the first with those variables' values replaced: the same points, without
+    binding each one again.
+
+    Raises:
+        InputError: as ``bind``, or a grid of more than ``ranges.MAX_POINTS`` points.
+    """
+    slots, columns = _grid_of(bindings)
+    if not slots:
+        return [bind(bindings, expression, fixed, option)]
+    rows = list(zip(*(column.tolist() for column in columns)))
+    first_values = {slot: np.array(number) for slot, number in zip(slots, rows[0])}
+    first = bind(_filled(bindings, first_values), expression, fixed, option)
+    # the variable each range fills: the one holding its very value (not joined into a vector)
+    names = [name for slot in slots for name, value in first.items() if value is first_values[slot]]
+    if len(names) != len(slots):
+        return [bind(one, expression, fixed, option) for one in expand(bindings)]
+    return [
+        first,
+        *(
+            {**first, **{name: np.array(number) for name, number in zip(names, numbers)}}
+            for numbers in rows[1:]
+        ),
+    ]
+
+
+Slot = int | str
+
+
+def _grid_of(bindings: Bindings) -> tuple[list[Slot], list[Array]]:
+    """The positions and names holding ranges, and each one's column of the grid."""
+    slots: list[tuple[Slot, Array]] = [
+        *enumerate(bindings.positional),
         *bindings.named.items(),
     ]
     ranged = [(slot, value) for slot, value in slots if isinstance(value, NumberRange)]
     if not ranged:
-        return [bindings]
-    columns = grid([value for _, value in ranged], f"{bindings.option} {quoted(bindings.text)}")
-    slots_of_ranges = [slot for slot, _ in ranged]
-    expanded = []
-    for numbers in zip(*(column.tolist() for column in columns)):
-        values = dict(zip(slots_of_ranges, numbers))
-        positional = tuple(
-            np.array(values[index], dtype=np.float64) if index in values else value
-            for index, value in enumerate(bindings.positional)
-        )
-        named = {
-            name: np.array(values[name], dtype=np.float64) if name in values else value
-            for name, value in bindings.named.items()
-        }
-        expanded.append(Bindings(bindings.text, positional, named, bindings.option))
-    return expanded
+        return [], []
+    where = f"{bindings.option} {quoted(bindings.text)}"
+    return [slot for slot, _ in ranged], grid([value for _, value in ranged], where)
+
+
+def _filled(bindings: Bindings, values: Mapping[Slot, Any]) -> Bindings:
+    """``bindings`` with the ranges at these positions and names replaced by numbers."""
+    positional = tuple(
+        np.array(values[index], dtype=np.float64) if index in values else value
+        for index, value in enumerate(bindings.positional)
+    )
+    named = {
+        name: np.array(values[name], dtype=np.float64) if name in values else value
+        for name, value in bindings.named.items()
+    }
+    return Bindings(bindings.text, positional, named, bindings.option)
 
 
 def _read_item(text: str, option: str, whole: str) -> Array | NumberRange:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import DiffcliError, InputError, param
 from .parsing import Expression
-from .points import Array, Bindings, Point, bind, expand, read_bindings
+from .points import Array, Bindings, Point, bind, bind_each, read_bindings
 
 #: The most points handed on at once.
 CHUNK_POINTS = 4096
@@ -116,8 +116,8 @@ class PointReader:
         if plain is not None:
             return [plain]
         try:
-            every = expand(read_bindings(text, self.option))
-            return [bind(one, self.expression, self.fixed, self.option) for one in every]
+            bindings = read_bindings(text, self.option)
+            return bind_each(bindings, self.expression, self.fixed, self.option)
         except InputError as error:
             raise self._located(line, _item_column(text, self.option), error) from None
 
