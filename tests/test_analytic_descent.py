@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from diffcli.engine import analytic
-from diffcli.engine.stationary import UnsupportedExpression, compile_sympy
+from diffcli.engine.sympy_numpy import UnsupportedExpression, compile_sympy
 from diffcli.errors import InputError
 from diffcli.expr.parsing import parse
 from diffcli.expr.points import bind, read_bindings

@@ -123,12 +123,12 @@ def test_csv_output(run):
     outcome = run("diff", "x**2", "--at", "3", "-f", "csv")
     header, row = outcome.stdout.splitlines()
     assert header == (
-        "at,method,step,numerical,analytic,abs_error,rel_error,evaluations,"
+        "x,value,method,step,numerical,analytic,abs_error,rel_error,evaluations,"
         "error_estimate,left,right,technique,status"
     )
     numerical = (3.0001**2 - 2.9999**2) / 2e-4
     error = abs(numerical - 6.0)
-    assert row.startswith(f"x=3,central,0.0001,{numerical!r},6.0,{error!r},{error / 6!r},4,")
+    assert row.startswith(f"3.0,9.0,central,0.0001,{numerical!r},6.0,{error!r},{error / 6!r},4,")
     assert row.endswith(",,,ok")
 
 

@@ -98,12 +98,15 @@ def test_wide_values_never_cut(run: Any) -> None:
         assert repr(value) in out
 
 
-def test_csv_has_one_row_per_coordinate(run: Any) -> None:
-    out = run("grad", "x0**2 + x1**2", "--at", "3,4", "-f", "csv").stdout
+def test_csv_has_one_row_per_point_and_a_column_per_coordinate(run: Any) -> None:
+    out = run("grad", "x0**2 + x1**2", "--at", "3,4", "--at", "1,0", "-f", "csv").stdout
     assert out == (
-        "at,coordinate,numerical,analytic,abs_error,rel_error,status\n"
-        '"x0=3, x1=4",x0,6.00000000000378,6.0,3.780087354243733e-12,6.300145590406222e-13,ok\n'
-        '"x0=3, x1=4",x1,7.999999999999119,8.0,8.810729923425242e-13,1.1013412404281553e-13,ok\n'
+        "x0,x1,value,numerical.x0,numerical.x1,analytic.x0,analytic.x1,norm,analytic_norm,"
+        "max_abs_error,evaluations,status\n"
+        "3.0,4.0,25.0,6.00000000000378,7.999999999999119,6.0,8.0,10.000000000001563,10.0,"
+        "3.780087354243733e-12,4,ok\n"
+        "1.0,0.0,1.0,1.9999999999992246,0.0,2.0,0.0,1.9999999999992246,2.0,"
+        "7.753797603982093e-13,4,ok\n"
     )
 
 

@@ -93,13 +93,14 @@ def test_csv_gains_error_estimate_and_evaluations(run: Any) -> None:
         "grad", "x0*x1", "--at", "3,4", "--method", "complex", "--no-analytic", "-f", "csv"
     ).stdout
     lines = out.splitlines()
-    assert (
-        lines[0]
-        == "at,coordinate,numerical,analytic,abs_error,rel_error,error_estimate,evaluations,status"
+    assert lines[0] == (
+        "x0,x1,value,numerical.x0,numerical.x1,error_estimate.x0,error_estimate.x1,"
+        "norm,analytic_norm,max_abs_error,evaluations,status"
     )
     # Im((3 + ih) * 4) / h = 4 exactly, at each of the complex step's four steps
-    estimate = repr(2 * float(np.finfo(float).eps) * 4)
-    assert lines[1] == f'"x0=3, x1=4",x0,4.0,,,,{estimate},4,ok'
+    estimate_x0 = repr(2 * float(np.finfo(float).eps) * 4)
+    estimate_x1 = repr(2 * float(np.finfo(float).eps) * 3)
+    assert lines[1] == f"3.0,4.0,12.0,4.0,3.0,{estimate_x0},{estimate_x1},5.0,,,8,ok"
 
 
 def test_matrix_variable_has_its_estimates_in_its_shape(run: Any) -> None:
@@ -207,8 +208,11 @@ def test_hessian_table_and_csv_show_the_estimates(run: Any) -> None:
     )
     assert "error estimate" in table and "largest error estimate: " in table
     csv = run("hessian", *args, "-f", "csv").stdout.splitlines()
-    assert csv[0] == "at,row,column,numerical,analytic,abs_error,error_estimate,status"
-    assert len(csv) == 5
+    entries = ("x0.x0", "x0.x1", "x1.x0", "x1.x1")
+    groups = ("numerical", "analytic", "error_estimate")
+    per_entry = [f"{group}.{entry}" for group in groups for entry in entries]
+    assert csv[0] == ",".join(["x0", "x1", *per_entry, "max_abs_error", "evaluations", "status"])
+    assert len(csv) == 2  # one row per point
 
 
 def test_hessian_central_keeps_its_json(run: Any) -> None:

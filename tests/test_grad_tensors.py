@@ -454,15 +454,13 @@ def test_csv_and_value_give_the_gradient_of_the_at_tensors_only(run: Any) -> Non
     values = run(*NETWORK_ARGS, "--no-analytic", "-f", "value").stdout.split()
     expected = numerical_gradient_nditer(lambda W: simpleNet(W).loss(X, T), np.array(WEIGHTS[0]))
     assert [float(v) for v in values] == expected.reshape(-1).tolist()
-    rows = list(csv.reader(io.StringIO(run(*NETWORK_ARGS, "-f", "csv").stdout)))
-    assert [row[1] for row in rows[1:]] == [
-        "W[0,0]",
-        "W[0,1]",
-        "W[0,2]",
-        "W[1,0]",
-        "W[1,1]",
-        "W[1,2]",
-    ]
+    header, row = csv.reader(io.StringIO(run(*NETWORK_ARGS, "-f", "csv").stdout))
+    labels = ["W[0,0]", "W[0,1]", "W[0,2]", "W[1,0]", "W[1,1]", "W[1,2]"]
+    held = ["t[0]", "t[1]", "t[2]", "x[0]", "x[1]"]
+    assert header[: len(labels) + len(held) + 1] == [*labels, *held, "value"]
+    numerical = [header.index(f"numerical.{label}") for label in labels]
+    assert numerical == list(range(12, 18))  # the held values are not differentiated
+    assert [float(row[index]) for index in numerical] == expected.reshape(-1).tolist()
 
 
 def test_formulas_past_the_node_limit_are_not_printed() -> None:

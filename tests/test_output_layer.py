@@ -17,7 +17,7 @@ from diffcli.catalog import FORMATS
 from diffcli.errors import EXIT_EVALUATION
 from diffcli.render import point_text
 from diffcli.render.formats import REGISTRY, Format, register, render
-from diffcli.render.schema import Schema, cell_text
+from diffcli.render.schema import Schema, cell_text, point_cells, point_labels
 from diffcli.results import (
     ROW_STATUSES,
     Analytic,
@@ -102,10 +102,10 @@ def test_the_command_line_reports_statuses_and_exits_by_them(run: Any) -> None:
 
 
 def test_the_built_in_formats_are_the_command_lines_choices() -> None:
-    assert tuple(REGISTRY) == FORMATS == ("table", "json", "csv", "tsv", "value")
+    assert tuple(REGISTRY) == FORMATS == ("table", "json", "jsonl", "csv", "tsv", "value")
 
 
-def test_cells_are_written_in_full() -> None:
+def test_cells_are_written_in_full_or_to_the_precision() -> None:
     assert [cell_text(v) for v in (None, "ok", 4, np.int64(4), 0.1, np.float64(0.1))] == [
         "",
         "ok",
@@ -114,7 +114,21 @@ def test_cells_are_written_in_full() -> None:
         "0.1",
         "0.1",
     ]
-    assert cell_text({"x0": np.float64(3.0), "x": np.array([1.0, 2.5])}) == "x0=3, x=[1, 2.5]"
+    assert [cell_text(v, 3) for v in (None, "ok", 4, 2 / 3, np.float64(1e-5))] == [
+        "",
+        "ok",
+        "4",
+        "0.667",
+        "1e-05",
+    ]
+
+
+def test_a_point_is_one_column_per_coordinate() -> None:
+    points = [{"x0": np.float64(3.0), "x": np.array([1.0, 2.5])}, {"x0": 1.0, "x": np.ones(3)}]
+    labels = point_labels(points)
+    assert labels == ["x0", "x[0]", "x[1]", "x[2]"]
+    assert point_cells(points[0], labels) == [3.0, 1.0, 2.5, None]
+    assert point_cells(points[1], labels) == [1.0, 1.0, 1.0, 1.0]
 
 
 @pytest.fixture
@@ -151,20 +165,21 @@ def test_a_format_added_at_run_time_works_for_every_report(
     )
     render(hessian, "markdown", None)
     assert capsys.readouterr().out == (
-        "| at | method | step | numerical | analytic | abs_error | rel_error | evaluations "
+        "| x | value | method | step | numerical | analytic | abs_error | rel_error | evaluations "
         "| error_estimate | left | right | technique | status |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| 3.0 |  | central | 0.0001 | 6.5 | 6.0 | 0.5 | 0.08333333333333333 | 4 |  |  |  |  "
+        "| ok |\n"
+        "| x[0] | x[1] | value | numerical.x[0] | numerical.x[1] | analytic.x[0] | analytic.x[1] "
+        "| norm | analytic_norm | max_abs_error | evaluations | status |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        f"| 1.0 | 2.0 | 5.0 | 2.0 | 4.0 | 2.0 | 4.0 | {math.sqrt(20)!r} | {math.sqrt(20)!r} | 0.0 "
+        "| 4 | ok |\n"
+        "| x0 | x1 | numerical.x0.x0 | numerical.x0.x1 | numerical.x1.x0 | numerical.x1.x1 "
+        "| analytic.x0.x0 | analytic.x0.x1 | analytic.x1.x0 | analytic.x1.x1 | max_abs_error "
+        "| evaluations | status |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
-        "| x=3 | central | 0.0001 | 6.5 | 6.0 | 0.5 | 0.08333333333333333 | 4 |  |  |  |  | ok |\n"
-        "| at | coordinate | numerical | analytic | abs_error | rel_error | status |\n"
-        "|---|---|---|---|---|---|---|\n"
-        "| x=[1, 2] | x[0] | 2.0 | 2.0 | 0.0 | 0.0 | ok |\n"
-        "| x=[1, 2] | x[1] | 4.0 | 4.0 | 0.0 | 0.0 | ok |\n"
-        "| at | row | column | numerical | analytic | abs_error | status |\n"
-        "|---|---|---|---|---|---|---|\n"
-        "| x0=1, x1=2 | x0 | x0 | 2.0 | 2.0 | 0.0 | ok |\n"
-        "| x0=1, x1=2 | x0 | x1 | 0.0 | 0.0 | 0.0 | ok |\n"
-        "| x0=1, x1=2 | x1 | x0 | 0.0 | 0.0 | 0.0 | ok |\n"
-        "| x0=1, x1=2 | x1 | x1 | 2.0 | 2.0 | 0.0 | ok |\n"
+        "| 1.0 | 2.0 | 2.0 | 0.0 | 0.0 | 2.0 | 2.0 | 0.0 | 0.0 | 2.0 | 0.0 | 9 | ok |\n"
     )
     assert "markdown" in REGISTRY
 
@@ -173,14 +188,17 @@ def test_a_format_added_at_run_time_works_for_every_report(
 def test_a_format_added_at_run_time_is_a_choice_of_every_command(run: Any) -> None:
     outcome = run("grad", "x0**2 + x1**2", "--at", "3,4", "--no-analytic", "-f", "markdown")
     assert outcome.stdout.splitlines()[2] == (
-        "| x0=3, x1=4 | x0 | 6.00000000000378 |  |  |  | ok |"
+        "| 3.0 | 4.0 | 25.0 | 6.00000000000378 | 7.999999999999119 | 10.000000000001563 |  |  "
+        "| 4 | ok |"
     )
-    assert "[table|json|csv|tsv|value|markdown]" in run("hessian", "--help").stdout
+    assert "[table|json|jsonl|csv|tsv|value|markdown]" in run("hessian", "--help").stdout
 
 
 def test_an_unknown_format_is_refused_with_the_choices(run: Any) -> None:
     outcome = run("diff", "x", "--at", "1", "-f", "markdown", expect=2)
-    assert "'markdown' is not one of 'table', 'json', 'csv', 'tsv', 'value'" in outcome.stderr
+    assert "'markdown' is not one of 'table', 'json', 'jsonl', 'csv', 'tsv', 'value'" in (
+        outcome.stderr
+    )
 
 
 def csv_rows(run: Any, *args: str) -> list[dict[str, str]]:
@@ -196,32 +214,34 @@ def test_json_and_csv_never_disagree(run: Any, method: str) -> None:
     diff_args = ("diff", "sin(x)", "--at", "1", "--at", "2", "--method", method)
     document = json.loads(run(*diff_args, "-f", "json").stdout)
     for line, row in zip(csv_rows(run, *diff_args), document["results"], strict=True):
-        for key in ("numerical", "analytic", "abs_error", "rel_error", "error_estimate", "step"):
+        for key in ("value", "numerical", "analytic", "abs_error", "rel_error", "error_estimate"):
             assert number_or_none(line[key]) == row[key]
+        assert number_or_none(line["step"]) == row["step"]
         assert (line["status"], int(line["evaluations"])) == (row["status"], row["evaluations"])
 
     grad_args = ("grad", "x0**2*sin(x1)", "--at", "1,2", "--at", "3,4", "--method", method)
     document = json.loads(run(*grad_args, "-f", "json").stdout)
-    lines = iter(csv_rows(run, *grad_args))
-    for row in document["results"]:
+    for line, row in zip(csv_rows(run, *grad_args), document["results"], strict=True):
+        assert [float(line[name]) for name in ("x0", "x1")] == list(row["at"].values())
         for name in ("x0", "x1"):
-            line = next(lines)
-            assert line["coordinate"] == name
-            assert float(line["numerical"]) == row["numerical"][name]
-            assert float(line["analytic"]) == row["analytic"][name]
-            assert float(line["abs_error"]) == row["abs_error"][name]
-            assert line["status"] == row["status"]
+            assert float(line[f"numerical.{name}"]) == row["numerical"][name]
+            assert float(line[f"analytic.{name}"]) == row["analytic"][name]
             if method == "auto":
-                assert float(line["error_estimate"]) == row["error_estimate"][name]
+                assert float(line[f"error_estimate.{name}"]) == row["error_estimate"][name]
+        for key in ("norm", "analytic_norm", "max_abs_error", "loss"):
+            assert float(line["value" if key == "loss" else key]) == row[key]
+        assert line["status"] == row["status"]
 
     hessian_args = ("hessian", "x0**2*sin(x1)", "--at", "1,2", "--method", method)
     document = json.loads(run(*hessian_args, "-f", "json").stdout)
     (row,) = document["results"]
-    for line in csv_rows(run, *hessian_args):
-        i, j = (row["coordinates"].index(line[key]) for key in ("row", "column"))
-        assert float(line["numerical"]) == row["numerical"][i][j]
-        assert float(line["analytic"]) == row["analytic"][i][j]
-        assert line["status"] == row["status"]
+    (line,) = csv_rows(run, *hessian_args)
+    for i, first in enumerate(row["coordinates"]):
+        for j, second in enumerate(row["coordinates"]):
+            assert float(line[f"numerical.{first}.{second}"]) == row["numerical"][i][j]
+            assert float(line[f"analytic.{first}.{second}"]) == row["analytic"][i][j]
+    assert float(line["max_abs_error"]) == row["max_abs_error"]
+    assert line["status"] == row["status"]
 
     sweep_args = ("sweep", "sin(x)", "--at", "1")
     document = json.loads(run(*sweep_args, "-f", "json").stdout)

@@ -406,7 +406,7 @@ def test_the_readme_session_is_real():
         ("n", ["names"]),
         ("diff x --me", ["--method"]),
         ("diff x --method ri", ["richardson"]),
-        ("diff x --format ", ["table", "json", "csv", "tsv", "value"]),
+        ("diff x --format ", ["table", "json", "jsonl", "csv", "tsv", "value"]),
         ("diff x --at a", ["ans"]),
         ("diff 2*si", ["sigmoid", "sin", "sinh"]),
         ("diff fo", ["force"]),

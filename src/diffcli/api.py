@@ -200,10 +200,11 @@ def sweep(
     >>> report.best_forward_step, report.best_central_step  # about √ε and ∛ε
     (1e-08, 1e-05)
     """
+    from .expr.inputs import only_point
     from .usecases.sweep import sweep as run_sweep
 
     parsed, points, fixed = _inputs(expression, at, constants)
-    point = _only(points, "at", "sweep takes one point")
+    point = only_point(points, "at", "sweep takes one point")
     options = SweepOptions(
         wrt=wrt, analytic=analytic, analytic_timeout=analytic_timeout, constants=tuple(fixed)
     )
@@ -254,6 +255,7 @@ def descend(
     >>> report.final.at
     {'x0': -6.111107928998789e-10, 'x1': 8.148143905314271e-10}
     """
+    from .expr.inputs import only_point
     from .usecases import descent
 
     options = DescentOptions(
@@ -276,7 +278,7 @@ def descend(
         analytic_timeout=analytic_timeout,
     )
     parsed, points, fixed = _inputs(expression, start, constants, "start")
-    point = _only(points, "start", "descend takes one start")
+    point = only_point(points, "start", "descend takes one start")
     if compare:
         return descent.compare(parsed, point, fixed, options)
     return descent.descend(parsed, point, fixed, options)
@@ -329,12 +331,3 @@ def _inputs(
     parsed = read_expression(expression)
     fixed = read_constants(parsed, constants)
     return parsed, read_points(parsed, at, fixed, parameter), fixed
-
-
-def _only(points: list[Point], parameter: str, what: str) -> Point:
-    """The one point of a command that takes one; InputError naming ``parameter`` otherwise."""
-    if len(points) != 1:
-        from .errors import InputError, param
-
-        raise InputError(f"{param(parameter)}: {what}, got {len(points)}")
-    return points[0]

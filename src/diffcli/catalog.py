@@ -12,7 +12,7 @@ DEFAULT_STEP = 1e-4
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 #: Output formats every command speaks: the names of ``render.formats.REGISTRY``'s built-in
 #: classes (a test keeps them equal), here so that ``--help`` needs no output code.
-FORMATS = ("table", "json", "csv", "tsv", "value")
+FORMATS = ("table", "json", "jsonl", "csv", "tsv", "value")
 #: An adaptive Hessian costs milliseconds per entry (n(n+1)/2 of them): past this many
 #: coordinates, refuse.
 MAX_ADAPTIVE_HESSIAN_COORDINATES = 20

@@ -109,6 +109,8 @@ class DerivativeRow:
     technique: str = ""
     #: One of ``ROW_STATUSES``; derived from the row's numbers when not given.
     status: str = ""
+    #: The function's value f(x) at the point (with the derivative: the tangent line).
+    value: float | None = None
 
     def __post_init__(self) -> None:
         failed = not math.isfinite(self.numerical) and not self.is_kink
@@ -129,6 +131,7 @@ class DerivativeRow:
     def as_dict(self) -> dict[str, Any]:
         return {
             "at": point_as_json(self.at),
+            "value": self.value,
             "method": self.method,
             "step": self.step,
             "numerical": self.numerical,

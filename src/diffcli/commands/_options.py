@@ -54,25 +54,58 @@ class FormatChoice(LazyChoice):
         return (*FORMATS, *(name for name in registered if name not in FORMATS))
 
 
+#: ``--fields``, as the command being run read it; ``finish`` passes it to the renderer.
+_FIELDS: ContextVar[tuple[str, ...]] = ContextVar("fields", default=())
+
+
 def output_options(function: F) -> F:
-    """``--format`` and ``--precision``."""
-    function = click.option(
+    """``--format``, ``--precision`` and ``--fields``: the command body runs with the fields
+    chosen, which ``finish`` hands to the renderer."""
+
+    @functools.wraps(function)
+    def with_fields(*args: Any, fields: str | None, **kwargs: Any) -> Any:
+        token = _FIELDS.set(_read_fields(fields))
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _FIELDS.reset(token)
+
+    wrapped = click.option(
+        "--fields",
+        metavar="A,B,…",
+        default=None,
+        help="Only these columns (csv, tsv, jsonl) or keys of each result (json), in this "
+        "order, e.g. x,numerical.",
+    )(with_fields)
+    wrapped = click.option(
         "--precision",
         type=click.IntRange(1, 17),
         default=None,
         metavar="N",
-        help="Show values to N significant digits (default: in full, as Python's repr).",
-    )(function)
-    function = click.option(
+        help="Show values to N significant digits, in every format (default: in full, the "
+        "shortest text that reads back as the same double).",
+    )(wrapped)
+    wrapped = click.option(
         "--format",
         "-f",
         "output_format",
         type=FormatChoice(),
         default="table",
         show_default=True,
-        help="table for people; json, csv, tsv or value (numbers only) for scripts.",
-    )(function)
-    return function
+        help="table for people; json, jsonl (a JSON object per row), csv, tsv or value "
+        "(numbers only) for scripts.",
+    )(wrapped)
+    return cast(F, wrapped)
+
+
+def _read_fields(text: str | None) -> tuple[str, ...]:
+    """``a,b`` as ``("a", "b")``; a blank name is refused."""
+    if text is None:
+        return ()
+    fields = tuple(field.strip() for field in text.split(","))
+    if not all(fields):
+        raise click.BadParameter(f"{text!r}: an empty field name", param_hint="'--fields'")
+    return fields
 
 
 def terminal_options(function: F) -> F:
@@ -167,16 +200,114 @@ def timeout_option(function: F) -> F:
 
 
 def points_option(what: str) -> Callable[[F], F]:
-    """``--at POINT`` (required, repeatable: one result per point); ``what`` starts its help."""
-    return click.option(
-        "--at",
-        "points",
-        multiple=True,
-        required=True,
-        metavar="POINT",
-        help=f"{what}: 3,4 (x0, x1, … in order, or one vector), x0=3,x1=4, x=[3,4], "
-        "W=[[1,2],[3,4]], pi/4. Repeatable.",
-    )
+    """``--at POINT`` (repeatable: one result per point; ``-``: read them from stdin) and
+    ``--points FILE``; ``what`` starts the help. Points from a stream reach the command in
+    groups as they arrive, the command running once per group (``streamed``)."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def with_points(
+            *args: Any, points: tuple[str, ...], points_file: str | None, **kwargs: Any
+        ) -> Any:
+            source = _stream_source(points, points_file)
+            if source is None:
+                return function(*args, points=points, **kwargs)
+            return streamed(function, args, kwargs, *source)
+
+        wrapped = click.option(
+            "--points",
+            "points_file",
+            type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+            default=None,
+            metavar="FILE",
+            help="Read the points from FILE (-: stdin), one a line as --at writes them, or "
+            "CSV/TSV under a header naming the variables; # comments and blank lines skipped.",
+        )(with_points)
+        wrapped = click.option(
+            "--at",
+            "points",
+            multiple=True,
+            metavar="POINT",
+            help=f"{what}: 3,4 (x0, x1, … in order, or one vector), x0=3,x1=4, x=[3,4], "
+            "W=[[1,2],[3,4]], pi/4; a range 0:20:0.1 (as numpy.arange), ranges of several "
+            "variables make a grid; - reads points from stdin. Repeatable.",
+        )(wrapped)
+        return cast(F, wrapped)
+
+    return decorate
+
+
+def _stream_source(points: tuple[str, ...], points_file: str | None) -> tuple[str, str] | None:
+    """(file name or -, parameter) when the points come from a stream; None for ``--at``'s."""
+    if points_file is not None:
+        if points:
+            raise click.UsageError("give the points by --at or by --points, not both")
+        return points_file, "points"
+    if "-" in points:
+        if len(points) > 1:
+            raise click.UsageError("--at - reads every point from stdin: give no other --at")
+        return "-", "at"
+    if not points:
+        raise click.UsageError("Missing option '--at'.")
+    return None
+
+
+class _Stream:
+    """The state of a command run once per group of streamed points."""
+
+    def __init__(self) -> None:
+        self.groups_written = 0
+        self.failure: BaseException | None = None
+
+
+_STREAM: ContextVar[_Stream | None] = ContextVar("stream", default=None)
+
+
+def streamed(
+    function: Callable[..., Any], args: Any, kwargs: dict[str, Any], name: str, parameter: str
+) -> None:
+    """Run the command once per group of points read from ``name`` (- for stdin), writing
+    each group's rows as it comes (one report at the end for table and json); the exit code
+    is the worst of the groups'."""
+    from ..errors import InputError, param
+    from ..expr.inputs import read_constants
+    from ..expr.sources import PointReader
+    from ..render.formats import REGISTRY
+
+    expression = expression_argument(kwargs["expression"])
+    fixed = read_constants(expression, list(kwargs.get("constants", ())))
+    source = "<stdin>" if name == "-" else name
+    reader = PointReader(expression, fixed, source, parameter)
+    try:
+        opened = click.open_file(name, "rb")
+    except OSError as error:  # unreadable, or gone since Click checked it
+        raise InputError(
+            f"{param(parameter)} {name!r}: cannot read it ({error.strerror})"
+        ) from None
+    with opened as stream:
+        groups = (
+            [{key: value for key, value in point.items() if key not in fixed} for point in group]
+            for group in reader.chunks(stream)
+        )
+        nothing = InputError(f"{param(parameter)} {name!r}: no points (no line but blanks and #)")
+        if not REGISTRY[kwargs["output_format"]].streams:
+            every = [point for group in groups for point in group]
+            if not every:
+                raise nothing
+            function(*args, points=every, **kwargs)
+            return
+        state = _Stream()
+        token = _STREAM.set(state)
+        try:
+            for group in groups:
+                function(*args, points=group, **kwargs)
+                state.groups_written += 1
+        finally:
+            _STREAM.reset(token)
+    if not state.groups_written:
+        raise nothing
+    if state.failure is not None:
+        raise state.failure
 
 
 def coordinate_option(function: F) -> F:
@@ -346,12 +477,18 @@ def finish(
     listener = report_listener.get()
     if listener is not None:
         listener(report)
-    render(report, output_format, precision)
+    stream = _STREAM.get()
+    continued = stream is not None and stream.groups_written > 0
+    render(report, output_format, precision, _FIELDS.get(), continued)
     if plot is not None:
         plot.draw(report)
     code = exit_code(report)
     if code:
         explanation: str | None = getattr(report, "failure", None)
-        if explanation:  # after the output: the run is shown, then the failure
-            raise EvaluationError(explanation)
-        raise SystemExit(code)
+        # after the output: the run is shown, then the failure
+        failure = EvaluationError(explanation) if explanation else SystemExit(code)
+        if stream is None:
+            raise failure
+        stream.failure = stream.failure or failure
+    if stream is not None:
+        sys.stdout.flush()  # each group's answers as soon as they are known

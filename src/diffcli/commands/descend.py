@@ -161,13 +161,15 @@ def descend(
 ) -> None:
     """Minimise EXPRESSION by gradient descent from --from."""
     from ..api import descend as descend_from
-    from ..expr.inputs import read_constants, read_points
+    from ..expr.inputs import only_point, read_constants, read_points
     from ..render.descend import history_file, progress_bar
     from ..usecases.descent import layout_of
 
     parsed = expression_argument(expression)
     fixed = read_constants(parsed, list(constants))
-    (point,) = read_points(parsed, start, fixed, "start")
+    point = only_point(
+        read_points(parsed, start, fixed, "start"), "start", "descend takes one start"
+    )
     free = {name: value for name, value in point.items() if name not in fixed}
     layout = layout_of(parsed, point, fixed)
     # the history file is opened at the first step: options the API refuses leave no file

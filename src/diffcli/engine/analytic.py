@@ -264,6 +264,13 @@ def _child(
         os._exit(0)
 
 
+#: Up to this many points, analytic values are exact: SymPy's derivative evaluated at each
+#: point's exact binary value to 30 digits, then rounded. Past it the derivative is compiled to
+#: NumPy once and evaluated at every point in one pass, in double precision (the last digits
+#: may differ from the exact value's).
+EXACT_POINTS = 200
+
+
 def derivatives(
     expression: Expression,
     points: Sequence[Point],
@@ -271,25 +278,55 @@ def derivatives(
     order: int,
     seconds: float,
 ) -> Bounded[tuple[str, list[float | None]]]:
-    """SymPy's ``order``-th derivative by one coordinate: its text, and its value at each
-    point (None where it is not a real number)."""
+    """SymPy's ``order``-th derivative by one coordinate, taken once per shape of the points:
+    its text, and its value at each point (None where it is not a real number; see
+    ``EXACT_POINTS``)."""
 
     def work() -> tuple[str, list[float | None]]:
         from . import sympy_tree
 
-        texts: list[str] = []
-        values: list[float | None] = []
+        by_shapes: dict[Any, Any] = {}
+        keys = []
         for point in points:
-            shapes = {name: np.shape(value) for name, value in point.items()}
-            tree = sympy_tree.to_sympy(expression, shapes)
-            variable = sympy_tree.symbol(coordinate.name, coordinate.index)
-            derivative = tree.diff(variable, order)
-            texts.append(sympy_tree.text(derivative))
-            substitutions = sympy_tree.point_symbols(point)
-            values.append(sympy_tree.value_at(derivative, substitutions))
-        return texts[0], values
+            key = tuple((name, np.shape(value)) for name, value in point.items())
+            if key not in by_shapes:
+                tree = sympy_tree.to_sympy(expression, dict(key))
+                variable = sympy_tree.symbol(coordinate.name, coordinate.index)
+                by_shapes[key] = tree.diff(variable, order)
+            keys.append(key)
+        text = sympy_tree.text(by_shapes[keys[0]])
+        if len(points) <= EXACT_POINTS:
+            return text, [
+                sympy_tree.value_at(by_shapes[key], sympy_tree.point_symbols(point))
+                for key, point in zip(keys, points)
+            ]
+        values: list[float | None] = [None] * len(points)
+        for key, derivative in by_shapes.items():
+            indices = [index for index, other in enumerate(keys) if other == key]
+            found = _in_double_precision(derivative, [points[index] for index in indices])
+            for index, value in zip(indices, found):
+                values[index] = value
+        return text, values
 
     return bounded(work, seconds)
+
+
+def _in_double_precision(derivative: Any, points: Sequence[Point]) -> list[float | None]:
+    """A SymPy expression at every point in one NumPy pass (None where not finite); exact,
+    point by point, where the expression has a node the compiler does not know."""
+    from . import sympy_tree
+    from .sympy_numpy import UnsupportedExpression, compile_sympy
+
+    symbols = [sympy_tree.point_symbols(point) for point in points]
+    positions = {symbol: position for position, symbol in enumerate(symbols[0])}
+    try:
+        compiled = compile_sympy(derivative, positions)
+    except UnsupportedExpression:
+        return [sympy_tree.value_at(derivative, values) for values in symbols]
+    coordinates = np.array([list(values.values()) for values in symbols]).T
+    with np.errstate(all="ignore"):
+        found = np.broadcast_to(np.asarray(compiled(coordinates), dtype=np.float64), len(points))
+    return [value if math.isfinite(value) else None for value in found.tolist()]
 
 
 def gradients(

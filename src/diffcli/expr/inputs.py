@@ -7,6 +7,7 @@ checked as strictly (finite, at most ``MAX_RANK`` deep and ``MAX_ELEMENTS`` numb
 
 from __future__ import annotations
 
+import math
 import reprlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,10 +23,12 @@ from .points import (
     Bindings,
     Point,
     bind,
+    bind_each,
     check_known,
     quoted,
     read_bindings,
 )
+from .ranges import MAX_POINTS
 
 
 def read_expression(expression: str | Expression) -> Expression:
@@ -47,7 +50,8 @@ def read_points(
 
     One point: a number, a sequence of numbers or nested lists (values in the order of the
     variables, as ``--at 3,4``), a NumPy array, a mapping of names to values, or a text in
-    ``--at``'s syntax. Several points: a list of mappings or of texts.
+    ``--at``'s syntax. Several points: a list of mappings or of texts, or a text with ranges
+    (``"0:20:0.1"``, ``"x0=-2:2.5:0.25,x1=-2:2.5:0.25"``: a grid), at most ``MAX_POINTS``.
 
     Raises:
         InputError: naming the parameter, the value and what is wrong with it.
@@ -56,8 +60,19 @@ def read_points(
     if _is_many(at):
         if not at:
             raise InputError(f"{option}: no points given")
-        return [_point(expression, one, fixed, option) for one in at]
-    return [_point(expression, at, fixed, option)]
+        readings = [read_bindings(one, option) if isinstance(one, str) else one for one in at]
+        count = sum(one.point_count() if isinstance(one, Bindings) else 1 for one in readings)
+        if count > MAX_POINTS:
+            raise InputError(f"{option}: {count:,} points, more than {MAX_POINTS:,}")
+        return [point for one in readings for point in _points(expression, one, fixed, option)]
+    return _points(expression, at, fixed, option)
+
+
+def only_point(points: list[Point], parameter: str, what: str) -> Point:
+    """The one point of a command that takes one; InputError naming ``parameter`` otherwise."""
+    if len(points) != 1:
+        raise InputError(f"{param(parameter)}: {what}, got {len(points):,}")
+    return points[0]
 
 
 def read_constants(expression: Expression, constants: Any) -> dict[str, Array]:
@@ -85,6 +100,8 @@ def read_constants(expression: Expression, constants: Any) -> dict[str, Array]:
                 f"got {type(text).__name__}"
             )
         bindings = read_bindings(text, option)
+        if bindings.has_ranges():
+            raise InputError(f"{option} {quoted(text)}: a held value cannot be a range")
         if bindings.positional:
             raise InputError(f"{option} {quoted(text)}: write NAME=VALUE, e.g. {option} t=[0,0,1]")
         for name, value in bindings.named.items():
@@ -127,22 +144,37 @@ def _is_many(at: Any) -> bool:
     )
 
 
-def _point(expression: Expression, at: Any, fixed: Mapping[str, Array], option: str) -> Point:
-    if isinstance(at, str):
-        return bind(read_bindings(at, option), expression, fixed, option)
-    text = _shown(at)
+def _points(
+    expression: Expression, at: Any, fixed: Mapping[str, Array], option: str
+) -> list[Point]:
+    """The points one ``at`` gives: one, or a text's range or grid."""
+    if isinstance(at, (str, Bindings)):
+        bindings = read_bindings(at, option) if isinstance(at, str) else at
+        return bind_each(bindings, expression, fixed, option)
+    try:  # messages quote the value: shown (which costs more than the checks) on error only
+        return [_bound(expression, at, fixed, option, "")]
+    except InputError:
+        return [_bound(expression, at, fixed, option, _shown(at))]
+
+
+def _bound(
+    expression: Expression, at: Any, fixed: Mapping[str, Array], option: str, text: str
+) -> Point:
+    """One point given as Python values, checked; ``text`` quotes it in messages."""
     if isinstance(at, Mapping):
         named = {str(name): _value(value, option, text) for name, value in at.items()}
-        return bind(Bindings(text, (), named), expression, fixed, option)
+        return bind(Bindings(text, (), named, option), expression, fixed, option)
     if np.ndim(at) == 0:
         values: tuple[Array, ...] = (_value(at, option, text),)
     else:
         values = tuple(_value(one, option, text) for one in at)
-    return bind(Bindings(text, values, {}), expression, fixed, option)
+    return bind(Bindings(text, values, {}, option), expression, fixed, option)
 
 
 def _value(value: Any, option: str, text: str) -> Array:
     """A number or nested list of numbers as a float64 array, checked like ``--at``'s."""
+    if type(value) is float and math.isfinite(value):  # the common case, checked at once
+        return np.array(value)
     try:
         raw = np.asarray(value)
         array = np.asarray(raw, dtype=np.float64)

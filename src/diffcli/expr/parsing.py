@@ -7,7 +7,10 @@ import difflib
 import math
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from types import MappingProxyType
 
 from ..errors import ParseError
 from .functions import CONSTANTS, FUNCTIONS
@@ -69,20 +72,21 @@ class Expression:
     text: str
     tree: Node
 
-    @property
+    @cached_property
     def variables(self) -> tuple[str, ...]:
-        """Free variable names in natural order (``x0, x1, …, x10``)."""
+        """Free variable names in natural order (``x0, x1, …, x10``), found once."""
         names = {node.name for node in walk(self.tree) if isinstance(node, (Variable, Index))}
         return tuple(sorted(names, key=natural_key))
 
-    @property
-    def indexed(self) -> dict[str, int]:
-        """Variables used with an index, mapped to the number of indices they take."""
+    @cached_property
+    def indexed(self) -> Mapping[str, int]:
+        """Variables used with an index, mapped to the number of indices they take (found
+        once, read-only)."""
         found: dict[str, int] = {}
         for node in walk(self.tree):
             if isinstance(node, Index):
                 found[node.name] = len(node.indices)
-        return found
+        return MappingProxyType(found)
 
     def source(self, node: Node) -> str:
         """The text the user typed for a node."""

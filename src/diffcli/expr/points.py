@@ -1,6 +1,7 @@
 """Points and bound values: ``--at 5``, ``--at 3,4``, ``--at x0=3,x1=4``, ``--at W=[[1,2],[3,4]]``.
 
-A value is a number, a constant expression (``pi/4``, ``-1e-3``) or a nested list of them.
+A value is a number, a constant expression (``pi/4``, ``-1e-3``) or a nested list of them; a
+scalar's value may be a range, ``0:20:0.1``, and ranges make grids (``ranges``).
 Values are read with the expression parser and evaluated by the compiler: nothing is ``eval``-ed.
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..errors import DiffcliError, InputError, param
 from .parsing import Expression, parse
+from .ranges import NumberRange, grid, grid_size, number_range
 
 Array = Any
 #: A point: each variable's value, a float64 array (0-d for a scalar).
@@ -33,11 +35,30 @@ _BINDING = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)(.*)\Z", re.DOTALL)
 
 @dataclass(frozen=True)
 class Bindings:
-    """What one ``--at`` text says, before it is matched to an expression's variables."""
+    """What one ``--at`` text says, before it is matched to an expression's variables.
+
+    A value may be a ``NumberRange`` until ``expand`` makes one ``Bindings`` per point.
+    """
 
     text: str
     positional: tuple[Array, ...]
     named: Mapping[str, Array]
+    option: str = AT
+
+    def has_ranges(self) -> bool:
+        """Whether a value is a range (then the text stands for several points)."""
+        values = (*self.positional, *self.named.values())
+        return any(isinstance(value, NumberRange) for value in values)
+
+    def point_count(self) -> int:
+        """How many points the text stands for: the size of its ranges' grid (1 if none).
+
+        Raises:
+            InputError: a grid of more than ``ranges.MAX_POINTS`` points.
+        """
+        values = (*self.positional, *self.named.values())
+        ranges = [value for value in values if isinstance(value, NumberRange)]
+        return grid_size(ranges, f"{self.option} {quoted(self.text)}")
 
 
 def read_bindings(text: str, option: str = AT) -> Bindings:
@@ -58,18 +79,112 @@ def read_bindings(text: str, option: str = AT) -> Bindings:
             current = match.group(1)
             if current in named:
                 raise InputError(f"{option} {quoted(text)}: {current} is given twice")
-            named[current] = [read_value(match.group(2), option, text)]
+            named[current] = [_read_item(match.group(2), option, text)]
         elif current is None:
-            positional.append(read_value(item, option, text))
+            positional.append(_read_item(item, option, text))
         else:
-            named[current].append(read_value(item, option, text))
+            named[current].append(_read_item(item, option, text))
     joined = {name: _join(values, option, text, name) for name, values in named.items()}
-    return Bindings(text, tuple(positional), joined)
+    return Bindings(text, tuple(positional), joined, option)
+
+
+def expand(bindings: Bindings) -> list[Bindings]:
+    """One ``Bindings`` per point of the grid that ``bindings``' ranges make (itself if none).
+
+    Raises:
+        InputError: a grid of more than ``ranges.MAX_POINTS`` points.
+    """
+    slots, columns = _grid_of(bindings)
+    if not slots:
+        return [bindings]
+    return [
+        _filled(bindings, dict(zip(slots, numbers)))
+        for numbers in zip(*(column.tolist() for column in columns))
+    ]
+
+
+def bind_each(
+    bindings: Bindings,
+    expression: Expression,
+    fixed: Mapping[str, Array] | None = None,
+    option: str = AT,
+) -> list[Point]:
+    """``bind`` at every point of the grid ``bindings``' ranges make (one point if none).
+
+    The first point is bound in full. Where each range fills one scalar variable, the other
+    points are the first with those variables' values replaced: the same points, without
+    binding each one again.
+
+    Raises:
+        InputError: as ``bind``, or a grid of more than ``ranges.MAX_POINTS`` points.
+    """
+    slots, columns = _grid_of(bindings)
+    if not slots:
+        return [bind(bindings, expression, fixed, option)]
+    rows = list(zip(*(column.tolist() for column in columns)))
+    first_values = {slot: np.array(number) for slot, number in zip(slots, rows[0])}
+    first = bind(_filled(bindings, first_values), expression, fixed, option)
+    # the variable each range fills: the one holding its very value (not joined into a vector)
+    names = [name for slot in slots for name, value in first.items() if value is first_values[slot]]
+    if len(names) != len(slots):
+        return [bind(one, expression, fixed, option) for one in expand(bindings)]
+    return [
+        first,
+        *(
+            {**first, **{name: np.array(number) for name, number in zip(names, numbers)}}
+            for numbers in rows[1:]
+        ),
+    ]
+
+
+Slot = int | str
+
+
+def _grid_of(bindings: Bindings) -> tuple[list[Slot], list[Array]]:
+    """The positions and names holding ranges, and each one's column of the grid."""
+    slots: list[tuple[Slot, Array]] = [
+        *enumerate(bindings.positional),
+        *bindings.named.items(),
+    ]
+    ranged = [(slot, value) for slot, value in slots if isinstance(value, NumberRange)]
+    if not ranged:
+        return [], []
+    where = f"{bindings.option} {quoted(bindings.text)}"
+    return [slot for slot, _ in ranged], grid([value for _, value in ranged], where)
+
+
+def _filled(bindings: Bindings, values: Mapping[Slot, Any]) -> Bindings:
+    """``bindings`` with the ranges at these positions and names replaced by numbers."""
+    positional = tuple(
+        np.array(values[index], dtype=np.float64) if index in values else value
+        for index, value in enumerate(bindings.positional)
+    )
+    named = {
+        name: np.array(values[name], dtype=np.float64) if name in values else value
+        for name, value in bindings.named.items()
+    }
+    return Bindings(bindings.text, positional, named, bindings.option)
+
+
+def _read_item(text: str, option: str, whole: str) -> Array | NumberRange:
+    """A value, or a range ``START:STOP:STEP`` (a ``:`` outside brackets)."""
+    if ":" not in text or text.strip().startswith("["):
+        return read_value(text, option, whole)
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise InputError(
+            f"{option} {quoted(whole)}: write a range as START:STOP:STEP, e.g. 0:20:0.1"
+        )
+    start, stop, step = (_constant(part.strip(), option, whole) for part in parts)
+    item = "" if text.strip() == whole.strip() else f": {text.strip()}"
+    return number_range(start, stop, step, f"{option} {quoted(whole)}{item}")
 
 
 def _join(values: list[Array], option: str, text: str, name: str) -> Array:
     if len(values) == 1:
         return values[0]
+    if any(isinstance(value, NumberRange) for value in values):
+        raise InputError(f"{option} {quoted(text)}: a range gives {name} one number per point")
     if any(np.ndim(value) != 0 for value in values):
         raise InputError(
             f"{option} {quoted(text)}: write {name}'s value as one list, e.g. {name}=[1,2]"
@@ -159,11 +274,14 @@ _LITERAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\Z")
 def _constant(text: str, option: str, whole: str) -> float:
     from .compiling import compile_expression
 
-    if _LITERAL.match(text) and math.isinf(float(text)):
-        raise InputError(
-            f"{option} {quoted(whole)}: {quoted(text.strip())} overflows a double "
-            f"(the largest is {sys.float_info.max:.2g})"
-        )
+    if _LITERAL.match(text):  # a plain number: float() rounds it as the parser would
+        literal = float(text)
+        if math.isinf(literal):
+            raise InputError(
+                f"{option} {quoted(whole)}: {quoted(text.strip())} overflows a double "
+                f"(the largest is {sys.float_info.max:.2g})"
+            )
+        return literal
     try:
         expression = parse(text)
         if expression.variables:
@@ -213,6 +331,10 @@ def bind(
     Raises:
         InputError: unknown, missing or doubly given variables, or a wrong count.
     """
+    if bindings.has_ranges():
+        raise InputError(
+            f"{option} {quoted(bindings.text)}: a range gives several points; {option} takes one"
+        )
     fixed = dict(fixed or {})
     free = [name for name in expression.variables if name not in fixed]
     point: Point = {}

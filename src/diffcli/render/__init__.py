@@ -95,6 +95,20 @@ def point_text(point: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def rounded(data: Any, precision: int | None) -> Any:
+    """``data`` with every float rounded to ``precision`` significant digits (None: as is),
+    through dicts and lists: what ``--precision`` does to JSON."""
+    if precision is None:
+        return data
+    if isinstance(data, float):
+        return float(f"{data:.{precision}g}")
+    if isinstance(data, dict):
+        return {key: rounded(value, precision) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [rounded(value, precision) for value in data]
+    return data
+
+
 def emit_json(data: Any) -> None:
     """One JSON document on stdout; non-finite numbers become null with a warning inside."""
     from ..results import json_ready
@@ -106,11 +120,14 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(ready, indent=2, allow_nan=False) + "\n")
 
 
-def emit_delimited(headers: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str) -> None:
-    """CSV or TSV with a header row."""
+def emit_delimited(
+    headers: Sequence[str] | None, rows: Iterable[Sequence[str]], delimiter: str
+) -> None:
+    """CSV or TSV, with a header row unless ``headers`` is None."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(headers)
+    if headers is not None:
+        writer.writerow(headers)
     writer.writerows(rows)
     sys.stdout.write(buffer.getvalue())
 

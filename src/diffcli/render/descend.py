@@ -38,6 +38,8 @@ class DescentSchema(Schema[DescentReport]):
     """One run: a flat row per trace point (or the start and the final point), the values of
     the final point. The run's status (``results.RUN_STATUSES``) is in the document."""
 
+    entries_key = None
+
     def columns(self, report: DescentReport) -> Sequence[str]:
         return _history_headers(report.layout)
 
@@ -150,6 +152,8 @@ def _value(value: object, precision: int) -> str:
 
 class CompareSchema(Schema[CompareReport]):
     """Every optimizer's run: a flat row each, with its run status; values: the final f."""
+
+    entries_key = None
 
     def columns(self, report: CompareReport) -> Sequence[str]:
         return ["optimizer", "status", "steps", "f", "grad_norm", "distance"]

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 
 from ..engine.registry import heading
 from ..expr.points import format_point, format_scalar
 from ..results import DerivativeRow, DiffReport
 from . import Column, console, error_number, formula_line, number, point_text, print_table
-from .schema import Cell, Schema
+from .schema import Cell, Schema, point_cells, point_labels
 
 
 class DiffSchema(Schema[DiffReport]):
-    """A ``diff`` report: one flat row per point and method."""
+    """A ``diff`` report: one flat row per point and method, a column per coordinate."""
 
     def columns(self, report: DiffReport) -> Sequence[str]:
-        return _COLUMNS
+        return [*point_labels(row.at for row in report.results), *_FIELDS]
 
     def rows(self, report: DiffReport) -> Iterable[Sequence[Cell]]:
+        labels = point_labels(row.at for row in report.results)
+        # the same values as the row's JSON (whose keys are the row's attributes), the point
+        # one column per coordinate
+        fields = attrgetter(*_FIELDS)
         for row in report.results:
-            # the same values as the row's JSON, with the point kept as a point
-            data = {**row.as_dict(), "at": row.at}
-            yield [data[column] for column in _COLUMNS]
+            yield [*point_cells(row.at, labels), *fields(row)]
 
     def values(self, report: DiffReport) -> Iterable[Sequence[float | None]]:
         return ([row.numerical] for row in report.results)
@@ -30,9 +33,10 @@ class DiffSchema(Schema[DiffReport]):
         _table(report, precision)
 
 
-#: The flat rows' columns: every key of a result's JSON, ``status`` last.
-_COLUMNS = (
-    "at",
+#: The flat rows' columns after the point's: every other key of a result's JSON, ``status``
+#: last.
+_FIELDS = (
+    "value",
     "method",
     "step",
     "numerical",

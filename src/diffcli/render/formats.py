@@ -7,11 +7,13 @@ one class decorated with ``@register``; ``catalog.FORMATS`` names the built-in o
 
 from __future__ import annotations
 
+import json
 import sys
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar, Literal
 
-from . import emit_delimited, emit_json, number, warn
+from . import emit_delimited, emit_json, number, rounded, warn
 from .schema import Report, Schema, cell_text
 
 
@@ -19,6 +21,16 @@ class Format(ABC):
     """One way to write any report, through its schema."""
 
     name: ClassVar[str]
+    #: What ``--fields`` selects in this format: the flat rows' ``columns`` (CSV), the
+    #: ``keys`` of the document's entries (JSON), or None: it takes no ``--fields``.
+    selects: ClassVar[Literal["columns", "keys"] | None] = None
+    #: Whether reports of successive groups of points may be written one after another
+    #: (``write_more``), as points stream in; else the command waits for every point.
+    streams: ClassVar[bool] = False
+
+    def write_more(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
+        """Write the next group's report after an earlier one (by default as the first)."""
+        self.write(report, schema, precision)
 
     @abstractmethod
     def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
@@ -35,13 +47,34 @@ def register(format_class: type[Format]) -> type[Format]:
     return format_class
 
 
-def render(report: Report, format_name: str, precision: int | None) -> None:
-    """Write a report's warnings to stderr, then the report in the named format to stdout."""
+def render(
+    report: Report,
+    format_name: str,
+    precision: int | None,
+    fields: Sequence[str] | None = None,
+    continued: bool = False,
+) -> None:
+    """Write a report's warnings to stderr, then the report in the named format to stdout,
+    only the ``fields`` named (in their order) if given; ``continued``: after an earlier
+    report of the same command (the next group of streamed points).
+
+    Raises:
+        InputError: ``fields`` given to a format that takes none, or naming an unknown field
+            (before anything is written).
+    """
+    from .fields import Selected
     from .schemas import schema_for
 
+    chosen = REGISTRY[format_name]
+    schema = schema_for(report)
+    if fields:
+        schema = Selected.of(schema, report, fields, format_name, chosen.selects)
     for message in report.warnings:
         warn(message)
-    REGISTRY[format_name].write(report, schema_for(report), precision)
+    if continued:
+        chosen.write_more(report, schema, precision)
+    else:
+        chosen.write(report, schema, precision)
 
 
 @register
@@ -59,19 +92,56 @@ class Json(Format):
     """One JSON document: the schema's document, non-finite numbers written as null."""
 
     name = "json"
+    selects = "keys"
 
     def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
-        emit_json(schema.document(report))
+        emit_json(rounded(schema.document(report), precision))
+
+
+@register
+class JsonLines(Format):
+    """JSON Lines: one JSON object per flat row, keyed by the columns, for streams.
+
+    A number that is not finite is written as null, with a warning on stderr (a JSON Lines
+    stream has no document to hold warnings).
+    """
+
+    name = "jsonl"
+    selects = "columns"
+    streams = True
+
+    def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
+        from ..results import json_ready
+
+        columns = schema.columns(report)
+        notes: list[str] = []
+        for index, row in enumerate(schema.rows(report)):
+            line = json_ready(dict(zip(columns, rounded(list(row), precision))), notes)
+            sys.stdout.write(json.dumps(line, allow_nan=False) + "\n")
+            for note in notes:
+                warn(f"row {index + 1}: {note}")
+            notes.clear()
 
 
 class Delimited(Format):
-    """A header and the schema's flat rows, values in full."""
+    """A header and the schema's flat rows, values in full or to ``--precision`` digits."""
 
     delimiter: ClassVar[str]
+    selects = "columns"
+    streams = True
 
     def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
-        rows = ([cell_text(cell) for cell in row] for row in schema.rows(report))
-        emit_delimited(schema.columns(report), rows, self.delimiter)
+        emit_delimited(
+            schema.columns(report), self._rows(report, schema, precision), self.delimiter
+        )
+
+    def write_more(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
+        """The rows, without a second header."""
+        emit_delimited(None, self._rows(report, schema, precision), self.delimiter)
+
+    @staticmethod
+    def _rows(report: Any, schema: Schema[Any], precision: int | None) -> Iterator[list[str]]:
+        return ([cell_text(cell, precision) for cell in row] for row in schema.rows(report))
 
 
 @register
@@ -95,6 +165,7 @@ class Value(Format):
     """The bare numbers, a line of them at a time, for shell pipes."""
 
     name = "value"
+    streams = True
 
     def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
         digits = precision if schema.value_precision else None

@@ -12,7 +12,7 @@ from ..engine.registry import heading
 from ..expr.points import Array, format_scalar
 from ..results import GradientReport, GradientRow, relative_error
 from . import Column, console, error_number, formula_line, number, point_text, print_table
-from .schema import Cell, Schema
+from .schema import Cell, Schema, point_cells, point_labels
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,46 +24,53 @@ _FORMULA_LENGTH = 160
 
 
 class GradientSchema(Schema[GradientReport]):
-    """A ``grad`` report: one flat row per point and coordinate; ``error_estimate`` and
-    ``evaluations`` columns follow when the method estimates its error (not the batched
-    quotients)."""
+    """A ``grad`` report: one flat row per point, never repeating it per coordinate: a column
+    per coordinate of the point, f's value, then ``numerical.LABEL`` per coordinate
+    differentiated, ``analytic.LABEL`` when SymPy answered and ``error_estimate.LABEL`` when
+    the method estimates its error (not the batched quotients)."""
 
     def columns(self, report: GradientReport) -> Sequence[str]:
-        estimated = ["error_estimate", "evaluations"] if _has_estimates(report) else []
-        return [
-            "at",
-            "coordinate",
-            "numerical",
-            "analytic",
-            "abs_error",
-            "rel_error",
-            *estimated,
-            "status",
-        ]
+        points, partials = _labels(report)
+        groups = [f"{group}.{label}" for group in _groups(report) for label in partials]
+        summary = ["norm", "analytic_norm", "max_abs_error", "evaluations", "status"]
+        return [*points, "value", *groups, *summary]
 
     def rows(self, report: GradientReport) -> Iterable[Sequence[Cell]]:
-        estimated = _has_estimates(report)
+        points, partials = _labels(report)
+        groups = _groups(report)
         for row in report.results:
-            estimates = _per_coordinate(row.error_estimate)
-            counts = _per_coordinate(row.partial_evaluations)
-            for index, (label, numerical, analytic) in enumerate(row.components()):
-                line: list[Cell] = [
-                    row.at,
-                    label,
-                    numerical,
-                    analytic,
-                    None if analytic is None else abs(numerical - analytic),
-                    relative_error(numerical, analytic),
-                ]
-                if estimated:
-                    line += [estimates[index], int(counts[index])]
-                yield [*line, row.status]
+            line: list[Cell] = [*point_cells(row.at, points), row.loss]
+            line += point_cells(row.numerical, partials)
+            if "analytic" in groups:
+                line += _known(point_cells(row.analytic or {}, partials))
+            if "error_estimate" in groups:
+                line += point_cells(row.error_estimate or {}, partials)
+            summary = [row.norm, row.analytic_norm, row.max_abs_error, row.evaluations]
+            yield [*line, *summary, row.status]
 
     def values(self, report: GradientReport) -> Iterable[Sequence[float | None]]:
         return ([value] for row in report.results for _, value, _ in row.components())
 
     def table(self, report: GradientReport, precision: int | None) -> None:
         _table(report, precision)
+
+
+def _labels(report: GradientReport) -> tuple[list[str], list[str]]:
+    """The point's columns and the coordinates differentiated by."""
+    points = point_labels(row.at for row in report.results)
+    return points, point_labels(row.numerical for row in report.results)
+
+
+def _groups(report: GradientReport) -> list[str]:
+    """Which per-coordinate columns the rows have: numerical, analytic, error_estimate."""
+    analytic = ["analytic"] if any(row.analytic is not None for row in report.results) else []
+    estimated = ["error_estimate"] if _has_estimates(report) else []
+    return ["numerical", *analytic, *estimated]
+
+
+def _known(values: list[Cell]) -> list[Cell]:
+    """NaN, the analytic side's "no real value", as no value."""
+    return [None if value is None or value != value else value for value in values]
 
 
 def _has_estimates(report: GradientReport) -> bool:

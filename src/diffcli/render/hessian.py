@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..engine.registry import heading
 from ..expr.points import format_scalar
 from ..results import HessianReport, HessianRow
 from . import Column, console, error_number, number, point_text, print_table
-from .schema import Cell, Schema
+from .schema import Cell, Schema, point_cells, point_labels
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -18,37 +20,65 @@ if TYPE_CHECKING:
 
 
 class HessianSchema(Schema[HessianReport]):
-    """A ``hessian`` report: one flat row per matrix entry; an ``error_estimate`` column
-    follows for the adaptive methods."""
+    """A ``hessian`` report: one flat row per point: a column per coordinate of the point,
+    then ``numerical.A.B`` per matrix entry (row A, column B), ``analytic.A.B`` when SymPy
+    answered and ``error_estimate.A.B`` for the adaptive methods."""
 
     def columns(self, report: HessianReport) -> Sequence[str]:
-        estimated = ["error_estimate"] if report.method != "central" else []
-        return ["at", "row", "column", "numerical", "analytic", "abs_error", *estimated, "status"]
+        entries = _entries(report)
+        groups = [f"{group}.{entry}" for group in _groups(report) for entry in entries]
+        return [
+            *point_labels(row.at for row in report.results),
+            *groups,
+            "max_abs_error",
+            "evaluations",
+            "status",
+        ]
 
     def rows(self, report: HessianReport) -> Iterable[Sequence[Cell]]:
-        estimated = report.method != "central"
+        points = point_labels(row.at for row in report.results)
+        entries = _entries(report)
+        groups = _groups(report)
         for row in report.results:
-            errors = row.abs_error
-            for i, first in enumerate(row.labels):
-                for j, second in enumerate(row.labels):
-                    line: list[Cell] = [
-                        row.at,
-                        first,
-                        second,
-                        float(row.numerical[i, j]),
-                        None if row.analytic is None else _known(row.analytic[i, j]),
-                        None if errors is None else _known(errors[i, j]),
-                    ]
-                    if estimated:
-                        estimate = row.error_estimate
-                        line.append(None if estimate is None else float(estimate[i, j]))
-                    yield [*line, row.status]
+            own = [f"{first}.{second}" for first in row.labels for second in row.labels]
+            line: list[Cell] = point_cells(row.at, points)
+            line += _by_entry(own, row.numerical, entries)
+            if "analytic" in groups:
+                line += _by_entry(own, row.analytic, entries, missing=True)
+            if "error_estimate" in groups:
+                line += _by_entry(own, row.error_estimate, entries)
+            yield [*line, row.max_abs_error, row.evaluations, row.status]
 
     def values(self, report: HessianReport) -> Iterable[Sequence[float | None]]:
         return (list(line) for row in report.results for line in row.numerical)
 
     def table(self, report: HessianReport, precision: int | None) -> None:
         _table(report, precision)
+
+
+def _entries(report: HessianReport) -> list[str]:
+    """``A.B`` for every matrix entry, row-major, first seen first over all points."""
+    found: dict[str, None] = {}
+    for row in report.results:
+        found.update((f"{first}.{second}", None) for first in row.labels for second in row.labels)
+    return list(found)
+
+
+def _groups(report: HessianReport) -> list[str]:
+    """Which per-entry columns the rows have: numerical, analytic, error_estimate."""
+    analytic = ["analytic"] if any(row.analytic is not None for row in report.results) else []
+    estimated = ["error_estimate"] if report.method != "central" else []
+    return ["numerical", *analytic, *estimated]
+
+
+def _by_entry(
+    own: list[str], matrix: Array | None, entries: list[str], missing: bool = False
+) -> list[Cell]:
+    """A matrix's entries in the columns' order, None where this row has no such entry;
+    with ``missing``, NaN means "no real value" and is None too."""
+    values = {} if matrix is None else dict(zip(own, np.ravel(matrix).tolist()))
+    found = [values.get(entry) for entry in entries]
+    return [None if value is None else _known(value) for value in found] if missing else found
 
 
 def _known(value: float) -> float | None:

@@ -16,6 +16,7 @@ class SweepSchema(Schema[SweepReport]):
 
     #: The errors print in full: the sweep is about their size at every step.
     value_precision = False
+    entries_key = "rows"
 
     def columns(self, report: SweepReport) -> Sequence[str]:
         return _COLUMNS

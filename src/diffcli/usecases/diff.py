@@ -14,6 +14,7 @@ from ..engine.coordinates import Coordinate, along
 from ..engine.estimate import Estimate, estimate
 from ..engine.kinks import kink_at, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
+from ..engine.methods.fixed_step import default_step, fixed_step_at_points
 from ..errors import InputError, param
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
@@ -43,13 +44,65 @@ def differentiate(
         if key not in compiled_by_shapes:
             compiled_by_shapes[key] = compile_scalar(expression, dict(key))
     coordinate = resolve_coordinate(expression, points, options.wrt, options.constants)
+    if _batchable(points, entries, non_analytic, options):
+        # the analytic side first: each row is made once, with its analytic value
+        derivative_text, analytic_values, symbolic = _analytic(
+            expression, points, coordinate, options
+        )
+        (compiled,) = compiled_by_shapes.values()
+        rows, warnings = _rows_in_batches(
+            expression, compiled, points, coordinate, entries[0], options, analytic_values
+        )
+    else:
+        rows, row_points, warnings = _rows_point_by_point(
+            expression, compiled_by_shapes, points, coordinate, entries, non_analytic, options
+        )
+        derivative_text, analytic_values, symbolic = _analytic(
+            expression, points, coordinate, options
+        )
+        # At a kink SymPy still answers (sign(0) = 0, Heaviside(0) = 1/2): not a derivative.
+        rows = [
+            replace(row, analytic=analytic_values[index])
+            if analytic_values[index] is not None and not row.is_kink
+            else row
+            for row, index in zip(rows, row_points)
+        ]
+    if symbolic.status not in {"ok", "skipped"}:
+        warnings.append(f"no analytic derivative: {symbolic.reason}")
+    for point, value in zip(points, analytic_values):
+        if symbolic.status == "ok" and value is None:
+            warnings.append(
+                "the analytic derivative has no finite real value at "
+                f"{shortened(format_point(point))}"
+            )
+    return DiffReport(
+        expression.text,
+        coordinate.label,
+        derivative_text,
+        symbolic,
+        tuple(rows),
+        tuple(warnings),
+        options.order,
+    )
+
+
+def _rows_point_by_point(
+    expression: Expression,
+    compiled_by_shapes: dict[Any, Compiled],
+    points: Sequence[Point],
+    coordinate: Coordinate,
+    entries: list[registry.Method],
+    non_analytic: Sequence[str],
+    options: DiffOptions,
+) -> tuple[list[DerivativeRow], list[int], list[str]]:
+    """Every method's row at every point, one point at a time (kinks, adaptive methods), with
+    the index of each row's point (a point may have fewer rows: a refused method)."""
     warnings: list[str] = []
     rows: list[DerivativeRow] = []
-    #: Which point each row belongs to (a point may have fewer rows: a refused method).
     row_points: list[int] = []
     for point_index, point in enumerate(points):
         compiled = compiled_by_shapes[shapes_key(point)]
-        check_finite(compiled, expression, point)
+        function_value = float(check_finite(compiled, expression, point))
         x = float(np.asarray(point[coordinate.name])[coordinate.index])
         function = along(compiled, point, coordinate)
         obstacle = None
@@ -103,31 +156,101 @@ def differentiate(
                     result.right,
                     result.technique if entry.adaptive else "",
                     status=_status(result, entry, x),
+                    value=function_value,
                 )
             )
-    derivative_text, analytic_values, symbolic = _analytic(expression, points, coordinate, options)
-    if symbolic.status not in {"ok", "skipped"}:
-        warnings.append(f"no analytic derivative: {symbolic.reason}")
-    # At a kink SymPy still answers (sign(0) = 0, Heaviside(0) = 1/2): not a derivative.
-    rows = [
-        replace(row, analytic=None if row.is_kink else analytic_values[index])
-        for row, index in zip(rows, row_points)
-    ]
-    for point, value in zip(points, analytic_values):
-        if symbolic.status == "ok" and value is None:
-            warnings.append(
-                "the analytic derivative has no finite real value at "
-                f"{shortened(format_point(point))}"
-            )
-    return DiffReport(
-        expression.text,
-        coordinate.label,
-        derivative_text,
-        symbolic,
-        tuple(rows),
-        tuple(warnings),
-        options.order,
+    return rows, row_points, warnings
+
+
+#: Points evaluated together by the batched path: about ``kernel.BATCH_BUDGET`` numbers per
+#: stencil row.
+_POINTS_PER_BATCH = 16_384
+
+
+def _batchable(
+    points: Sequence[Point],
+    entries: list[registry.Method],
+    non_analytic: Sequence[str],
+    options: DiffOptions,
+) -> bool:
+    """Whether every point can go through one batched fixed-step evaluation: one fixed-step
+    method, one step for all points (first derivatives, or ``h`` given), no kinks to look
+    for, and scalar variables only (elementwise operations: a batch gives each point the
+    very numbers it would get alone)."""
+    return (
+        len(entries) == 1
+        and entries[0].side is not None
+        and (options.order == 1 or options.h is not None)
+        and not non_analytic
+        and all(np.ndim(value) == 0 for point in points for value in point.values())
     )
+
+
+def _rows_in_batches(
+    expression: Expression,
+    compiled: Compiled,
+    points: Sequence[Point],
+    coordinate: Coordinate,
+    entry: registry.Method,
+    options: DiffOptions,
+    analytic_values: Sequence[float | None],
+) -> tuple[list[DerivativeRow], list[str]]:
+    """One row per point from batched evaluations: the numbers of the point-by-point path,
+    each row with its analytic value."""
+    step = options.h if options.h is not None else default_step(entry.name, 0.0, options.order)
+    rows: list[DerivativeRow] = []
+    warnings: list[str] = []
+    for start in range(0, len(points), _POINTS_PER_BATCH):
+        batch = points[start : start + _POINTS_PER_BATCH]
+        columns = {
+            name: np.array([point[name] for point in batch], dtype=np.float64) for name in batch[0]
+        }
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(compiled.evaluate_batch(columns), (len(batch),))
+        not_finite = ~np.isfinite(values)
+        if not_finite.any():
+            check_finite(compiled, expression, batch[int(np.argmax(not_finite))])
+        xs = columns[coordinate.name]
+
+        def function(abscissae: Any, columns: dict[str, Any] = columns) -> Any:
+            env = {
+                name: np.broadcast_to(column, abscissae.shape).reshape(-1)
+                for name, column in columns.items()
+            }
+            env[coordinate.name] = abscissae.reshape(-1)
+            found = compiled.evaluate_batch(env)
+            return np.broadcast_to(found, (abscissae.size,)).reshape(abscissae.shape)
+
+        with np.errstate(all="ignore"):
+            estimates = fixed_step_at_points(function, xs, entry.name, step, options.order)
+        flagged = estimates.vanished | step_too_large(step, xs) | ~np.isfinite(estimates.values)
+        statuses = {}
+        for index in np.flatnonzero(flagged).tolist():
+            result, x = estimates.at(index), float(xs[index])
+            warnings.extend(_warnings(result, entry, batch[index], coordinate, x))
+            statuses[index] = _status(result, entry, x)
+        columns_of_rows = zip(
+            batch,
+            estimates.values.tolist(),
+            analytic_values[start : start + len(batch)],
+            estimates.errors.tolist(),
+            values.tolist(),
+        )
+        for index, (point, numerical, exact, error, value) in enumerate(columns_of_rows):
+            rows.append(
+                DerivativeRow(
+                    point,
+                    entry.name,
+                    step,
+                    numerical,
+                    exact,
+                    estimates.evaluations,
+                    error,
+                    status=statuses.get(index, ""),
+                    value=value,
+                )
+            )
+    return rows, warnings
 
 
 #: An adaptive estimate whose error estimate reaches this share of its value is flagged.

@@ -41,8 +41,8 @@ def compile_scalar(expression: Expression, shapes: dict[str, tuple[int, ...]]) -
     return compiled
 
 
-def check_finite(compiled: Compiled, expression: Expression, point: Point) -> None:
-    """Raise EvaluationError, naming the point and the cause, where f is not finite."""
+def check_finite(compiled: Compiled, expression: Expression, point: Point) -> Any:
+    """f at the point; EvaluationError, naming the point and the cause, where it is not finite."""
     with np.errstate(all="ignore"):
         value = compiled(point)
     if not np.all(np.isfinite(value)):
@@ -50,6 +50,7 @@ def check_finite(compiled: Compiled, expression: Expression, point: Point) -> No
             f"cannot evaluate {expression.text} at {shortened(format_point(point))}: "
             f"{explain(expression, point)}"
         )
+    return value
 
 
 def choose_coordinate(

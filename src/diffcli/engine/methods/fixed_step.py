@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -10,7 +12,7 @@ import numpy as np
 from ...catalog import DEFAULT_STEP
 from ..coordinates import BatchFunction
 from ..estimate import Estimate
-from ..kernel import EPSILON, apply_stencil, divided_by_power
+from ..kernel import EPSILON, Array, apply_stencil, divided_by_power
 from .stencils import method_stencil
 
 
@@ -26,6 +28,31 @@ def default_step(method: str, x: float, order: int) -> float:
     return float(EPSILON ** (1.0 / (order + accuracy)) * max(1.0, abs(x)))
 
 
+@dataclass(frozen=True)
+class FixedStepEstimates:
+    """``fixed_step``'s answer at many points at once: one entry per point."""
+
+    values: Array
+    errors: Array
+    #: Where the step disappeared in rounding (``x + h == x``).
+    vanished: Array
+    step: float
+    method: str
+    evaluations: int
+
+    def at(self, index: int) -> Estimate:
+        """The estimate at one point, as ``fixed_step`` gives it."""
+        vanished = bool(self.vanished[index])
+        return Estimate(
+            float(self.values[index]),
+            float(self.errors[index]),
+            self.evaluations,
+            self.step,
+            self.method,
+            step_vanished=vanished,
+        )
+
+
 def fixed_step(
     function: BatchFunction, x: float, method: str, step: float, order: int = 1
 ) -> Estimate:
@@ -36,27 +63,45 @@ def fixed_step(
     ``|D(h) - D(h/2)| / (1 - 2**-p)`` (truncation, p the accuracy order) plus the rounding
     bound ``ε Σ|w_i f_i| / h**n``.
     """
+
+    def along_rows(abscissae: Array) -> Array:
+        return np.asarray(function(abscissae.reshape(-1))).reshape(abscissae.shape)
+
+    return fixed_step_at_points(along_rows, np.array([x]), method, step, order).at(0)
+
+
+def fixed_step_at_points(
+    function: Callable[[Array], Array], xs: Array, method: str, step: float, order: int = 1
+) -> FixedStepEstimates:
+    """``fixed_step`` at every abscissa of ``xs`` at once, with one step for all: the same
+    numbers to the last bit, in one batched evaluation.
+
+    ``function`` maps abscissae of shape (k, n), row i holding every point moved by the
+    stencil's i-th offset, to the function's values in that shape.
+    """
     shape = method_stencil(method, order)
-    offsets = np.array(shape.offsets, dtype=np.float64)
-    abscissae = np.concatenate([x + offsets * step, x + offsets * (step / 2)])
+    offsets = np.array(shape.offsets, dtype=np.float64)[:, np.newaxis]
+    abscissae = np.concatenate([xs + offsets * step, xs + offsets * (step / 2)])
     values = np.asarray(function(abscissae))
     count = len(offsets)
     quotient = apply_stencil(shape.numerators, values[:count], shape.denominator, step, order)
     half = apply_stencil(shape.numerators, values[count:], shape.denominator, step / 2, order)
-    vanished = bool(np.any(abscissae[:count][offsets != 0] == x))
+    moved = abscissae[:count][offsets[:, 0] != 0]
+    vanished = np.any(moved == xs, axis=0)
     accuracy = shape.exponents[0]
     rounding = _rounding(shape.numerators, values[:count], shape.denominator, step, order)
-    error = abs(quotient - half) / (1 - 2.0**-accuracy) + rounding
-    if vanished:
-        error = math.inf
-    return Estimate(float(quotient), float(error), 2 * count, step, method, step_vanished=vanished)
+    errors = np.abs(quotient - half) / (1 - 2.0**-accuracy) + rounding
+    errors = np.where(vanished, math.inf, errors)
+    return FixedStepEstimates(quotient, errors, vanished, step, method, 2 * count)
 
 
 def _rounding(
     numerators: tuple[int, ...], values: Any, denominator: int, step: float, order: int
-) -> float:
-    size = sum(abs(n) * abs(float(v)) for n, v in zip(numerators, values))
-    return float(divided_by_power(2 * EPSILON * size, denominator, step, order))
+) -> Array:
+    size = np.zeros(np.shape(values)[1:])
+    for numerator, value in zip(numerators, values):
+        size = size + abs(numerator) * np.abs(value)
+    return divided_by_power(2 * EPSILON * size, denominator, step, order)
 
 
 def estimate(

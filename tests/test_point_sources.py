@@ -1,0 +1,167 @@
+"""Points from stdin (``--at -``) and files (``--points FILE``), read and answered as they come."""
+
+from __future__ import annotations
+
+import math
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bench import primer
+from diffcli.cli import cli
+from tests.conftest import Run
+
+
+def piped(text: str, *args: str) -> Run:
+    """``printf TEXT | diffcli ARGS``, in-process."""
+    result = CliRunner().invoke(
+        cli, list(args), input=text, env={"NO_COLOR": "1", "COLUMNS": "80"}, prog_name="diffcli"
+    )
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def test_stdin_lines_in_the_at_syntax_skipping_blanks_and_comments() -> None:
+    text = "# x values\n1\n\n  # more\n2\r\npi/2\n"
+    outcome = piped(text, "diff", "x**2", "--at", "-", "-f", "csv", "--fields", "x,numerical")
+    assert (outcome.exit_code, outcome.stderr) == (0, "")
+    assert outcome.stdout == (
+        "x,numerical\n"
+        "1.0,1.9999999999992246\n"
+        "2.0,4.000000000004\n"
+        f"1.5707963267948966,{primer.numerical_diff(lambda x: x**2, math.pi / 2)!r}\n"
+    )
+
+
+def test_a_tsv_header_names_the_variables_and_elements_make_vectors() -> None:
+    outcome = piped(
+        "x[0]\tx[1]\tnote\n3\t4\tfirst\n1\t0\tsecond\n",
+        "grad",
+        "sum(x**2)",
+        "--at",
+        "-",
+        "-f",
+        "tsv",
+        "--fields",
+        "x[0],x[1],value,numerical.x[0]",
+    )
+    assert outcome.stdout == (
+        "x[0]\tx[1]\tvalue\tnumerical.x[0]\n"
+        "3.0\t4.0\t25.0\t6.00000000000378\n"
+        "1.0\t0.0\t1.0\t1.9999999999992246\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "points"),
+    [
+        (("diff", "x0**2*x1", "--wrt", "x1"), ("--at", "x0=-1:1:0.5,x1=0:3:1.5")),
+        (("grad", "x0**2 + sin(x1)"), ("--at", "x0=0:2:1,x1=0:1:0.5")),
+        (("hessian", "x0**2*x1"), ("--at", "1,2", "--at", "3,4")),
+    ],
+)
+def test_diffclis_own_csv_reads_back_to_the_same_output(
+    args: tuple[str, ...], points: tuple[str, ...], tmp_path: Path
+) -> None:
+    first = piped("", *args, *points, "-f", "csv")
+    assert first.exit_code == 0
+    assert len(first.stdout.splitlines()) > 2
+    written = tmp_path / "points.csv"
+    written.write_text(first.stdout)
+    assert piped("", *args, "--points", str(written), "-f", "csv").stdout == first.stdout
+    assert piped(first.stdout, *args, "--points", "-", "-f", "csv").stdout == first.stdout
+
+
+def test_a_bad_line_names_source_line_and_column_after_the_rows_before_it(tmp_path: Path) -> None:
+    outcome = piped("1\n2\nx0=3,abc\n4\n", "diff", "x0**2", "--at", "-", "-f", "value")
+    assert outcome.exit_code == 2
+    assert outcome.stdout == "1.9999999999992246\n4.000000000004\n"
+    assert outcome.stderr == (
+        "error: <stdin>:3:6: --at 'x0=3,abc': 'abc' is not a number (it names abc)\n"
+    )
+    table = tmp_path / "points.tsv"
+    table.write_text("x\ty\n1\t2\n3\t\n")
+    outcome = piped("", "diff", "x*y", "--wrt", "x", "--points", str(table), "-f", "csv")
+    assert outcome.exit_code == 2
+    assert outcome.stdout.splitlines()[1].startswith("1.0,2.0,2.0,central,")
+    assert outcome.stderr == f"error: {table}:3:3: 'an empty field' is not a number (column y)\n"
+
+
+def test_a_header_must_name_every_variable() -> None:
+    outcome = piped("x0,other\n1,2\n", "diff", "x0*x1", "--wrt", "x0", "--at", "-", "-f", "csv")
+    assert (outcome.exit_code, outcome.stderr) == (
+        2,
+        "error: <stdin>:1:1: the header names no column for x1\n",
+    )
+
+
+def test_rows_not_finite_in_one_group_still_let_the_rest_be_written() -> None:
+    outcome = piped("0\n1\n", "diff", "sqrt(x)", "--at", "-", "-f", "value", "--no-analytic")
+    assert outcome.exit_code == 1
+    assert outcome.stdout.splitlines()[1] == repr(primer.numerical_diff(math.sqrt, 1.0))
+
+
+def test_a_table_waits_for_every_point_and_shows_one_table() -> None:
+    outcome = piped("1\n2\n", "diff", "x**2", "--at", "-", "--no-analytic")
+    assert outcome.stdout.count("numerical") == 1
+    assert [line.split()[0] for line in outcome.stdout.splitlines()[-2:]] == ["x=1", "x=2"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--at", "-", "--at", "1"), "--at - reads every point from stdin: give no other --at"),
+        (("--at", "1", "--points", "-"), "give the points by --at or by --points, not both"),
+        ((), "Missing option '--at'."),
+    ],
+)
+def test_one_source_of_points(args: tuple[str, ...], message: str) -> None:
+    outcome = piped("1\n", "diff", "x", *args)
+    assert outcome.exit_code == 2
+    assert outcome.stderr.startswith(f"error: {message}")
+
+
+def test_answers_appear_as_slow_lines_arrive() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "diffcli", "diff", "log(x)", "--at", "-", "-f", "value"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        process.stdin.write(b"1\n")
+        process.stdin.flush()
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        assert ready, "no answer to the first line while the pipe stays open"
+        assert process.stdout.readline() == b"%r\n" % primer.numerical_diff(math.log, 1.0)
+        process.stdin.write(b"2\n")
+        process.stdin.flush()
+        sent = time.monotonic()
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        assert ready, "no answer to the second line while the pipe stays open"
+        assert process.stdout.readline() == b"%r\n" % primer.numerical_diff(math.log, 2.0)
+        answered_after = time.monotonic() - sent
+        process.stdin.close()
+        assert process.wait(30) == 0
+    finally:
+        process.kill()
+        process.wait()
+    assert answered_after < 0.5  # once started, an answer follows its line at once
+
+
+def test_an_empty_stream_and_a_missing_file_are_bad_input(tmp_path: Path) -> None:
+    for output in ("csv", "table"):
+        outcome = piped("# only a comment\n\n", "diff", "x", "--at", "-", "-f", output)
+        assert (outcome.exit_code, outcome.stderr) == (
+            2,
+            "error: --at '-': no points (no line but blanks and #)\n",
+        )
+    missing = tmp_path / "missing.csv"
+    outcome = piped("", "diff", "x", "--points", str(missing))
+    assert outcome.exit_code == 2
+    assert f"File '{missing}' does not exist" in outcome.stderr
