@@ -12,15 +12,9 @@ diffcli diff "0.01*x**2+0.1*x" --at 5 --at 10 --plot tangents.png $size >/dev/nu
 # (3) the surface of x0² + x1²
 diffcli plot "x0**2 + x1**2" --range -3:3 --kind surface -o surface.png $size
 
-# (4) −∇f on the primer's grid over −2…2.5 in steps of 0.25: one --at per point
-grid=""
-for a in $(seq -2 0.25 2.5); do
-    for b in $(seq -2 0.25 2.5); do
-        grid="$grid --at $a,$b"
-    done
-done
-# shellcheck disable=SC2086 # the grid is one --at per point
-diffcli grad "x0**2 + x1**2" $grid --no-analytic --plot field.png $size >/dev/null
+# (4) −∇f on the primer's grid over −2…2.5 in steps of 0.25 (a range per variable: a grid)
+diffcli grad "x0**2 + x1**2" --at x0=-2:2.5:0.25,x1=-2:2.5:0.25 --no-analytic \
+    --plot field.png $size >/dev/null
 
 # (5) gradient descent from (−3, 4) with lr = 0.1 over the contour lines
 diffcli descend "x0**2 + x1**2" --from -3,4 --lr 0.1 --steps 20 --plot path.png $size >/dev/null
