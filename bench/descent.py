@@ -75,11 +75,14 @@ def main() -> None:
         for record in descent.iterate(problem.value, problem.gradient, problem.start, options):
             last = record
         assert last is not None
-        return last.x
+        return last
 
-    hand_time, hand_x, ours_time, ours_x = best_of_interleaved(
+    # diffcli stops where the gradient is exactly 0 (converged); the loop runs as many steps
+    steps = ours().step
+    hand_time, hand_x, ours_time, last = best_of_interleaved(
         arguments.repeats, lambda: hand_written(steps), ours
     )
+    ours_x = last.x
     whole_time, report = timed(lambda: descent.descend(expression, start, {}, options))
     whole_x = report.layout.flatten(report.final.at)
     # Same path while the gradient carries signal; at the minimum Adam's normalised steps
@@ -89,7 +92,8 @@ def main() -> None:
     np.testing.assert_allclose(check, hand_written(short.steps), rtol=1e-9)
     np.testing.assert_allclose(ours_x, hand_x, atol=10 * LR)
     np.testing.assert_allclose(whole_x, ours_x, rtol=0)
-    print(f"f = {EXPRESSION}, Adam lr={LR}, {steps} steps from ({START})")
+    print(f"f = {EXPRESSION}, Adam lr={LR}, from ({START}): {steps} steps of at most")
+    print(f"{arguments.steps} ({last.status}: {last.reason}); the loop runs as many")
     print(f"final point            {ours_x.tolist()} (hand-written: {hand_x.tolist()})")
     print(f"hand-written NumPy     {hand_time:.3f} s  ({1e6 * hand_time / steps:.1f} µs/step)")
     print(f"diffcli iterate        {ours_time:.3f} s  ({1e6 * ours_time / steps:.1f} µs/step)")

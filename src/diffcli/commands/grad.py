@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
-from ..errors import InputError
 from ._methods import method_option
 from ._options import (
     PlotRequest,
@@ -89,9 +88,9 @@ def grad(
     the predicted scores y.
     """
     from ..api import gradient
+    from ..render.formats import check_shown
 
-    if shown and output_format not in {"table", "json"}:
-        raise InputError(f"--show needs --format table or json, not {output_format}")
+    check_shown(output_format, bool(shown))
     report = gradient(
         expression_argument(expression),
         list(points),

@@ -27,6 +27,8 @@ class Format(ABC):
     #: Whether reports of successive groups of points may be written one after another
     #: (``write_more``), as points stream in; else the command waits for every point.
     streams: ClassVar[bool] = False
+    #: The format writes ``--show``'s extra values (whole arrays, in their shapes).
+    shows_values: ClassVar[bool] = False
 
     def write_more(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
         """Write the next group's report after an earlier one (by default as the first)."""
@@ -82,6 +84,7 @@ class Table(Format):
     """For people: each report's own layout (Rich tables, matrices, summaries)."""
 
     name = "table"
+    shows_values = True
 
     def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
         schema.table(report, precision)
@@ -92,6 +95,7 @@ class Json(Format):
     """One JSON document: the schema's document, non-finite numbers written as null."""
 
     name = "json"
+    shows_values = True
     selects = "keys"
 
     def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
@@ -171,3 +175,16 @@ class Value(Format):
         digits = precision if schema.value_precision else None
         for line in schema.values(report):
             sys.stdout.write(" ".join(number(value, digits) for value in line) + "\n")
+
+
+def check_shown(format_name: str, shown: bool) -> None:
+    """Refuse ``--show`` with a format that would drop its values (before any work).
+
+    Raises:
+        InputError: the format cannot carry the shown values.
+    """
+    if shown and not REGISTRY[format_name].shows_values:
+        from ..errors import InputError, param
+
+        able = " or ".join(name for name, kind in REGISTRY.items() if kind.shows_values)
+        raise InputError(f"{param('show')} needs --format {able}, not {format_name}")
