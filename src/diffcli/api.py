@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .catalog import DEFAULT_TIMEOUT
 from .options import (
-    DEFAULT_TIMEOUT,
     DescentOptions,
     DiffOptions,
     GradOptions,

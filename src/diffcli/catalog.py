@@ -8,6 +8,8 @@ from __future__ import annotations
 
 #: The primer's step, ``h = 1e-4``.
 DEFAULT_STEP = 1e-4
+#: How long SymPy may take by default (``--analytic-timeout``), in seconds.
+DEFAULT_TIMEOUT = 5.0
 #: The update rules of ``descend``.
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 #: Output formats every command speaks: the names of ``render.formats.REGISTRY``'s built-in

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .catalog import DEFAULT_STEP, OPTIMIZERS, PLOT_KINDS
+from .catalog import DEFAULT_STEP, DEFAULT_TIMEOUT, OPTIMIZERS, PLOT_KINDS
 from .errors import InputError, param
 
 if TYPE_CHECKING:  # intervals needs NumPy; its type alone is needed here
@@ -21,8 +21,6 @@ if TYPE_CHECKING:  # intervals needs NumPy; its type alone is needed here
 
 #: The highest derivative ``order`` accepts.
 MAX_ORDER = 6
-#: SymPy's default time limit, in seconds.
-DEFAULT_TIMEOUT = 5.0
 #: The gradient ``descend`` follows.
 GRADIENTS = ("numerical", "analytic")
 #: ``tol`` of ``descend(compare=True)`` when none is given.

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from ..catalog import FORMATS, PLOT_DPI, PLOT_SIZE
+from ..catalog import DEFAULT_TIMEOUT, FORMATS, PLOT_DPI, PLOT_SIZE
 from ..terminal import COLOR_CHOICES, ColorChoice, TerminalSettings, terminal_settings
 
 if TYPE_CHECKING:  # points needs NumPy: imported when a command runs, not for --help
@@ -170,7 +170,7 @@ def analytic_options(function: F) -> F:
     function = click.option(
         "--analytic-timeout",
         type=_SECONDS,
-        default=5.0,
+        default=DEFAULT_TIMEOUT,
         show_default=True,
         metavar="SECONDS",
         help="Give up on the analytic side after this long (0: no limit).",

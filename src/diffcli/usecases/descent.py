@@ -84,6 +84,7 @@ def _steps(
 ) -> Iterator[Step]:
     limit = 0.0
     slope = None
+    tolerance = options.tolerance
     for step in range(options.steps + 1):
         if slope is not None:
             optimizer.update(x, slope)
@@ -114,9 +115,9 @@ def _steps(
             )
         elif not math.isfinite(grad_norm):
             status, reason = "diverged", f"the gradient is not finite at step {step}"
-        if status is None and grad_norm < options.tolerance:
+        if status is None and grad_norm < tolerance:
             status = "converged"
-            reason = f"|∇f| = {grad_norm:.3g} < --tol {format_scalar(options.tolerance)}"
+            reason = f"|∇f| = {grad_norm:.3g} < --tol {format_scalar(tolerance)}"
         if status is None and grad_norm == 0 and _steps_move(x, options):
             status, reason = "converged", "∇f = 0 exactly"
         if status is None and step == options.steps:
