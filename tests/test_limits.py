@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -230,6 +231,83 @@ def test_ctrl_c_while_loading(module: str) -> None:
         "",
         "error: interrupted\n",
     )
+
+
+def _interrupt_pending() -> None:  # pragma: no cover - runs in the child before exec
+    """Block SIGINT and raise it: a Ctrl-C that arrives while Python itself starts."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_while_python_itself_starts() -> None:
+    # before: Python's own handler is in place before any of diffcli's code runs, and a
+    # Ctrl-C there printed a traceback through importlib (the first 10-35 ms of a run)
+    completed = subprocess.run(
+        [sys.executable, "-m", "diffcli", "diff", "x**2", "--at", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        preexec_fn=_interrupt_pending,
+    )
+    assert (completed.returncode, completed.stdout, completed.stderr) == (
+        EXIT_INTERRUPTED,
+        "",
+        "error: interrupted\n",
+    )
+
+
+LAUNCHER = Path(__file__).resolve().parents[1] / "scripts" / "diffcli"
+
+
+@pytest.mark.skipif(
+    subprocess.run(["env", "--block-signal=INT", "true"], check=False).returncode != 0,
+    reason="needs GNU env's --block-signal",
+)
+def test_the_launcher_starts_python_with_ctrl_c_held_back(tmp_path: Path) -> None:
+    # a stand-in for the console script beside the launcher reports its blocked signals; the
+    # launcher is reached through a symbolic link from elsewhere on PATH, as pipx installs it
+    installed = tmp_path / "venv" / "bin"
+    installed.mkdir(parents=True)
+    shutil.copy(LAUNCHER, installed / "diffcli")
+    entry = installed / "diffcli-python"
+    entry.write_text(
+        f"#!{sys.executable}\n"
+        "import signal, sys\n"
+        "print(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))\n"
+        "print(*sys.argv[1:])\n"
+    )
+    entry.chmod(0o755)
+    (tmp_path / "diffcli").symlink_to(installed / "diffcli")
+    completed = subprocess.run(
+        [str(tmp_path / "diffcli"), "diff", "x", "--at", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert completed.stdout == "True\ndiff x --at 1\n"
+
+
+@pytest.mark.skipif(
+    not (Path(sys.executable).parent / "diffcli").exists(), reason="diffcli is not installed"
+)
+def test_ctrl_c_at_any_moment_of_start_up_prints_no_traceback() -> None:
+    launcher = Path(sys.executable).parent / "diffcli"
+    for delay in [0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.06]:
+        process = subprocess.Popen(
+            [str(launcher), "diff", "x**2", "--at", "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+        # killed by the signal before Python runs (the launcher's shell), or diffcli's line
+        assert (process.returncode, stdout, stderr) in {
+            (-signal.SIGINT, "", ""),
+            (EXIT_INTERRUPTED, "", "error: interrupted\n"),
+        }, (delay, stderr)
 
 
 # --timeout: the whole command, exit 4.

@@ -1,10 +1,16 @@
-"""The ``diffcli`` console script and ``python -m diffcli``: Ctrl-C is handled from the start.
+"""The console script (``diffcli-python``, run by the ``diffcli`` launcher) and ``python -m
+diffcli``: Ctrl-C is handled from the start.
 
 Loading the command line takes a tenth of a second or more (Click; NumPy and SymPy once a
 command runs). A Ctrl-C in that time ends the run as at any other moment: one line,
 ``error: interrupted``, exit code 130, never a traceback. So this module imports nothing
 heavy before the handler is in place: not even ``errors`` (its ``re``), whose
 ``EXIT_INTERRUPTED`` the exit code below equals (a test checks it).
+
+Python itself installs a Ctrl-C handler that raises KeyboardInterrupt before any of this code
+runs, so the launcher (``scripts/diffcli``) starts Python with SIGINT blocked: a Ctrl-C in
+Python's own start-up stays pending until ``main`` has its handler in place and lets it
+through.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ def _interrupted_while_starting(signum: int, frame: object) -> None:
 def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGINT, _interrupted_while_starting)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held back by the launcher
     from .cli import main as run_command_line
 
     run_command_line()
