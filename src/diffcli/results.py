@@ -85,10 +85,12 @@ def absolute_error(numerical: float, analytic: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class Analytic:
-    """How the analytic side went: ``ok``, ``timed out``, ``failed`` or ``skipped``."""
+    """How the analytic side went: ``ok``, ``timed out``, ``failed`` or ``skipped``, and
+    which engine gave its values (``source``: ``sympy`` or ``ad``, None without values)."""
 
     status: str
     reason: str = ""
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ class DiffReport:
             "order": self.order,
             "derivative": self.derivative,
             "analytic_status": self.analytic.status,
+            "analytic_source": self.analytic.source,
             "results": [row.as_dict() for row in self.results],
             "warnings": list(self.warnings),
         }
@@ -214,7 +217,8 @@ class SweepReport:
     variable: str
     at: Point
     reference: float | None
-    #: Where the reference comes from: ``analytic`` (SymPy) or ``auto`` (best numerical).
+    #: Where the reference comes from: ``analytic`` (SymPy), ``ad`` (automatic
+    #: differentiation) or ``auto`` (best numerical).
     reference_source: str
     rows: tuple[SweepRow, ...]
     best_forward_step: float | None
@@ -466,6 +470,7 @@ class GradientReport:
             "method": self.method,
             "step": self.step,
             "analytic_status": self.analytic.status,
+            "analytic_source": self.analytic.source,
             "partial_derivatives": self.partials,
             "predicted_expression": self.predicted,
             "results": [row.as_dict() for row in self.results],
@@ -571,6 +576,7 @@ class HessianReport:
             "method": self.method,
             "step": self.step,
             "analytic_status": self.analytic.status,
+            "analytic_source": self.analytic.source,
             "results": [row.as_dict() for row in self.results],
             "warnings": list(self.warnings),
         }
