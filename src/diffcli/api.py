@@ -1,4 +1,4 @@
-"""The public Python API: derivative, gradient, hessian, sweep, descend and plot.
+"""The public Python API: derivative, gradient, hessian, sweep, descend, plot and graph.
 
 Each function takes an expression (text, parsed safely, or an ``Expression``), the points, and
 the command line's options as keywords; it returns the result records the command line renders.
@@ -24,7 +24,7 @@ from .options import (
 if TYPE_CHECKING:
     from .expr.parsing import Expression
     from .expr.points import Point
-    from .results import DiffReport, GradientReport, HessianReport, SweepReport
+    from .results import DiffReport, GradientReport, GraphReport, HessianReport, SweepReport
     from .usecases.descent import CompareReport, DescentReport
     from .usecases.plot import FunctionSamples
 
@@ -325,6 +325,28 @@ def plot(
     parsed = read_expression(expression)
     options = PlotOptions(ranges=read_intervals(range), kind=kind)
     return plot_function(parsed, read_constants(parsed, constants), options)
+
+
+def graph(
+    expression: str | Expression, at: PointLike, *, constants: ConstantsLike = None
+) -> GraphReport:
+    """The computational graph at one point: every node's operation, its value from the
+    forward pass and its adjoint ∂f/∂node from the backward pass (reverse-mode AD).
+
+    Args:
+        expression: the function; its value must be one number.
+        at: one point.
+        constants: values held fixed (they are leaves of the graph too).
+
+    >>> report = graph("x0**2 + x1**2", at=[3, 4])
+    >>> [(node.operation, float(node.value), float(node.adjoint)) for node in report.nodes[:3]]
+    [('+', 25.0, 1.0), ('**', 9.0, 1.0), ('x0', 3.0, 6.0)]
+    """
+    from .expr.inputs import only_point
+    from .usecases.graph import computational_graph
+
+    parsed, points, _ = _inputs(expression, at, constants)
+    return computational_graph(parsed, only_point(points, "at", "graph takes one point"))
 
 
 def _inputs(
