@@ -81,3 +81,13 @@ def test_graph_errors_are_one_line(run: Any) -> None:
     )
     outcome = run("graph", "x", "--at", "1,2", expect=2)
     assert outcome.stderr.startswith("error: ")
+
+
+def test_graph_has_help_and_runnable_examples(run: Any) -> None:
+    outcome = run("graph", "--help", columns=100)
+    assert outcome.stdout.startswith("Usage: diffcli graph [OPTIONS] EXPRESSION\n")
+    for option in ("--at", "--set", "--format", "--precision", "--color", "-q, --quiet"):
+        assert option in outcome.stdout, option
+    assert "[table|json|jsonl|csv|tsv|value|dot]" in outcome.stdout
+    examples = outcome.stdout.split("Examples:\n")[1]
+    assert examples.count("    diffcli graph ") >= 3

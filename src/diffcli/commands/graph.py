@@ -18,7 +18,7 @@ from ._options import (
 @click.command(
     cls=ExpressionCommand,
     context_settings=CONTEXT_SETTINGS,
-    short_help="The computational graph: each node's value and adjoint (backpropagation).",
+    short_help="The computational graph: each node's value and adjoint.",
     epilog="""\b
 Examples:
   diffcli graph "x0**2 + x1**2" --at 3,4
