@@ -114,9 +114,7 @@ def dot_text(report: GraphReport, precision: int | None) -> str:
     ]
     for node in report.nodes:
         adjoint = "—" if node.adjoint is None else value_text(node.adjoint, precision)
-        text = (
-            f"{node.operation}\nvalue = {value_text(node.value, precision)}\n∂f/∂ = {adjoint}"
-        )
+        text = f"{node.operation}\nvalue = {value_text(node.value, precision)}\n∂f/∂ = {adjoint}"
         shape = ", shape=ellipse" if node.variable is not None else ""
         lines.append(f"  n{node.index} [label={json.dumps(text, ensure_ascii=False)}{shape}];")
     for node in report.nodes:

@@ -28,10 +28,14 @@ def gradient(compiled: Compiled, point: Point, names: tuple[str, ...]) -> dict[s
     """Every partial derivative by the variables ``names`` at one point, in their shapes,
     from one forward and one backward pass."""
     found = backward(record(compiled, _batched(point))).variables
-    return {
-        name: np.asarray(found.get(name, 0.0) + np.zeros((1, *np.shape(point[name]))))[0]
-        for name in names
-    }
+    gradients = {}
+    for name in names:
+        shape = (1, *np.shape(point[name]))
+        adjoint = found.get(name, 0.0)
+        if np.shape(adjoint) != shape:  # broadcast along the way, or not reached at all
+            adjoint = np.array(np.broadcast_to(adjoint, shape))
+        gradients[name] = np.asarray(adjoint)[0]
+    return gradients
 
 
 def hessian(compiled: Compiled, point: Point, names: tuple[str, ...]) -> Array:

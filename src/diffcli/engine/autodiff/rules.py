@@ -88,7 +88,7 @@ def arithmetic(
         return adjoint / right, -(adjoint * value) / right
     if exponent is not None:
         if exponent == 2:
-            return adjoint * (2.0 * left), None
+            return (2.0 * adjoint) * left, None
         return adjoint * (exponent * left ** (exponent - 1.0)), None
     logarithm = np.where(plain(value) == 0, 0.0, value * np.log(left))
     return adjoint * (right * left ** (right - 1.0)), adjoint * logarithm
@@ -97,7 +97,13 @@ def arithmetic(
 def matmul(
     adjoint: Array, left: Array, right: Array, left_shape: Shape, right_shape: Shape
 ) -> tuple[Array, Array]:
-    """Adjoints of ``left @ right`` (vectors or matrices, batched)."""
+    """Adjoints of ``left @ right`` (vectors or matrices, batched); ``adjoint`` may still have
+    length 1 where the product does not (a sum's adjoint)."""
+    product_shape = left_shape[:-1] + right_shape[1:]
+    if isinstance(adjoint, Jet):
+        adjoint = adjoint * np.ones((1, *product_shape))
+    else:
+        adjoint = np.broadcast_to(adjoint, (np.shape(adjoint)[0], *product_shape))
     a = left[:, np.newaxis, :] if len(left_shape) == 1 else left
     b = right[..., np.newaxis] if len(right_shape) == 1 else right
     g = adjoint
@@ -153,7 +159,9 @@ def tensor(
     if name in {"sum", "mean", "max", "min", "prod"} and not shapes[0]:
         return [adjoint]
     if name in {"sum", "mean"}:
-        spread = _expanded(adjoint, shapes[0], axis) * np.ones((1, *shapes[0]))
+        # left with length 1 along the reduced axes: the operations that use it broadcast
+        # it, and a million-element sum's adjoint is never written out
+        spread = _expanded(adjoint, shapes[0], axis)
         return [spread / _reduced_count(shapes[0], axis) if name == "mean" else spread]
     if name in {"max", "min"}:
         # ties share the adjoint equally: a tie is a kink, reported by engine.kinks

@@ -143,12 +143,13 @@ def backward(tape: Tape, seed: Array | None = None) -> Adjoints:
         adjoint = adjoints.get(id(node))
         if adjoint is None:
             continue
-        if isinstance(node, Variable):
-            gradients[node.name] = gradients.get(node.name, 0.0) + adjoint
-        elif isinstance(node, Index):
-            shape = tape.compiled.shapes[node.name]
-            whole = scatter(adjoint, tuple(shape), (slice(None), *node.indices))
-            gradients[node.name] = gradients.get(node.name, 0.0) + whole
+        if isinstance(node, (Variable, Index)):
+            whole = adjoint
+            if isinstance(node, Index):
+                shape = tuple(tape.compiled.shapes[node.name])
+                whole = scatter(adjoint, shape, (slice(None), *node.indices))
+            earlier = gradients.get(node.name)
+            gradients[node.name] = whole if earlier is None else earlier + whole
         for child, child_adjoint in zip(children(node), _operands(tape, node, adjoint)):
             if child_adjoint is not None:
                 adjoints[id(child)] = child_adjoint
