@@ -11,7 +11,7 @@ import numpy as np
 
 from ...expr.compiling import Compiled
 from ..coordinates import Coordinate
-from .jet import Jet, plain
+from .jet import Jet, primal
 from .tape import backward, record
 
 Array = Any
@@ -75,7 +75,7 @@ def derivatives_along(
     env[coordinate.name] = Jet([values, direction] + [0.0] * (order - 1))
     result = compiled.evaluate_batch(env)
     if not isinstance(result, Jet) or len(result.coefficients) <= order:
-        return np.zeros(np.shape(plain(result)))
+        return np.zeros(np.shape(primal(result)))
     return np.asarray(result.coefficients[order] * math.factorial(order), dtype=np.float64)
 
 

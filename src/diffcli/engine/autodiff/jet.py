@@ -32,7 +32,7 @@ def _coefficients(value: Any, length: int) -> list[Array]:
     return [value] + [_ZERO] * (length - 1)
 
 
-def plain(value: Any) -> Array:
+def primal(value: Any) -> Array:
     """The value itself (coefficient 0 of a jet)."""
     return value.coefficients[0] if isinstance(value, Jet) else value
 
@@ -178,7 +178,7 @@ class Jet:
         if method != "__call__" or kwargs:
             return NotImplemented
         length = max(len(x.coefficients) for x in inputs if isinstance(x, Jet))
-        values = [plain(x) for x in inputs]
+        values = [primal(x) for x in inputs]
         name = ufunc.__name__
         if name in {"greater", "less", "greater_equal", "less_equal", "equal", "not_equal", "sign"}:
             return ufunc(*values)

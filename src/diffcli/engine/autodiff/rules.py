@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ...expr.functions import CROSS_ENTROPY_DELTA, item_axes, lift
-from .jet import Jet, plain
+from .jet import Jet, primal
 
 Array = Any
 Shape = tuple[int, ...]
@@ -23,14 +23,17 @@ Shape = tuple[int, ...]
 def unbroadcast(adjoint: Array, shape: Shape) -> Array:
     """The adjoint of an operand of item ``shape`` that was broadcast to the adjoint's shape:
     summed over the axes broadcasting added or stretched."""
-    rank = np.ndim(plain(adjoint)) - 1
+    full = np.shape(primal(adjoint))
+    if full[1:] == shape:  # the common case: nothing was broadcast
+        return adjoint
+    rank = len(full) - 1
     added = rank - len(shape)
     if added > 0:
         adjoint = np.sum(adjoint, axis=tuple(range(1, added + 1)))
     stretched = tuple(
         axis + 1
         for axis, length in enumerate(shape)
-        if length == 1 and np.shape(plain(adjoint))[axis + 1] != 1
+        if length == 1 and np.shape(primal(adjoint))[axis + 1] != 1
     )
     if stretched:
         adjoint = np.sum(adjoint, axis=stretched, keepdims=True)
@@ -67,8 +70,8 @@ ELEMENTWISE: dict[str, Callable[[Array, Array], Array]] = {
     "log10": lambda a, y: 1.0 / (a * math.log(10.0)),
     "sqrt": lambda a, y: 0.5 / y,
     # at 0 these are kinks: engine.kinks finds them and the caller reports no derivative
-    "abs": lambda a, y: np.sign(plain(a)),
-    "relu": lambda a, y: (plain(a) > 0).astype(np.float64),
+    "abs": lambda a, y: np.sign(primal(a)),
+    "relu": lambda a, y: (primal(a) > 0).astype(np.float64),
     "sigmoid": lambda a, y: y * (1.0 - y),
 }
 
@@ -90,7 +93,7 @@ def arithmetic(
         if exponent == 2:
             return (2.0 * adjoint) * left, None
         return adjoint * (exponent * left ** (exponent - 1.0)), None
-    logarithm = np.where(plain(value) == 0, 0.0, value * np.log(left))
+    logarithm = np.where(primal(value) == 0, 0.0, value * np.log(left))
     return adjoint * (right * left ** (right - 1.0)), adjoint * logarithm
 
 
@@ -123,7 +126,7 @@ def matmul(
 def _expanded(adjoint: Array, shape: Shape, axis: int | None) -> Array:
     """A reduction's adjoint put back over the reduced axes (length 1 there)."""
     if axis is None:
-        return adjoint.reshape((np.shape(plain(adjoint))[0], *(1,) * len(shape)))
+        return adjoint.reshape((np.shape(primal(adjoint))[0], *(1,) * len(shape)))
     return np.expand_dims(adjoint, axis % len(shape) + 1)
 
 
@@ -133,12 +136,12 @@ def _reduced_count(shape: Shape, axis: int | None) -> int:
 
 def _others_product(argument: Array, shape: Shape, axis: int | None, value: Array) -> Array:
     """Each element's product of the others along the reduced axes (d prod / d element)."""
-    if not np.any(plain(argument) == 0):
+    if not np.any(primal(argument) == 0):
         return _expanded(value, shape, axis) / argument
     axes = item_axes(shape, axis)
-    rest = [a for a in range(np.ndim(plain(argument))) if a not in axes]
+    rest = [a for a in range(np.ndim(primal(argument))) if a not in axes]
     moved = np.transpose(argument, (*rest, *axes))
-    kept = np.shape(plain(moved))[: len(rest)]
+    kept = np.shape(primal(moved))[: len(rest)]
     count = math.prod(shape[a - 1] for a in axes)
     flat = moved.reshape((kept[0], *kept[1:], count))[..., np.newaxis, :]
     alone = np.eye(count, dtype=bool)
@@ -165,7 +168,7 @@ def tensor(
         return [spread / _reduced_count(shapes[0], axis) if name == "mean" else spread]
     if name in {"max", "min"}:
         # ties share the adjoint equally: a tie is a kink, reported by engine.kinks
-        chosen = plain(args[0]) == plain(_expanded(value, shapes[0], axis))
+        chosen = primal(args[0]) == primal(_expanded(value, shapes[0], axis))
         share = chosen / np.sum(chosen, axis=item_axes(shapes[0], axis), keepdims=True)
         return [_expanded(adjoint, shapes[0], axis) * share]
     if name == "prod":
@@ -189,7 +192,7 @@ def tensor(
     if name in {"cross_entropy", "mean_squared_error"}:
         rank = len(np.broadcast_shapes(*shapes))
         y, t = (lift(arg, rank) for arg in args)
-        spread = adjoint.reshape((np.shape(plain(adjoint))[0], *(1,) * rank))
+        spread = adjoint.reshape((np.shape(primal(adjoint))[0], *(1,) * rank))
         if name == "cross_entropy":
             shifted = y + CROSS_ENTROPY_DELTA
             found = [-(spread * t) / shifted, -(spread * np.log(shifted))]

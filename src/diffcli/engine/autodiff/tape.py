@@ -28,7 +28,7 @@ from ...expr.nodes import (
     children,
     walk,
 )
-from .jet import plain
+from .jet import primal
 from .rules import ELEMENTWISE, arithmetic, matmul, scatter, tensor, unbroadcast
 
 Array = Any
@@ -42,13 +42,14 @@ class Tape:
     compiled: Compiled
     nodes: tuple[Node, ...]
     values: Mapping[int, Array]
+    #: Each node's item shape (its value's shape after the batch axis).
+    shapes: Mapping[int, Shape]
 
     def value(self, node: Node) -> Array:
         return self.values[id(node)]
 
     def shape(self, node: Node) -> Shape:
-        """A node's item shape (its value's shape after the batch axis)."""
-        return tuple(np.shape(plain(self.values[id(node)]))[1:])
+        return self.shapes[id(node)]
 
     @property
     def result(self) -> Array:
@@ -68,12 +69,20 @@ def record(compiled: Compiled, env: Mapping[str, Array]) -> Tape:
     every node's value."""
     nodes = tuple(walk(compiled.expression.tree))
     values: dict[int, Array] = {}
+    shapes: dict[int, Shape] = {}
     for node in reversed(nodes):  # children before parents
-        values[id(node)] = _forward(node, values, env)
-    return Tape(compiled, nodes, values)
+        value = _forward(node, values, shapes, env)
+        values[id(node)] = value
+        shapes[id(node)] = tuple(np.shape(primal(value))[1:])
+    return Tape(compiled, nodes, values, shapes)
 
 
-def _forward(node: Node, values: Mapping[int, Array], env: Mapping[str, Array]) -> Array:
+def _forward(
+    node: Node,
+    values: Mapping[int, Array],
+    shapes: Mapping[int, Shape],
+    env: Mapping[str, Array],
+) -> Array:
     literal = _literal(node)
     if literal is not None:
         return np.array([literal], dtype=np.float64)
@@ -86,20 +95,19 @@ def _forward(node: Node, values: Mapping[int, Array], env: Mapping[str, Array]) 
         operand = values[id(node.operand)]
         return operand if node.op == "+" else np.negative(operand)
     if isinstance(node, Binary):
-        return _binary(node, values)
+        return _binary(node, values, shapes)
     assert isinstance(node, Call)
     function = FUNCTIONS[node.name]
     args = [values[id(argument)] for argument in node.args]
     if function.kind == "elementwise":
         return function.numpy(args[0])
-    shapes = [tuple(np.shape(plain(arg))[1:]) for arg in args]
-    return function.numpy(args, shapes, node.axis)
+    return function.numpy(args, [shapes[id(argument)] for argument in node.args], node.axis)
 
 
-def _binary(node: Binary, values: Mapping[int, Array]) -> Array:
+def _binary(node: Binary, values: Mapping[int, Array], shapes: Mapping[int, Shape]) -> Array:
     """``expr.compiling``'s arithmetic: the same operations on the same operands."""
     left, right = values[id(node.left)], values[id(node.right)]
-    left_shape, right_shape = (tuple(np.shape(plain(v))[1:]) for v in (left, right))
+    left_shape, right_shape = shapes[id(node.left)], shapes[id(node.right)]
     if node.op == "@":
         a = left[:, np.newaxis, :] if len(left_shape) == 1 else left
         b = right[..., np.newaxis] if len(right_shape) == 1 else right
@@ -134,7 +142,7 @@ class Adjoints:
 def backward(tape: Tape, seed: Array | None = None) -> Adjoints:
     """One backward pass from the result (a scalar per batch row; ``seed`` its adjoint, ones
     by default)."""
-    result = plain(tape.result)
+    result = primal(tape.result)
     adjoints: dict[int, Array] = {
         id(tape.nodes[0]): np.ones(np.shape(result)) if seed is None else seed
     }
