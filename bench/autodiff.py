@@ -10,7 +10,9 @@ sides alternately, ``--pairs`` times, and reports the medians and their ratio. T
 3. ∂L/∂W of a 784×10 network: AD at most 0.1x the numerical gradient's time (and AD equal to
    SymPy on a 10×10 W to 1e-12);
 4. ``descend``, 10^5 Adam steps on Rosenbrock with ``--grad ad``: at most 1.5x a hand-written
-   NumPy loop with a hand-derived gradient.
+   NumPy loop with a hand-derived gradient;
+5. accuracy: on the accuracy benchmark's cases, AD's derivative in ulps of SymPy's exact one
+   (``--accuracy``; needs the ``bench`` extra, as ``bench/accuracy.py`` does).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from bench.descent import BETA1, BETA2, EPS, EXPRESSION, LR, START, hand_written
-from diffcli import gradient
+from diffcli import derivative, gradient
 from diffcli.engine import autodiff
 from diffcli.engine.kernel import partials
 from diffcli.expr.compiling import compile_expression
@@ -138,11 +140,32 @@ def descent_run(pairs: int, steps: int) -> None:
     )
 
 
+def accuracy() -> None:
+    from bench.accuracy import CASES
+
+    print("5. AD's first derivative against SymPy's exact value, in ulps of that value")
+    within = 0
+    for text, at in CASES:
+        exact = derivative(text, at, analytic="sympy", analytic_timeout=60).results[0]
+        by_ad = derivative(text, at, analytic="ad").results[0].analytic
+        if exact.analytic is None or by_ad is None or exact.is_kink:
+            print(f"  {text} at {at}: no derivative to compare")
+            continue
+        ulps = abs(by_ad - exact.analytic) / np.spacing(abs(exact.analytic))
+        within += ulps <= 4
+        print(f"  {text} at {at}: {ulps:.0f} ulp")
+    print(f"  within 4 ulp: {within} of {len(CASES)}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--accuracy", action="store_true", help="only the accuracy part")
     arguments = parser.parse_args()
+    if arguments.accuracy:
+        accuracy()
+        return
     whole_process(arguments.pairs)
     reverse_pass(arguments.pairs)
     network(arguments.pairs)

@@ -122,12 +122,13 @@ _BY_ARGUMENT: dict[str, Callable[[Jet], Any]] = {
     "log": lambda a: 1.0 / a,
     "log2": lambda a: 1.0 / (a * math.log(2.0)),
     "log10": lambda a: 1.0 / (a * math.log(10.0)),
-    "arcsin": lambda a: (1.0 - a * a) ** -0.5,
-    "arccos": lambda a: -((1.0 - a * a) ** -0.5),
+    # (1 - a)(1 + a), not 1 - a*a: near |a| = 1 the factor 1 - a is exact (Sterbenz)
+    "arcsin": lambda a: ((1.0 - a) * (1.0 + a)) ** -0.5,
+    "arccos": lambda a: -(((1.0 - a) * (1.0 + a)) ** -0.5),
     "arctan": lambda a: 1.0 / (1.0 + a * a),
     "arcsinh": lambda a: (a * a + 1.0) ** -0.5,
-    "arccosh": lambda a: (a * a - 1.0) ** -0.5,
-    "arctanh": lambda a: 1.0 / (1.0 - a * a),
+    "arccosh": lambda a: ((a - 1.0) * (a + 1.0)) ** -0.5,
+    "arctanh": lambda a: 1.0 / ((1.0 - a) * (1.0 + a)),
 }
 #: f' of the functions whose derivative is simplest through the result y.
 _BY_RESULT: dict[str, Callable[[Jet], Any]] = {
