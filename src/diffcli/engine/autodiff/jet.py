@@ -113,10 +113,6 @@ def _sine_cosine(a: list[Array], hyperbolic: bool) -> tuple[list[Array], list[Ar
     return sine, cosine
 
 
-def _series(coefficients: list[Array]) -> Jet:
-    return Jet(coefficients)
-
-
 #: f' of the functions whose derivative needs only the argument, as a jet of it.
 _BY_ARGUMENT: dict[str, Callable[[Jet], Any]] = {
     "log": lambda a: 1.0 / a,
@@ -146,10 +142,6 @@ class Jet:
 
     def __init__(self, coefficients: Sequence[Array]) -> None:
         self.coefficients = list(coefficients)
-
-    @property
-    def order(self) -> int:
-        return len(self.coefficients) - 1
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -280,7 +272,7 @@ def _linear(operation: Callable[..., Array]) -> Callable[..., Jet]:
         return Jet(
             [
                 operation(c, *args, **kwargs) if np.ndim(c) else c
-                for c in _coefficients(value, 1 if not isinstance(value, Jet) else value.order + 1)
+                for c in (value.coefficients if isinstance(value, Jet) else [value])
             ]
         )
 
