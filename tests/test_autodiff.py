@@ -329,3 +329,13 @@ def test_near_a_domain_edge_the_rules_keep_their_digits() -> None:
         by_ad = derivative(text, at, analytic="ad").results[0].analytic
         assert exact is not None and by_ad is not None
         assert abs(by_ad - exact) <= 4 * np.spacing(abs(exact))
+
+
+def test_sympys_gradient_is_refused_with_analytic_ad(run: Any) -> None:
+    outcome = run(
+        "descend", "x**2", "--from", "1", "--grad", "analytic", "--analytic", "ad", expect=2
+    )
+    assert outcome.stderr == (
+        "error: --grad analytic is SymPy's gradient, and the analytic side is set to ad "
+        "(no SymPy): use --grad ad\n"
+    )

@@ -347,8 +347,8 @@ class DescentOptions(AnalyticChoice):
             raise InputError(f"{param('grad')} analytic needs SymPy: drop {param('analytic')}")
         if self.grad == "analytic" and self.engine == "ad":
             raise InputError(
-                f"{param('grad')} analytic needs SymPy, which analytic ad leaves out: "
-                f"use {param('grad')} ad"
+                f"{param('grad')} analytic is SymPy's gradient, and the analytic side is set "
+                f"to ad (no SymPy): use {param('grad')} ad"
             )
         check_analytic(self.analytic)
         check_timeout(self.analytic_timeout)
