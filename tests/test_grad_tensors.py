@@ -184,7 +184,7 @@ def test_no_analytic_and_timeout() -> None:
     # SymPy is held back past any limit (the fixture), so this cannot depend on its speed.
     rng = np.random.default_rng(6)
     large = {"W": rng.normal(size=(6, 6)), "x": rng.normal(size=6), "t": np.eye(6)[2]}
-    late, row = by_tensors(NETWORK, large, ("W",), analytic_timeout=0.01)
+    late, row = by_tensors(NETWORK, large, ("W",), analytic="sympy", analytic_timeout=0.01)
     assert late.analytic.status == "timed out"
     assert late.warnings == ("no analytic gradient: SymPy took longer than 0.01 s",)
     assert row.numerical["W"].shape == (6, 6)

@@ -44,9 +44,12 @@ def _timed(args: Sequence[str]) -> tuple[Run, float]:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["diff", HUGE, "--at", "1"], "no analytic derivative"),
-        (["diff", "x+(1/3)^100000000", "--at", "1"], "no analytic derivative"),
-        (["hessian", HUGE, "--at", "1"], "no analytic Hessian"),
+        (["diff", HUGE, "--at", "1", "--analytic", "sympy"], "no analytic derivative"),
+        (
+            ["diff", "x+(1/3)^100000000", "--at", "1", "--analytic", "sympy"],
+            "no analytic derivative",
+        ),
+        (["hessian", HUGE, "--at", "1", "--analytic", "sympy"], "no analytic Hessian"),
         (["descend", HUGE, "--from", "1", "--steps", "3"], "no analytic stationary points"),
         (  # held values enter SymPy's solver as exact fractions: 3/10 to the 100000000th
             ["descend", "x**2+t**100000000", "--from", "1", "--set", "t=0.3", "--steps", "3"],
@@ -63,7 +66,9 @@ def test_analytic_timeout_holds_whatever_sympy_does(args: list[str], expected: s
 
 
 def test_sweep_of_a_huge_power_is_bounded_too() -> None:
-    outcome, elapsed = _timed(["sweep", HUGE, "--at", "1", "--analytic-timeout", str(LIMIT)])
+    outcome, elapsed = _timed(
+        ["sweep", HUGE, "--at", "1", "--analytic", "sympy", "--analytic-timeout", str(LIMIT)]
+    )
     assert outcome.exit_code == 0, outcome.explain()
     assert outcome.stderr.startswith(
         f"warning: no analytic derivative: SymPy took longer than {LIMIT:g} s\n"

@@ -266,10 +266,34 @@ def test_sweep_warns_of_steps_whose_quotient_is_not_finite() -> None:
 @pytest.mark.usefixtures("sympy_never_finishes")
 def test_heavy_sympy_side_times_out_within_the_limit() -> None:
     deep = "sin(" * 40 + "x" + ")" * 40
-    outcome = invoke(["diff", deep, "--at", "1", "--order", "6", "--analytic-timeout", "0.2"])
+    outcome = invoke(
+        [
+            "diff",
+            deep,
+            "--at",
+            "1",
+            "--order",
+            "6",
+            "--analytic",
+            "sympy",
+            "--analytic-timeout",
+            "0.2",
+        ]
+    )
     assert outcome.exit_code == 0, outcome.explain()
     assert outcome.stderr == "warning: no analytic derivative: SymPy took longer than 0.2 s\n"
-    outcome = invoke(["hessian", "x**x**x**x", "--at", "1.5", "--analytic-timeout", "0.05"])
+    outcome = invoke(
+        [
+            "hessian",
+            "x**x**x**x",
+            "--at",
+            "1.5",
+            "--analytic",
+            "sympy",
+            "--analytic-timeout",
+            "0.05",
+        ]
+    )
     assert outcome.exit_code == 0, outcome.explain()
     assert outcome.stderr == "warning: no analytic Hessian: SymPy took longer than 0.05 s\n"
 

@@ -402,7 +402,7 @@ def test_the_readme_session_is_real():
 @pytest.mark.parametrize(
     ("typed", "offered"),
     [
-        ("gr", ["grad"]),
+        ("gr", ["grad", "graph"]),
         ("n", ["names"]),
         ("diff x --me", ["--method"]),
         ("diff x --method ri", ["richardson"]),

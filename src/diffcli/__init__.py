@@ -18,7 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .api import derivative, descend, gradient, hessian, plot, sweep
+    from .api import derivative, descend, gradient, graph, hessian, plot, sweep
     from .errors import DiffcliError, EvaluationError, InputError, ParseError
     from .expr.parsing import Expression, parse
 
@@ -29,6 +29,7 @@ _API = {
     "sweep": "diffcli.api",
     "descend": "diffcli.api",
     "plot": "diffcli.api",
+    "graph": "diffcli.api",
     "parse": "diffcli.expr.parsing",
     "Expression": "diffcli.expr.parsing",
     "DiffcliError": "diffcli.errors",
@@ -47,6 +48,7 @@ __all__ = [
     "derivative",
     "descend",
     "gradient",
+    "graph",
     "hessian",
     "parse",
     "plot",

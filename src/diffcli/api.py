@@ -1,4 +1,4 @@
-"""The public Python API: derivative, gradient, hessian, sweep, descend and plot.
+"""The public Python API: derivative, gradient, hessian, sweep, descend, plot and graph.
 
 Each function takes an expression (text, parsed safely, or an ``Expression``), the points, and
 the command line's options as keywords; it returns the result records the command line renders.
@@ -24,7 +24,7 @@ from .options import (
 if TYPE_CHECKING:
     from .expr.parsing import Expression
     from .expr.points import Point
-    from .results import DiffReport, GradientReport, HessianReport, SweepReport
+    from .results import DiffReport, GradientReport, GraphReport, HessianReport, SweepReport
     from .usecases.descent import CompareReport, DescentReport
     from .usecases.plot import FunctionSamples
 
@@ -46,7 +46,7 @@ def derivative(
     h: float | None = None,
     order: int = 1,
     constants: ConstantsLike = None,
-    analytic: bool = True,
+    analytic: bool | str = True,
     analytic_timeout: float = DEFAULT_TIMEOUT,
 ) -> DiffReport:
     """The derivative by one variable at each point, numerical beside SymPy's.
@@ -61,7 +61,8 @@ def derivative(
         h: the step (default: each method's own).
         order: which derivative, 1 to 6.
         constants: values held fixed, e.g. ``{"t": [0, 0, 1]}``.
-        analytic: compute SymPy's derivative too.
+        analytic: the exact derivative too: True or ``auto``
+            (SymPy, AD where SymPy has no answer), ``sympy``, ``ad``, or False.
         analytic_timeout: seconds SymPy may take (0: no limit).
 
     Returns:
@@ -101,7 +102,7 @@ def gradient(
     h: float | None = None,
     constants: ConstantsLike = None,
     show: Sequence[str] = (),
-    analytic: bool = True,
+    analytic: bool | str = True,
     analytic_timeout: float = DEFAULT_TIMEOUT,
 ) -> GradientReport:
     """Every partial derivative at each point, each variable's in its own shape.
@@ -114,7 +115,8 @@ def gradient(
         h: the step (default: 1e-4 for the fixed-step methods).
         constants: values held fixed, e.g. ``{"x": [0.6, 0.9], "t": [0, 0, 1]}``.
         show: more expressions whose values to report at each point.
-        analytic: compute SymPy's gradient too.
+        analytic: the exact gradient too: True or ``auto``
+            (SymPy, AD where SymPy has no answer), ``sympy``, ``ad``, or False.
         analytic_timeout: seconds SymPy may take (0: no limit).
 
     >>> gradient("x0**2 + x1**2", at=[3, 4]).results[0].numerical
@@ -143,7 +145,7 @@ def hessian(
     method: str = "central",
     h: float | None = None,
     constants: ConstantsLike = None,
-    analytic: bool = True,
+    analytic: bool | str = True,
     analytic_timeout: float = DEFAULT_TIMEOUT,
 ) -> HessianReport:
     """The matrix of second derivatives at each point, numerical beside SymPy's.
@@ -155,7 +157,8 @@ def hessian(
         method: ``central`` (step ``h``), ``richardson`` or ``auto`` (their own steps).
         h: the step of ``central`` (default 1e-4).
         constants: values held fixed.
-        analytic: compute SymPy's Hessian too.
+        analytic: the exact Hessian too: True or ``auto``
+            (SymPy, AD where SymPy has no answer), ``sympy``, ``ad``, or False.
         analytic_timeout: seconds SymPy may take (0: no limit).
 
     >>> hessian("x0**2*x1", at=[1, 2], method="richardson", h=0.3)
@@ -183,7 +186,7 @@ def sweep(
     *,
     wrt: str | None = None,
     constants: ConstantsLike = None,
-    analytic: bool = True,
+    analytic: bool | str = True,
     analytic_timeout: float = DEFAULT_TIMEOUT,
 ) -> SweepReport:
     """Forward and central differences for h = 1e-1 … 1e-16 against a reference.
@@ -193,7 +196,8 @@ def sweep(
         at: one point.
         wrt: the coordinate (default: the only variable not held fixed).
         constants: values held fixed.
-        analytic: use SymPy's derivative as the reference (else the ``auto`` estimate).
+        analytic: the exact derivative as the reference (True/``auto``, ``sympy``, ``ad``;
+            False: the ``auto`` estimate).
         analytic_timeout: seconds SymPy may take (0: no limit).
 
     >>> report = sweep("sin(x)", at=1)
@@ -231,7 +235,7 @@ def descend(
     compare: bool = False,
     path: bool = False,
     on_step: Callable[[Any], None] | None = None,
-    analytic: bool = True,
+    analytic: bool | str = True,
     analytic_timeout: float = DEFAULT_TIMEOUT,
 ) -> DescentReport | CompareReport:
     """Minimise by gradient descent from ``start``: the primer's ``x -= lr * grad`` and more.
@@ -243,12 +247,13 @@ def descend(
         lr, steps, tol: learning rate, most updates, and the |∇f| that stops a run.
         optimizer: ``sgd`` (default), ``momentum``, ``nesterov``, ``adagrad``, ``rmsprop``,
             ``adam``; with their ``momentum``, ``beta1``, ``beta2``, ``rho``, ``eps``.
-        grad: ``numerical`` (central differences with step ``h``) or ``analytic`` (SymPy's).
+        grad: ``numerical`` (central differences with step ``h``), ``analytic`` (SymPy's) or
+            ``ad`` (reverse-mode automatic differentiation).
         trace: keep every ``trace``-th step in the report.
         compare: run every optimizer with the same budget; returns a ``CompareReport``.
         path: keep every iterate in the report's ``path`` (each row's, with ``compare``).
         on_step: called with each step's record as it is made.
-        analytic: find SymPy's stationary points too.
+        analytic: find SymPy's stationary points too (``ad``: skipped, they need SymPy).
         analytic_timeout: seconds SymPy may take (0: no limit).
 
     >>> report = descend("x0**2 + x1**2", start=[-3, 4], lr=0.1, steps=100)
@@ -320,6 +325,28 @@ def plot(
     parsed = read_expression(expression)
     options = PlotOptions(ranges=read_intervals(range), kind=kind)
     return plot_function(parsed, read_constants(parsed, constants), options)
+
+
+def graph(
+    expression: str | Expression, at: PointLike, *, constants: ConstantsLike = None
+) -> GraphReport:
+    """The computational graph at one point: every node's operation, its value from the
+    forward pass and its adjoint ∂f/∂node from the backward pass (reverse-mode AD).
+
+    Args:
+        expression: the function; its value must be one number.
+        at: one point.
+        constants: values held fixed (they are leaves of the graph too).
+
+    >>> report = graph("x0**2 + x1**2", at=[3, 4])
+    >>> [(node.operation, float(node.value), float(node.adjoint)) for node in report.nodes[:3]]
+    [('+', 25.0, 1.0), ('**', 9.0, 1.0), ('x0', 3.0, 6.0)]
+    """
+    from .expr.inputs import only_point
+    from .usecases.graph import computational_graph
+
+    parsed, points, _ = _inputs(expression, at, constants)
+    return computational_graph(parsed, only_point(points, "at", "graph takes one point"))
 
 
 def _inputs(

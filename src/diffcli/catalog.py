@@ -25,3 +25,5 @@ PLOT_FORMATS = ("png", "svg", "pdf")
 #: A figure's size in inches (matplotlib's default) and its dots per inch.
 PLOT_SIZE = (6.4, 4.8)
 PLOT_DPI = 100
+#: Where the analytic side's values come from (``--analytic``); see ``options.AnalyticChoice``.
+ANALYTIC_ENGINES = ("auto", "sympy", "ad")

@@ -24,6 +24,7 @@ COMMANDS = {
     "hessian": "diffcli.commands.hessian:hessian",
     "descend": "diffcli.commands.descend:descend",
     "plot": "diffcli.commands.plot:plot",
+    "graph": "diffcli.commands.graph:graph",
     "shell": "diffcli.commands.shell:shell",
 }
 

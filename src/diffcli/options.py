@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .catalog import DEFAULT_STEP, DEFAULT_TIMEOUT, OPTIMIZERS, PLOT_KINDS
+from .catalog import ANALYTIC_ENGINES, DEFAULT_STEP, DEFAULT_TIMEOUT, OPTIMIZERS, PLOT_KINDS
 from .errors import InputError, param
 
 if TYPE_CHECKING:  # intervals needs NumPy; its type alone is needed here
@@ -22,7 +22,10 @@ if TYPE_CHECKING:  # intervals needs NumPy; its type alone is needed here
 #: The highest derivative ``order`` accepts.
 MAX_ORDER = 6
 #: The gradient ``descend`` follows.
-GRADIENTS = ("numerical", "analytic")
+GRADIENTS = ("numerical", "analytic", "ad")
+#: Past this many coordinates ``auto`` goes straight to AD: SymPy's formulas grow with them
+#: (a 10×10 network's ∂L/∂W takes SymPy 3.3 s, a 784×10 one past any limit).
+AUTO_SYMPY_COORDINATES = 100
 #: ``tol`` of ``descend(compare=True)`` when none is given.
 COMPARE_TOL = 1e-6
 
@@ -70,6 +73,40 @@ def check_timeout(seconds: float) -> None:
         )
 
 
+def check_analytic(analytic: bool | str) -> None:
+    """Raise InputError unless ``analytic`` is True, False or one of ``ANALYTIC_ENGINES``."""
+    if isinstance(analytic, bool) or analytic in ANALYTIC_ENGINES:
+        return
+    raise InputError(
+        f"unknown {param('analytic')} {analytic!r}; choose from {', '.join(ANALYTIC_ENGINES)}"
+    )
+
+
+class AnalyticChoice:
+    """The ``analytic`` option's meaning, shared by every command's options.
+
+    ``analytic`` is True (``auto``), False (no analytic side) or one of
+    ``catalog.ANALYTIC_ENGINES``: ``sympy`` (formulas, within the time limit), ``ad``
+    (automatic differentiation on the tree: exact in floating point, never imports SymPy),
+    ``auto`` (SymPy, and AD where SymPy has no answer: timed out, failed, or more
+    coordinates than ``AUTO_SYMPY_COORDINATES``).
+    """
+
+    analytic: bool | str
+
+    @property
+    def engine(self) -> str | None:
+        """``sympy``, ``ad`` or ``auto``; None when the analytic side is off."""
+        if self.analytic is False:
+            return None
+        return "auto" if self.analytic is True else str(self.analytic)
+
+    def sympy_first(self, coordinates: int) -> bool:
+        """Whether SymPy is asked (AD answers where it has none, with ``auto``)."""
+        engine = self.engine
+        return engine == "sympy" or (engine == "auto" and coordinates <= AUTO_SYMPY_COORDINATES)
+
+
 def check_method(method: str, methods: tuple[str, ...], extra: tuple[str, ...] = ()) -> None:
     """Raise InputError for a method that is not one of ``methods`` (or ``extra``)."""
     if method not in (*methods, *extra):
@@ -84,7 +121,7 @@ def _own_steps(method: str) -> InputError:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DiffOptions:
+class DiffOptions(AnalyticChoice):
     """How ``derivative`` differentiates (``diffcli diff``).
 
     Attributes:
@@ -94,7 +131,8 @@ class DiffOptions:
         h: the step of a fixed-step quotient, the largest step of ``richardson``, the imaginary
             step of ``complex``; None: each method's own default (1e-4 for first derivatives).
         order: which derivative, 1 to ``MAX_ORDER``.
-        analytic: compute SymPy's derivative beside the numerical one.
+        analytic: the exact derivative beside the numerical one: ``auto`` (True), ``sympy``,
+            ``ad`` (see ``ANALYTIC_ENGINES``), or False for none.
         analytic_timeout: seconds SymPy may take (0 or inf: no limit).
         constants: variables held fixed (``--set``): never chosen, never named by ``wrt``.
     """
@@ -103,7 +141,7 @@ class DiffOptions:
     method: str = "central"
     h: float | None = None
     order: int = 1
-    analytic: bool = True
+    analytic: bool | str = True
     analytic_timeout: float = DEFAULT_TIMEOUT
     constants: tuple[str, ...] = ()
 
@@ -119,11 +157,12 @@ class DiffOptions:
             raise InputError(
                 f"{param('order')} must be between 1 and {MAX_ORDER}, got {self.order}"
             )
+        check_analytic(self.analytic)
         check_timeout(self.analytic_timeout)
 
 
 @dataclass(frozen=True, kw_only=True)
-class GradOptions:
+class GradOptions(AnalyticChoice):
     """How ``gradient`` differentiates (``diffcli grad``).
 
     Attributes:
@@ -134,7 +173,8 @@ class GradOptions:
         wrt: the variables to differentiate by (None: every variable not held fixed); the
             others are held fixed, and SymPy gets their values before it differentiates.
         show: extra expressions, as typed, whose values are reported at each point.
-        analytic: compute SymPy's gradient beside the numerical one.
+        analytic: the exact gradient beside the numerical one: ``auto`` (True), ``sympy``,
+            ``ad`` (see ``ANALYTIC_ENGINES``), or False for none.
         analytic_timeout: seconds SymPy may take (0 or inf: no limit).
     """
 
@@ -142,7 +182,7 @@ class GradOptions:
     h: float | None = None
     wrt: tuple[str, ...] | None = None
     show: tuple[str, ...] = ()
-    analytic: bool = True
+    analytic: bool | str = True
     analytic_timeout: float = DEFAULT_TIMEOUT
 
     def __post_init__(self) -> None:
@@ -160,11 +200,12 @@ class GradOptions:
             if not registry.method(self.method).takes_step:
                 raise _own_steps(self.method)
             check_step(self.h)
+        check_analytic(self.analytic)
         check_timeout(self.analytic_timeout)
 
 
 @dataclass(frozen=True, kw_only=True)
-class HessianOptions:
+class HessianOptions(AnalyticChoice):
     """How ``hessian`` differentiates twice (``diffcli hessian``).
 
     Attributes:
@@ -173,14 +214,15 @@ class HessianOptions:
             estimate, its own steps).
         h: the step of ``central`` (None: 1e-4); refused with the adaptive methods.
         wrt: the variables to differentiate by (None: every variable not held fixed).
-        analytic: compute SymPy's Hessian beside the numerical one.
+        analytic: the exact Hessian beside the numerical one: ``auto`` (True), ``sympy``,
+            ``ad`` (see ``ANALYTIC_ENGINES``), or False for none.
         analytic_timeout: seconds SymPy may take (0 or inf: no limit).
     """
 
     method: str = "central"
     h: float | None = None
     wrt: tuple[str, ...] | None = None
-    analytic: bool = True
+    analytic: bool | str = True
     analytic_timeout: float = DEFAULT_TIMEOUT
 
     def __post_init__(self) -> None:
@@ -191,6 +233,7 @@ class HessianOptions:
             if not registry.method(self.method).batched:  # the adaptive ones choose steps
                 raise _own_steps(self.method)
             check_step(self.h)
+        check_analytic(self.analytic)
         check_timeout(self.analytic_timeout)
 
     @property
@@ -200,27 +243,29 @@ class HessianOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SweepOptions:
+class SweepOptions(AnalyticChoice):
     """How ``sweep`` runs the step from 1e-1 to 1e-16 (``diffcli sweep``).
 
     Attributes:
         wrt: the coordinate to differentiate by; None: the only variable not held fixed.
-        analytic: use SymPy's derivative as the reference (else the ``auto`` estimate).
+        analytic: the exact derivative as the reference (``auto``/True, ``sympy`` or ``ad``;
+            False: the ``auto`` method's estimate).
         analytic_timeout: seconds SymPy may take (0 or inf: no limit).
         constants: variables held fixed: never chosen, never named by ``wrt``.
     """
 
     wrt: str | None = None
-    analytic: bool = True
+    analytic: bool | str = True
     analytic_timeout: float = DEFAULT_TIMEOUT
     constants: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        check_analytic(self.analytic)
         check_timeout(self.analytic_timeout)
 
 
 @dataclass(frozen=True, kw_only=True)
-class DescentOptions:
+class DescentOptions(AnalyticChoice):
     """How ``descend`` minimises (``diffcli descend``).
 
     Attributes:
@@ -231,7 +276,8 @@ class DescentOptions:
         tol: stop when |∇f| falls below this; None: never (``COMPARE_TOL`` with ``compare``).
         momentum, beta1, beta2, rho: the optimizers' decay rates, each in [0, 1).
         eps: ε of adagrad, rmsprop and adam, above 0.
-        grad: ``numerical`` (central differences with step ``h``) or ``analytic`` (SymPy's).
+        grad: ``numerical`` (central differences with step ``h``), ``analytic`` (SymPy's) or
+            ``ad`` (reverse-mode automatic differentiation: no SymPy).
         h: the step of the numerical gradient.
         trace: record every ``trace``-th step in the report (None: none).
         compare: run every optimizer from the same start with the same budget.
@@ -257,7 +303,7 @@ class DescentOptions:
     compare: bool = False
     path: bool = False
     on_step: Callable[[Any], None] | None = field(default=None, compare=False, repr=False)
-    analytic: bool = True
+    analytic: bool | str = True
     analytic_timeout: float = DEFAULT_TIMEOUT
 
     def __post_init__(self) -> None:
@@ -297,8 +343,14 @@ class DescentOptions:
             value = getattr(self, name)
             if not 0 <= value < 1:
                 raise InputError(f"{param(name)} must be in [0, 1), got {_number(value)}")
-        if self.grad == "analytic" and not self.analytic:
+        if self.grad == "analytic" and self.engine is None:
             raise InputError(f"{param('grad')} analytic needs SymPy: drop {param('analytic')}")
+        if self.grad == "analytic" and self.engine == "ad":
+            raise InputError(
+                f"{param('grad')} analytic is SymPy's gradient, and the analytic side is set "
+                f"to ad (no SymPy): use {param('grad')} ad"
+            )
+        check_analytic(self.analytic)
         check_timeout(self.analytic_timeout)
 
     @property

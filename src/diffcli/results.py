@@ -85,10 +85,12 @@ def absolute_error(numerical: float, analytic: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class Analytic:
-    """How the analytic side went: ``ok``, ``timed out``, ``failed`` or ``skipped``."""
+    """How the analytic side went: ``ok``, ``timed out``, ``failed`` or ``skipped``, and
+    which engine gave its values (``source``: ``sympy`` or ``ad``, None without values)."""
 
     status: str
     reason: str = ""
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ class DiffReport:
             "order": self.order,
             "derivative": self.derivative,
             "analytic_status": self.analytic.status,
+            "analytic_source": self.analytic.source,
             "results": [row.as_dict() for row in self.results],
             "warnings": list(self.warnings),
         }
@@ -214,7 +217,8 @@ class SweepReport:
     variable: str
     at: Point
     reference: float | None
-    #: Where the reference comes from: ``analytic`` (SymPy) or ``auto`` (best numerical).
+    #: Where the reference comes from: ``analytic`` (SymPy), ``ad`` (automatic
+    #: differentiation) or ``auto`` (best numerical).
     reference_source: str
     rows: tuple[SweepRow, ...]
     best_forward_step: float | None
@@ -466,6 +470,7 @@ class GradientReport:
             "method": self.method,
             "step": self.step,
             "analytic_status": self.analytic.status,
+            "analytic_source": self.analytic.source,
             "partial_derivatives": self.partials,
             "predicted_expression": self.predicted,
             "results": [row.as_dict() for row in self.results],
@@ -571,6 +576,73 @@ class HessianReport:
             "method": self.method,
             "step": self.step,
             "analytic_status": self.analytic.status,
+            "analytic_source": self.analytic.source,
             "results": [row.as_dict() for row in self.results],
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """One node of the computational graph: its operation, forward value and adjoint."""
+
+    index: int
+    #: The index of the node that uses this one's value (None for the result).
+    parent: int | None
+    depth: int
+    #: ``+``, ``@``, ``softmax``, ``sum(axis=0)``, ``neg``, a number, a variable's name …
+    operation: str
+    #: The sub-expression as typed.
+    text: str
+    #: The variable a leaf reads (``x`` for ``x`` and ``x[0]``), else None.
+    variable: str | None
+    value: Array
+    #: ∂f/∂node from the backward pass; None where none is needed (a literal exponent).
+    adjoint: Array | None
+    #: ``ok``, or ``not-finite`` where the value or the adjoint is NaN or infinite.
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        values = [self.value] if self.adjoint is None else [self.value, self.adjoint]
+        failed = not all(np.all(np.isfinite(value)) for value in values)
+        _settle_status(self, failed)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "parent": self.parent,
+            "operation": self.operation,
+            "text": self.text,
+            "variable": self.variable,
+            "shape": list(np.shape(self.value)),
+            "value": _listed(np.asarray(self.value)),
+            "adjoint": None if self.adjoint is None else _listed(np.asarray(self.adjoint)),
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class GraphReport:
+    """The answer of ``diffcli graph``: the expression's computational graph at one point,
+    each node with the forward value and the adjoint the engine computed."""
+
+    #: A NaN adjoint (sqrt at 0) is part of what the graph shows, not a failure.
+    failing_statuses: ClassVar[frozenset[str]] = frozenset()
+
+    expression: str
+    at: Point
+    nodes: tuple[GraphNode, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return tuple(node.status for node in self.nodes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expression": self.expression,
+            "at": point_as_json(self.at),
+            "value": _listed(np.asarray(self.nodes[0].value)),
+            "nodes": [node.as_dict() for node in self.nodes],
             "warnings": list(self.warnings),
         }

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from ..catalog import DEFAULT_TIMEOUT, FORMATS, PLOT_DPI, PLOT_SIZE
+from ..catalog import ANALYTIC_ENGINES, DEFAULT_TIMEOUT, FORMATS, PLOT_DPI, PLOT_SIZE
 from ..terminal import COLOR_CHOICES, ColorChoice, TerminalSettings, terminal_settings
 
 if TYPE_CHECKING:  # points needs NumPy: imported when a command runs, not for --help
@@ -160,12 +160,26 @@ class _Seconds(_FloatParam):
 _SECONDS = _Seconds()
 
 
-def analytic_options(function: F) -> F:
-    """``--analytic-timeout`` and ``--no-analytic``."""
+def analytic_options(command: F) -> F:
+    """``--analytic sympy|ad|auto``, ``--analytic-timeout`` and ``--no-analytic``, passed on
+    as the API's one ``analytic`` keyword (``--no-analytic`` wins: False)."""
+
+    @functools.wraps(command)
+    def with_analytic(*args: Any, analytic: str, no_analytic: bool, **kwargs: Any) -> Any:
+        return command(*args, analytic=False if no_analytic else analytic, **kwargs)
+
+    function = click.option(
+        "--analytic",
+        type=click.Choice(ANALYTIC_ENGINES),
+        default="auto",
+        show_default=True,
+        help="Where the exact values come from: sympy (formulas), ad (automatic "
+        "differentiation, no SymPy), auto (SymPy, AD where SymPy has no answer).",
+    )(cast(F, with_analytic))
     function = click.option(
         "--no-analytic",
         is_flag=True,
-        help="Skip SymPy: numerical values only (faster start).",
+        help="Skip the analytic side: numerical values only (faster start).",
     )(function)
     function = click.option(
         "--analytic-timeout",

@@ -98,10 +98,11 @@ finite, or |f| > 1e10 * max(|f(start)|, 1).
 )
 @click.option(
     "--grad",
-    type=click.Choice(("numerical", "analytic")),
+    type=click.Choice(("numerical", "analytic", "ad")),
     default="numerical",
     show_default=True,
-    help="numerical: central differences (the primer's); analytic: SymPy's gradient.",
+    help="numerical: central differences (the primer's); analytic: SymPy's gradient; "
+    "ad: reverse-mode automatic differentiation (exact, no SymPy).",
 )
 @click.option(
     "--h",
@@ -154,7 +155,7 @@ def descend(
     history: str | None,
     compare: bool,
     analytic_timeout: float,
-    no_analytic: bool,
+    analytic: bool | str,
     output_format: str,
     precision: int | None,
     plot: PlotRequest | None,
@@ -193,7 +194,7 @@ def descend(
             compare=compare,
             path=plot is not None,
             on_step=_both(write, advance),
-            analytic=not no_analytic,
+            analytic=analytic,
             analytic_timeout=analytic_timeout,
         )
     finish(report, output_format, precision, plot)

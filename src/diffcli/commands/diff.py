@@ -75,7 +75,7 @@ def diff(
     step: float | None,
     order: int,
     analytic_timeout: float,
-    no_analytic: bool,
+    analytic: bool | str,
     output_format: str,
     precision: int | None,
     plot: PlotRequest | None,
@@ -91,7 +91,7 @@ def diff(
         h=step,
         order=order,
         constants=list(constants),
-        analytic=not no_analytic,
+        analytic=analytic,
         analytic_timeout=analytic_timeout,
     )
     finish(report, output_format, precision, plot)

@@ -76,7 +76,7 @@ def grad(
     method: str,
     step: float | None,
     analytic_timeout: float,
-    no_analytic: bool,
+    analytic: bool | str,
     output_format: str,
     precision: int | None,
     plot: PlotRequest | None,
@@ -99,7 +99,7 @@ def grad(
         h=step,
         constants=list(constants),
         show=shown,
-        analytic=not no_analytic,
+        analytic=analytic,
         analytic_timeout=analytic_timeout,
     )
     finish(report, output_format, precision, plot)

@@ -61,7 +61,7 @@ def hessian(
     method: str,
     step: float | None,
     analytic_timeout: float,
-    no_analytic: bool,
+    analytic: bool | str,
     output_format: str,
     precision: int | None,
 ) -> None:
@@ -76,7 +76,7 @@ def hessian(
         method=method,
         h=step,
         constants=list(constants),
-        analytic=not no_analytic,
+        analytic=analytic,
         analytic_timeout=analytic_timeout,
     )
     finish(report, output_format, precision)

@@ -53,7 +53,7 @@ def sweep(
     constants: tuple[str, ...],
     wrt: str | None,
     analytic_timeout: float,
-    no_analytic: bool,
+    analytic: bool | str,
     output_format: str,
     precision: int | None,
     plot: PlotRequest | None,
@@ -66,7 +66,7 @@ def sweep(
         point,
         wrt=wrt,
         constants=list(constants),
-        analytic=not no_analytic,
+        analytic=analytic,
         analytic_timeout=analytic_timeout,
     )
     finish(report, output_format, precision, plot)

@@ -72,6 +72,17 @@ def formula_line(label: str, formula: str, width: int) -> str:
     return line[:kept].rstrip() + FULL_FORMULA
 
 
+def engine_name(source: str | None) -> str:
+    """Who gave the analytic values, as the tables say it: ``SymPy`` or ``AD``."""
+    return "AD" if source == "ad" else "SymPy"
+
+
+def analytic_heading(source: str | None) -> str:
+    """The analytic column's heading: ``analytic``, or ``analytic (AD)`` when automatic
+    differentiation gave its values (SymPy's column reads as it always has)."""
+    return "analytic (AD)" if source == "ad" else "analytic"
+
+
 def point_text(point: Mapping[str, Any]) -> str:
     """A point as typed (``x0=3, x1=4``); a large tensor as ``W=(20×30) [0, 0.1, 0.2, … 5.9]``:
     its shape, its first elements and its last, in row-major order."""

@@ -62,6 +62,8 @@ def _settings(report: DescentReport | CompareReport) -> str:
     options = report.options
     if options.grad == "analytic":
         gradient = "analytic gradient (SymPy)"
+    elif options.grad == "ad":
+        gradient = "gradient by reverse-mode AD"
     else:
         gradient = f"numerical gradient (central difference, h = {format_scalar(options.h)})"
     fixed = f", with {point_text(report.fixed)}" if report.fixed else ""
@@ -121,7 +123,7 @@ def _analytic_lines(
     precision: int | None,
 ) -> list[tuple[str, str]]:
     if analytic.status == "skipped":
-        return [("analytic", "n/a (--no-analytic)")]
+        return [("analytic", f"n/a ({analytic.reason})")]
     if analytic.status != "ok":
         return [("analytic", f"n/a ({analytic.status})")]
     if nearest is None:

@@ -8,7 +8,16 @@ from operator import attrgetter
 from ..engine.registry import heading
 from ..expr.points import format_point, format_scalar
 from ..results import DerivativeRow, DiffReport
-from . import Column, console, error_number, formula_line, number, point_text, print_table
+from . import (
+    Column,
+    analytic_heading,
+    console,
+    error_number,
+    formula_line,
+    number,
+    point_text,
+    print_table,
+)
 from .schema import Cell, Schema, point_cells, point_labels
 
 
@@ -65,7 +74,7 @@ def _table(report: DiffReport, precision: int | None) -> None:
     out.print(f"f = {report.expression}")
     if report.derivative is not None:
         out.print(formula_line(label, report.derivative, out.width))
-    else:
+    elif report.analytic.source is None:
         out.print(f"{label}: n/a ({report.analytic.status})")
     methods = {row.method for row in report.results}
     steps = {row.step for row in report.results}
@@ -85,7 +94,12 @@ def _table(report: DiffReport, precision: int | None) -> None:
         columns.append(Column("method", essential=False, justify="left"))
     if len(steps) > 1:
         columns.append(Column("h", essential=False))
-    columns += [Column("numerical"), Column("analytic"), Column("abs err"), Column("rel err")]
+    columns += [
+        Column("numerical"),
+        Column(analytic_heading(report.analytic.source)),
+        Column("abs err"),
+        Column("rel err"),
+    ]
     if kinks:
         columns += [Column("left"), Column("right")]
     columns += [Column("est. err", optional=True), Column("evals", optional=True)]
@@ -120,7 +134,8 @@ def _side_by_side(report: DiffReport, precision: int | None, label: str, point: 
     out = console()
     analytic = report.results[0].analytic
     if report.analytic.status in {"ok", "skipped"}:
-        out.print(f"{label} at {point} = {number(analytic, precision)}")
+        by_ad = " (AD)" if report.analytic.source == "ad" else ""
+        out.print(f"{label} at {point} = {number(analytic, precision)}{by_ad}")
     kinks = any(row.is_kink for row in report.results)
     columns = [Column("method", justify="left"), Column("h"), Column("numerical")]
     # at a kink every row is one, and an error against SymPy's value means nothing

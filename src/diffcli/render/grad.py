@@ -11,7 +11,17 @@ import numpy as np
 from ..engine.registry import heading
 from ..expr.points import Array, format_scalar
 from ..results import GradientReport, GradientRow, relative_error
-from . import Column, console, error_number, formula_line, number, point_text, print_table
+from . import (
+    Column,
+    analytic_heading,
+    console,
+    engine_name,
+    error_number,
+    formula_line,
+    number,
+    point_text,
+    print_table,
+)
 from .schema import Cell, Schema, point_cells, point_labels
 
 if TYPE_CHECKING:
@@ -90,7 +100,8 @@ def _table(report: GradientReport, precision: int | None) -> None:
     out.print(f"f = {report.expression}", soft_wrap=True, markup=False)
     partials = report.partials
     if partials is None:
-        out.print(f"∇f: n/a ({report.analytic.status})")
+        if report.analytic.source is None:  # AD gives values, never formulas
+            out.print(f"∇f: n/a ({report.analytic.status})")
     elif len(partials) > _FORMULAS_SHOWN:
         pass  # the table's rows are the formulas' labels; JSON lists the formulas
     elif any(text is None or len(text) > _FORMULA_LENGTH for text in partials.values()):
@@ -141,7 +152,7 @@ def _point(out: Console, report: GradientReport, row: GradientRow, precision: in
         columns = [
             Column("∂f/∂", justify="left"),
             Column("numerical"),
-            Column("analytic"),
+            Column(analytic_heading(report.analytic.source)),
             Column("abs error"),
             Column("rel error"),
         ]
@@ -167,7 +178,7 @@ def _point(out: Console, report: GradientReport, row: GradientRow, precision: in
             _value(
                 out,
                 f"∂f/∂{name}",
-                ", analytic (SymPy)",
+                f", analytic ({engine_name(report.analytic.source)})",
                 name,
                 row.analytic[name],
                 precision,

@@ -10,7 +10,7 @@ import numpy as np
 from ..engine.registry import heading
 from ..expr.points import format_scalar
 from ..results import HessianReport, HessianRow
-from . import Column, console, error_number, number, point_text, print_table
+from . import Column, console, engine_name, error_number, number, point_text, print_table
 from .schema import Cell, Schema, point_cells, point_labels
 
 if TYPE_CHECKING:
@@ -99,7 +99,8 @@ def _table(report: HessianReport, precision: int | None) -> None:
         if row.error_estimate is not None:
             _matrix(out, row, row.error_estimate, "error estimate", 3, missing=False)
         if row.analytic is not None:
-            _matrix(out, row, row.analytic, "analytic Hessian (SymPy)", precision, missing=True)
+            title = f"analytic Hessian ({engine_name(report.analytic.source)})"
+            _matrix(out, row, row.analytic, title, precision, missing=True)
             out.print(f"largest abs error: {error_number(row.max_abs_error)}")
         else:
             out.print(f"analytic Hessian: n/a ({report.analytic.status})")

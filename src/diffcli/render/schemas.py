@@ -16,6 +16,7 @@ SCHEMAS = {
     "SweepReport": ("sweep", "SweepSchema"),
     "DescentReport": ("descend", "DescentSchema"),
     "CompareReport": ("descend", "CompareSchema"),
+    "GraphReport": ("graph", "GraphSchema"),
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..catalog import OPTIMIZERS
+from ..engine import autodiff
 from ..engine.coordinates import Layout
 from ..engine.kernel import partials
 from ..errors import EvaluationError, InputError, param
@@ -133,7 +134,7 @@ def _steps_move(x: Array, options: DescentOptions) -> bool:
     SymPy's gradient is exact. Central differences read 0 wherever ``x + h == x`` (the step
     is lost beside a large coordinate), however steep f is there: no convergence then.
     """
-    return options.grad == "analytic" or bool(np.all(x + options.h != x))
+    return options.grad in {"analytic", "ad"} or bool(np.all(x + options.h != x))
 
 
 def layout_of(expression: Expression, start: Point, fixed: Mapping[str, Array]) -> Layout:
@@ -193,6 +194,9 @@ def prepare(
         value_of, gradient_of = analytic_functions(
             expression, shapes, names, constants, options.analytic_timeout
         )
+    elif options.grad == "ad":
+        value_of = _value_function(compiled, layout, constants)
+        gradient_of = _reverse_mode_gradient(compiled, layout, constants)
     else:
         value_of = _value_function(compiled, layout, constants)
         gradient_of = _numerical_gradient(compiled, layout, constants, options.h)
@@ -220,6 +224,18 @@ def _numerical_gradient(
         point.update(layout.unflatten(x))
         parts = partials(compiled, point, layout.names, "central", step)
         return np.concatenate([parts[name].reshape(-1) for name in layout.names])
+
+    return gradient_of
+
+
+def _reverse_mode_gradient(
+    compiled: Compiled, layout: Layout, constants: Mapping[str, Array]
+) -> GradientFunction:
+    def gradient_of(x: Array) -> Array:
+        point = dict(constants)
+        point.update(layout.unflatten(x))
+        parts = autodiff.gradient(compiled, point, layout.names)
+        return np.concatenate([np.reshape(parts[name], -1) for name in layout.names])
 
     return gradient_of
 
@@ -558,6 +574,8 @@ def _trace_point(layout: Layout, record: Step) -> TracePoint:
 def _stationary(problem: DescentProblem, near: Array, options: DescentOptions) -> StationaryPoints:
     if not options.analytic:
         return StationaryPoints("skipped", "--no-analytic")
+    if options.engine == "ad":
+        return StationaryPoints("skipped", "--analytic ad: stationary points need SymPy")
     from ..engine.stationary import stationary_points
 
     layout = problem.layout

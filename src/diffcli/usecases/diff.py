@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import analytic, registry
+from ..engine import analytic, autodiff, registry
 from ..engine.coordinates import Coordinate, along
 from ..engine.estimate import Estimate, estimate
 from ..engine.kinks import kink_at, non_analytic_functions
@@ -21,6 +21,7 @@ from ..expr.parsing import Expression
 from ..expr.points import Point, format_point, format_scalar, shortened
 from ..options import DiffOptions
 from ..results import Analytic, DerivativeRow, DiffReport
+from .exact import exact_side
 from .notes import large_step_warning, step_too_large
 from .prepare import check_finite, compile_scalar, resolve_coordinate, shapes_key
 
@@ -47,7 +48,7 @@ def differentiate(
     if _batchable(points, entries, non_analytic, options):
         # the analytic side first: each row is made once, with its analytic value
         derivative_text, analytic_values, symbolic = _analytic(
-            expression, points, coordinate, options
+            expression, points, coordinate, options, compiled_by_shapes
         )
         (compiled,) = compiled_by_shapes.values()
         rows, warnings = _rows_in_batches(
@@ -58,7 +59,7 @@ def differentiate(
             expression, compiled_by_shapes, points, coordinate, entries, non_analytic, options
         )
         derivative_text, analytic_values, symbolic = _analytic(
-            expression, points, coordinate, options
+            expression, points, coordinate, options, compiled_by_shapes
         )
         # At a kink SymPy still answers (sign(0) = 0, Heaviside(0) = 1/2): not a derivative.
         rows = [
@@ -326,14 +327,46 @@ def _analytic(
     points: Sequence[Point],
     coordinate: Coordinate,
     options: DiffOptions,
+    compiled_by_shapes: dict[Any, Compiled],
 ) -> tuple[str | None, list[float | None], Analytic]:
-    nothing: list[float | None] = [None] * len(points)
-    if not options.analytic:
-        return None, nothing, Analytic("skipped", "--no-analytic")
-    outcome = analytic.derivatives(
-        expression, points, coordinate, options.order, options.analytic_timeout
+    """SymPy's derivative and its values, or Taylor-mode AD's values (no formula)."""
+
+    def by_ad() -> tuple[None, list[float | None]]:
+        return None, _by_taylor_mode(compiled_by_shapes, points, coordinate, options.order)
+
+    outcome, symbolic = exact_side(
+        options,
+        1,
+        lambda: analytic.derivatives(
+            expression, points, coordinate, options.order, options.analytic_timeout
+        ),
+        by_ad,
     )
-    if outcome.value is None:
-        return None, nothing, Analytic(outcome.status, outcome.reason)
-    text, values = outcome.value
-    return text, values, Analytic("ok")
+    if outcome is None:
+        return None, [None] * len(points), symbolic
+    text, values = outcome
+    return text, values, symbolic
+
+
+def _by_taylor_mode(
+    compiled_by_shapes: dict[Any, Compiled],
+    points: Sequence[Point],
+    coordinate: Coordinate,
+    order: int,
+) -> list[float | None]:
+    """The derivative at every point by Taylor-mode AD (None where not finite): points of
+    one shape in batches of the evaluator, each batch one pass."""
+    values: list[float | None] = [None] * len(points)
+    for key, compiled in compiled_by_shapes.items():
+        indices = [index for index, point in enumerate(points) if shapes_key(point) == key]
+        for start in range(0, len(indices), _POINTS_PER_BATCH):
+            batch = indices[start : start + _POINTS_PER_BATCH]
+            columns = {
+                name: np.array([points[index][name] for index in batch], dtype=np.float64)
+                for name, _ in key
+            }
+            found = autodiff.derivatives_along(compiled, columns, coordinate, order)
+            flat = np.broadcast_to(found, (len(batch),)).tolist()
+            for index, value in zip(batch, flat):
+                values[index] = value if math.isfinite(value) else None
+    return values

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..catalog import DEFAULT_STEP
-from ..engine import analytic, registry
+from ..engine import analytic, autodiff, registry
 from ..engine.coordinates import along, coordinates
 from ..engine.estimate import estimate
 from ..engine.kernel import partials
@@ -22,6 +22,7 @@ from ..expr.parsing import Expression, parse
 from ..expr.points import Array, Point, format_point
 from ..options import GradOptions
 from ..results import Analytic, GradientReport, GradientRow
+from .exact import exact_side
 from .notes import (
     EstimateNotes,
     kink_notes,
@@ -67,7 +68,9 @@ def gradient_report(
     predicted = predicted_expression(expression)
     warnings: list[str] = []
     rows: list[GradientRow] = []
+    compiled_at: list[Compiled] = []
     for point, compiled in compiled_points(expression, points):
+        compiled_at.append(compiled)
         with np.errstate(all="ignore"):
             loss = float(compiled(point))
         if entry.batched:
@@ -112,7 +115,9 @@ def gradient_report(
                 status=_status(vanished, large, numerical, kinks),
             )
         )
-    formulas, analytic_values, symbolic = _analytic_gradients(expression, points, names, options)
+    formulas, analytic_values, symbolic = _analytic_gradients(
+        expression, points, compiled_at, names, options
+    )
     if symbolic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic gradient: {symbolic.reason}")
     rows = [
@@ -282,14 +287,34 @@ def _about_show(error: ParseError) -> ParseError:
 def _analytic_gradients(
     expression: Expression,
     points: Sequence[Point],
+    compiled_at: Sequence[Compiled],
     names: tuple[str, ...],
     options: GradOptions,
 ) -> tuple[dict[str, str | None] | None, list[dict[str, Array] | None], Analytic]:
-    nothing: list[dict[str, Array] | None] = [None] * len(points)
-    if not options.analytic:
-        return None, nothing, Analytic("skipped", "--no-analytic")
-    outcome = analytic.gradients(expression, points, names, options.analytic_timeout)
-    if outcome.value is None:
-        return None, nothing, Analytic(outcome.status, outcome.reason)
-    texts, values = outcome.value
-    return texts, list(values), Analytic("ok")
+    """SymPy's formulas and values, or reverse-mode AD's values (no formulas)."""
+
+    def by_ad() -> tuple[None, list[dict[str, Array] | None]]:
+        found: list[dict[str, Array] | None] = []
+        for point, compiled in zip(points, compiled_at):
+            values = autodiff.gradient(compiled, point, names)
+            found.append({name: _real(value) for name, value in values.items()})
+        return None, found
+
+    count = len(coordinates(points[0], names)) if points else 0
+    outcome, symbolic = exact_side(
+        options,
+        count,
+        lambda: analytic.gradients(expression, points, names, options.analytic_timeout),
+        by_ad,
+    )
+    if outcome is None:
+        return None, [None] * len(points), symbolic
+    texts, values = outcome
+    return texts, list(values), symbolic
+
+
+def _real(value: Array) -> Array:
+    """NaN where a value is not finite, as SymPy's side marks "no real number"."""
+    found = np.array(value, dtype=np.float64)
+    found[~np.isfinite(found)] = math.nan
+    return found

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..catalog import MAX_ADAPTIVE_HESSIAN_COORDINATES
-from ..engine import analytic, registry
+from ..engine import analytic, autodiff, registry
 from ..engine.coordinates import along, along_line, coordinates
 from ..engine.estimate import Estimate, estimate
 from ..engine.kernel import hessian
@@ -21,6 +21,7 @@ from ..expr.parsing import Expression
 from ..expr.points import Array, Point
 from ..options import HessianOptions
 from ..results import Analytic, HessianReport, HessianRow
+from .exact import exact_side
 from .notes import EstimateNotes, kink_notes, large_step_warnings, short_point, step_warnings
 from .prepare import compiled_points, complex_obstacles, differentiated
 
@@ -47,7 +48,9 @@ def hessian_report(
     limit = MAX_HESSIAN_COORDINATES if central else MAX_ADAPTIVE_HESSIAN_COORDINATES
     warnings: list[str] = []
     rows: list[HessianRow] = []
+    compiled_at: list[Compiled] = []
     for point, compiled in compiled_points(expression, points):
+        compiled_at.append(compiled)
         labels = tuple(coordinate.label for coordinate in coordinates(point, names))
         size = len(labels)
         if size > limit:
@@ -84,7 +87,7 @@ def hessian_report(
         rows.append(
             HessianRow(point, labels, estimated.value, None, estimated.evaluations, estimated.error)
         )
-    analytic_values, symbolic = _analytic_hessians(expression, points, names, options)
+    analytic_values, symbolic = _analytic_hessians(expression, points, compiled_at, names, options)
     if symbolic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic Hessian: {symbolic.reason}")
     rows = [
@@ -270,13 +273,27 @@ def _clear_kinks(
 def _analytic_hessians(
     expression: Expression,
     points: Sequence[Point],
+    compiled_at: Sequence[Compiled],
     names: tuple[str, ...],
     options: HessianOptions,
 ) -> tuple[list[Array | None], Analytic]:
-    nothing: list[Array | None] = [None] * len(points)
-    if not options.analytic:
-        return nothing, Analytic("skipped", "--no-analytic")
-    outcome = analytic.hessians(expression, points, names, options.analytic_timeout)
-    if outcome.value is None:
-        return nothing, Analytic(outcome.status, outcome.reason)
-    return list(outcome.value), Analytic("ok")
+    """SymPy's Hessians, or forward-over-reverse AD's (NaN where not finite)."""
+
+    def by_ad() -> list[Array]:
+        found = []
+        for point, compiled in zip(points, compiled_at):
+            matrix = np.array(autodiff.hessian(compiled, point, names), dtype=np.float64)
+            matrix[~np.isfinite(matrix)] = np.nan
+            found.append(matrix)
+        return found
+
+    count = len(coordinates(points[0], names)) if points else 0
+    outcome, symbolic = exact_side(
+        options,
+        count,
+        lambda: analytic.hessians(expression, points, names, options.analytic_timeout),
+        by_ad,
+    )
+    if outcome is None:
+        return [None] * len(points), symbolic
+    return list(outcome), symbolic

@@ -32,7 +32,8 @@ def sweep(
 ) -> SweepReport:
     """Forward and central differences at every step of ``STEPS``, against a reference.
 
-    The reference is SymPy's derivative; without one (``analytic`` False, a timeout, a
+    The reference is the exact derivative (SymPy's, or AD's: ``reference_source`` ``ad``);
+    without one (``analytic`` False, a timeout, a
     failure) it is the ``auto`` estimate, and the report says so.
 
     Raises:
@@ -53,7 +54,7 @@ def sweep(
     x = float(np.asarray(point[coordinate.name])[coordinate.index])
     warnings = [w for w in report.warnings if not w.startswith("at ")]
     reference = report.results[0].analytic
-    source = "analytic"
+    source = "ad" if report.analytic.source == "ad" else "analytic"
     # at a kink there is no derivative to measure the quotients against (diff warned of it)
     kink = report.results[0].is_kink
     if reference is None and not kink:

@@ -1,0 +1,6 @@
+"""Automatic differentiation on diffcli's own tree: reverse mode, Taylor-mode forward, and
+forward-over-reverse Hessians, in float64 NumPy (no SymPy)."""
+
+from .derivatives import derivative, derivatives_along, gradient, hessian
+
+__all__ = ["derivative", "derivatives_along", "gradient", "hessian"]

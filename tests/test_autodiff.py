@@ -1,0 +1,341 @@
+"""Automatic differentiation on the tree: exact values, SymPy's agreement, kinks, the choice of
+engine (``--analytic sympy|ad|auto``) and ``descend --grad ad``."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.primer import numerical_gradient_nditer, simpleNet
+from diffcli import derivative, descend, gradient, hessian
+from diffcli.engine import analytic, autodiff
+from diffcli.engine.coordinates import Coordinate
+from diffcli.engine.kernel import partials
+from diffcli.expr.compiling import Compiled, compile_expression
+from diffcli.expr.parsing import parse
+from tests.test_grad_tensors import NETWORK, WEIGHTS, T, X
+
+
+def compiled(text: str, point: dict[str, Any]) -> Compiled:
+    return compile_expression(parse(text), {name: np.shape(v) for name, v in point.items()})
+
+
+def test_the_primers_gradient_is_exact(run: Any) -> None:
+    document = json.loads(
+        run("grad", "x0**2 + x1**2", "--at", "3,4", "--analytic", "ad", "-f", "json").stdout
+    )
+    assert document["analytic_source"] == "ad"
+    assert document["partial_derivatives"] is None
+    assert document["results"][0]["analytic"] == {"x0": 6.0, "x1": 8.0}
+    point = {"x": np.array([3.0, 4.0])}
+    assert autodiff.gradient(compiled("sum(x**2)", point), point, ("x",))["x"].tolist() == [
+        6.0,
+        8.0,
+    ]
+
+
+def test_sympy_answers_stay_as_they_were(run: Any) -> None:
+    document = json.loads(run("grad", "x0**2 + x1**2", "--at", "3,4", "-f", "json").stdout)
+    assert document["analytic_source"] == "sympy"
+    assert document["partial_derivatives"] == {"x0": "2*x0", "x1": "2*x1"}
+
+
+def test_the_table_says_where_the_values_come_from(run: Any) -> None:
+    table = run("grad", "x0**2 + x1**2", "--at", "3,4", "--analytic", "ad").stdout
+    assert "analytic (AD)" in table
+    assert "∂f/∂x0 = " not in table and "n/a" not in table  # no formula line without SymPy
+    table = run("diff", "sin(x)", "--at", "1", "--analytic", "ad").stdout
+    assert table.splitlines()[:2] == ["f = sin(x)", "central difference, h = 0.0001"]
+    assert "analytic (AD)" in table and "0.5403023058681398" in table
+    table = run("hessian", "x*y**2", "--at", "1,2", "--analytic", "ad").stdout
+    assert "analytic Hessian (AD)" in table
+
+
+#: One command of each kind, each with ``--analytic ad``.
+_WITHOUT_SYMPY = [
+    ["grad", "cross_entropy(softmax(x @ W), t)", "--at", "W=[[1,2],[3,4]]", "--set", "x=[1,2]",
+     "--set", "t=[0,1]"],
+    ["diff", "sin(x)*exp(x)", "--at", "1", "--order", "6"],
+    ["hessian", "x*y**2 + relu(x)", "--at", "1,2"],
+    ["sweep", "exp(x)", "--at", "1"],
+    ["descend", "x**2 + y**2", "--from", "1,2", "--grad", "ad", "--steps", "5"],
+]  # fmt: skip
+
+
+def test_analytic_ad_never_imports_sympy() -> None:
+    script = (
+        "import json, sys\n"
+        "from click.testing import CliRunner\n"
+        "from diffcli.cli import cli\n"
+        "from diffcli.engine import analytic\n"
+        "analytic.bounded = None  # any SymPy job would fail loudly\n"
+        "sources = []\n"
+        "for args in json.loads(sys.argv[1]):\n"
+        "    result = CliRunner().invoke(cli, args + ['--analytic', 'ad', '-f', 'json'])\n"
+        "    assert result.exit_code == 0, (args, result.output, result.exception)\n"
+        "    document = json.loads(result.output)\n"
+        "    sources.append(document.get('analytic_source', document.get('reference_source')))\n"
+        "assert 'sympy' not in sys.modules\n"
+        "print(json.dumps(sources))\n"
+    )
+    process = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(_WITHOUT_SYMPY)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    assert json.loads(process.stdout) == ["ad", "ad", "ad", "ad", None]
+
+
+def test_the_primers_network_against_the_book_and_sympy() -> None:
+    for weights in WEIGHTS:
+        net = simpleNet(weights)
+        book = numerical_gradient_nditer(lambda W, net=net: net.loss(X, T), net.W)
+        point = {"W": np.array(weights), "x": X, "t": T}
+        by_ad = gradient(NETWORK.text, point, wrt="W", analytic="ad").results[0].analytic
+        by_sympy = (
+            gradient(NETWORK.text, point, wrt="W", analytic="sympy", analytic_timeout=60)
+            .results[0]
+            .analytic
+        )
+        assert by_ad is not None and by_sympy is not None
+        assert np.max(np.abs(by_ad["W"] - book)) < 1e-6
+        np.testing.assert_allclose(by_ad["W"], by_sympy["W"], rtol=1e-12, atol=1e-15)
+
+
+#: Element-wise functions with the interval of arguments where each is smooth and defined.
+_SAFE = ["sin", "cos", "exp", "tanh", "atan", "sigmoid", "sinh", "asinh", "cosh"]
+
+
+def _expressions() -> st.SearchStrategy[str]:
+    leaves = st.sampled_from(["x", "y", "2.5", "x*y", "(1 + x*x)"])
+
+    def grow(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.one_of(
+            st.tuples(st.sampled_from(_SAFE), children).map(lambda p: f"{p[0]}({p[1]})"),
+            st.tuples(children, st.sampled_from("+-*"), children).map(
+                lambda p: f"({p[0]} {p[1]} {p[2]})"
+            ),
+            st.tuples(children, children).map(lambda p: f"({p[0]}) / (2 + ({p[1]})**2)"),
+            st.tuples(children, st.integers(2, 4)).map(lambda p: f"({p[0]})**{p[1]}"),
+            children.map(lambda a: f"sqrt(1 + ({a})**2)"),
+            children.map(lambda a: f"log(2 + ({a})**2)"),
+        )
+
+    return st.recursive(leaves, grow, max_leaves=6)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_expressions(), st.floats(0.2, 1.2), st.floats(-1.0, 1.0))
+def test_ad_agrees_with_sympy_on_random_expressions(part: str, x: float, y: float) -> None:
+    text = f"({part}) * cos(y) + x"  # both variables, always
+    point = {"x": x, "y": y}
+    by_ad = gradient(text, point, analytic="ad").results[0].analytic
+    by_sympy = gradient(text, point, analytic="sympy", analytic_timeout=30).results[0].analytic
+    assert by_ad is not None and by_sympy is not None
+    for name in ("x", "y"):
+        if name in by_sympy and math.isfinite(by_sympy[name]):
+            assert by_ad[name] == pytest.approx(by_sympy[name], rel=1e-12, abs=1e-300)
+    matrix = hessian(text, point, analytic="ad").results[0].analytic
+    exact = hessian(text, point, analytic="sympy", analytic_timeout=30).results[0].analytic
+    assert matrix is not None and exact is not None
+    np.testing.assert_allclose(matrix, exact, rtol=1e-11, atol=1e-11 * np.max(np.abs(exact)))
+
+
+@pytest.mark.parametrize("order", [1, 4, 6])
+def test_taylor_mode_gives_every_order(order: int) -> None:
+    text = "sin(x)*exp(x)/(1 + x**3) + sqrt(x)*tanh(x) + atan(x)**2.5 + log10(x)"
+    by_ad = derivative(text, "0.7", order=order, analytic="ad").results[0].analytic
+    by_sympy = (
+        derivative(text, "0.7", order=order, analytic="sympy", analytic_timeout=60)
+        .results[0]
+        .analytic
+    )
+    assert by_ad is not None and by_sympy is not None
+    assert by_ad == pytest.approx(by_sympy, rel=1e-12)
+
+
+def test_taylor_mode_is_exact_on_polynomials() -> None:
+    point = {"x": 2.0}
+    polynomial = compiled("x**6 - 3*x**4 + x", point)
+    found = [autodiff.derivative(polynomial, point, Coordinate("x"), n) for n in range(1, 7)]
+    assert found == [
+        6 * 32 - 12 * 8 + 1,
+        30 * 16 - 36 * 4,
+        120 * 8 - 72 * 2,
+        360 * 4 - 72,
+        1440.0,
+        720.0,
+    ]
+
+
+def test_every_tensor_function_against_central_differences() -> None:
+    rng = np.random.default_rng(0)
+    point = {
+        "x": rng.random((2, 3)),
+        "W": rng.random((3, 4)),
+        "t": np.array([[0, 0, 1, 0], [1, 0, 0, 0]], dtype=float),
+        "v": rng.random(4) + 0.5,
+    }
+    text = (
+        "cross_entropy(softmax(x @ W), t) + sum(max(W, axis=0)) + prod(W[0]) + norm(x)"
+        " + mean(min(x, axis=1)) + sum(transpose(W) @ transpose(x)) + mean_squared_error(x @ W, t)"
+        " + dot(W[0], v) + sum(softmax(W, axis=0) * W) + sum(norm(W, axis=1)) + mean(x / v[1])"
+        " + prod(v, axis=0) + sum(log2(v) * sqrt(v) ** 3) + W[2][1] * x[1, 2]"
+    )
+    function = compiled(text, point)
+    names = ("W", "x", "v")
+    exact = autodiff.gradient(function, point, names)
+    numerical = partials(function, point, names, "central", 1e-6)
+    for name in names:
+        np.testing.assert_allclose(exact[name], numerical[name], rtol=1e-7, atol=1e-8)
+    matrix = autodiff.hessian(function, point, names)
+    assert matrix.shape == (22, 22)
+    np.testing.assert_allclose(matrix, matrix.T, atol=1e-12)
+    flat = np.concatenate([point[name].reshape(-1) for name in names])
+
+    def flat_gradient(values: Any) -> Any:
+        moved = dict(point)
+        offset = 0
+        for name in names:
+            size = point[name].size
+            moved[name] = values[offset : offset + size].reshape(point[name].shape)
+            offset += size
+        found = autodiff.gradient(function, moved, names)
+        return np.concatenate([found[name].reshape(-1) for name in names])
+
+    step = 1e-6
+    columns = [
+        (flat_gradient(flat + step * unit) - flat_gradient(flat - step * unit)) / (2 * step)
+        for unit in np.eye(flat.size)
+    ]
+    np.testing.assert_allclose(matrix, np.array(columns), rtol=1e-6, atol=1e-6)
+
+
+def test_prod_with_a_zero_element() -> None:
+    point = {"v": np.array([2.0, 0.0, 3.0])}
+    function = compiled("prod(v)", point)
+    assert autodiff.gradient(function, point, ("v",))["v"].tolist() == [0.0, 6.0, 0.0]
+    assert autodiff.hessian(function, point, ("v",)).tolist() == [
+        [0.0, 3.0, 0.0],
+        [3.0, 0.0, 2.0],
+        [0.0, 2.0, 0.0],
+    ]
+
+
+def test_central_differences_converge_to_ad_at_order_two() -> None:
+    point = {"x": np.array([0.3, -0.7, 1.1])}
+    function = compiled("sum(exp(x) * sin(x)) + prod(x)", point)
+    exact = autodiff.gradient(function, point, ("x",))["x"]
+    steps = np.array([1e-1, 5e-2, 2.5e-2, 1.25e-2])
+    errors = [
+        np.max(np.abs(partials(function, point, ("x",), "central", h)["x"] - exact)) for h in steps
+    ]
+    slope = np.polyfit(np.log(steps), np.log(errors), 1)[0]
+    assert slope == pytest.approx(2.0, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "label", "left", "right"),
+    [
+        ("abs(x)", {"x": 0.0}, "x", -1.0, 1.0),
+        ("relu(x) + y", {"x": 0.0, "y": 1.0}, "x", 0.0, 1.0),
+        ("max(v)", {"v": np.array([1.0, 1.0])}, "v[0]", 0.0, 1.0),
+    ],
+)
+def test_kinks_are_reported_as_by_the_numerical_side(
+    text: str, at: dict[str, Any], label: str, left: float, right: float
+) -> None:
+    by_ad = gradient(text, at, analytic="ad")
+    (row,) = by_ad.results
+    assert by_ad.analytic.source == "ad"
+    assert row.status == "kink"
+    assert row.kinks[label] == pytest.approx((left, right), abs=1e-9)
+    assert row.analytic is not None and math.isnan(
+        float(np.asarray(row.analytic[label.split("[")[0]]).reshape(-1)[0])
+    )
+    assert row.kinks == gradient(text, at, analytic=False).results[0].kinks
+
+
+def test_a_kink_in_diff_has_no_analytic_value(run: Any) -> None:
+    document = json.loads(
+        run("diff", "abs(x)", "--at", "0", "--analytic", "ad", "-f", "json").stdout
+    )
+    (result,) = document["results"]
+    assert (result["status"], result["analytic"]) == ("kink", None)
+    assert (result["left"], result["right"]) == pytest.approx((-1.0, 1.0))
+
+
+def test_auto_goes_to_ad_past_sympys_reach(monkeypatch: pytest.MonkeyPatch) -> None:
+    many = np.arange(101, dtype=np.float64)
+    report = gradient("sum(x**2)", {"x": many})
+    assert report.analytic.source == "ad"
+    assert report.results[0].analytic is not None
+    assert report.results[0].analytic["x"].tolist() == (2 * many).tolist()
+    monkeypatch.setattr(
+        analytic, "bounded", lambda work, seconds: analytic.Bounded(None, "timed out", "slow")
+    )
+    late = derivative("x**3", "2")
+    assert (late.analytic.status, late.analytic.source) == ("ok", "ad")
+    assert late.analytic.reason == "SymPy timed out: slow"
+    assert late.warnings == ()
+    assert late.results[0].analytic == 12.0
+    refused = derivative("x**3", "2", analytic="sympy")
+    assert (refused.analytic.status, refused.results[0].analytic) == ("timed out", None)
+
+
+def test_analytic_keyword_is_checked() -> None:
+    from diffcli.errors import InputError
+
+    with pytest.raises(InputError, match=r"^unknown analytic 'jax'; choose from auto, sympy, ad$"):
+        gradient("x*y", "1,2", analytic="jax")
+
+
+def test_descend_with_ad_follows_sympys_gradient() -> None:
+    common: dict[str, Any] = {"optimizer": "adam", "steps": 200, "lr": 0.01}
+    text = "(1-x0)**2 + 100*(x1-x0**2)**2"
+    by_ad = descend(text, "-1,2", grad="ad", analytic=False, **common)
+    by_sympy = descend(text, "-1,2", grad="analytic", **common)
+    np.testing.assert_allclose(
+        by_ad.layout.flatten(by_ad.final.at), by_sympy.layout.flatten(by_sympy.final.at), rtol=1e-9
+    )
+    assert by_ad.analytic.status == "skipped"
+
+
+def test_descend_with_ad_on_a_tensor(run: Any) -> None:
+    outcome = run(
+        "descend", "sum((W @ x - t)**2)", "--from", "W=[[0,0],[0,0]]", "--set", "x=[1,2]",
+        "--set", "t=[1,-1]", "--grad", "ad", "--optimizer", "momentum", "--steps", "300",
+        "--lr", "0.02", "--no-analytic", "-f", "json",
+    )  # fmt: skip
+    document = json.loads(outcome.stdout)
+    final = np.array(document["final"]["at"]["W"]) @ np.array([1.0, 2.0])
+    np.testing.assert_allclose(final, [1.0, -1.0], atol=1e-6)
+
+
+def test_near_a_domain_edge_the_rules_keep_their_digits() -> None:
+    # 1/sqrt(x*x - 1) at 1 + 1e-8 would keep 8 digits; (x - 1)(x + 1) keeps them all
+    for text, at in (("acosh(x)", "1.00000001"), ("asin(x)", "0.9999"), ("atanh(x)", "0.999")):
+        exact = derivative(text, at, analytic="sympy", analytic_timeout=60).results[0].analytic
+        by_ad = derivative(text, at, analytic="ad").results[0].analytic
+        assert exact is not None and by_ad is not None
+        assert abs(by_ad - exact) <= 4 * np.spacing(abs(exact))
+
+
+def test_sympys_gradient_is_refused_with_analytic_ad(run: Any) -> None:
+    outcome = run(
+        "descend", "x**2", "--from", "1", "--grad", "analytic", "--analytic", "ad", expect=2
+    )
+    assert outcome.stderr == (
+        "error: --grad analytic is SymPy's gradient, and the analytic side is set to ad "
+        "(no SymPy): use --grad ad\n"
+    )
