@@ -27,8 +27,12 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from ..errors import InputError, param
-from ..expr.parsing import Expression
+from ..errors import DiffcliError, InputError, param
+from ..expr import exact
+from ..expr.compiling import Shape, compile_expression
+from ..expr.nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
+from ..expr.parsing import Expression, parse
+from . import cache
 from .coordinates import Array, Coordinate, coordinates
 
 T = TypeVar("T")
@@ -264,11 +268,13 @@ def _child(
         os._exit(0)
 
 
-#: Up to this many points, analytic values are exact: SymPy's derivative evaluated at each
-#: point's exact binary value to 30 digits, then rounded. Past it the derivative is compiled to
-#: NumPy once and evaluated at every point in one pass, in double precision (the last digits
-#: may differ from the exact value's).
+#: Up to this many points, analytic values are exact: the derivative's formula evaluated at
+#: each point's exact binary value and correctly rounded (``expr.exact``). Past it the formula
+#: is compiled to NumPy once and evaluated at every point in one pass, in double precision
+#: (the last digits may differ from the exact value's).
 EXACT_POINTS = 200
+
+Shapes = tuple[tuple[str, tuple[int, ...]], ...]
 
 
 def derivatives(
@@ -280,35 +286,208 @@ def derivatives(
 ) -> Bounded[tuple[str, list[float | None]]]:
     """SymPy's ``order``-th derivative by one coordinate, taken once per shape of the points:
     its text, and its value at each point (None where it is not a real number; see
-    ``EXACT_POINTS``)."""
+    ``EXACT_POINTS``).
 
-    def work() -> tuple[str, list[float | None]]:
-        from . import sympy_tree
+    The derivative comes from the cache when this question was answered before (no SymPy),
+    else from SymPy, and is then stored; either way its values come from the one evaluator
+    of its formula, so they are the same to the last bit.
+    """
+    groups = _groups(points, lambda point: ())
+    keys = {
+        group: cache.question(
+            "derivative",
+            expression=_canonical(expression.tree),
+            shapes=_jsonable(group[0]),
+            coordinate=[coordinate.name, list(coordinate.index)],
+            order=order,
+        )
+        for group in groups
+    }
+    found: dict[Any, tuple[str, Expression]] = {}
+    for group in groups:
+        answer = cache.load(keys[group])
+        read = _read_formulas(answer, 1, dict(group[0])) if isinstance(answer, dict) else None
+        if read is not None and isinstance(answer.get("text"), str):
+            found[group] = (answer["text"], read[0])
+    missing = [group for group in groups if group not in found]
+    if missing:
 
-        by_shapes: dict[Any, Any] = {}
-        keys = []
-        for point in points:
-            key = tuple((name, np.shape(value)) for name, value in point.items())
-            if key not in by_shapes:
-                tree = sympy_tree.to_sympy(expression, dict(key))
-                variable = sympy_tree.symbol(coordinate.name, coordinate.index)
-                by_shapes[key] = tree.diff(variable, order)
-            keys.append(key)
-        text = sympy_tree.text(by_shapes[keys[0]])
-        if len(points) <= EXACT_POINTS:
-            return text, [
-                sympy_tree.value_at(by_shapes[key], sympy_tree.point_symbols(point))
-                for key, point in zip(keys, points)
+        def work() -> tuple[str, Any]:
+            from . import sympy_tree
+
+            variable = sympy_tree.symbol(coordinate.name, coordinate.index)
+            derived = {
+                group: sympy_tree.to_sympy(expression, dict(group[0])).diff(variable, order)
+                for group in missing
+            }
+            written = _written([derivative] for derivative in derived.values())
+            if written is None:
+                return "values", _derivatives_by_sympy(expression, points, coordinate, order)
+            return "formulas", [
+                (sympy_tree.text(derivative), text)
+                for derivative, (text,) in zip(derived.values(), written)
             ]
-        values: list[float | None] = [None] * len(points)
-        for key, derivative in by_shapes.items():
-            indices = [index for index, other in enumerate(keys) if other == key]
-            found = _in_double_precision(derivative, [points[index] for index in indices])
-            for index, value in zip(indices, found):
-                values[index] = value
-        return text, values
 
-    return bounded(work, seconds)
+        outcome = bounded(work, seconds)
+        if outcome.value is None:
+            return Bounded(None, outcome.status, outcome.reason)
+        how, answers = outcome.value
+        if how == "values":
+            return Bounded(answers, "ok")
+        for group, (text, formula) in zip(missing, answers):
+            cache.store(keys[group], {"text": text, "formulas": [formula]})
+            found[group] = (text, parse(formula))
+    values: list[float | None] = [None] * len(points)
+    for group, indices in groups.items():
+        formula = found[group][1]
+        for index, value in zip(indices, _evaluate(formula, group, points, indices)):
+            values[index] = value
+    first = next(group for group in groups if 0 in groups[group])
+    return Bounded((found[first][0], values), "ok")
+
+
+def _derivatives_by_sympy(
+    expression: Expression, points: Sequence[Point], coordinate: Coordinate, order: int
+) -> tuple[str, list[float | None]]:
+    """The derivative's text and SymPy's own values, for a derivative that the expression
+    language cannot write (``sign``, ``Heaviside`` …) and so is neither cached nor read back."""
+    from . import sympy_tree
+
+    by_shapes: dict[Any, Any] = {}
+    keys = []
+    for point in points:
+        key = tuple((name, np.shape(value)) for name, value in point.items())
+        if key not in by_shapes:
+            tree = sympy_tree.to_sympy(expression, dict(key))
+            variable = sympy_tree.symbol(coordinate.name, coordinate.index)
+            by_shapes[key] = tree.diff(variable, order)
+        keys.append(key)
+    text = sympy_tree.text(by_shapes[keys[0]])
+    if len(points) <= EXACT_POINTS:
+        return text, [
+            sympy_tree.value_at(by_shapes[key], sympy_tree.point_symbols(point))
+            for key, point in zip(keys, points)
+        ]
+    values: list[float | None] = [None] * len(points)
+    for key, derivative in by_shapes.items():
+        indices = [index for index, other in enumerate(keys) if other == key]
+        found = _in_double_precision(derivative, [points[index] for index in indices])
+        for index, value in zip(indices, found):
+            values[index] = value
+    return text, values
+
+
+def _groups(
+    points: Sequence[Point], held: Callable[[Point], Any]
+) -> dict[tuple[Shapes, Any], list[int]]:
+    """The indices of the points, by their shapes and what ``held`` says of them."""
+    groups: dict[tuple[Shapes, Any], list[int]] = {}
+    for index, point in enumerate(points):
+        shapes = tuple((name, tuple(np.shape(value))) for name, value in point.items())
+        groups.setdefault((shapes, held(point)), []).append(index)
+    return groups
+
+
+def _jsonable(shapes: Shapes) -> list[list[Any]]:
+    return [[name, list(shape)] for name, shape in sorted(shapes)]
+
+
+def _canonical(node: Node) -> str:
+    """The tree as text that depends on nothing but its structure (no spacing, no spans)."""
+    if isinstance(node, Number):
+        return f"{node.value!r}{'i' if node.is_integer else ''}"
+    if isinstance(node, (Constant, Variable)):
+        return node.name
+    if isinstance(node, Index):
+        return f"{node.name}{list(node.indices)}"
+    if isinstance(node, Unary):
+        return f"({node.op}{_canonical(node.operand)})"
+    if isinstance(node, Binary):
+        return f"({_canonical(node.left)}{node.op}{_canonical(node.right)})"
+    if isinstance(node, Call):
+        arguments = ",".join(_canonical(argument) for argument in node.args)
+        return f"{node.name}({arguments}{'' if node.axis is None else f';{node.axis}'})"
+    raise TypeError(f"unknown node {node!r}")  # pragma: no cover
+
+
+def _written(derived: Iterable[Iterable[Any]]) -> list[list[str]] | None:
+    """SymPy's formulas in the expression language, each checked to read back through the
+    parser into a tree the exact evaluator computes; None if any one does not (too large,
+    a function the language lacks): such answers are not cached."""
+    import sympy as sp
+
+    from . import sympy_tree
+
+    found: list[list[str]] = []
+    for formulas in derived:
+        texts = []
+        for formula in formulas:
+            nodes = sp.preorder_traversal(formula)
+            if sum(1 for _ in itertools.islice(nodes, MAX_FORMULA_NODES + 1)) > MAX_FORMULA_NODES:
+                return None
+            try:
+                text = sympy_tree.in_language(formula)
+                if not exact.supported(parse(text).tree):
+                    return None
+            except (sympy_tree.NotInLanguage, DiffcliError):
+                return None
+            texts.append(text)
+        found.append(texts)
+    return found
+
+
+def _read_formulas(answer: Any, count: int, shapes: Mapping[str, Shape]) -> list[Expression] | None:
+    """A cached answer's ``count`` formulas, read through the parser and checked against the
+    shapes (each a number the exact evaluator computes); None for anything else."""
+    formulas = answer.get("formulas") if isinstance(answer, dict) else None
+    if not isinstance(formulas, list) or len(formulas) != count:
+        return None
+    found = []
+    for text in formulas:
+        if not isinstance(text, str):
+            return None
+        try:
+            formula = parse(text)
+            if not exact.supported(formula.tree) or compile_expression(formula, shapes).shape:
+                return None
+        except DiffcliError:
+            return None
+        found.append(formula)
+    return found
+
+
+def _evaluate(
+    formula: Expression, group: tuple[Shapes, Any], points: Sequence[Point], indices: list[int]
+) -> list[float | None]:
+    """A formula's value at the points of ``indices``: exact up to ``EXACT_POINTS`` points in
+    all, else in one NumPy pass (None where not a finite real number)."""
+    if len(points) <= EXACT_POINTS:
+        return [exact.value_at(formula.tree, _scalars(formula, points[index])) for index in indices]
+    shapes = dict(group[0])
+    compiled = compile_expression(formula, shapes)
+    batch = {
+        name: np.stack([np.asarray(points[index][name], dtype=np.float64) for index in indices])
+        for name in formula.variables
+    }
+    with np.errstate(all="ignore"):
+        found = np.broadcast_to(
+            np.asarray(compiled.evaluate_batch(batch), dtype=np.float64).reshape(-1),
+            len(indices),
+        )
+    return [value if math.isfinite(value) else None for value in found.tolist()]
+
+
+def _scalars(formula: Expression, point: Point) -> dict[str, Any]:
+    """The values of the formula's variables at a point: a float, or a tensor's elements by
+    index."""
+    found: dict[str, Any] = {}
+    for name in formula.variables:
+        array = np.asarray(point[name], dtype=np.float64)
+        if array.ndim == 0:
+            found[name] = float(array)
+        else:
+            found[name] = {tuple(index): float(array[index]) for index in np.ndindex(*array.shape)}
+    return found
 
 
 def _in_double_precision(derivative: Any, points: Sequence[Point]) -> list[float | None]:
