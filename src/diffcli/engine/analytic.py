@@ -286,64 +286,39 @@ def derivatives(
 ) -> Bounded[tuple[str, list[float | None]]]:
     """SymPy's ``order``-th derivative by one coordinate, taken once per shape of the points:
     its text, and its value at each point (None where it is not a real number; see
-    ``EXACT_POINTS``).
+    ``EXACT_POINTS``). See ``_formulas`` for the cache."""
 
-    The derivative comes from the cache when this question was answered before (no SymPy),
-    else from SymPy, and is then stored; either way its values come from the one evaluator
-    of its formula, so they are the same to the last bit.
-    """
-    groups = _groups(points, lambda point: ())
-    keys = {
-        group: cache.question(
+    def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
+        from . import sympy_tree
+
+        variable = sympy_tree.symbol(coordinate.name, coordinate.index)
+        derivative = sympy_tree.to_sympy(expression, dict(group[0])).diff(variable, order)
+        return sympy_tree.text(derivative), [derivative]
+
+    outcome = _formulas(
+        _Question(
             "derivative",
-            expression=_canonical(expression.tree),
-            shapes=_jsonable(group[0]),
-            coordinate=[coordinate.name, list(coordinate.index)],
-            order=order,
-        )
-        for group in groups
-    }
-    found: dict[Any, tuple[str, Expression]] = {}
-    for group in groups:
-        answer = cache.load(keys[group])
-        read = _read_formulas(answer, 1, dict(group[0])) if isinstance(answer, dict) else None
-        if read is not None and isinstance(answer.get("text"), str):
-            found[group] = (answer["text"], read[0])
-    missing = [group for group in groups if group not in found]
-    if missing:
-
-        def work() -> tuple[str, Any]:
-            from . import sympy_tree
-
-            variable = sympy_tree.symbol(coordinate.name, coordinate.index)
-            derived = {
-                group: sympy_tree.to_sympy(expression, dict(group[0])).diff(variable, order)
-                for group in missing
-            }
-            written = _written([derivative] for derivative in derived.values())
-            if written is None:
-                return "values", _derivatives_by_sympy(expression, points, coordinate, order)
-            return "formulas", [
-                (sympy_tree.text(derivative), text)
-                for derivative, (text,) in zip(derived.values(), written)
-            ]
-
-        outcome = bounded(work, seconds)
-        if outcome.value is None:
-            return Bounded(None, outcome.status, outcome.reason)
-        how, answers = outcome.value
-        if how == "values":
-            return Bounded(answers, "ok")
-        for group, (text, formula) in zip(missing, answers):
-            cache.store(keys[group], {"text": text, "formulas": [formula]})
-            found[group] = (text, parse(formula))
+            expression,
+            {"coordinate": [coordinate.name, list(coordinate.index)], "order": order},
+            held=lambda point: (),
+            count=lambda point: 1,
+            valid=lambda text: isinstance(text, str),
+        ),
+        points,
+        derive,
+        lambda: _derivatives_by_sympy(expression, points, coordinate, order),
+        seconds,
+    )
+    if outcome.value is None:
+        return Bounded(None, outcome.status, outcome.reason)
+    if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
+        return Bounded(outcome.value[1], "ok")
     values: list[float | None] = [None] * len(points)
-    for group, indices in groups.items():
-        formula = found[group][1]
+    for group, indices in outcome.value.groups.items():
+        (formula,) = outcome.value.formulas[group]
         for index, value in zip(indices, _evaluate(formula, group, points, indices)):
             values[index] = value
-    first = next(group for group in groups if 0 in groups[group])
-    return Bounded((found[first][0], values), "ok")
+    return Bounded((outcome.value.extra[outcome.value.first], values), "ok")
 
 
 def _derivatives_by_sympy(
@@ -377,15 +352,119 @@ def _derivatives_by_sympy(
     return text, values
 
 
-def _groups(
-    points: Sequence[Point], held: Callable[[Point], Any]
-) -> dict[tuple[Shapes, Any], list[int]]:
+Group = tuple[Shapes, Any]
+
+
+@dataclass(frozen=True)
+class _Question:
+    """What a cache entry answers, besides the expression and the points' shapes.
+
+    ``held(point)``: what else of a point the answer depends on (values held fixed);
+    ``count(point)``: how many formulas the answer holds; ``valid(extra)``: whether the
+    text kept beside the formulas (SymPy's own printing) has the expected form.
+    """
+
+    kind: str
+    expression: Expression
+    parts: Mapping[str, Any]
+    held: Callable[[Point], Any]
+    count: Callable[[Point], int]
+    valid: Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class _Formulas:
+    """The points by group, each group's formulas (read through the parser) and extra text."""
+
+    groups: dict[Group, list[int]]
+    formulas: dict[Group, list[Expression]]
+    extra: dict[Group, Any]
+    first: Group
+
+
+def _formulas(
+    question: _Question,
+    points: Sequence[Point],
+    derive: Callable[[Group, Point, Callable[[], None]], tuple[Any, list[Any]]],
+    by_sympy: Callable[[], T],
+    seconds: float,
+) -> Bounded[_Formulas | tuple[str, T]]:
+    """SymPy's formulas for each group of points (shapes and held values), from the cache or
+    from SymPy in one time-bounded job (then stored).
+
+    Every formula, cached or fresh, is read back through the parser, so the values computed
+    from it are the same whether the cache held it or not. An answer the expression language
+    cannot write (``sign``, ``Heaviside``, a formula past ``MAX_FORMULA_NODES`` nodes) is not
+    cached: the job then returns ``("values", by_sympy())``, SymPy's own values.
+    """
+    groups = _groups(points, question.held)
+    if not groups:
+        return Bounded(("values", by_sympy()), "ok")
+    keys = {
+        group: cache.question(
+            question.kind,
+            expression=_canonical(question.expression.tree),
+            shapes=_jsonable(group[0]),
+            held=_jsonable_held(group[1]),
+            **question.parts,
+        )
+        for group in groups
+    }
+    formulas: dict[Group, list[Expression]] = {}
+    extra: dict[Group, Any] = {}
+    for group, indices in groups.items():
+        answer = cache.load(keys[group])
+        count = question.count(points[indices[0]])
+        read = _read_formulas(answer, count, dict(group[0]))
+        if read is not None and question.valid(answer.get("extra")):
+            formulas[group], extra[group] = read, answer["extra"]
+    missing = [group for group in groups if group not in formulas]
+    if missing:
+        check = deadline(seconds)
+
+        def work() -> tuple[str, Any]:
+            derived = [derive(group, points[groups[group][0]], check) for group in missing]
+            written = _written(found for _, found in derived)
+            if written is None:
+                return "values", by_sympy()
+            return "formulas", [(text, found) for (text, _), found in zip(derived, written)]
+
+        outcome = bounded(work, seconds)
+        if outcome.value is None:
+            return Bounded(None, outcome.status, outcome.reason)
+        how, answers = outcome.value
+        if how == "values":
+            return Bounded((how, answers), "ok")
+        for group, (text, found) in zip(missing, answers):
+            cache.store(keys[group], {"extra": text, "formulas": found})
+            formulas[group], extra[group] = [parse(item) for item in found], text
+    return Bounded(_Formulas(groups, formulas, extra, next(iter(groups))), "ok")
+
+
+def _groups(points: Sequence[Point], held: Callable[[Point], Any]) -> dict[Group, list[int]]:
     """The indices of the points, by their shapes and what ``held`` says of them."""
-    groups: dict[tuple[Shapes, Any], list[int]] = {}
+    groups: dict[Group, list[int]] = {}
     for index, point in enumerate(points):
         shapes = tuple((name, tuple(np.shape(value))) for name, value in point.items())
         groups.setdefault((shapes, held(point)), []).append(index)
     return groups
+
+
+def _held_values(names: tuple[str, ...]) -> Callable[[Point], Any]:
+    """The values of a point's variables not in ``names`` (held fixed), hashable."""
+
+    def held(point: Point) -> Any:
+        return tuple(
+            (name, tuple(np.asarray(value, dtype=np.float64).reshape(-1).tolist()))
+            for name, value in sorted(point.items())
+            if name not in names
+        )
+
+    return held
+
+
+def _jsonable_held(held: Any) -> list[Any]:
+    return [[name, list(values)] for name, values in held]
 
 
 def _jsonable(shapes: Shapes) -> list[list[Any]]:
@@ -512,53 +591,173 @@ def gradients(
     expression: Expression, points: Sequence[Point], names: tuple[str, ...], seconds: float
 ) -> Bounded[tuple[dict[str, str | None], list[dict[str, Array]]]]:
     """SymPy's partial derivatives by every coordinate of ``names``: each one's formula (None
-    when too long to print), and their values at each point (NaN where not real)."""
-    check = deadline(seconds)
+    when too long to print), and their values at each point (NaN where not real). See
+    ``_formulas`` for the cache."""
 
-    def work() -> tuple[dict[str, str | None], list[dict[str, Array]]]:
-        from . import sympy_tree
+    def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
+        partials = _partials(expression, point, names, check)
+        texts = {
+            coordinate.label: formula(partials[i])
+            for i, coordinate in enumerate(coordinates(point, names))
+        }
+        return texts, partials
 
-        texts: dict[str, str | None] = {}
-        values: list[dict[str, Array]] = []
-        for point, partials in _per_shapes(expression, points, names, check):
-            found = coordinates(point, names)
-            if not texts:
-                texts = {
-                    coordinate.label: formula(partials[i]) for i, coordinate in enumerate(found)
-                }
-            flat = _values(partials, sympy_tree.point_symbols(point), check)
-            values.append(_unflatten(flat, point, names))
-        return texts, values
+    outcome = _formulas(
+        _Question(
+            "gradient",
+            expression,
+            {"names": list(names)},
+            held=_held_values(names),
+            count=lambda point: _size(point, names),
+            valid=_are_texts,
+        ),
+        points,
+        derive,
+        lambda: _gradients_by_sympy(expression, points, names, deadline(seconds)),
+        seconds,
+    )
+    if outcome.value is None:
+        return Bounded(None, outcome.status, outcome.reason)
+    if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
+        return Bounded(outcome.value[1], "ok")
+    found = outcome.value
+    values: list[dict[str, Array]] = [{} for _ in points]
+    for group, indices in found.groups.items():
+        flat = _evaluate_all(found.formulas[group], group, points, indices)
+        for index, row in zip(indices, flat):
+            values[index] = _unflatten(row, points[index], names)
+    return Bounded((found.extra[found.first], values), "ok")
 
-    return bounded(work, seconds)
+
+def _gradients_by_sympy(
+    expression: Expression,
+    points: Sequence[Point],
+    names: tuple[str, ...],
+    check: Callable[[], None],
+) -> tuple[dict[str, str | None], list[dict[str, Array]]]:
+    """The gradient's texts and SymPy's own values (for an answer that is not cached)."""
+    from . import sympy_tree
+
+    texts: dict[str, str | None] = {}
+    values: list[dict[str, Array]] = []
+    for point, partials in _per_shapes(expression, points, names, check):
+        found = coordinates(point, names)
+        if not texts:
+            texts = {coordinate.label: formula(partials[i]) for i, coordinate in enumerate(found)}
+        flat = _values(partials, sympy_tree.point_symbols(point), check)
+        values.append(_unflatten(flat, point, names))
+    return texts, values
 
 
 def hessians(
     expression: Expression, points: Sequence[Point], names: tuple[str, ...], seconds: float
 ) -> Bounded[list[Array]]:
-    """SymPy's Hessian by the coordinates of ``names`` at each point (NaN where not real)."""
-    check = deadline(seconds)
+    """SymPy's Hessian by the coordinates of ``names`` at each point (NaN where not real).
+    See ``_formulas`` for the cache (the upper triangle is stored, row by row)."""
 
-    def work() -> list[Array]:
-        from . import sympy_tree
+    def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
+        return None, _upper_triangle(expression, point, names, check)
 
-        matrices: list[Array] = []
-        for point, partials in _per_shapes(expression, points, names, check):
-            symbols = [
-                sympy_tree.symbol(coordinate.name, coordinate.index)
-                for coordinate in coordinates(point, names)
-            ]
-            size = len(symbols)
-            entries: list[Any] = [None] * (size * size)
-            for i, first in enumerate(partials):
-                row = sympy_tree.partial_derivatives(first, symbols[i:], check)
-                for j in range(i, size):
-                    entries[i * size + j] = entries[j * size + i] = row[symbols[j]]
-            flat = _values(entries, sympy_tree.point_symbols(point), check)
-            matrices.append(flat.reshape(size, size))
-        return matrices
+    outcome = _formulas(
+        _Question(
+            "hessian",
+            expression,
+            {"names": list(names)},
+            held=_held_values(names),
+            count=lambda point: _size(point, names) * (_size(point, names) + 1) // 2,
+            valid=lambda extra: extra is None,
+        ),
+        points,
+        derive,
+        lambda: _hessians_by_sympy(expression, points, names, deadline(seconds)),
+        seconds,
+    )
+    if outcome.value is None:
+        return Bounded(None, outcome.status, outcome.reason)
+    if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
+        return Bounded(outcome.value[1], "ok")
+    found = outcome.value
+    matrices: list[Array] = [None] * len(points)
+    for group, indices in found.groups.items():
+        size = _size(points[indices[0]], names)
+        upper = np.triu_indices(size)
+        for index, row in zip(
+            indices, _evaluate_all(found.formulas[group], group, points, indices)
+        ):
+            matrix = np.empty((size, size))
+            matrix[upper] = row
+            matrix.T[upper] = row
+            matrices[index] = matrix
+    return Bounded(matrices, "ok")
 
-    return bounded(work, seconds)
+
+def _hessians_by_sympy(
+    expression: Expression,
+    points: Sequence[Point],
+    names: tuple[str, ...],
+    check: Callable[[], None],
+) -> list[Array]:
+    """SymPy's own values of the Hessian (for an answer that is not cached)."""
+    from . import sympy_tree
+
+    matrices: list[Array] = []
+    for point, partials in _per_shapes(expression, points, names, check):
+        size = len(partials)
+        entries: list[Any] = [None] * (size * size)
+        for (i, j), entry in zip(
+            zip(*np.triu_indices(size)), _second_partials(partials, point, names, check)
+        ):
+            entries[i * size + j] = entries[j * size + i] = entry
+        flat = _values(entries, sympy_tree.point_symbols(point), check)
+        matrices.append(flat.reshape(size, size))
+    return matrices
+
+
+def _upper_triangle(
+    expression: Expression, point: Point, names: tuple[str, ...], check: Callable[[], None]
+) -> list[Any]:
+    """SymPy's second partial derivatives at and above the diagonal, row by row."""
+    return _second_partials(_partials(expression, point, names, check), point, names, check)
+
+
+def _second_partials(
+    partials: Sequence[Any], point: Point, names: tuple[str, ...], check: Callable[[], None]
+) -> list[Any]:
+    from . import sympy_tree
+
+    symbols = [
+        sympy_tree.symbol(coordinate.name, coordinate.index)
+        for coordinate in coordinates(point, names)
+    ]
+    found: list[Any] = []
+    for i, first in enumerate(partials):
+        row = sympy_tree.partial_derivatives(first, symbols[i:], check)
+        found.extend(row[symbol_] for symbol_ in symbols[i:])
+    return found
+
+
+def _size(point: Point, names: tuple[str, ...]) -> int:
+    """How many coordinates the variables ``names`` have at a point."""
+    return sum(int(np.size(point[name])) for name in names)
+
+
+def _are_texts(extra: Any) -> bool:
+    return isinstance(extra, dict) and all(
+        isinstance(label, str) and (text is None or isinstance(text, str))
+        for label, text in extra.items()
+    )
+
+
+def _evaluate_all(
+    formulas: Sequence[Expression], group: Group, points: Sequence[Point], indices: list[int]
+) -> Array:
+    """Each formula's value at each point of ``indices`` (rows: points), NaN where not real."""
+    table = np.full((len(indices), len(formulas)), np.nan)
+    for column, formula in enumerate(formulas):
+        for row, value in enumerate(_evaluate(formula, group, points, indices)):
+            if value is not None:
+                table[row, column] = value
+    return table
 
 
 def formula(derivative: Any) -> str | None:
@@ -609,9 +808,8 @@ def _per_shapes(
     and the derivatives stay small (a 10×10 network's ∂L/∂W takes seconds, not minutes).
     Derived once per set of shapes and held values.
     """
-    from . import sympy_tree
 
-    cache: dict[Any, list[Any]] = {}
+    derived: dict[Any, list[Any]] = {}
     for point in points:
         shapes = {name: tuple(np.shape(value)) for name, value in point.items()}
         held = {name: value for name, value in point.items() if name not in names}
@@ -622,16 +820,24 @@ def _per_shapes(
                 for name, value in held.items()
             ),
         )
-        if key not in cache:
-            partials = sympy_tree.gradient_expressions(
-                expression, shapes, names, held, exact=False, check=check
-            )
-            cache[key] = [
-                item
-                for name in names
-                for item in np.ravel(np.asarray(partials[name], dtype=object))
-            ]
-        yield point, cache[key]
+        if key not in derived:
+            derived[key] = _partials(expression, point, names, check)
+        yield point, derived[key]
+
+
+def _partials(
+    expression: Expression, point: Point, names: tuple[str, ...], check: Callable[[], None]
+) -> list[Any]:
+    """SymPy's first partial derivatives by the coordinates of ``names``, flat, with the
+    other variables' values put in (see ``_per_shapes``)."""
+    from . import sympy_tree
+
+    shapes = {name: tuple(np.shape(value)) for name, value in point.items()}
+    held = {name: value for name, value in point.items() if name not in names}
+    partials = sympy_tree.gradient_expressions(
+        expression, shapes, names, held, exact=False, check=check
+    )
+    return [item for name in names for item in np.ravel(np.asarray(partials[name], dtype=object))]
 
 
 def _unflatten(flat: Array, point: Point, names: tuple[str, ...]) -> dict[str, Array]:

@@ -72,13 +72,13 @@ def value_at(
         return None
     except _NeedsPrecision:
         pass
-    previous: float | bool | None = False
-    for precision in PRECISIONS:
-        found = _approximate(tree, point, precision)
-        if found == previous:
+    found = _approximate(tree, point, PRECISIONS[0])
+    for precision in PRECISIONS[1:]:
+        better = _approximate(tree, point, precision)
+        if better == found:
             break
-        previous = found
-    return previous if previous is not False else None
+        found = better
+    return found
 
 
 def supported(tree: Node) -> bool:
