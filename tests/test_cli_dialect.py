@@ -17,8 +17,8 @@ LEARNING_ORDER = ["diff", "sweep", "grad", "hessian", "descend", "plot"]
 REPORTING = LEARNING_ORDER[:-1]
 #: The commands that draw a figure (``--plot FILE``, or ``plot -o FILE``).
 PLOTTING = ["diff", "sweep", "grad", "descend", "plot"]
-#: Every command: those above, then the shell that runs them.
-ALL_COMMANDS = [*LEARNING_ORDER, "shell"]
+#: Every command: those above, then the shell that runs them and the analytic cache.
+ALL_COMMANDS = [*LEARNING_ORDER, "shell", "cache"]
 
 #: One call of each command that prints a warning on stderr and exits 0.
 WARNING_CALLS = {

@@ -25,6 +25,7 @@ COMMANDS = {
     "descend": "diffcli.commands.descend:descend",
     "plot": "diffcli.commands.plot:plot",
     "shell": "diffcli.commands.shell:shell",
+    "cache": "diffcli.commands.cache:cache",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

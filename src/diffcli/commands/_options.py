@@ -161,7 +161,14 @@ _SECONDS = _Seconds()
 
 
 def analytic_options(function: F) -> F:
-    """``--analytic-timeout`` and ``--no-analytic``."""
+    """``--analytic-timeout``, ``--no-analytic`` and ``--no-cache``."""
+    function = click.option(
+        "--no-cache",
+        is_flag=True,
+        expose_value=False,
+        callback=_use_cache,
+        help="Neither read nor store SymPy's answers on disk (see 'diffcli cache').",
+    )(function)
     function = click.option(
         "--no-analytic",
         is_flag=True,
@@ -176,6 +183,13 @@ def analytic_options(function: F) -> F:
         help="Give up on the analytic side after this long (0: no limit).",
     )(function)
     return function
+
+
+def _use_cache(ctx: click.Context, param: click.Parameter, no_cache: bool) -> None:
+    """Set, for this command, whether SymPy's answers are read and stored on disk."""
+    from ..engine.cache import ENABLED
+
+    ENABLED.set(not no_cache)
 
 
 def timeout_option(function: F) -> F:
