@@ -20,7 +20,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
@@ -120,6 +119,8 @@ def store(key: dict[str, Any], answer: Any) -> None:
     data = json.dumps({"key": key, "answer": answer}, separators=(",", ":")).encode()
     if len(data) > MAX_ENTRY_BYTES:
         return
+    import tempfile  # only a miss writes: a hit need not load it
+
     path = _path(key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,5 +180,6 @@ def clear() -> int:
             if path.name.endswith(_SUFFIX) or path.name.startswith(_TEMPORARY_PREFIX):
                 with contextlib.suppress(OSError):
                     path.unlink()
-                    removed += path.name.endswith(_SUFFIX)
+                    if path.name.endswith(_SUFFIX):
+                        removed += 1
     return removed
