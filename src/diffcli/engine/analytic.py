@@ -403,7 +403,7 @@ def _formulas(
     keys = {
         group: cache.question(
             question.kind,
-            expression=_canonical(question.expression.tree),
+            expression=canonical(question.expression.tree),
             shapes=_jsonable(group[0]),
             held=_jsonable_held(group[1]),
             **question.parts,
@@ -471,7 +471,7 @@ def _jsonable(shapes: Shapes) -> list[list[Any]]:
     return [[name, list(shape)] for name, shape in sorted(shapes)]
 
 
-def _canonical(node: Node) -> str:
+def canonical(node: Node) -> str:
     """The tree as text that depends on nothing but its structure (no spacing, no spans)."""
     if isinstance(node, Number):
         return f"{node.value!r}{'i' if node.is_integer else ''}"
@@ -480,11 +480,11 @@ def _canonical(node: Node) -> str:
     if isinstance(node, Index):
         return f"{node.name}{list(node.indices)}"
     if isinstance(node, Unary):
-        return f"({node.op}{_canonical(node.operand)})"
+        return f"({node.op}{canonical(node.operand)})"
     if isinstance(node, Binary):
-        return f"({_canonical(node.left)}{node.op}{_canonical(node.right)})"
+        return f"({canonical(node.left)}{node.op}{canonical(node.right)})"
     if isinstance(node, Call):
-        arguments = ",".join(_canonical(argument) for argument in node.args)
+        arguments = ",".join(canonical(argument) for argument in node.args)
         return f"{node.name}({arguments}{'' if node.axis is None else f';{node.axis}'})"
     raise TypeError(f"unknown node {node!r}")  # pragma: no cover
 

@@ -20,6 +20,9 @@ from .nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable,
 PRECISIONS = (113, 226, 452, 904, 1808, 3616)
 #: An exact integer power is computed as a fraction up to this many result bits.
 MAX_EXACT_POWER_BITS = 1 << 16
+#: A value whose binary exponent is larger than this in size is out of reach: far past a
+#: double's range (2**±1074), and too large to carry on (``2**x`` at 1e300 has 1e300 bits).
+MAX_EXPONENT = 1 << 16
 #: The functions mpmath computes, by the names the whitelist and SymPy's formulas use.
 FUNCTIONS = [
     "sin",
@@ -113,6 +116,12 @@ def _approximate(
     if not context.isfinite(found):
         return None
     negative, mantissa, exponent, _ = found._mpf_
+    if mantissa == 0:
+        return 0.0
+    if exponent + mantissa.bit_length() > MAX_EXPONENT:
+        return None
+    if exponent + mantissa.bit_length() < -MAX_EXPONENT:
+        return -0.0 if negative else 0.0
     return _rounded((-1) ** negative * mantissa * Fraction(2) ** exponent)
 
 
@@ -221,6 +230,12 @@ class _Evaluator:
             value = value.real
         if self.context.isnan(value):
             raise _NotReal("undefined")
+        if self.context.isfinite(value) and value != 0:
+            magnitude = self.context.mag(value)
+            if magnitude > MAX_EXPONENT:
+                raise _NotReal("out of reach")
+            if magnitude < -MAX_EXPONENT:
+                return Fraction(0)  # far below the smallest double: 0 to every later step
         return value
 
 
