@@ -22,6 +22,7 @@ QUERIES = {
     "grad": ["grad", "x**2*y + sin(x*y)", "--at", "x=1,y=2", "-f", "json"],
     "hessian": ["hessian", "exp(x)*y**3", "--at", "x=0.5,y=-1.5", "-f", "json"],
     "tensor": ["grad", "sum(W**3)*t", "--at", "W=[[1,2],[3,4]], t=0.1", "--wrt", "W", "-f", "json"],
+    "descend": ["descend", "x0**2 + x1**2 - x0*x1", "--from", "-3,4", "--steps", "9", "-f", "json"],
 }
 
 
@@ -206,3 +207,26 @@ def test_hit_and_miss_agree_to_the_last_bit_on_random_points(
     hit = derivative(text, [{"x": at}, {"x": at / 3}], order=order)
     assert [row.analytic for row in hit.results] == [row.analytic for row in missed.results]
     assert hit.derivative == missed.derivative
+
+
+def test_evaluating_a_cached_formula_counts_against_the_time_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from diffcli.expr import exact
+
+    points = [{"x": 1.0 + n} for n in range(6)]
+    assert derivative("x**3", points).analytic.status == "ok"  # now cached
+    original = exact.value_at
+
+    def slow(*args: object) -> float | None:
+        time.sleep(0.1)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(exact, "value_at", slow)
+    report = derivative("x**3", points, analytic_timeout=0.25)
+    assert (report.analytic.status, report.analytic.reason) == (
+        "timed out",
+        "the analytic values took longer than 0.25 s",
+    )

@@ -313,12 +313,20 @@ def derivatives(
         return Bounded(None, outcome.status, outcome.reason)
     if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
         return Bounded(outcome.value[1], "ok")
+    found = outcome.value
     values: list[float | None] = [None] * len(points)
-    for group, indices in outcome.value.groups.items():
-        (formula,) = outcome.value.formulas[group]
-        for index, value in zip(indices, _evaluate(formula, group, points, indices)):
-            values[index] = value
-    return Bounded((outcome.value.extra[outcome.value.first], values), "ok")
+    try:
+        for group, indices in found.groups.items():
+            (formula,) = found.formulas[group]
+            for index, value in zip(indices, _evaluate(formula, group, points, indices, found)):
+                values[index] = value
+    except OutOfTime:
+        return _late(seconds)
+    return Bounded((found.extra[found.first], values), "ok")
+
+
+def _late(seconds: float) -> Bounded[Any]:
+    return Bounded(None, "timed out", f"the analytic values took longer than {seconds:g} s")
 
 
 def _derivatives_by_sympy(
@@ -380,6 +388,8 @@ class _Formulas:
     formulas: dict[Group, list[Expression]]
     extra: dict[Group, Any]
     first: Group
+    #: Called between points: evaluating the formulas counts against the time limit too.
+    check: Callable[[], None]
 
 
 def _formulas(
@@ -438,7 +448,7 @@ def _formulas(
         for group, (text, found) in zip(missing, answers):
             cache.store(keys[group], {"extra": text, "formulas": found})
             formulas[group], extra[group] = [parse(item) for item in found], text
-    return Bounded(_Formulas(groups, formulas, extra, next(iter(groups))), "ok")
+    return Bounded(_Formulas(groups, formulas, extra, next(iter(groups)), deadline(seconds)), "ok")
 
 
 def _groups(points: Sequence[Point], held: Callable[[Point], Any]) -> dict[Group, list[int]]:
@@ -536,12 +546,21 @@ def _read_formulas(answer: Any, count: int, shapes: Mapping[str, Shape]) -> list
 
 
 def _evaluate(
-    formula: Expression, group: tuple[Shapes, Any], points: Sequence[Point], indices: list[int]
+    formula: Expression,
+    group: Group,
+    points: Sequence[Point],
+    indices: list[int],
+    found: _Formulas,
 ) -> list[float | None]:
     """A formula's value at the points of ``indices``: exact up to ``EXACT_POINTS`` points in
-    all, else in one NumPy pass (None where not a finite real number)."""
+    all (``found.check`` between points), else in one NumPy pass (None where not a finite
+    real number)."""
     if len(points) <= EXACT_POINTS:
-        return [exact.value_at(formula.tree, _scalars(formula, points[index])) for index in indices]
+        values = []
+        for index in indices:
+            found.check()
+            values.append(exact.value_at(formula.tree, _scalars(formula, points[index])))
+        return values
     shapes = dict(group[0])
     compiled = compile_expression(formula, shapes)
     batch = {
@@ -549,11 +568,11 @@ def _evaluate(
         for name in formula.variables
     }
     with np.errstate(all="ignore"):
-        found = np.broadcast_to(
+        computed = np.broadcast_to(
             np.asarray(compiled.evaluate_batch(batch), dtype=np.float64).reshape(-1),
             len(indices),
         )
-    return [value if math.isfinite(value) else None for value in found.tolist()]
+    return [value if math.isfinite(value) else None for value in computed.tolist()]
 
 
 def _scalars(formula: Expression, point: Point) -> dict[str, Any]:
@@ -622,10 +641,13 @@ def gradients(
         return Bounded(outcome.value[1], "ok")
     found = outcome.value
     values: list[dict[str, Array]] = [{} for _ in points]
-    for group, indices in found.groups.items():
-        flat = _evaluate_all(found.formulas[group], group, points, indices)
-        for index, row in zip(indices, flat):
-            values[index] = _unflatten(row, points[index], names)
+    try:
+        for group, indices in found.groups.items():
+            flat = _evaluate_all(found.formulas[group], group, points, indices, found)
+            for index, row in zip(indices, flat):
+                values[index] = _unflatten(row, points[index], names)
+    except OutOfTime:
+        return _late(seconds)
     return Bounded((found.extra[found.first], values), "ok")
 
 
@@ -678,16 +700,19 @@ def hessians(
         return Bounded(outcome.value[1], "ok")
     found = outcome.value
     matrices: list[Array] = [None] * len(points)
-    for group, indices in found.groups.items():
-        size = _size(points[indices[0]], names)
-        upper = np.triu_indices(size)
-        for index, row in zip(
-            indices, _evaluate_all(found.formulas[group], group, points, indices)
-        ):
-            matrix = np.empty((size, size))
-            matrix[upper] = row
-            matrix.T[upper] = row
-            matrices[index] = matrix
+    try:
+        for group, indices in found.groups.items():
+            size = _size(points[indices[0]], names)
+            upper = np.triu_indices(size)
+            for index, row in zip(
+                indices, _evaluate_all(found.formulas[group], group, points, indices, found)
+            ):
+                matrix = np.empty((size, size))
+                matrix[upper] = row
+                matrix.T[upper] = row
+                matrices[index] = matrix
+    except OutOfTime:
+        return _late(seconds)
     return Bounded(matrices, "ok")
 
 
@@ -749,12 +774,16 @@ def _are_texts(extra: Any) -> bool:
 
 
 def _evaluate_all(
-    formulas: Sequence[Expression], group: Group, points: Sequence[Point], indices: list[int]
+    formulas: Sequence[Expression],
+    group: Group,
+    points: Sequence[Point],
+    indices: list[int],
+    found: _Formulas,
 ) -> Array:
     """Each formula's value at each point of ``indices`` (rows: points), NaN where not real."""
     table = np.full((len(indices), len(formulas)), np.nan)
     for column, formula in enumerate(formulas):
-        for row, value in enumerate(_evaluate(formula, group, points, indices)):
+        for row, value in enumerate(_evaluate(formula, group, points, indices, found)):
             if value is not None:
                 table[row, column] = value
     return table
