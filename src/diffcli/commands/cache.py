@@ -17,8 +17,9 @@ Examples:
   DIFFCLI_CACHE_DIR=/tmp/diffcli-cache diffcli diff "x**3" --at 2
 
 The analytic side's answers (derivatives, gradients, Hessians and their formulas, descent's
-stationary points) are kept on disk, so that a repeated question needs no SymPy: in $DIFFCLI_CACHE_DIR if set, else the
-user cache directory. --no-cache on a command neither reads nor writes them.
+stationary points) are kept on disk, so that a repeated question needs no SymPy: in
+$DIFFCLI_CACHE_DIR if set, else the user cache directory. --no-cache on a command neither
+reads nor writes them.
 """,
 )
 def cache() -> None:
