@@ -15,6 +15,7 @@ Standard library only: a cache hit must stay cheap.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -59,6 +60,7 @@ def directory() -> Path:
     return platformdirs.user_cache_path("diffcli", appauthor=False)
 
 
+@functools.cache
 def sympy_version() -> str:
     """SymPy's version, read from its ``release.py`` as text (importing SymPy takes a second,
     ``importlib.metadata`` 60 ms); ``unknown`` if it cannot be found."""
