@@ -39,6 +39,14 @@ def invoke(args: Sequence[str], columns: int = 80, env: dict[str, str] | None = 
     return Run(result.exit_code, result.stdout, result.stderr)
 
 
+@pytest.fixture(autouse=True)
+def _cache_directory(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test gets an empty analytic cache of its own, never the user's."""
+    monkeypatch.setenv("DIFFCLI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def run() -> object:
     """``run(*args, expect=0)``: invoke the CLI and assert the exit code, explaining failures."""

@@ -18,8 +18,8 @@ REPORTING = LEARNING_ORDER[:-1]
 #: The commands that draw a figure (``--plot FILE``, or ``plot -o FILE``).
 PLOTTING = ["diff", "sweep", "grad", "descend", "plot"]
 #: Every command: those above, the primer's next lesson (backpropagation made visible), then
-#: the shell that runs them.
-ALL_COMMANDS = [*LEARNING_ORDER, "graph", "shell"]
+#: the shell that runs them and the analytic cache.
+ALL_COMMANDS = [*LEARNING_ORDER, "graph", "shell", "cache"]
 
 #: One call of each command that prints a warning on stderr and exits 0.
 WARNING_CALLS = {

@@ -26,6 +26,7 @@ COMMANDS = {
     "plot": "diffcli.commands.plot:plot",
     "graph": "diffcli.commands.graph:graph",
     "shell": "diffcli.commands.shell:shell",
+    "cache": "diffcli.commands.cache:cache",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -161,8 +161,8 @@ _SECONDS = _Seconds()
 
 
 def analytic_options(command: F) -> F:
-    """``--analytic sympy|ad|auto``, ``--analytic-timeout`` and ``--no-analytic``, passed on
-    as the API's one ``analytic`` keyword (``--no-analytic`` wins: False)."""
+    """``--analytic sympy|ad|auto``, ``--analytic-timeout``, ``--no-analytic`` (passed on as
+    the API's one ``analytic`` keyword; ``--no-analytic`` wins: False) and ``--no-cache``."""
 
     @functools.wraps(command)
     def with_analytic(*args: Any, analytic: str, no_analytic: bool, **kwargs: Any) -> Any:
@@ -177,6 +177,13 @@ def analytic_options(command: F) -> F:
         "differentiation, no SymPy), auto (SymPy, AD where SymPy has no answer).",
     )(cast(F, with_analytic))
     function = click.option(
+        "--no-cache",
+        is_flag=True,
+        expose_value=False,
+        callback=_use_cache,
+        help="Neither read nor store SymPy's answers on disk (see 'diffcli cache').",
+    )(function)
+    function = click.option(
         "--no-analytic",
         is_flag=True,
         help="Skip the analytic side: numerical values only (faster start).",
@@ -190,6 +197,13 @@ def analytic_options(command: F) -> F:
         help="Give up on the analytic side after this long (0: no limit).",
     )(function)
     return function
+
+
+def _use_cache(ctx: click.Context, param: click.Parameter, no_cache: bool) -> None:
+    """Set, for this command, whether SymPy's answers are read and stored on disk."""
+    from ..engine.cache import ENABLED
+
+    ENABLED.set(not no_cache)
 
 
 def timeout_option(function: F) -> F:

@@ -27,8 +27,12 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from ..errors import InputError, param
-from ..expr.parsing import Expression
+from ..errors import DiffcliError, InputError, param
+from ..expr import exact
+from ..expr.compiling import Shape, compile_expression
+from ..expr.nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
+from ..expr.parsing import Expression, parse
+from . import cache
 from .coordinates import Array, Coordinate, coordinates
 
 T = TypeVar("T")
@@ -264,11 +268,13 @@ def _child(
         os._exit(0)
 
 
-#: Up to this many points, analytic values are exact: SymPy's derivative evaluated at each
-#: point's exact binary value to 30 digits, then rounded. Past it the derivative is compiled to
-#: NumPy once and evaluated at every point in one pass, in double precision (the last digits
-#: may differ from the exact value's).
+#: Up to this many points, analytic values are exact: the derivative's formula evaluated at
+#: each point's exact binary value and correctly rounded (``expr.exact``). Past it the formula
+#: is compiled to NumPy once and evaluated at every point in one pass, in double precision
+#: (the last digits may differ from the exact value's).
 EXACT_POINTS = 200
+
+Shapes = tuple[tuple[str, tuple[int, ...]], ...]
 
 
 def derivatives(
@@ -280,35 +286,306 @@ def derivatives(
 ) -> Bounded[tuple[str, list[float | None]]]:
     """SymPy's ``order``-th derivative by one coordinate, taken once per shape of the points:
     its text, and its value at each point (None where it is not a real number; see
-    ``EXACT_POINTS``)."""
+    ``EXACT_POINTS``). See ``_formulas`` for the cache."""
 
-    def work() -> tuple[str, list[float | None]]:
+    def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
         from . import sympy_tree
 
-        by_shapes: dict[Any, Any] = {}
-        keys = []
-        for point in points:
-            key = tuple((name, np.shape(value)) for name, value in point.items())
-            if key not in by_shapes:
-                tree = sympy_tree.to_sympy(expression, dict(key))
-                variable = sympy_tree.symbol(coordinate.name, coordinate.index)
-                by_shapes[key] = tree.diff(variable, order)
-            keys.append(key)
-        text = sympy_tree.text(by_shapes[keys[0]])
-        if len(points) <= EXACT_POINTS:
-            return text, [
-                sympy_tree.value_at(by_shapes[key], sympy_tree.point_symbols(point))
-                for key, point in zip(keys, points)
-            ]
-        values: list[float | None] = [None] * len(points)
-        for key, derivative in by_shapes.items():
-            indices = [index for index, other in enumerate(keys) if other == key]
-            found = _in_double_precision(derivative, [points[index] for index in indices])
-            for index, value in zip(indices, found):
-                values[index] = value
-        return text, values
+        variable = sympy_tree.symbol(coordinate.name, coordinate.index)
+        derivative = sympy_tree.to_sympy(expression, dict(group[0])).diff(variable, order)
+        return sympy_tree.text(derivative), [derivative]
 
-    return bounded(work, seconds)
+    outcome = _formulas(
+        _Question(
+            "derivative",
+            expression,
+            {"coordinate": [coordinate.name, list(coordinate.index)], "order": order},
+            held=lambda point: (),
+            count=lambda point: 1,
+            valid=lambda text: isinstance(text, str),
+        ),
+        points,
+        derive,
+        lambda: _derivatives_by_sympy(expression, points, coordinate, order),
+        seconds,
+    )
+    if outcome.value is None:
+        return Bounded(None, outcome.status, outcome.reason)
+    if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
+        return Bounded(outcome.value[1], "ok")
+    found = outcome.value
+    values: list[float | None] = [None] * len(points)
+    try:
+        for group, indices in found.groups.items():
+            (formula,) = found.formulas[group]
+            for index, value in zip(indices, _evaluate(formula, group, points, indices, found)):
+                values[index] = value
+    except OutOfTime:
+        return _late(seconds)
+    return Bounded((found.extra[found.first], values), "ok")
+
+
+def _late(seconds: float) -> Bounded[Any]:
+    return Bounded(None, "timed out", f"the analytic values took longer than {seconds:g} s")
+
+
+def _derivatives_by_sympy(
+    expression: Expression, points: Sequence[Point], coordinate: Coordinate, order: int
+) -> tuple[str, list[float | None]]:
+    """The derivative's text and SymPy's own values, for a derivative that the expression
+    language cannot write (``sign``, ``Heaviside`` …) and so is neither cached nor read back."""
+    from . import sympy_tree
+
+    by_shapes: dict[Any, Any] = {}
+    keys = []
+    for point in points:
+        key = tuple((name, np.shape(value)) for name, value in point.items())
+        if key not in by_shapes:
+            tree = sympy_tree.to_sympy(expression, dict(key))
+            variable = sympy_tree.symbol(coordinate.name, coordinate.index)
+            by_shapes[key] = tree.diff(variable, order)
+        keys.append(key)
+    text = sympy_tree.text(by_shapes[keys[0]])
+    if len(points) <= EXACT_POINTS:
+        return text, [
+            sympy_tree.value_at(by_shapes[key], sympy_tree.point_symbols(point))
+            for key, point in zip(keys, points)
+        ]
+    values: list[float | None] = [None] * len(points)
+    for key, derivative in by_shapes.items():
+        indices = [index for index, other in enumerate(keys) if other == key]
+        found = _in_double_precision(derivative, [points[index] for index in indices])
+        for index, value in zip(indices, found):
+            values[index] = value
+    return text, values
+
+
+Group = tuple[Shapes, Any]
+
+
+@dataclass(frozen=True)
+class _Question:
+    """What a cache entry answers, besides the expression and the points' shapes.
+
+    ``held(point)``: what else of a point the answer depends on (values held fixed);
+    ``count(point)``: how many formulas the answer holds; ``valid(extra)``: whether the
+    text kept beside the formulas (SymPy's own printing) has the expected form.
+    """
+
+    kind: str
+    expression: Expression
+    parts: Mapping[str, Any]
+    held: Callable[[Point], Any]
+    count: Callable[[Point], int]
+    valid: Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class _Formulas:
+    """The points by group, each group's formulas (read through the parser) and extra text."""
+
+    groups: dict[Group, list[int]]
+    formulas: dict[Group, list[Expression]]
+    extra: dict[Group, Any]
+    first: Group
+    #: Called between points: evaluating the formulas counts against the time limit too.
+    check: Callable[[], None]
+
+
+def _formulas(
+    question: _Question,
+    points: Sequence[Point],
+    derive: Callable[[Group, Point, Callable[[], None]], tuple[Any, list[Any]]],
+    by_sympy: Callable[[], T],
+    seconds: float,
+) -> Bounded[_Formulas | tuple[str, T]]:
+    """SymPy's formulas for each group of points (shapes and held values), from the cache or
+    from SymPy in one time-bounded job (then stored).
+
+    Every formula, cached or fresh, is read back through the parser, so the values computed
+    from it are the same whether the cache held it or not. An answer the expression language
+    cannot write (``sign``, ``Heaviside``, a formula past ``MAX_FORMULA_NODES`` nodes) is not
+    cached: the job then returns ``("values", by_sympy())``, SymPy's own values.
+    """
+    groups = _groups(points, question.held)
+    if not groups:
+        return Bounded(("values", by_sympy()), "ok")
+    keys = {
+        group: cache.question(
+            question.kind,
+            expression=canonical(question.expression.tree),
+            shapes=_jsonable(group[0]),
+            held=_jsonable_held(group[1]),
+            **question.parts,
+        )
+        for group in groups
+    }
+    formulas: dict[Group, list[Expression]] = {}
+    extra: dict[Group, Any] = {}
+    for group, indices in groups.items():
+        answer = cache.load(keys[group])
+        count = question.count(points[indices[0]])
+        read = _read_formulas(answer, count, dict(group[0]))
+        if read is not None and question.valid(answer.get("extra")):
+            formulas[group], extra[group] = read, answer["extra"]
+    missing = [group for group in groups if group not in formulas]
+    if missing:
+        check = deadline(seconds)
+
+        def work() -> tuple[str, Any]:
+            derived = [derive(group, points[groups[group][0]], check) for group in missing]
+            written = _written(found for _, found in derived)
+            if written is None:
+                return "values", by_sympy()
+            return "formulas", [(text, found) for (text, _), found in zip(derived, written)]
+
+        outcome = bounded(work, seconds)
+        if outcome.value is None:
+            return Bounded(None, outcome.status, outcome.reason)
+        how, answers = outcome.value
+        if how == "values":
+            return Bounded((how, answers), "ok")
+        for group, (text, found) in zip(missing, answers):
+            cache.store(keys[group], {"extra": text, "formulas": found})
+            formulas[group], extra[group] = [parse(item) for item in found], text
+    return Bounded(_Formulas(groups, formulas, extra, next(iter(groups)), deadline(seconds)), "ok")
+
+
+def _groups(points: Sequence[Point], held: Callable[[Point], Any]) -> dict[Group, list[int]]:
+    """The indices of the points, by their shapes and what ``held`` says of them."""
+    groups: dict[Group, list[int]] = {}
+    for index, point in enumerate(points):
+        shapes = tuple((name, tuple(np.shape(value))) for name, value in point.items())
+        groups.setdefault((shapes, held(point)), []).append(index)
+    return groups
+
+
+def _held_values(names: tuple[str, ...]) -> Callable[[Point], Any]:
+    """The values of a point's variables not in ``names`` (held fixed), hashable."""
+
+    def held(point: Point) -> Any:
+        return tuple(
+            (name, tuple(np.asarray(value, dtype=np.float64).reshape(-1).tolist()))
+            for name, value in sorted(point.items())
+            if name not in names
+        )
+
+    return held
+
+
+def _jsonable_held(held: Any) -> list[Any]:
+    return [[name, list(values)] for name, values in held]
+
+
+def _jsonable(shapes: Shapes) -> list[list[Any]]:
+    return [[name, list(shape)] for name, shape in sorted(shapes)]
+
+
+def canonical(node: Node) -> str:
+    """The tree as text that depends on nothing but its structure (no spacing, no spans)."""
+    if isinstance(node, Number):
+        return f"{node.value!r}{'i' if node.is_integer else ''}"
+    if isinstance(node, (Constant, Variable)):
+        return node.name
+    if isinstance(node, Index):
+        return f"{node.name}{list(node.indices)}"
+    if isinstance(node, Unary):
+        return f"({node.op}{canonical(node.operand)})"
+    if isinstance(node, Binary):
+        return f"({canonical(node.left)}{node.op}{canonical(node.right)})"
+    if isinstance(node, Call):
+        arguments = ",".join(canonical(argument) for argument in node.args)
+        return f"{node.name}({arguments}{'' if node.axis is None else f';{node.axis}'})"
+    raise TypeError(f"unknown node {node!r}")  # pragma: no cover
+
+
+def _written(derived: Iterable[Iterable[Any]]) -> list[list[str]] | None:
+    """SymPy's formulas in the expression language, each checked to read back through the
+    parser into a tree the exact evaluator computes; None if any one does not (too large,
+    a function the language lacks): such answers are not cached."""
+    import sympy as sp
+
+    from . import sympy_tree
+
+    found: list[list[str]] = []
+    for formulas in derived:
+        texts = []
+        for formula in formulas:
+            nodes = sp.preorder_traversal(formula)
+            if sum(1 for _ in itertools.islice(nodes, MAX_FORMULA_NODES + 1)) > MAX_FORMULA_NODES:
+                return None
+            try:
+                text = sympy_tree.in_language(formula)
+                if not exact.supported(parse(text).tree):
+                    return None
+            except (sympy_tree.NotInLanguage, DiffcliError):
+                return None
+            texts.append(text)
+        found.append(texts)
+    return found
+
+
+def _read_formulas(answer: Any, count: int, shapes: Mapping[str, Shape]) -> list[Expression] | None:
+    """A cached answer's ``count`` formulas, read through the parser and checked against the
+    shapes (each a number the exact evaluator computes); None for anything else."""
+    formulas = answer.get("formulas") if isinstance(answer, dict) else None
+    if not isinstance(formulas, list) or len(formulas) != count:
+        return None
+    found = []
+    for text in formulas:
+        if not isinstance(text, str):
+            return None
+        try:
+            formula = parse(text)
+            if not exact.supported(formula.tree) or compile_expression(formula, shapes).shape:
+                return None
+        except DiffcliError:
+            return None
+        found.append(formula)
+    return found
+
+
+def _evaluate(
+    formula: Expression,
+    group: Group,
+    points: Sequence[Point],
+    indices: list[int],
+    found: _Formulas,
+) -> list[float | None]:
+    """A formula's value at the points of ``indices``: exact up to ``EXACT_POINTS`` points in
+    all (``found.check`` between points), else in one NumPy pass (None where not a finite
+    real number)."""
+    if len(points) <= EXACT_POINTS:
+        values = []
+        for index in indices:
+            found.check()
+            values.append(exact.value_at(formula.tree, _scalars(formula, points[index])))
+        return values
+    shapes = dict(group[0])
+    compiled = compile_expression(formula, shapes)
+    batch = {
+        name: np.stack([np.asarray(points[index][name], dtype=np.float64) for index in indices])
+        for name in formula.variables
+    }
+    with np.errstate(all="ignore"):
+        computed = np.broadcast_to(
+            np.asarray(compiled.evaluate_batch(batch), dtype=np.float64).reshape(-1),
+            len(indices),
+        )
+    return [value if math.isfinite(value) else None for value in computed.tolist()]
+
+
+def _scalars(formula: Expression, point: Point) -> dict[str, Any]:
+    """The values of the formula's variables at a point: a float, or a tensor's elements by
+    index."""
+    found: dict[str, Any] = {}
+    for name in formula.variables:
+        array = np.asarray(point[name], dtype=np.float64)
+        if array.ndim == 0:
+            found[name] = float(array)
+        else:
+            found[name] = {tuple(index): float(array[index]) for index in np.ndindex(*array.shape)}
+    return found
 
 
 def _in_double_precision(derivative: Any, points: Sequence[Point]) -> list[float | None]:
@@ -333,53 +610,183 @@ def gradients(
     expression: Expression, points: Sequence[Point], names: tuple[str, ...], seconds: float
 ) -> Bounded[tuple[dict[str, str | None], list[dict[str, Array]]]]:
     """SymPy's partial derivatives by every coordinate of ``names``: each one's formula (None
-    when too long to print), and their values at each point (NaN where not real)."""
-    check = deadline(seconds)
+    when too long to print), and their values at each point (NaN where not real). See
+    ``_formulas`` for the cache."""
 
-    def work() -> tuple[dict[str, str | None], list[dict[str, Array]]]:
-        from . import sympy_tree
+    def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
+        partials = _partials(expression, point, names, check)
+        texts = {
+            coordinate.label: formula(partials[i])
+            for i, coordinate in enumerate(coordinates(point, names))
+        }
+        return texts, partials
 
-        texts: dict[str, str | None] = {}
-        values: list[dict[str, Array]] = []
-        for point, partials in _per_shapes(expression, points, names, check):
-            found = coordinates(point, names)
-            if not texts:
-                texts = {
-                    coordinate.label: formula(partials[i]) for i, coordinate in enumerate(found)
-                }
-            flat = _values(partials, sympy_tree.point_symbols(point), check)
-            values.append(_unflatten(flat, point, names))
-        return texts, values
+    outcome = _formulas(
+        _Question(
+            "gradient",
+            expression,
+            {"names": list(names)},
+            held=_held_values(names),
+            count=lambda point: _size(point, names),
+            valid=_are_texts,
+        ),
+        points,
+        derive,
+        lambda: _gradients_by_sympy(expression, points, names, deadline(seconds)),
+        seconds,
+    )
+    if outcome.value is None:
+        return Bounded(None, outcome.status, outcome.reason)
+    if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
+        return Bounded(outcome.value[1], "ok")
+    found = outcome.value
+    values: list[dict[str, Array]] = [{} for _ in points]
+    try:
+        for group, indices in found.groups.items():
+            flat = _evaluate_all(found.formulas[group], group, points, indices, found)
+            for index, row in zip(indices, flat):
+                values[index] = _unflatten(row, points[index], names)
+    except OutOfTime:
+        return _late(seconds)
+    return Bounded((found.extra[found.first], values), "ok")
 
-    return bounded(work, seconds)
+
+def _gradients_by_sympy(
+    expression: Expression,
+    points: Sequence[Point],
+    names: tuple[str, ...],
+    check: Callable[[], None],
+) -> tuple[dict[str, str | None], list[dict[str, Array]]]:
+    """The gradient's texts and SymPy's own values (for an answer that is not cached)."""
+    from . import sympy_tree
+
+    texts: dict[str, str | None] = {}
+    values: list[dict[str, Array]] = []
+    for point, partials in _per_shapes(expression, points, names, check):
+        found = coordinates(point, names)
+        if not texts:
+            texts = {coordinate.label: formula(partials[i]) for i, coordinate in enumerate(found)}
+        flat = _values(partials, sympy_tree.point_symbols(point), check)
+        values.append(_unflatten(flat, point, names))
+    return texts, values
 
 
 def hessians(
     expression: Expression, points: Sequence[Point], names: tuple[str, ...], seconds: float
 ) -> Bounded[list[Array]]:
-    """SymPy's Hessian by the coordinates of ``names`` at each point (NaN where not real)."""
-    check = deadline(seconds)
+    """SymPy's Hessian by the coordinates of ``names`` at each point (NaN where not real).
+    See ``_formulas`` for the cache (the upper triangle is stored, row by row)."""
 
-    def work() -> list[Array]:
-        from . import sympy_tree
+    def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
+        return None, _upper_triangle(expression, point, names, check)
 
-        matrices: list[Array] = []
-        for point, partials in _per_shapes(expression, points, names, check):
-            symbols = [
-                sympy_tree.symbol(coordinate.name, coordinate.index)
-                for coordinate in coordinates(point, names)
-            ]
-            size = len(symbols)
-            entries: list[Any] = [None] * (size * size)
-            for i, first in enumerate(partials):
-                row = sympy_tree.partial_derivatives(first, symbols[i:], check)
-                for j in range(i, size):
-                    entries[i * size + j] = entries[j * size + i] = row[symbols[j]]
-            flat = _values(entries, sympy_tree.point_symbols(point), check)
-            matrices.append(flat.reshape(size, size))
-        return matrices
+    outcome = _formulas(
+        _Question(
+            "hessian",
+            expression,
+            {"names": list(names)},
+            held=_held_values(names),
+            count=lambda point: _size(point, names) * (_size(point, names) + 1) // 2,
+            valid=lambda extra: extra is None,
+        ),
+        points,
+        derive,
+        lambda: _hessians_by_sympy(expression, points, names, deadline(seconds)),
+        seconds,
+    )
+    if outcome.value is None:
+        return Bounded(None, outcome.status, outcome.reason)
+    if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
+        return Bounded(outcome.value[1], "ok")
+    found = outcome.value
+    matrices: list[Array] = [None] * len(points)
+    try:
+        for group, indices in found.groups.items():
+            size = _size(points[indices[0]], names)
+            upper = np.triu_indices(size)
+            for index, row in zip(
+                indices, _evaluate_all(found.formulas[group], group, points, indices, found)
+            ):
+                matrix = np.empty((size, size))
+                matrix[upper] = row
+                matrix.T[upper] = row
+                matrices[index] = matrix
+    except OutOfTime:
+        return _late(seconds)
+    return Bounded(matrices, "ok")
 
-    return bounded(work, seconds)
+
+def _hessians_by_sympy(
+    expression: Expression,
+    points: Sequence[Point],
+    names: tuple[str, ...],
+    check: Callable[[], None],
+) -> list[Array]:
+    """SymPy's own values of the Hessian (for an answer that is not cached)."""
+    from . import sympy_tree
+
+    matrices: list[Array] = []
+    for point, partials in _per_shapes(expression, points, names, check):
+        size = len(partials)
+        entries: list[Any] = [None] * (size * size)
+        for (i, j), entry in zip(
+            zip(*np.triu_indices(size)), _second_partials(partials, point, names, check)
+        ):
+            entries[i * size + j] = entries[j * size + i] = entry
+        flat = _values(entries, sympy_tree.point_symbols(point), check)
+        matrices.append(flat.reshape(size, size))
+    return matrices
+
+
+def _upper_triangle(
+    expression: Expression, point: Point, names: tuple[str, ...], check: Callable[[], None]
+) -> list[Any]:
+    """SymPy's second partial derivatives at and above the diagonal, row by row."""
+    return _second_partials(_partials(expression, point, names, check), point, names, check)
+
+
+def _second_partials(
+    partials: Sequence[Any], point: Point, names: tuple[str, ...], check: Callable[[], None]
+) -> list[Any]:
+    from . import sympy_tree
+
+    symbols = [
+        sympy_tree.symbol(coordinate.name, coordinate.index)
+        for coordinate in coordinates(point, names)
+    ]
+    found: list[Any] = []
+    for i, first in enumerate(partials):
+        row = sympy_tree.partial_derivatives(first, symbols[i:], check)
+        found.extend(row[symbol_] for symbol_ in symbols[i:])
+    return found
+
+
+def _size(point: Point, names: tuple[str, ...]) -> int:
+    """How many coordinates the variables ``names`` have at a point."""
+    return sum(int(np.size(point[name])) for name in names)
+
+
+def _are_texts(extra: Any) -> bool:
+    return isinstance(extra, dict) and all(
+        isinstance(label, str) and (text is None or isinstance(text, str))
+        for label, text in extra.items()
+    )
+
+
+def _evaluate_all(
+    formulas: Sequence[Expression],
+    group: Group,
+    points: Sequence[Point],
+    indices: list[int],
+    found: _Formulas,
+) -> Array:
+    """Each formula's value at each point of ``indices`` (rows: points), NaN where not real."""
+    table = np.full((len(indices), len(formulas)), np.nan)
+    for column, formula in enumerate(formulas):
+        for row, value in enumerate(_evaluate(formula, group, points, indices, found)):
+            if value is not None:
+                table[row, column] = value
+    return table
 
 
 def formula(derivative: Any) -> str | None:
@@ -430,9 +837,8 @@ def _per_shapes(
     and the derivatives stay small (a 10×10 network's ∂L/∂W takes seconds, not minutes).
     Derived once per set of shapes and held values.
     """
-    from . import sympy_tree
 
-    cache: dict[Any, list[Any]] = {}
+    derived: dict[Any, list[Any]] = {}
     for point in points:
         shapes = {name: tuple(np.shape(value)) for name, value in point.items()}
         held = {name: value for name, value in point.items() if name not in names}
@@ -443,16 +849,24 @@ def _per_shapes(
                 for name, value in held.items()
             ),
         )
-        if key not in cache:
-            partials = sympy_tree.gradient_expressions(
-                expression, shapes, names, held, exact=False, check=check
-            )
-            cache[key] = [
-                item
-                for name in names
-                for item in np.ravel(np.asarray(partials[name], dtype=object))
-            ]
-        yield point, cache[key]
+        if key not in derived:
+            derived[key] = _partials(expression, point, names, check)
+        yield point, derived[key]
+
+
+def _partials(
+    expression: Expression, point: Point, names: tuple[str, ...], check: Callable[[], None]
+) -> list[Any]:
+    """SymPy's first partial derivatives by the coordinates of ``names``, flat, with the
+    other variables' values put in (see ``_per_shapes``)."""
+    from . import sympy_tree
+
+    shapes = {name: tuple(np.shape(value)) for name, value in point.items()}
+    held = {name: value for name, value in point.items() if name not in names}
+    partials = sympy_tree.gradient_expressions(
+        expression, shapes, names, held, exact=False, check=check
+    )
+    return [item for name in names for item in np.ravel(np.asarray(partials[name], dtype=object))]
 
 
 def _unflatten(flat: Array, point: Point, names: tuple[str, ...]) -> dict[str, Array]:

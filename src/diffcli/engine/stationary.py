@@ -1,7 +1,8 @@
 """SymPy's side of descent: the gradient compiled to NumPy, stationary points and their kinds.
 
-SymPy results are turned into numbers by ``sympy_numpy.compile_sympy``. Imported lazily: it
-imports SymPy.
+SymPy results are turned into numbers by ``sympy_numpy.compile_sympy``. Stationary points are
+kept in the analytic cache, so a repeated question imports no SymPy: SymPy is imported only
+inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -10,13 +11,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import sympy as sp
 
 from ..errors import InputError
 from ..expr.parsing import Expression
-from . import analytic, sympy_tree
+from . import analytic, cache
 from .coordinates import Layout
-from .sympy_numpy import FAST_PATH_FAILURES, UnsupportedExpression, build, plan
 
 Array = Any
 #: A stationary point: its flat coordinates, its kind, f there, and the coordinates left free.
@@ -29,6 +28,8 @@ ZERO_EIGENVALUE = 1e-10
 
 def positions_of(layout: Layout) -> dict[Any, int]:
     """Each coordinate's SymPy symbol and its index in the flat iterate."""
+    from . import sympy_tree
+
     point = layout.unflatten(np.zeros(layout.size))
     return {symbol_: i for i, symbol_ in enumerate(sympy_tree.point_symbols(point))}
 
@@ -57,6 +58,9 @@ def analytic_functions(
         InputError: SymPy timed out or failed, or the gradient uses a function the evaluator
             cannot compute; the message suggests ``--grad numerical``.
     """
+    from . import sympy_tree
+    from .sympy_numpy import FAST_PATH_FAILURES, UnsupportedExpression, build, plan
+
     layout = Layout(names, tuple(tuple(shapes[name]) for name in names))
 
     def work() -> list[tuple[Any, ...]]:
@@ -107,10 +111,29 @@ def stationary_points(
     """Solve ∇f = 0 with SymPy and classify each real solution by the Hessian's eigenvalues.
 
     Coordinates a solution leaves free (a family of stationary points) take their values
-    from ``near``. Never raises: a timeout or failure is reported in the status.
+    from ``near``. Never raises: a timeout or failure is reported in the status. The answer
+    is kept in the analytic cache (plain numbers, checked when read back).
     """
+    key = cache.question(
+        "stationary",
+        expression=analytic.canonical(expression.tree),
+        names=list(layout.names),
+        shapes=[list(shape) for shape in layout.shapes],
+        fixed=[
+            [name, list(np.shape(value)), np.asarray(value, dtype=np.float64).ravel().tolist()]
+            for name, value in sorted(fixed.items())
+        ],
+        near=np.asarray(near, dtype=np.float64).ravel().tolist(),
+    )
+    stored = _read_stationary(cache.load(key), layout.size)
+    if stored is not None:
+        return analytic.Bounded(stored, "ok")
 
     def work() -> tuple[Stationary, ...]:
+        import sympy as sp
+
+        from . import sympy_tree
+
         shapes = {name: tuple(np.shape(value)) for name, value in fixed.items()}
         shapes.update(zip(layout.names, layout.shapes))
         partials = sympy_tree.gradient_expressions(expression, shapes, layout.names, fixed)
@@ -142,13 +165,47 @@ def stationary_points(
             )
         return tuple(found)
 
-    return analytic.bounded(work, timeout)
+    outcome = analytic.bounded(work, timeout)
+    if outcome.value is not None:
+        cache.store(key, [[*point[:3], list(point[3])] for point in outcome.value])
+    return outcome
+
+
+KINDS = ("minimum", "maximum", "saddle", "undetermined")
+
+
+def _read_stationary(answer: Any, size: int) -> tuple[Stationary, ...] | None:
+    """Stationary points read back from the cache, or None unless each is
+    ``[coordinates, kind, value or null, free coordinates]`` for ``size`` coordinates."""
+    if not isinstance(answer, list) or len(answer) > MAX_STATIONARY_POINTS:
+        return None
+    found: list[Stationary] = []
+    for item in answer:
+        if not (isinstance(item, list) and len(item) == 4):
+            return None
+        values, kind, value, free = item
+        if not (
+            isinstance(values, list)
+            and len(values) == size
+            and all(isinstance(number, float) for number in values)
+            and kind in KINDS
+            and (value is None or isinstance(value, float))
+            and isinstance(free, list)
+            and all(type(index) is int and 0 <= index < size for index in free)
+        ):
+            return None
+        found.append((values, kind, value, tuple(free)))
+    return tuple(found)
 
 
 def _solution_point(
     solution: Mapping[Any, Any], unknowns: Sequence[Any], near: Array
 ) -> tuple[list[float], tuple[int, ...]] | None:
     """A solution's real coordinates, free ones taken from ``near``; None if not real."""
+    import sympy as sp
+
+    from . import sympy_tree
+
     free = tuple(i for i, unknown in enumerate(unknowns) if unknown not in solution)
     fill = {unknowns[i]: sp.Float(float(near[i]), 30) for i in free}
     values: list[float] = []
@@ -169,6 +226,8 @@ def _solution_point(
 
 def _kind(hessian: Sequence[Sequence[Any]], substitutions: Mapping[Any, float]) -> str:
     """minimum, maximum, saddle or undetermined, from the signs of the Hessian's eigenvalues."""
+    from . import sympy_tree
+
     entries = [[sympy_tree.value_at(entry, substitutions) for entry in row] for row in hessian]
     if any(entry is None for row in entries for entry in row):
         return "undetermined"

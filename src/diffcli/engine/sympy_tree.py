@@ -263,3 +263,76 @@ def partial_derivatives(
 def exact_substitutions(values: Mapping[str, Any]) -> dict[Any, Any]:
     """Each coordinate's symbol mapped to the exact decimal its float prints as."""
     return {symbol_: sp.Rational(repr(value)) for symbol_, value in point_symbols(values).items()}
+
+
+#: SymPy's functions that the expression language spells the same or by another name.
+_DIALECT_FUNCTIONS = {
+    **{
+        name: name
+        for name in (
+            [
+                "sin",
+                "cos",
+                "tan",
+                "asin",
+                "acos",
+                "atan",
+                "sinh",
+                "cosh",
+                "tanh",
+                "asinh",
+                "acosh",
+                "atanh",
+                "exp",
+                "log",
+            ]
+        )
+    },
+    "Abs": "abs",
+}
+
+
+class NotInLanguage(Exception):
+    """A SymPy result the expression language cannot write (``sign``, ``Heaviside`` …)."""
+
+
+def in_language(expression: Any) -> str:
+    """A real SymPy expression written in diffcli's own expression language.
+
+    Every number reads back as the same value: integers and fractions exactly, floats as
+    the double they hold (the shortest text that reads back as it). The text goes back
+    through ``parse``, the whitelist, never through SymPy.
+
+    Raises:
+        NotInLanguage: a node the language has no spelling for.
+    """
+    if isinstance(expression, sp.Integer):
+        return _signed(str(int(expression)))
+    if isinstance(expression, sp.Rational):
+        return f"({int(expression.p)}/{int(expression.q)})"
+    if isinstance(expression, sp.Float):
+        value = float(expression)
+        if not math.isfinite(value):
+            raise NotInLanguage(f"the number {expression}")
+        return _signed(repr(value))
+    if expression is sp.pi:
+        return "pi"
+    if expression is sp.E:
+        return "e"
+    if isinstance(expression, sp.Symbol):
+        return str(expression.name)
+    if isinstance(expression, sp.Add):
+        return "(" + " + ".join(in_language(term) for term in expression.args) + ")"
+    if isinstance(expression, sp.Mul):
+        return "(" + "*".join(in_language(factor) for factor in expression.args) + ")"
+    if isinstance(expression, sp.Pow):
+        base, exponent = expression.args
+        return f"({in_language(base)}**{in_language(exponent)})"
+    name = _DIALECT_FUNCTIONS.get(type(expression).__name__)
+    if name is None or len(expression.args) != 1:
+        raise NotInLanguage(f"{type(expression).__name__}()")
+    return f"{name}({in_language(expression.args[0])})"
+
+
+def _signed(number: str) -> str:
+    return f"({number})" if number.startswith("-") else number

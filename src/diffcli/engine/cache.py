@@ -1,0 +1,187 @@
+"""SymPy's answers on disk: one JSON file per question, read as untrusted, written atomically.
+
+A later process that asks the same question (the same expression, shapes, coordinate, order,
+held values, diffcli and SymPy versions) reads the answer here and never imports SymPy. An
+entry is only ever data: the caller reads its formulas back through the expression parser's
+whitelist, and anything unexpected (not JSON, another key, a formula that does not parse) is
+a miss whose answer is written over it. Writes go to a temporary file in the same directory
+and are renamed into place, so a reader sees a whole entry or none. The directory holds at
+most ``MAX_BYTES``; past that the entries least recently used are removed. A directory that
+cannot be read or written only means no cache: a query never fails because of it.
+
+Standard library only: a cache hit must stay cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from .._version import __version__
+
+#: The environment variable naming the cache directory (else the user cache directory).
+DIRECTORY_VARIABLE = "DIFFCLI_CACHE_DIR"
+#: The most the cache directory holds; past it the least recently used entries go.
+MAX_BYTES = 32 * 1024 * 1024
+#: An entry larger than this is neither written nor read.
+MAX_ENTRY_BYTES = 1024 * 1024
+#: Changes whenever the layout of an entry changes: old entries are then misses.
+LAYOUT = 1
+#: Whether this command uses the cache (``--no-cache`` sets it off).
+ENABLED: ContextVar[bool] = ContextVar("diffcli_cache_enabled", default=True)
+_SUFFIX = ".json"
+_TEMPORARY_PREFIX = ".writing-"
+_VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
+
+
+def directory() -> Path:
+    """Where entries live: ``$DIFFCLI_CACHE_DIR``, else the user cache directory.
+
+    On Linux that is ``$XDG_CACHE_HOME/diffcli`` or ``~/.cache/diffcli`` (platformdirs' rule,
+    without the 40 ms of importing it); elsewhere platformdirs says.
+    """
+    chosen = os.environ.get(DIRECTORY_VARIABLE)
+    if chosen:
+        return Path(chosen)
+    if sys.platform.startswith("linux"):
+        base = os.environ.get("XDG_CACHE_HOME", "").strip()
+        return Path(base if base else Path.home() / ".cache") / "diffcli"
+    import platformdirs
+
+    return platformdirs.user_cache_path("diffcli", appauthor=False)
+
+
+@functools.cache
+def sympy_version() -> str:
+    """SymPy's version, read from its ``release.py`` as text (importing SymPy takes a second,
+    ``importlib.metadata`` 60 ms); ``unknown`` if it cannot be found."""
+    import importlib.util
+
+    with contextlib.suppress(Exception):
+        spec = importlib.util.find_spec("sympy")
+        if spec is not None and spec.submodule_search_locations:
+            for location in spec.submodule_search_locations:
+                found = _VERSION.search((Path(location) / "release.py").read_text("utf-8"))
+                if found:
+                    return found.group(1)
+    return "unknown"
+
+
+def question(kind: str, **parts: Any) -> dict[str, Any]:
+    """The full key of an entry: what was asked and the versions that answered."""
+    return {
+        "layout": LAYOUT,
+        "kind": kind,
+        "diffcli": __version__,
+        "sympy": sympy_version(),
+        **parts,
+    }
+
+
+def _path(key: dict[str, Any]) -> Path:
+    text = json.dumps(key, sort_keys=True, separators=(",", ":"))
+    return directory() / (hashlib.sha256(text.encode()).hexdigest()[:40] + _SUFFIX)
+
+
+def load(key: dict[str, Any]) -> Any:
+    """The answer stored for ``key``, as plain JSON data, or None (no entry, cache off, an
+    entry that is not JSON, too large, or stored for another key)."""
+    if not ENABLED.get():
+        return None
+    path = _path(key)
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_ENTRY_BYTES + 1)
+        if len(data) > MAX_ENTRY_BYTES:
+            return None
+        entry = json.loads(data)
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(entry, dict) or entry.get("key") != key or "answer" not in entry:
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # least recently used goes first
+    return entry["answer"]
+
+
+def store(key: dict[str, Any], answer: Any) -> None:
+    """Write ``answer`` (plain JSON data) for ``key``, atomically; silently nothing where the
+    directory cannot be written."""
+    if not ENABLED.get():
+        return
+    data = json.dumps({"key": key, "answer": answer}, separators=(",", ":")).encode()
+    if len(data) > MAX_ENTRY_BYTES:
+        return
+    import tempfile  # only a miss writes: a hit need not load it
+
+    path = _path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=_TEMPORARY_PREFIX, dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        return
+    _evict(path.parent)
+
+
+def _entries(folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    with contextlib.suppress(OSError):
+        for path in folder.iterdir():
+            if path.name.endswith(_SUFFIX) and not path.name.startswith("."):
+                with contextlib.suppress(OSError):
+                    yield path, path.stat()
+
+
+def _evict(folder: Path) -> None:
+    """Remove the least recently used entries until the directory holds ``MAX_BYTES``."""
+    entries = sorted(_entries(folder), key=lambda entry: entry[1].st_mtime)
+    total = sum(stat.st_size for _, stat in entries)
+    for path, stat in entries:
+        if total <= MAX_BYTES:
+            break
+        with contextlib.suppress(OSError):
+            path.unlink()
+        total -= stat.st_size
+
+
+def info() -> dict[str, Any]:
+    """Where the cache is, how many entries and bytes it holds, and its limit."""
+    folder = directory()
+    entries = list(_entries(folder))
+    return {
+        "directory": str(folder),
+        "entries": len(entries),
+        "bytes": sum(stat.st_size for _, stat in entries),
+        "max_bytes": MAX_BYTES,
+        "sympy": sympy_version(),
+    }
+
+
+def clear() -> int:
+    """Remove every entry (and any write left unfinished); how many entries were removed."""
+    folder = directory()
+    removed = 0
+    with contextlib.suppress(OSError):
+        for path in folder.iterdir():
+            if path.name.endswith(_SUFFIX) or path.name.startswith(_TEMPORARY_PREFIX):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    if path.name.endswith(_SUFFIX):
+                        removed += 1
+    return removed
