@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
 
 from . import registry
 from .coordinates import BatchFunction
+from .kernel import EPSILON
+
+#: A value is trusted when its error estimate is at most this share of it ...
+TRUSTED_RELATIVE_ERROR = 1e-6
+#: ... or when it is zero to within f's own rounding: no larger than its error estimate, and
+#: the estimate at most this many times the rounding bound of the values it was computed from.
+ROUNDING_MARGIN = 16.0
+#: f's values scatter by more than this many times ε|f| (relative): digits cancel inside it.
+NOISY = 64.0
 
 
 @dataclass(frozen=True)
@@ -28,10 +41,36 @@ class Estimate:
     step_vanished: bool = False
     #: The complex step disagreed with Richardson and was not used (``auto`` only).
     complex_rejected: bool = False
+    #: The part of ``error`` that the double rounding of f's values explains (``2ε Σ|w f|``
+    #: over the step's power): a value below it is zero to within rounding.
+    rounding: float = 0.0
+    #: The relative scatter of f's values near the point, where the method measured it
+    #: (``richardson``, ``auto``); far above ε, f itself has lost digits there.
+    noise: float = 0.0
+    #: Evaluating f at the point underflowed (an intermediate result below the smallest
+    #: double), and the value found is zero to within its error estimate.
+    underflow: bool = False
 
     @property
     def is_kink(self) -> bool:
         return self.left is not None and self.right is not None
+
+    @property
+    def noisy(self) -> bool:
+        """f's own values scatter far beyond ε: no difference quotient is reliable there."""
+        return self.noise > NOISY * EPSILON
+
+    @property
+    def trusted(self) -> bool:
+        """By the method's own evidence the value is within ``TRUSTED_RELATIVE_ERROR``
+        (relative) of the derivative, or zero to within f's rounding. A kink or a value
+        that is not finite has its own status; a vanished step or an underflow is never
+        trusted."""
+        if self.is_kink or not math.isfinite(self.value):
+            return True
+        if self.step_vanished or self.underflow:
+            return False
+        return bool(trusted(self.value, self.error, self.rounding))
 
 
 def estimate(
@@ -55,4 +94,28 @@ def estimate(
     """
     implementation = registry.method(method).implementation()
     result: Estimate = implementation.estimate(function, x, method, order, step, complex_obstacle)
+    if (
+        math.isfinite(result.value)
+        and abs(result.value) <= result.error
+        and underflows(function, x)
+    ):
+        return replace(result, underflow=True, evaluations=result.evaluations + 1)
     return result
+
+
+def trusted(value: Any, error: Any, rounding: Any) -> Any:
+    """``Estimate.trusted``'s rule on numbers or arrays (NumPy broadcasting rules)."""
+    magnitude = abs(value)
+    return (error <= TRUSTED_RELATIVE_ERROR * magnitude) | (
+        (magnitude <= error) & (error <= ROUNDING_MARGIN * rounding)
+    )
+
+
+def underflows(function: BatchFunction, x: float) -> bool:
+    """Evaluating ``function`` at ``x`` underflows somewhere (``x0*x1`` at 1e-300)."""
+    with np.errstate(all="ignore", under="raise"):
+        try:
+            function(np.array([x]))
+        except FloatingPointError:
+            return True
+    return False

@@ -35,7 +35,10 @@ def auto(
             technique=f"Richardson ({checked.technique})",
             complex_rejected=True,
         )
-    return replace(complex_estimate, evaluations=evaluations)
+    # where f's own values have lost digits (a cancellation inside it), the complex step's
+    # scatter does not see it: it is no better than Richardson's estimate
+    error = max(complex_estimate.error, checked.error if checked.noisy else 0.0)
+    return replace(complex_estimate, error=error, evaluations=evaluations, noise=checked.noise)
 
 
 def estimate(

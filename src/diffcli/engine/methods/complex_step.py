@@ -85,36 +85,57 @@ def complex_step(
     The function must accept complex arrays and be analytic along the real axis near
     ``x`` (see ``complex_step_obstacle``). The error is estimated from the scatter of the
     quotient over a few steps of different mantissas: a cancellation inside the expression
-    shows up as scatter. Higher orders apply Richardson extrapolation to the complex-step
+    shows up as scatter. Where the default step makes ``Im f`` underflow, it grows (to at
+    most 2**-20). Higher orders apply Richardson extrapolation to the complex-step
     derivative.
     """
+    grows = step is None
     if step is None:
         scaled = COMPLEX_STEP_SCALE * (2.0 ** math.floor(math.log2(abs(x))) if x else 1.0)
         # below |x| ~ 1e-288 the scaled step is subnormal or 0 (x = 5e-324): Im f / h would
         # lose its digits or divide by 0; the step needs only to be tiny against f's scale
         step = max(scaled, sys.float_info.min)
-    steps = step * np.array(COMPLEX_STEP_FACTORS)
 
-    def derivative(points: Array) -> Array:
+    def derivative(points: Array, steps: Array) -> Array:
         points = np.asarray(points, dtype=np.float64)
         shifted = points[:, np.newaxis] + 1j * steps[np.newaxis, :]
         with np.errstate(all="ignore"):
             values = np.asarray(function(shifted.reshape(-1))).reshape(shifted.shape)
         return np.imag(values) / steps
 
+    steps = step * np.array(COMPLEX_STEP_FACTORS)
     if order > 1:
-        inner = richardson(lambda points: derivative(points)[:, 0], x, order - 1)
+        inner = richardson(lambda points: derivative(points, steps)[:, 0], x, order - 1)
         return replace(
             inner,
             evaluations=inner.evaluations * len(steps),
             step=step,
             technique=f"complex step, then Richardson ({inner.technique})",
         )
-    quotients = derivative(np.array([x]))[0]
+    quotients = derivative(np.array([x]), steps)[0]
+    evaluations = len(steps)
+    # Im f(x + ih) below the smallest normal double (x**2 at 1e-300: 2xh underflows to 0)
+    # has lost its digits: a larger step keeps them, and the scatter measures its cost
+    while (
+        grows
+        and x != 0
+        and np.all(np.abs(quotients * steps) < sys.float_info.min)
+        and step < _LARGEST
+    ):
+        step = min(step * _GROWTH, _LARGEST)
+        steps = step * np.array(COMPLEX_STEP_FACTORS)
+        quotients = derivative(np.array([x]), steps)[0]
+        evaluations += len(steps)
     value = float(quotients[0])
     scatter = float(np.max(np.abs(quotients - value)))
-    error = 4 * scatter + 2 * EPSILON * abs(value)
-    return Estimate(value, error, len(steps), step, "complex step")
+    rounding = 2 * EPSILON * abs(value)
+    error = 4 * scatter + rounding
+    return Estimate(value, error, evaluations, step, "complex step", rounding=rounding)
+
+
+#: Where ``Im f(x + ih)`` underflows, the step grows by this factor, up to ``_LARGEST``.
+_GROWTH = 2.0**64
+_LARGEST = 2.0**-20
 
 
 def estimate(

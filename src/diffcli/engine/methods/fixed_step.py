@@ -11,7 +11,7 @@ import numpy as np
 
 from ...catalog import DEFAULT_STEP
 from ..coordinates import BatchFunction
-from ..estimate import Estimate
+from ..estimate import Estimate, trusted
 from ..kernel import EPSILON, Array, apply_stencil, divided_by_power
 from .stencils import method_stencil
 
@@ -36,6 +36,8 @@ class FixedStepEstimates:
     errors: Array
     #: Where the step disappeared in rounding (``x + h == x``).
     vanished: Array
+    #: The rounding bound ``2ε Σ|w_i f_i| / h**n`` (a part of ``errors``).
+    rounding: Array
     step: float
     method: str
     evaluations: int
@@ -50,7 +52,14 @@ class FixedStepEstimates:
             self.step,
             self.method,
             step_vanished=vanished,
+            rounding=float(self.rounding[index]),
         )
+
+    def trusted(self) -> Array:
+        """Where ``Estimate.trusted`` holds, at every point at once."""
+        with np.errstate(all="ignore"):
+            found = trusted(self.values, self.errors, self.rounding)
+        return found & ~self.vanished | ~np.isfinite(self.values)
 
 
 def fixed_step(
@@ -92,7 +101,7 @@ def fixed_step_at_points(
     rounding = _rounding(shape.numerators, values[:count], shape.denominator, step, order)
     errors = np.abs(quotient - half) / (1 - 2.0**-accuracy) + rounding
     errors = np.where(vanished, math.inf, errors)
-    return FixedStepEstimates(quotient, errors, vanished, step, method, 2 * count)
+    return FixedStepEstimates(quotient, errors, vanished, rounding, step, method, 2 * count)
 
 
 def _rounding(
