@@ -18,7 +18,8 @@ def auto(
 
     Where the complex step is not allowed (``complex_obstacle`` names why), or where it
     disagrees with Richardson beyond Richardson's error estimate (a branch point such as
-    ``sqrt(x**2)`` at 0), or at a kink, Richardson's answer is returned.
+    ``sqrt(x**2)`` at 0), or at a kink, Richardson's answer is returned, unless Richardson
+    distrusts its own value for want of steps (not for f's noise).
     """
     checked = richardson(function, x, order)
     if complex_obstacle is not None or checked.is_kink:
@@ -28,7 +29,12 @@ def auto(
     if not math.isfinite(complex_estimate.value):
         return replace(checked, evaluations=evaluations, technique="Richardson")
     gap = abs(complex_estimate.value - checked.value)
-    if math.isfinite(checked.error) and gap > 10 * checked.error + 1e-8 * abs(checked.value):
+    # Richardson's word counts where it trusts its own value, or knows f to be noisy
+    if (
+        (checked.trusted or checked.noisy)
+        and math.isfinite(checked.error)
+        and gap > 10 * checked.error + 1e-8 * abs(checked.value)
+    ):
         return replace(
             checked,
             evaluations=evaluations,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import replace
 from typing import Any
 
@@ -53,7 +54,9 @@ def richardson(
         # the function's scale is |x| (log, sqrt, 1/x near 0): start again from |x|/4
         retry = _richardson_from(function, x, order, power_of_two(abs(x)) / 4)
         evaluations = result.evaluations + retry.evaluations
-        better = retry if _sound(retry) or not math.isfinite(result.error) else result
+        better = retry if _sound(retry) or _relative(retry) < _relative(result) else result
+        if not _sound(retry) and abs(retry.value - result.value) <= retry.error > result.error:
+            better = result  # the retry only widens what the first run says
         return replace(better, evaluations=evaluations)
     return result
 
@@ -61,6 +64,13 @@ def richardson(
 def power_of_two(value: float) -> float:
     """The largest power of 2 not above ``value`` (a step that divides out exactly)."""
     return 2.0 ** math.floor(math.log2(value))
+
+
+def _relative(result: Estimate) -> float:
+    """The error estimate against the value (inf where that says nothing)."""
+    if result.is_kink or not result.error < math.inf or result.value == 0:
+        return math.inf
+    return result.error / abs(result.value)
 
 
 def _sound(result: Estimate) -> bool:
@@ -229,13 +239,15 @@ def _extrapolate(
     the rounding part of the error estimate, counts it only where it is near ``ε |f|``.
     """
     with np.errstate(all="ignore"):
-        weights = np.stack(fornberg_weights(list(nodes.T), order), axis=1)
         usable = np.all(np.isfinite(values), axis=1) & _distinct(nodes)
+        unit = _units(nodes, usable, order)
+        weights = np.stack(fornberg_weights(list((nodes / unit[:, np.newaxis]).T), order), axis=1)
         weights = np.where(usable[:, np.newaxis], weights, np.nan)
-        level = np.sum(weights * values, axis=1)
+        level = _divided(np.sum(weights * values, axis=1), unit, order)
         # a value also carries the spacing of the subnormal numbers (x**2 at 1e-300 is 0)
-        own = np.sum(np.abs(weights) * (2 * EPSILON * np.abs(values) + SMALLEST), axis=1)
-        rounding = own + np.sum(np.abs(weights) * noise, axis=1)
+        own = _divided(np.sum(np.abs(weights) * 2 * EPSILON * np.abs(values), axis=1), unit, order)
+        own = own + SMALLEST * _divided(np.sum(np.abs(weights), axis=1), unit, order)
+        rounding = own + _divided(np.sum(np.abs(weights) * noise, axis=1), unit, order)
         if noise <= NOISY * EPSILON * np.max(np.abs(values), initial=0.0, where=usable[:, None]):
             own = rounding  # noise at the level of f's own rounding is rounding
         best_value, best_error, best_own = math.nan, math.inf, math.inf
@@ -255,6 +267,24 @@ def _extrapolate(
                 best_value, best_error = float(level[1:-1][index]), float(error[index])
                 best_own = float(own[1:-1][index])
     return best_value, max(best_error, EPSILON * abs(best_value)), best_own
+
+
+def _units(nodes: Array, usable: Array, order: int) -> Array:
+    """The unit each row's offsets are measured in: 1, unless a step raised to ``order`` is
+    no normal double (the third derivative at x = 1e300, or at 1e-150); then each row's
+    largest offset, so that the weights stay finite."""
+    spans = np.max(np.abs(nodes), axis=1)
+    powers = spans[usable] ** order
+    if np.all((powers >= sys.float_info.min) & (powers < math.inf)):
+        return np.ones_like(spans)
+    return np.where(spans > 0, spans, 1.0)
+
+
+def _divided(total: Array, unit: Array, order: int) -> Array:
+    """``total / unit**order``, one power at a time (``unit**order`` may be no double)."""
+    for _ in range(order):
+        total = total / unit
+    return total
 
 
 def _distinct(nodes: Array) -> Array:
