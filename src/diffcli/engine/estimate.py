@@ -50,6 +50,9 @@ class Estimate:
     #: Evaluating f at the point underflowed (an intermediate result below the smallest
     #: double), and the value found is zero to within its error estimate.
     underflow: bool = False
+    #: The point vanished against the step (``x + h == h``, x = 1e-300 and h = 1e-4): the
+    #: quotient is the derivative near 0, not at x.
+    point_lost: bool = False
 
     @property
     def is_kink(self) -> bool:
@@ -70,6 +73,8 @@ class Estimate:
             return True
         if self.step_vanished or self.underflow:
             return False
+        if self.point_lost and abs(self.value) <= self.error:
+            return False  # zero to within rounding says nothing about f at x
         return bool(trusted(self.value, self.error, self.rounding))
 
 

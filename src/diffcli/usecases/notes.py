@@ -88,6 +88,11 @@ def untrusted_reason(result: Estimate) -> str:
         )
     if result.step_vanished:
         return "the step vanished in rounding"
+    if result.point_lost:
+        return (
+            "the point vanished against the step (x + h == h), so the quotient is the "
+            "derivative near 0, not at x"
+        )
     if not result.error < abs(result.value):
         return (
             f"its error estimate ({result.error:.3g}) is as large as the value (rounding "

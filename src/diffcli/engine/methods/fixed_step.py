@@ -38,6 +38,8 @@ class FixedStepEstimates:
     vanished: Array
     #: The rounding bound ``2ε Σ|w_i f_i| / h**n`` (a part of ``errors``).
     rounding: Array
+    #: Where the point vanished against the step (``x + h == h``).
+    lost: Array
     step: float
     method: str
     evaluations: int
@@ -53,12 +55,14 @@ class FixedStepEstimates:
             self.method,
             step_vanished=vanished,
             rounding=float(self.rounding[index]),
+            point_lost=bool(self.lost[index]),
         )
 
     def trusted(self) -> Array:
         """Where ``Estimate.trusted`` holds, at every point at once."""
         with np.errstate(all="ignore"):
             found = trusted(self.values, self.errors, self.rounding)
+            found &= ~(self.lost & (np.abs(self.values) <= self.errors))
         return found & ~self.vanished | ~np.isfinite(self.values)
 
 
@@ -101,7 +105,8 @@ def fixed_step_at_points(
     rounding = _rounding(shape.numerators, values[:count], shape.denominator, step, order)
     errors = np.abs(quotient - half) / (1 - 2.0**-accuracy) + rounding
     errors = np.where(vanished, math.inf, errors)
-    return FixedStepEstimates(quotient, errors, vanished, rounding, step, method, 2 * count)
+    lost = (xs != 0) & (xs + step == step)
+    return FixedStepEstimates(quotient, errors, vanished, rounding, lost, step, method, 2 * count)
 
 
 def _rounding(
