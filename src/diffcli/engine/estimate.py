@@ -73,8 +73,8 @@ class Estimate:
             return True
         if self.step_vanished or self.underflow:
             return False
-        if self.point_lost and abs(self.value) <= self.error:
-            return False  # zero to within rounding says nothing about f at x
+        if (self.point_lost or self.noisy) and abs(self.value) <= self.error:
+            return False  # zero to within rounding says nothing about f at x, or noisy f
         return bool(trusted(self.value, self.error, self.rounding))
 
 
@@ -99,13 +99,26 @@ def estimate(
     """
     implementation = registry.method(method).implementation()
     result: Estimate = implementation.estimate(function, x, method, order, step, complex_obstacle)
-    if (
+    return checked_zero(result, function, x)
+
+
+def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimate:
+    """``result``, checked where only "zero to within rounding" would trust it: f must not
+    underflow at ``x`` (``x**2`` at 1e-300 is 0) nor carry noise beyond rounding
+    (``sqrt(x + 1) - sqrt(x)`` at 1e10 looks flat at any step)."""
+    if not (
         math.isfinite(result.value)
+        and math.isfinite(result.error)
         and abs(result.value) <= result.error
-        and underflows(function, x)
+        and not result.error <= TRUSTED_RELATIVE_ERROR * abs(result.value)
     ):
+        return result
+    if underflows(function, x):
         return replace(result, underflow=True, evaluations=result.evaluations + 1)
-    return result
+    noise, evaluations = real_noise(function, x)
+    return replace(
+        result, noise=max(noise, result.noise), evaluations=result.evaluations + evaluations
+    )
 
 
 def trusted(value: Any, error: Any, rounding: Any) -> Any:
@@ -124,3 +137,33 @@ def underflows(function: BatchFunction, x: float) -> bool:
         except FloatingPointError:
             return True
     return False
+
+
+#: ``real_noise`` samples f at x + k d, d = |x| * this (and half of it): far enough apart that
+#: the rounding inside f differs from sample to sample, close enough that f is smooth.
+_NOISE_SPACING = 2.0**-18
+
+
+def real_noise(function: BatchFunction, x: float) -> tuple[float, int]:
+    """The rounding noise of f's real values near ``x`` (relative to ``|f(x)|``), and the
+    evaluations it took; 0 at ``x = 0`` or where nothing is measured.
+
+    The complex step cannot see a cancellation inside f (``1 - cos(x)`` at 1e-5 keeps its
+    rounding error in the real part, and the imaginary part inherits it at every step). The
+    fourth difference of f at spacing d is noise where halving d does not shrink it (a
+    smooth f's shrinks sixteenfold); one far above the values is f's shape, not noise.
+    """
+    if x == 0 or not math.isfinite(x):
+        return 0.0, 0
+    spacing = abs(x) * _NOISE_SPACING
+    offsets = np.arange(-2.0, 3.0)
+    abscissae = np.concatenate([x + offsets * spacing, x + offsets * (spacing / 2)])
+    with np.errstate(all="ignore"):
+        values = np.asarray(function(abscissae), dtype=np.float64).reshape(2, -1)
+        wide, narrow = np.abs(np.diff(values, n=4, axis=1))[:, 0] / math.sqrt(70)
+        centre = abs(float(values[0, 2]))
+    evaluations = abscissae.size
+    usable = math.isfinite(wide) and math.isfinite(narrow) and centre > 0
+    if not usable or narrow < wide / 4 or wide > 1e-3 * centre:
+        return 0.0, evaluations
+    return float(min(wide, narrow) / centre), evaluations

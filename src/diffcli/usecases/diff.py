@@ -11,7 +11,7 @@ import numpy as np
 
 from ..engine import analytic, registry
 from ..engine.coordinates import Coordinate, along
-from ..engine.estimate import Estimate, estimate
+from ..engine.estimate import Estimate, checked_zero, estimate
 from ..engine.kinks import kink_at, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
 from ..engine.methods.fixed_step import default_step, fixed_step_at_points
@@ -228,10 +228,18 @@ def _rows_in_batches(
 
         with np.errstate(all="ignore"):
             estimates = fixed_step_at_points(function, xs, entry.name, step, options.order)
-        flagged = step_too_large(step, xs) | ~np.isfinite(estimates.values) | ~estimates.trusted()
+        trusted = estimates.trusted()
+        # a value trusted only as zero to within rounding is checked point by point
+        checked = {}
+        for index in np.flatnonzero(trusted & estimates.zero_to_rounding()).tolist():
+            line = along(compiled, batch[index], coordinate)
+            with np.errstate(all="ignore"):
+                checked[index] = checked_zero(estimates.at(index), line, float(xs[index]))
+            trusted[index] = checked[index].trusted
+        flagged = step_too_large(step, xs) | ~np.isfinite(estimates.values) | ~trusted
         statuses = {}
         for index in np.flatnonzero(flagged).tolist():
-            result, x = estimates.at(index), float(xs[index])
+            result, x = checked.get(index) or estimates.at(index), float(xs[index])
             better = ""
             if _untrusted(result, x):
                 better = checks.better(

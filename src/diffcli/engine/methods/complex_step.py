@@ -14,7 +14,7 @@ from ...expr.compiling import compile_expression
 from ...expr.nodes import Binary, Index, Node, Number, Unary, Variable, walk
 from ...expr.parsing import Expression
 from ..coordinates import BatchFunction
-from ..estimate import Estimate
+from ..estimate import Estimate, real_noise
 from ..kernel import EPSILON
 from ..kinks import non_analytic_functions
 from .richardson import richardson
@@ -160,33 +160,3 @@ def estimate(
     if found.noisy:  # nothing bounds what f's lost digits did to the imaginary part
         found = replace(found, error=max(found.error, abs(found.value)))
     return found
-
-
-#: ``real_noise`` samples f at x + k d, d = |x| * this (and half of it): far enough apart that
-#: the rounding inside f differs from sample to sample, close enough that f is smooth.
-_NOISE_SPACING = 2.0**-18
-
-
-def real_noise(function: BatchFunction, x: float) -> tuple[float, int]:
-    """The rounding noise of f's real values near ``x`` (relative to ``|f(x)|``), and the
-    evaluations it took; 0 at ``x = 0`` or where nothing is measured.
-
-    The complex step cannot see a cancellation inside f (``1 - cos(x)`` at 1e-5 keeps its
-    rounding error in the real part, and the imaginary part inherits it at every step). The
-    fourth difference of f at spacing d is noise where halving d does not shrink it (a
-    smooth f's shrinks sixteenfold); one far above the values is f's shape, not noise.
-    """
-    if x == 0 or not math.isfinite(x):
-        return 0.0, 0
-    spacing = abs(x) * _NOISE_SPACING
-    offsets = np.arange(-2.0, 3.0)
-    abscissae = np.concatenate([x + offsets * spacing, x + offsets * (spacing / 2)])
-    with np.errstate(all="ignore"):
-        values = np.asarray(function(abscissae), dtype=np.float64).reshape(2, -1)
-        wide, narrow = np.abs(np.diff(values, n=4, axis=1))[:, 0] / math.sqrt(70)
-        centre = abs(float(values[0, 2]))
-    evaluations = abscissae.size
-    usable = math.isfinite(wide) and math.isfinite(narrow) and centre > 0
-    if not usable or narrow < wide / 4 or wide > 1e-3 * centre:
-        return 0.0, evaluations
-    return float(min(wide, narrow) / centre), evaluations

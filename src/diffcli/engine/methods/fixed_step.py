@@ -11,7 +11,7 @@ import numpy as np
 
 from ...catalog import DEFAULT_STEP
 from ..coordinates import BatchFunction
-from ..estimate import Estimate, trusted
+from ..estimate import TRUSTED_RELATIVE_ERROR, Estimate, trusted
 from ..kernel import EPSILON, Array, apply_stencil, divided_by_power
 from .stencils import method_stencil
 
@@ -57,6 +57,13 @@ class FixedStepEstimates:
             rounding=float(self.rounding[index]),
             point_lost=bool(self.lost[index]),
         )
+
+    def zero_to_rounding(self) -> Array:
+        """Where only "zero to within rounding" can trust the value (``checked_zero``)."""
+        with np.errstate(all="ignore"):
+            magnitude = np.abs(self.values)
+            zero = (magnitude <= self.errors) & np.isfinite(self.errors)
+            return zero & ~(self.errors <= TRUSTED_RELATIVE_ERROR * magnitude)
 
     def trusted(self) -> Array:
         """Where ``Estimate.trusted`` holds, at every point at once."""

@@ -48,11 +48,12 @@ def richardson(
             of 2; tried again from ``|x|/4`` when that finds nothing sound).
     """
     if initial_step is not None:
-        return _richardson_from(function, x, order, initial_step)
-    result = _richardson_from(function, x, order, power_of_two(max(1.0, abs(x))) / 4)
+        return _richardson_from(function, x, order, initial_step)[0]
+    result, noise = _richardson_from(function, x, order, power_of_two(max(1.0, abs(x))) / 4)
     if 0 < abs(x) < 1 and not _sound(result):
-        # the function's scale is |x| (log, sqrt, 1/x near 0): start again from |x|/4
-        retry = _richardson_from(function, x, order, power_of_two(abs(x)) / 4)
+        # the function's scale is |x| (log, sqrt, 1/x near 0): start again from |x|/4, with
+        # the noise the first run measured (its small steps may miss the jumps of f)
+        retry = _richardson_from(function, x, order, power_of_two(abs(x)) / 4, noise)[0]
         evaluations = result.evaluations + retry.evaluations
         better = retry if _sound(retry) or _relative(retry) < _relative(result) else result
         if not _sound(retry) and abs(retry.value - result.value) <= retry.error > result.error:
@@ -78,8 +79,9 @@ def _sound(result: Estimate) -> bool:
 
 
 def _richardson_from(
-    function: BatchFunction, x: float, order: int, initial_step: float
-) -> Estimate:
+    function: BatchFunction, x: float, order: int, initial_step: float, noise_floor: float = 0.0
+) -> tuple[Estimate, float]:
+    """Richardson from one largest step, and the noise of f it measured (absolute)."""
     shapes = {
         "central": stencil("central", 2, order),
         "forward": stencil("forward", 1, order),
@@ -100,7 +102,7 @@ def _richardson_from(
         columns.append((abscissae, values.reshape(abscissae.shape)))
         all_abscissae = np.concatenate([a for a, _ in columns])
         all_values = np.concatenate([v for _, v in columns])
-        noise = _noise(all_abscissae - x, all_values)
+        noise = max(_noise(all_abscissae - x, all_values), noise_floor)
         best = {
             kind: _extrapolate(
                 all_abscissae[:, [position[o] for o in shape.offsets]] - x,
@@ -118,7 +120,7 @@ def _richardson_from(
     kind, (value, error, rounding) = _choose(best)
     left, right = best["backward"], best["forward"]
     centre = all_values[0, position[0]] if 0 in position else math.nan
-    noise = _relative_noise(noise, float(centre))
+    relative_noise = _relative_noise(noise, float(centre))
     if _is_kink(best):
         return Estimate(
             math.nan,
@@ -128,9 +130,10 @@ def _richardson_from(
             "one-sided",
             left=left[0],
             right=right[0],
-            noise=noise,
-        )
-    return Estimate(value, error, evaluations, None, kind, rounding=rounding, noise=noise)
+            noise=relative_noise,
+        ), noise
+    found = Estimate(value, error, evaluations, None, kind, rounding=rounding, noise=relative_noise)
+    return found, noise
 
 
 def _relative_noise(noise: float, centre: float) -> float:
