@@ -6,7 +6,7 @@ import math
 from dataclasses import replace
 
 from ..coordinates import BatchFunction
-from ..estimate import Estimate
+from ..estimate import TRUSTED_RELATIVE_ERROR, Estimate
 from .complex_step import complex_step
 from .richardson import richardson
 
@@ -44,6 +44,8 @@ def auto(
     # where f's own values have lost digits (a cancellation inside it), the complex step's
     # scatter does not see it: it is no better than Richardson's estimate
     error = max(complex_estimate.error, checked.error if checked.noisy else 0.0)
+    if checked.error <= TRUSTED_RELATIVE_ERROR * abs(checked.value):
+        error = max(error, gap)  # Richardson is sure of its value: their gap bounds the error
     return replace(complex_estimate, error=error, evaluations=evaluations, noise=checked.noise)
 
 

@@ -128,11 +128,14 @@ def complex_step(
         evaluations += len(steps)
     value = float(quotients[0])
     scatter = float(np.max(np.abs(quotients - value)))
-    rounding = 2 * EPSILON * abs(value)
-    error = 4 * scatter + rounding
+    error = 4 * scatter + 2 * EPSILON * abs(value)
+    # with no subtraction of f's values and a step far below |x|, the scatter is rounding
+    rounding = error if step <= _SMALL_STEP * abs(x) or x == 0 else 2 * EPSILON * abs(value)
     return Estimate(value, error, evaluations, step, "complex step", rounding=rounding)
 
 
+#: A step at most this share of |x| leaves no truncation error to speak of.
+_SMALL_STEP = 2.0**-26
 #: Where ``Im f(x + ih)`` underflows, the step grows by this factor, up to ``_LARGEST``.
 _GROWTH = 2.0**64
 _LARGEST = 2.0**-20
