@@ -309,7 +309,8 @@ def honesty(show_cases: bool) -> None:
     print(f"{len(results)} results; references: SymPy at {DIGITS} digits\n")
     print(
         "| group | method | results | within 1e-12 | fail (> 1e-6) | silent fails "
-        "| warned but correct | coverage (finite values: error <= estimate) | median estimate / error |"
+        "| warned but correct | coverage (finite values: error <= estimate) "
+        "| median estimate / error |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     groups = ["first", "higher", "gradient", "hessian", "all"]
