@@ -161,5 +161,6 @@ def estimate(
     noise, evaluations = real_noise(function, x)
     found = replace(found, noise=noise, evaluations=found.evaluations + evaluations)
     if found.noisy:  # nothing bounds what f's lost digits did to the imaginary part
-        found = replace(found, error=max(found.error, abs(found.value)))
-    return found
+        return replace(found, error=max(found.error, abs(found.value)))
+    # below that, f's relative noise carries over to the quotient (1 - x**2 at 0.999)
+    return replace(found, error=found.error + noise * abs(found.value))
