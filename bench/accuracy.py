@@ -1,24 +1,33 @@
 """Accuracy benchmark: diffcli's methods beside numdifftools and scipy.differentiate.
 
-Run by hand (needs the ``bench`` extra):  python bench/accuracy.py [--cases]
-Relative errors are against SymPy's derivative evaluated with 30 digits at the exact binary
-value of each point. "fail" means NaN, infinite or a relative error above 1e-6.
+Run by hand (needs the ``bench`` extra):  python bench/accuracy.py [--cases] [--honesty]
+Relative errors are against SymPy's derivative evaluated with 50 digits at the exact binary
+value of each point (absolute errors where the derivative is 0). "fail" means NaN, infinite
+or a relative error above 1e-6. ``--honesty`` adds the hard cases of issue 15 (cancellations,
+poles, extreme magnitudes, higher orders, gradients, Hessians) and reports, per method, how
+often the true error is within ``error_estimate`` (coverage), the median of estimate / true
+error, silent failures (status ``ok`` beyond 1e-6) and warnings on correct results.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import statistics
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numdifftools as nd
 import numpy as np
 from scipy.differentiate import derivative as scipy_derivative
 
+from diffcli import gradient, hessian
+from diffcli.engine import sympy_tree
 from diffcli.engine.coordinates import Coordinate, along
+from diffcli.errors import InputError
 from diffcli.expr.compiling import compile_expression
 from diffcli.expr.parsing import parse
 from diffcli.expr.points import bind, read_bindings
@@ -66,6 +75,53 @@ CASES = [
 ]
 METHODS = ("central", "five-point", "richardson", "complex", "auto")
 FAIL = 1e-6
+DIGITS = 50
+
+#: First derivatives that cancel, sit on a pole, or live at extreme magnitudes or zero.
+HARD_FIRST = [
+    ("(1 - cos(x))/x**2", "1e-5"),
+    ("(exp(x) - 1)/x", "1e-9"),
+    ("(1 + 1/x)**x", "1e6"),
+    ("sqrt(x + 1) - sqrt(x)", "1e10"),
+    ("log(1 + x) - x", "1e-4"),
+    ("1/(x - 1)**2", "0.999"),
+    ("tan(x)", "1.5707"),
+    ("1/sin(x)", "1e-6"),
+    ("x**2", "1e-300"),
+    ("sin(x)", "1e-300"),
+    ("exp(x)", "700"),
+    ("log(x)", "1e300"),
+    ("x*exp(-x)", "1"),
+    ("cos(x)", "0"),
+    ("sigmoid(x)", "40"),
+    ("x**3", "0"),
+]
+#: Higher derivatives: (expression, point, order).
+HIGHER = [
+    ("exp(-x**2)", "5", 2),
+    ("sin(1/x)", "0.01", 2),
+    ("sqrt(x)", "1e-6", 2),
+    ("x**x", "0.5", 2),
+    ("log(x)", "1e-3", 3),
+    ("tan(x)", "1.5", 3),
+    ("atan(x)", "1e3", 3),
+    ("exp(x)", "1", 4),
+    ("x**3", "1e100", 3),
+    ("log(x)", "1e-100", 2),
+]
+#: Gradients and Hessians: (expression, point).
+SEVERAL = [
+    ("x0**2 + x1**2", "3,4"),
+    ("exp(x0*x1)", "1,2"),
+    ("log(x0) + sqrt(x1)", "1e-6,1e-8"),
+    ("sin(x0)*cos(x1) + x0", "1e8,0.5"),
+    ("(1 - cos(x0))/x0**2 + x1", "1e-5,1"),
+    ("x0 + x1", "1,2"),
+    ("sqrt(x0*x1)", "1e-3,1e3"),
+    ("1/(x0 - x1)", "1,1.001"),
+]
+GRADIENT_METHODS = ("central", "five-point", "richardson", "complex", "auto")
+HESSIAN_METHODS = ("central", "richardson", "auto")
 
 
 def _function(expression: str, at: str) -> tuple[Callable[[Any], Any], float]:
@@ -81,36 +137,247 @@ def _function(expression: str, at: str) -> tuple[Callable[[Any], Any], float]:
     return real, float(point["x"])
 
 
-def _diffcli(expression: str, at: str, method: str) -> tuple[float, float | None, float | None]:
+def _tree(expression: str, at: str) -> tuple[Any, dict[Any, float], list[Any]]:
+    """SymPy's expression, the point by symbol, and the symbols in the point's order."""
     parsed = parse(expression)
     point = bind(read_bindings(at), parsed)
-    try:
-        report = differentiate(parsed, [point], DiffOptions(method=method, analytic=False))
-    except Exception:  # the complex step refuses non-analytic expressions
-        return math.nan, None, None
-    row = report.results[0]
-    return row.numerical, row.error_estimate, float(row.evaluations)
+    tree = sympy_tree.to_sympy(parsed, {name: () for name in point})
+    symbols = [sympy_tree.symbol(name) for name in point]
+    return tree, {s: float(point[str(s)]) for s in symbols}, symbols
 
 
-def _reference(expression: str, at: str) -> float:
-    parsed = parse(expression)
-    point = bind(read_bindings(at), parsed)
-    report = differentiate(parsed, [point], DiffOptions(method="central", analytic_timeout=60))
-    value = report.results[0].analytic
+def _reference(expression: str, at: str, order: int = 1) -> float:
+    """The derivative by x at 50 digits, rounded to a double."""
+    import sympy
+
+    tree, values, (x,) = _tree(expression, at)
+    value = sympy_tree.value_at(sympy.diff(tree, x, order), values, DIGITS)
     assert value is not None, expression
     return value
 
 
-def _relative(value: float, reference: float) -> float:
+def _error(value: float, reference: float) -> float:
+    """Relative error; absolute where the reference is 0."""
     if not math.isfinite(value):
         return math.inf
-    return abs(value - reference) / abs(reference)
+    return abs(value - reference) / (abs(reference) if reference else 1.0)
+
+
+@dataclass
+class Result:
+    """One number a method gave, against its reference."""
+
+    group: str
+    method: str
+    value: float
+    reference: float
+    estimate: float | None
+    status: str
+    evaluations: float | None
+    #: Every number of the result's row (a gradient or Hessian) is within 1e-6.
+    row_correct: bool = True
+
+    @property
+    def error(self) -> float:
+        return _error(self.value, self.reference)
+
+    @property
+    def absolute(self) -> float:
+        return abs(self.value - self.reference) if math.isfinite(self.value) else math.inf
+
+
+def _derivative_results(group: str, expression: str, at: str, order: int) -> list[Result]:
+    reference = _reference(expression, at, order)
+    found = []
+    for method in METHODS:
+        parsed = parse(expression)
+        point = bind(read_bindings(at), parsed)
+        options = DiffOptions(method=method, order=order, analytic=False)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                row = differentiate(parsed, [point], options).results[0]
+        except InputError:  # the complex step refuses what it cannot follow
+            continue
+        found.append(
+            Result(
+                group,
+                method,
+                row.numerical,
+                reference,
+                row.error_estimate,
+                row.status,
+                float(row.evaluations),
+            )
+        )
+    return found
+
+
+def _several_results(expression: str, at: str) -> list[Result]:
+    """Every component of the gradient and entry of the Hessian, each row judged whole."""
+    found = _components(expression, at)
+    for key in {(r.group, r.method) for r in found}:
+        row = [r for r in found if (r.group, r.method) == key]
+        correct = all(r.error <= FAIL for r in row)
+        for r in row:
+            r.row_correct = correct
+    return found
+
+
+def _components(expression: str, at: str) -> list[Result]:
+    import sympy
+
+    tree, values, symbols = _tree(expression, at)
+    found = []
+    for method in GRADIENT_METHODS:
+        report = gradient(expression, at=at, method=method, analytic=False).results[0]
+        for index, symbol in enumerate(symbols):
+            reference = sympy_tree.value_at(sympy.diff(tree, symbol), values, DIGITS)
+            assert reference is not None
+            estimate = None
+            if report.error_estimate is not None:
+                estimate = float(report.error_estimate[str(symbol)])
+            value = float(report.numerical[str(symbol)])
+            found.append(
+                Result("gradient", method, value, reference, estimate, report.status, None)
+            )
+            del index
+    for method in HESSIAN_METHODS:
+        row = hessian(expression, at=at, method=method, analytic=False).results[0]
+        for i, first in enumerate(symbols):
+            for j, second in enumerate(symbols):
+                derivative = sympy.diff(tree, first, second)
+                reference = sympy_tree.value_at(derivative, values, DIGITS)
+                assert reference is not None
+                estimate = None if row.error_estimate is None else float(row.error_estimate[i, j])
+                found.append(
+                    Result(
+                        "hessian",
+                        method,
+                        float(row.numerical[i, j]),
+                        reference,
+                        estimate,
+                        row.status,
+                        float(row.evaluations),
+                    )
+                )
+    return found
+
+
+def _counted(function: Callable[[Any], Any]) -> tuple[Callable[[Any], Any], list[int]]:
+    count = [0]
+
+    def counting(t: Any) -> Any:
+        count[0] += int(np.size(t))
+        return function(t)
+
+    return counting, count
+
+
+def _numdifftools_hessian_evaluations(expression: str, at: str) -> int:
+    parsed = parse(expression)
+    point = bind(read_bindings(at), parsed)
+    compiled = compile_expression(parsed, {name: () for name in point})
+    names = list(point)
+    count = [0]
+
+    def function(v: Any) -> float:
+        count[0] += 1
+        return float(compiled(dict(zip(names, (float(c) for c in v)))))
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        nd.Hessian(function)(np.array([float(point[n]) for n in names]))
+    return count[0]
+
+
+def honesty(show_cases: bool) -> None:
+    """Issue 15's figures: coverage, tightness, silence and false alarms, per method."""
+    results: list[Result] = []
+    for expression, at in [*CASES, *HARD_FIRST]:
+        results += _derivative_results("first", expression, at, 1)
+    for expression, at, order in HIGHER:
+        results += _derivative_results("higher", expression, at, order)
+    for expression, at in SEVERAL:
+        results += _several_results(expression, at)
+    if show_cases:
+        for result in results:
+            print(
+                f"{result.group:8} {result.method:10} {result.value!r:>24} "
+                f"ref {result.reference!r:>24} est {result.estimate!r:>24} {result.status}"
+            )
+    print(f"{len(results)} results; references: SymPy at {DIGITS} digits\n")
+    print(
+        "| group | method | results | within 1e-12 | fail (> 1e-6) | silent fails "
+        "| warned but correct | coverage (finite values: error <= estimate) "
+        "| median estimate / error |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    groups = ["first", "higher", "gradient", "hessian", "all"]
+    for group in groups:
+        for method in METHODS:
+            chosen = [r for r in results if r.method == method and group in ("all", r.group)]
+            if not chosen:
+                continue
+            within = sum(r.error <= 1e-12 for r in chosen)
+            failed = [r for r in chosen if not r.error <= FAIL]
+            silent = sum(r.status == "ok" for r in failed)
+            # a gradient's or Hessian's status covers its row: an alarm where all of it is right
+            alarms = sum(
+                r.status not in ("ok", "kink") and r.error <= FAIL and r.row_correct for r in chosen
+            )
+            estimated = [r for r in chosen if r.estimate is not None and math.isfinite(r.value)]
+            if estimated:
+                covered = sum(r.absolute <= r.estimate for r in estimated)  # type: ignore[operator]
+                coverage = f"{100 * covered / len(estimated):.1f} % of {len(estimated)}"
+                ratios = [
+                    r.estimate / r.absolute  # type: ignore[operator]
+                    for r in estimated
+                    if r.absolute > 0 and math.isfinite(r.estimate)  # type: ignore[arg-type]
+                ]
+                ratio = f"{statistics.median(ratios):.3g}" if ratios else "n/a"
+            else:
+                coverage = ratio = "n/a"
+            print(
+                f"| {group} | {method} | {len(chosen)} | {within} | {len(failed)} | {silent} "
+                f"| {alarms} | {coverage} | {ratio} |"
+            )
+    print()
+    evaluations = [r.evaluations for r in results if r.group == "first" and r.method == "auto"]
+    numdifftools_counts = []
+    for expression, at in [*CASES, *HARD_FIRST]:
+        function, x = _function(expression, at)
+        counting, count = _counted(function)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            with contextlib.suppress(Exception):
+                nd.Derivative(counting)(x)
+        numdifftools_counts.append(count[0])
+    print(
+        f"median evaluations per first derivative: auto "
+        f"{statistics.median(e for e in evaluations if e is not None):.0f}, "
+        f"numdifftools {statistics.median(numdifftools_counts):.0f}"
+    )
+    hessian_auto = statistics.median(
+        hessian(e, at=a, method="auto", analytic=False).results[0].evaluations for e, a in SEVERAL
+    )
+    hessian_numdifftools = statistics.median(
+        _numdifftools_hessian_evaluations(e, a) for e, a in SEVERAL
+    )
+    print(
+        f"median evaluations per Hessian (2 variables): auto {hessian_auto:.0f}, "
+        f"numdifftools {hessian_numdifftools:.0f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", action="store_true", help="print every case's errors")
+    parser.add_argument("--honesty", action="store_true", help="issue 15's figures")
     options = parser.parse_args()
+    if options.honesty:
+        honesty(options.cases)
+        return
     columns = [*METHODS, "numdifftools", "scipy"]
     errors: dict[str, list[float]] = {name: [] for name in columns}
     honest: dict[str, int] = {name: 0 for name in METHODS}
@@ -120,18 +387,18 @@ def main() -> None:
         reference = _reference(expression, at)
         function, x = _function(expression, at)
         row = [f"{expression} at {at}"]
+        found = {r.method: r for r in _derivative_results("first", expression, at, 1)}
         for method in METHODS:
-            value, estimate, count = _diffcli(expression, at, method)
-            error = _relative(value, reference)
-            if method == "complex" and count is None:
+            if method not in found:
                 row.append("refused")
                 continue
-            errors[method].append(error)
-            if estimate is not None and abs(value - reference) <= estimate:
+            result = found[method]
+            errors[method].append(result.error)
+            if result.estimate is not None and result.absolute <= result.estimate:
                 honest[method] += 1
-            if count is not None:
-                evaluations[method].append(count)
-            row.append(f"{error:.1e}")
+            if result.evaluations is not None:
+                evaluations[method].append(result.evaluations)
+            row.append(f"{result.error:.1e}")
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             try:
@@ -143,7 +410,7 @@ def main() -> None:
             except Exception:
                 scipy_value = math.nan
         for name, value in (("numdifftools", numdifftools_value), ("scipy", scipy_value)):
-            errors[name].append(_relative(value, reference))
+            errors[name].append(_error(value, reference))
             row.append(f"{errors[name][-1]:.1e}")
         lines.append(row)
     if options.cases:
@@ -152,7 +419,7 @@ def main() -> None:
         for row in lines:
             print("| " + " | ".join(row) + " |")
         print()
-    print(f"{len(CASES)} cases; relative error against SymPy (30 digits)\n")
+    print(f"{len(CASES)} cases; relative error against SymPy ({DIGITS} digits)\n")
     print(
         "| method | cases | median | worst | within 1e-12 | fail (NaN or > 1e-6) "
         "| estimate >= error | median evaluations |"
@@ -160,7 +427,6 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for name in columns:
         values = errors[name]
-        finite = [v for v in values if math.isfinite(v)]
         worst = max(values)
         within = sum(v <= 1e-12 for v in values)
         failed = sum(not v <= FAIL for v in values)
@@ -171,7 +437,6 @@ def main() -> None:
             f"| {name} | {len(values)} | {median:.1e} | {worst:.1e} | {within} | {failed} "
             f"| {honest_text} | {count} |"
         )
-        del finite
 
 
 if __name__ == "__main__":

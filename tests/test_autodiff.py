@@ -81,7 +81,7 @@ def test_analytic_ad_never_imports_sympy() -> None:
         "for args in json.loads(sys.argv[1]):\n"
         "    result = CliRunner().invoke(cli, args + ['--analytic', 'ad', '-f', 'json'])\n"
         "    assert result.exit_code == 0, (args, result.output, result.exception)\n"
-        "    document = json.loads(result.output)\n"
+        "    document = json.loads(result.stdout)\n"
         "    sources.append(document.get('analytic_source', document.get('reference_source')))\n"
         "assert 'sympy' not in sys.modules\n"
         "print(json.dumps(sources))\n"

@@ -54,7 +54,7 @@ def test_method_all_table_fits_80_columns(run) -> None:  # type: ignore[no-untyp
     lines = run("diff", "sin(x)", "--at", "1", "--method", "all").stdout.splitlines()
     assert lines[2] == "df/dx at x=1 = 0.5403023058681398"
     assert lines[3].split() == ["method", "h", "numerical", "abs", "error", "est.", "err", "evals"]
-    assert lines[10].split() == ["complex", "1.36e-20", "0.5403023058681398", "0", "2.4e-16", "4"]
+    assert lines[10].split() == ["complex", "1.36e-20", "0.5403023058681398", "0", "2.48e-16", "14"]
     assert max(len(line) for line in lines) <= 80
 
 
@@ -176,7 +176,7 @@ def test_an_estimate_as_uncertain_as_its_value_is_flagged(expression, point):
     # near a vertical tangent or in subnormal numbers the extrapolation cannot converge
     outcome = invoke(["diff", expression, "--at", point, "--method", "auto", "--no-analytic"])
     assert outcome.exit_code == 0
-    assert "is unreliable: its error estimate" in outcome.stderr
+    assert "cannot be trusted: its error estimate" in outcome.stderr
 
 
 def test_a_good_estimate_is_not_flagged():

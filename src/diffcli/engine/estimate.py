@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
 
 from . import registry
 from .coordinates import BatchFunction
+from .kernel import EPSILON
+
+#: A value is trusted when its error estimate is at most this share of it ...
+TRUSTED_RELATIVE_ERROR = 1e-6
+#: ... or when it is zero to within f's own rounding: no larger than its error estimate, and
+#: the estimate at most this many times the rounding bound of the values it was computed from.
+ROUNDING_MARGIN = 16.0
+#: f's values scatter by more than this many times ε|f| (relative): digits cancel inside it.
+NOISY = 64.0
 
 
 @dataclass(frozen=True)
@@ -28,10 +41,41 @@ class Estimate:
     step_vanished: bool = False
     #: The complex step disagreed with Richardson and was not used (``auto`` only).
     complex_rejected: bool = False
+    #: The part of ``error`` that the double rounding of f's values explains (``2ε Σ|w f|``
+    #: over the step's power): a value below it is zero to within rounding.
+    rounding: float = 0.0
+    #: The relative scatter of f's values near the point, where the method measured it
+    #: (``richardson``, ``auto``); far above ε, f itself has lost digits there.
+    noise: float = 0.0
+    #: Evaluating f at the point underflowed (an intermediate result below the smallest
+    #: double), and the value found is zero to within its error estimate.
+    underflow: bool = False
+    #: The point vanished against the step (``x + h == h``, x = 1e-300 and h = 1e-4): the
+    #: quotient is the derivative near 0, not at x.
+    point_lost: bool = False
 
     @property
     def is_kink(self) -> bool:
         return self.left is not None and self.right is not None
+
+    @property
+    def noisy(self) -> bool:
+        """f's own values scatter far beyond ε: no difference quotient is reliable there."""
+        return self.noise > NOISY * EPSILON
+
+    @property
+    def trusted(self) -> bool:
+        """By the method's own evidence the value is within ``TRUSTED_RELATIVE_ERROR``
+        (relative) of the derivative, or zero to within f's rounding. A kink or a value
+        that is not finite has its own status; a vanished step or an underflow is never
+        trusted."""
+        if self.is_kink or not math.isfinite(self.value):
+            return True
+        if self.step_vanished or self.underflow:
+            return False
+        if (self.point_lost or self.noisy) and abs(self.value) <= self.error:
+            return False  # zero to within rounding says nothing about f at x, or noisy f
+        return bool(trusted(self.value, self.error, self.rounding))
 
 
 def estimate(
@@ -55,4 +99,71 @@ def estimate(
     """
     implementation = registry.method(method).implementation()
     result: Estimate = implementation.estimate(function, x, method, order, step, complex_obstacle)
-    return result
+    return checked_zero(result, function, x)
+
+
+def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimate:
+    """``result``, checked where only "zero to within rounding" would trust it: f must not
+    underflow at ``x`` (``x**2`` at 1e-300 is 0) nor carry noise beyond rounding
+    (``sqrt(x + 1) - sqrt(x)`` at 1e10 looks flat at any step)."""
+    if not (
+        math.isfinite(result.value)
+        and math.isfinite(result.error)
+        and abs(result.value) <= result.error
+        and not result.error <= TRUSTED_RELATIVE_ERROR * abs(result.value)
+    ):
+        return result
+    if underflows(function, x):
+        return replace(result, underflow=True, evaluations=result.evaluations + 1)
+    noise, evaluations = real_noise(function, x)
+    return replace(
+        result, noise=max(noise, result.noise), evaluations=result.evaluations + evaluations
+    )
+
+
+def trusted(value: Any, error: Any, rounding: Any) -> Any:
+    """``Estimate.trusted``'s rule on numbers or arrays (NumPy broadcasting rules)."""
+    magnitude = abs(value)
+    return (error <= TRUSTED_RELATIVE_ERROR * magnitude) | (
+        (magnitude <= error) & (error <= ROUNDING_MARGIN * rounding)
+    )
+
+
+def underflows(function: BatchFunction, x: float) -> bool:
+    """Evaluating ``function`` at ``x`` underflows somewhere (``x0*x1`` at 1e-300)."""
+    with np.errstate(all="ignore", under="raise"):
+        try:
+            function(np.array([x]))
+        except FloatingPointError:
+            return True
+    return False
+
+
+#: ``real_noise`` samples f at x + k d, d = |x| * this (and half of it): far enough apart that
+#: the rounding inside f differs from sample to sample, close enough that f is smooth.
+_NOISE_SPACING = 2.0**-18
+
+
+def real_noise(function: BatchFunction, x: float) -> tuple[float, int]:
+    """The rounding noise of f's real values near ``x`` (relative to ``|f(x)|``), and the
+    evaluations it took; 0 at ``x = 0`` or where nothing is measured.
+
+    The complex step cannot see a cancellation inside f (``1 - cos(x)`` at 1e-5 keeps its
+    rounding error in the real part, and the imaginary part inherits it at every step). The
+    fourth difference of f at spacing d is noise where halving d does not shrink it (a
+    smooth f's shrinks sixteenfold); one far above the values is f's shape, not noise.
+    """
+    if x == 0 or not math.isfinite(x):
+        return 0.0, 0
+    spacing = abs(x) * _NOISE_SPACING
+    offsets = np.arange(-2.0, 3.0)
+    abscissae = np.concatenate([x + offsets * spacing, x + offsets * (spacing / 2)])
+    with np.errstate(all="ignore"):
+        values = np.asarray(function(abscissae), dtype=np.float64).reshape(2, -1)
+        wide, narrow = np.abs(np.diff(values, n=4, axis=1))[:, 0] / math.sqrt(70)
+        centre = abs(float(values[0, 2]))
+    evaluations = abscissae.size
+    usable = math.isfinite(wide) and math.isfinite(narrow) and centre > 0
+    if not usable or narrow < wide / 4 or wide > 1e-3 * centre:
+        return 0.0, evaluations
+    return float(min(wide, narrow) / centre), evaluations

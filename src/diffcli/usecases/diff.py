@@ -11,7 +11,7 @@ import numpy as np
 
 from ..engine import analytic, autodiff, registry
 from ..engine.coordinates import Coordinate, along
-from ..engine.estimate import Estimate, estimate
+from ..engine.estimate import Estimate, checked_zero, estimate
 from ..engine.kinks import kink_at, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
 from ..engine.methods.fixed_step import default_step, fixed_step_at_points
@@ -22,7 +22,7 @@ from ..expr.points import Point, format_point, format_scalar, shortened
 from ..options import DiffOptions
 from ..results import Analytic, DerivativeRow, DiffReport
 from .exact import exact_side
-from .notes import large_step_warning, step_too_large
+from .notes import large_step_warning, step_too_large, untrusted_reason, untrusted_warning
 from .prepare import check_finite, compile_scalar, resolve_coordinate, shapes_key
 
 
@@ -101,6 +101,7 @@ def _rows_point_by_point(
     warnings: list[str] = []
     rows: list[DerivativeRow] = []
     row_points: list[int] = []
+    checks = _Checks()
     for point_index, point in enumerate(points):
         compiled = compiled_by_shapes[shapes_key(point)]
         function_value = float(check_finite(compiled, expression, point))
@@ -142,7 +143,10 @@ def _rows_point_by_point(
                     right=kink.right,
                     evaluations=result.evaluations + kink.evaluations,
                 )
-            warnings.extend(_warnings(result, entry, point, coordinate, x))
+            better = ""
+            if entry.side is not None and _untrusted(result, x):
+                better = checks.better(expression, compiled, point, coordinate, options.order)
+            warnings.extend(_warnings(result, entry, point, coordinate, x, better))
             row_points.append(point_index)
             rows.append(
                 DerivativeRow(
@@ -201,6 +205,7 @@ def _rows_in_batches(
     step = options.h if options.h is not None else default_step(entry.name, 0.0, options.order)
     rows: list[DerivativeRow] = []
     warnings: list[str] = []
+    checks = _Checks()
     for start in range(0, len(points), _POINTS_PER_BATCH):
         batch = points[start : start + _POINTS_PER_BATCH]
         columns = {
@@ -224,11 +229,24 @@ def _rows_in_batches(
 
         with np.errstate(all="ignore"):
             estimates = fixed_step_at_points(function, xs, entry.name, step, options.order)
-        flagged = estimates.vanished | step_too_large(step, xs) | ~np.isfinite(estimates.values)
+        trusted = estimates.trusted()
+        # a value trusted only as zero to within rounding is checked point by point
+        checked = {}
+        for index in np.flatnonzero(trusted & estimates.zero_to_rounding()).tolist():
+            line = along(compiled, batch[index], coordinate)
+            with np.errstate(all="ignore"):
+                checked[index] = checked_zero(estimates.at(index), line, float(xs[index]))
+            trusted[index] = checked[index].trusted
+        flagged = step_too_large(step, xs) | ~np.isfinite(estimates.values) | ~trusted
         statuses = {}
         for index in np.flatnonzero(flagged).tolist():
-            result, x = estimates.at(index), float(xs[index])
-            warnings.extend(_warnings(result, entry, batch[index], coordinate, x))
+            result, x = checked.get(index) or estimates.at(index), float(xs[index])
+            better = ""
+            if _untrusted(result, x):
+                better = checks.better(
+                    expression, compiled, batch[index], coordinate, options.order
+                )
+            warnings.extend(_warnings(result, entry, batch[index], coordinate, x, better))
             statuses[index] = _status(result, entry, x)
         columns_of_rows = zip(
             batch,
@@ -254,22 +272,14 @@ def _rows_in_batches(
     return rows, warnings
 
 
-#: An adaptive estimate whose error estimate reaches this share of its value is flagged.
-UNRELIABLE = 0.5
-
-
-def _unreliable(result: Estimate, entry: registry.Method) -> bool:
-    """An adaptive estimate whose own error estimate is as large as the value."""
-    return bool(
-        entry.adaptive
-        and np.isfinite(result.value)
-        and not result.error < UNRELIABLE * abs(result.value)
-    )
-
-
 def _large_step(result: Estimate, x: float) -> bool:
     """The step the method used (None: it chose its own) is far larger than ``x``."""
     return result.step is not None and bool(step_too_large(result.step, x))
+
+
+def _untrusted(result: Estimate, x: float) -> bool:
+    """Not ``trusted`` for a reason no other warning gives (a vanished or too large step)."""
+    return not (result.trusted or result.step_vanished or _large_step(result, x))
 
 
 def _status(result: Estimate, entry: registry.Method, x: float) -> str:
@@ -280,11 +290,51 @@ def _status(result: Estimate, entry: registry.Method, x: float) -> str:
         return ""
     if result.step_vanished and result.step is not None:
         return "step-vanished"
-    return "unreliable" if _unreliable(result, entry) or _large_step(result, x) else ""
+    return "unreliable" if not result.trusted or _large_step(result, x) else ""
+
+
+#: At most this many untrusted fixed-step values per command are checked against ``auto``
+#: (a few hundred evaluations each); past them the warning only names it.
+_CHECKED_SUGGESTIONS = 10
+
+
+class _Checks:
+    """What ``auto`` gives where a fixed-step value cannot be trusted, for the warning."""
+
+    def __init__(self) -> None:
+        self.remaining = _CHECKED_SUGGESTIONS
+
+    def better(
+        self,
+        expression: Expression,
+        compiled: Compiled,
+        point: Point,
+        coordinate: Coordinate,
+        order: int,
+    ) -> str:
+        """The suggestion that ends the warning."""
+        if self.remaining <= 0:
+            return "; try --method auto"
+        self.remaining -= 1
+        x = float(np.asarray(point[coordinate.name])[coordinate.index])
+        obstacle = complex_step_obstacle(expression, point, coordinate.name)
+        with np.errstate(all="ignore"):
+            found = estimate(along(compiled, point, coordinate), x, "auto", order, None, obstacle)
+        if found.trusted and math.isfinite(found.value):
+            return (
+                f"; --method auto does better here: {found.value!r} "
+                f"(error estimate {found.error:.2g})"
+            )
+        return f"; --method auto cannot do better here: {untrusted_reason(found)}"
 
 
 def _warnings(
-    result: Estimate, entry: registry.Method, point: Point, coordinate: Coordinate, x: float
+    result: Estimate,
+    entry: registry.Method,
+    point: Point,
+    coordinate: Coordinate,
+    x: float,
+    better: str = "",
 ) -> list[str]:
     method = entry.name
     found: list[str] = []
@@ -307,12 +357,8 @@ def _warnings(
             f"at {where} the complex step disagreed with Richardson extrapolation (a branch "
             "point?); auto used Richardson"
         )
-    if _unreliable(result, entry):
-        found.append(
-            f"at {where} the {method} estimate {result.value!r} is unreliable: its error "
-            f"estimate ({result.error:.3g}) is as large as the value; the derivative may be "
-            "infinite there, or the point too close to a singularity"
-        )
+    if _untrusted(result, x):
+        found.append(untrusted_warning(where, method, result, better))
     side = result.technique.removeprefix("Richardson (").removesuffix(")")
     if entry.adaptive and side in {"forward", "backward"}:
         found.append(

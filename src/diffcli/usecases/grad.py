@@ -83,6 +83,7 @@ def gradient_report(
             large = large_step_warnings(point, names, quotient_step)
             warnings += vanished + large
             kinks: dict[str, tuple[float, float]] = {}
+            untrusted: list[str] = []
             if non_analytic_functions(expression):
                 notes = kink_notes(batched_kinks(compiled, point, names, quotient_step))
                 kinks = notes.kink_values
@@ -99,6 +100,7 @@ def gradient_report(
             if entry.side is not None:
                 vanished = step_warnings(point, names, entry.side, quotient_step)
             large = estimated.large_step
+            untrusted = estimated.untrusted
             warnings += vanished + large + estimated.warnings
         rows.append(
             GradientRow(
@@ -112,7 +114,7 @@ def gradient_report(
                 errors,
                 counts,
                 kinks,
-                status=_status(vanished, large, numerical, kinks),
+                status=_status(vanished, large + untrusted, numerical, kinks),
             )
         )
     formulas, analytic_values, symbolic = _analytic_gradients(
@@ -152,8 +154,9 @@ def _status(
     vanished: list[str], large: list[str], numerical: dict[str, Array], kinks: Mapping[str, object]
 ) -> str:
     """``step-vanished`` for a point whose steps vanished in rounding, ``unreliable`` for one
-    whose step is far larger than a coordinate, where the partial derivatives are otherwise
-    sound; else "" (the row derives its own status)."""
+    whose step is far larger than a coordinate or whose estimates cannot be trusted
+    (``large``: those warnings), where the partial derivatives are finite; else "" (the row
+    derives its own status)."""
     finite = all(np.all(np.isfinite(value)) for value in numerical.values())
     if not finite or kinks:
         return ""
@@ -182,6 +185,8 @@ class _EstimatedGradient:
     kinks: dict[str, tuple[float, float]]
     #: The warning where the step a method used is far larger than its coordinate.
     large_step: list[str]
+    #: The coordinates whose estimates cannot be trusted (``Estimate.trusted``).
+    untrusted: list[str]
 
 
 def _estimated_gradient(
@@ -225,7 +230,13 @@ def _estimated_gradient(
             used = result.step
     large_step = [large_step_warning(short_point(point), used, large)] if large else []
     return _EstimatedGradient(
-        numerical, errors, counts, notes.warnings(point, method), notes.kink_values, large_step
+        numerical,
+        errors,
+        counts,
+        notes.warnings(point, method),
+        notes.kink_values,
+        large_step,
+        notes.untrusted,
     )
 
 

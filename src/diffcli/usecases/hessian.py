@@ -84,8 +84,17 @@ def hessian_report(
             continue
         estimated = adaptive_hessian(expression, compiled, point, names, options.method)
         warnings += estimated.warnings
+        untrusted = estimated.untrusted and bool(np.all(np.isfinite(estimated.value)))
         rows.append(
-            HessianRow(point, labels, estimated.value, None, estimated.evaluations, estimated.error)
+            HessianRow(
+                point,
+                labels,
+                estimated.value,
+                None,
+                estimated.evaluations,
+                estimated.error,
+                status="unreliable" if untrusted else "",
+            )
         )
     analytic_values, symbolic = _analytic_hessians(expression, points, compiled_at, names, options)
     if symbolic.status not in {"ok", "skipped"}:
@@ -119,6 +128,8 @@ class AdaptiveHessian:
     error: Array
     evaluations: int
     warnings: list[str]
+    #: Some entry cannot be trusted (``Estimate.trusted``).
+    untrusted: bool
 
 
 def adaptive_hessian(
@@ -163,7 +174,9 @@ def adaptive_hessian(
             evaluations += result.evaluations
             label = first.label if i == j else f"{first.label},{found[j].label}"
             notes.add(f"({label})", result)
-    return AdaptiveHessian(value, error, evaluations, notes.warnings(point, method))
+    return AdaptiveHessian(
+        value, error, evaluations, notes.warnings(point, method), bool(notes.untrusted)
+    )
 
 
 #: An entry whose error estimate is above this (relative) is taken again with smaller scales.

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.coordinates import Array, Coordinate
-from ..engine.estimate import Estimate
+from ..engine.estimate import TRUSTED_RELATIVE_ERROR, Estimate
 from ..expr.points import Point, format_point, format_scalar, shortened
 
 #: Coordinates named in one warning before "and N more".
@@ -25,8 +25,13 @@ class EstimateNotes:
         self.one_sided: list[str] = []
         self.complex_rejected: list[str] = []
         self.not_finite: list[str] = []
+        self.untrusted: list[str] = []
+        self.untrusted_reasons: dict[str, None] = {}
 
     def add(self, label: str, result: Estimate) -> None:
+        if not result.trusted:
+            self.untrusted.append(label)
+            self.untrusted_reasons[untrusted_reason(result)] = None
         if result.is_kink:
             self.kinks.append(f"{label} (left {result.left!r}, right {result.right!r})")
             self.kink_values[label] = (float(result.left or 0.0), float(result.right or 0.0))
@@ -56,12 +61,55 @@ class EstimateNotes:
                 f"at {where} the complex step disagreed with Richardson extrapolation (a "
                 f"branch point?) for {listing(self.complex_rejected)}; auto used Richardson"
             )
+        if self.untrusted:
+            found.append(
+                f"at {where} the {method} values of {listing(self.untrusted)} cannot be "
+                f"trusted: {'; '.join(self.untrusted_reasons)}"
+            )
         if self.one_sided:
             found.append(
                 f"at {where} the function is defined on one side only for "
                 f"{listing(self.one_sided)}: {method} used one-sided differences"
             )
         return found
+
+
+def untrusted_reason(result: Estimate) -> str:
+    """Why ``result`` is not ``trusted``, in words."""
+    if result.underflow:
+        return (
+            "f underflows there (an intermediate result falls below the smallest double, "
+            "2.2e-308), so its values carry no digits of the derivative"
+        )
+    if result.noisy:
+        return (
+            f"f(x) itself carries relative rounding noise ≈ {result.noise:.0e} here (digits "
+            "cancel inside the expression), so no difference quotient is reliable"
+        )
+    if result.step_vanished:
+        return "the step vanished in rounding"
+    if result.point_lost:
+        return (
+            "the point vanished against the step (x + h == h), so the quotient is the "
+            "derivative near 0, not at x"
+        )
+    if not result.error < abs(result.value):
+        return (
+            f"its error estimate ({result.error:.3g}) is as large as the value (rounding "
+            "noise, a step too large for f's scale, or a singularity near the point)"
+        )
+    return (
+        f"its error estimate ({result.error:.3g}) is more than "
+        f"{format_scalar(TRUSTED_RELATIVE_ERROR)} of the value"
+    )
+
+
+def untrusted_warning(where: str, method: str, result: Estimate, better: str = "") -> str:
+    """The warning for a value that is not ``trusted``; ``better`` suggests what to do."""
+    return (
+        f"at {where} the {method} estimate {result.value!r} cannot be trusted: "
+        f"{untrusted_reason(result)}{better}"
+    )
 
 
 def kink_notes(kinks: Mapping[str, Estimate]) -> EstimateNotes:

@@ -6,7 +6,7 @@ import math
 from dataclasses import replace
 
 from ..coordinates import BatchFunction
-from ..estimate import Estimate
+from ..estimate import TRUSTED_RELATIVE_ERROR, Estimate
 from .complex_step import complex_step
 from .richardson import richardson
 
@@ -18,7 +18,8 @@ def auto(
 
     Where the complex step is not allowed (``complex_obstacle`` names why), or where it
     disagrees with Richardson beyond Richardson's error estimate (a branch point such as
-    ``sqrt(x**2)`` at 0), or at a kink, Richardson's answer is returned.
+    ``sqrt(x**2)`` at 0), or at a kink, Richardson's answer is returned, unless Richardson
+    distrusts its own value for want of steps (not for f's noise).
     """
     checked = richardson(function, x, order)
     if complex_obstacle is not None or checked.is_kink:
@@ -28,14 +29,24 @@ def auto(
     if not math.isfinite(complex_estimate.value):
         return replace(checked, evaluations=evaluations, technique="Richardson")
     gap = abs(complex_estimate.value - checked.value)
-    if math.isfinite(checked.error) and gap > 10 * checked.error + 1e-8 * abs(checked.value):
+    # Richardson's word counts where it trusts its own value, or knows f to be noisy
+    if (
+        (checked.trusted or checked.noisy)
+        and math.isfinite(checked.error)
+        and gap > 10 * checked.error + 1e-8 * abs(checked.value)
+    ):
         return replace(
             checked,
             evaluations=evaluations,
             technique=f"Richardson ({checked.technique})",
             complex_rejected=True,
         )
-    return replace(complex_estimate, evaluations=evaluations)
+    # where f's own values have lost digits (a cancellation inside it), the complex step's
+    # scatter does not see it: it is no better than Richardson's estimate
+    error = max(complex_estimate.error, checked.error if checked.noisy else 0.0)
+    if checked.error <= TRUSTED_RELATIVE_ERROR * abs(checked.value):
+        error = max(error, gap)  # Richardson is sure of its value: their gap bounds the error
+    return replace(complex_estimate, error=error, evaluations=evaluations, noise=checked.noise)
 
 
 def estimate(

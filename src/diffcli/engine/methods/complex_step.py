@@ -14,7 +14,7 @@ from ...expr.compiling import compile_expression
 from ...expr.nodes import Binary, Index, Node, Number, Unary, Variable, walk
 from ...expr.parsing import Expression
 from ..coordinates import BatchFunction
-from ..estimate import Estimate
+from ..estimate import Estimate, real_noise
 from ..kernel import EPSILON
 from ..kinks import non_analytic_functions
 from .richardson import richardson
@@ -85,36 +85,60 @@ def complex_step(
     The function must accept complex arrays and be analytic along the real axis near
     ``x`` (see ``complex_step_obstacle``). The error is estimated from the scatter of the
     quotient over a few steps of different mantissas: a cancellation inside the expression
-    shows up as scatter. Higher orders apply Richardson extrapolation to the complex-step
+    shows up as scatter. Where the default step makes ``Im f`` underflow, it grows (to at
+    most 2**-20). Higher orders apply Richardson extrapolation to the complex-step
     derivative.
     """
+    grows = step is None
     if step is None:
         scaled = COMPLEX_STEP_SCALE * (2.0 ** math.floor(math.log2(abs(x))) if x else 1.0)
         # below |x| ~ 1e-288 the scaled step is subnormal or 0 (x = 5e-324): Im f / h would
         # lose its digits or divide by 0; the step needs only to be tiny against f's scale
         step = max(scaled, sys.float_info.min)
-    steps = step * np.array(COMPLEX_STEP_FACTORS)
 
-    def derivative(points: Array) -> Array:
+    def derivative(points: Array, steps: Array) -> Array:
         points = np.asarray(points, dtype=np.float64)
         shifted = points[:, np.newaxis] + 1j * steps[np.newaxis, :]
         with np.errstate(all="ignore"):
             values = np.asarray(function(shifted.reshape(-1))).reshape(shifted.shape)
         return np.imag(values) / steps
 
+    steps = step * np.array(COMPLEX_STEP_FACTORS)
     if order > 1:
-        inner = richardson(lambda points: derivative(points)[:, 0], x, order - 1)
+        inner = richardson(lambda points: derivative(points, steps)[:, 0], x, order - 1)
         return replace(
             inner,
             evaluations=inner.evaluations * len(steps),
             step=step,
             technique=f"complex step, then Richardson ({inner.technique})",
         )
-    quotients = derivative(np.array([x]))[0]
+    quotients = derivative(np.array([x]), steps)[0]
+    evaluations = len(steps)
+    # Im f(x + ih) below the smallest normal double (x**2 at 1e-300: 2xh underflows to 0)
+    # has lost its digits: a larger step keeps them, and the scatter measures its cost
+    while (
+        grows
+        and x != 0
+        and np.all(np.abs(quotients * steps) < sys.float_info.min)
+        and step < _LARGEST
+    ):
+        step = min(step * _GROWTH, _LARGEST)
+        steps = step * np.array(COMPLEX_STEP_FACTORS)
+        quotients = derivative(np.array([x]), steps)[0]
+        evaluations += len(steps)
     value = float(quotients[0])
     scatter = float(np.max(np.abs(quotients - value)))
     error = 4 * scatter + 2 * EPSILON * abs(value)
-    return Estimate(value, error, len(steps), step, "complex step")
+    # with no subtraction of f's values and a step far below |x|, the scatter is rounding
+    rounding = error if step <= _SMALL_STEP * abs(x) or x == 0 else 2 * EPSILON * abs(value)
+    return Estimate(value, error, evaluations, step, "complex step", rounding=rounding)
+
+
+#: A step at most this share of |x| leaves no truncation error to speak of.
+_SMALL_STEP = 2.0**-26
+#: Where ``Im f(x + ih)`` underflows, the step grows by this factor, up to ``_LARGEST``.
+_GROWTH = 2.0**64
+_LARGEST = 2.0**-20
 
 
 def estimate(
@@ -125,11 +149,18 @@ def estimate(
     step: float | None,
     complex_obstacle: str | None,
 ) -> Estimate:
-    """``complex_step`` with imaginary step ``step``.
+    """``complex_step`` with imaginary step ``step``, checked for noise in f's real values
+    (``real_noise``): where f has lost digits, the value is as uncertain as it is large.
 
     Raises:
         ValueError: ``complex_obstacle`` says why the complex step may not be used.
     """
     if complex_obstacle is not None:
         raise ValueError(complex_obstacle)
-    return complex_step(function, x, order, step)
+    found = complex_step(function, x, order, step)
+    noise, evaluations = real_noise(function, x)
+    found = replace(found, noise=noise, evaluations=found.evaluations + evaluations)
+    if found.noisy:  # nothing bounds what f's lost digits did to the imaginary part
+        return replace(found, error=max(found.error, abs(found.value)))
+    # below that, f's relative noise carries over to the quotient (1 - x**2 at 0.999)
+    return replace(found, error=found.error + noise * abs(found.value))

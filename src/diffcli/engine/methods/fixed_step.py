@@ -11,7 +11,7 @@ import numpy as np
 
 from ...catalog import DEFAULT_STEP
 from ..coordinates import BatchFunction
-from ..estimate import Estimate
+from ..estimate import TRUSTED_RELATIVE_ERROR, Estimate, trusted
 from ..kernel import EPSILON, Array, apply_stencil, divided_by_power
 from .stencils import method_stencil
 
@@ -36,6 +36,10 @@ class FixedStepEstimates:
     errors: Array
     #: Where the step disappeared in rounding (``x + h == x``).
     vanished: Array
+    #: The rounding bound ``2ε Σ|w_i f_i| / h**n`` (a part of ``errors``).
+    rounding: Array
+    #: Where the point vanished against the step (``x + h == h``).
+    lost: Array
     step: float
     method: str
     evaluations: int
@@ -50,7 +54,23 @@ class FixedStepEstimates:
             self.step,
             self.method,
             step_vanished=vanished,
+            rounding=float(self.rounding[index]),
+            point_lost=bool(self.lost[index]),
         )
+
+    def zero_to_rounding(self) -> Array:
+        """Where only "zero to within rounding" can trust the value (``checked_zero``)."""
+        with np.errstate(all="ignore"):
+            magnitude = np.abs(self.values)
+            zero = (magnitude <= self.errors) & np.isfinite(self.errors)
+            return zero & ~(self.errors <= TRUSTED_RELATIVE_ERROR * magnitude)
+
+    def trusted(self) -> Array:
+        """Where ``Estimate.trusted`` holds, at every point at once."""
+        with np.errstate(all="ignore"):
+            found = trusted(self.values, self.errors, self.rounding)
+            found &= ~(self.lost & (np.abs(self.values) <= self.errors))
+        return found & ~self.vanished | ~np.isfinite(self.values)
 
 
 def fixed_step(
@@ -92,7 +112,8 @@ def fixed_step_at_points(
     rounding = _rounding(shape.numerators, values[:count], shape.denominator, step, order)
     errors = np.abs(quotient - half) / (1 - 2.0**-accuracy) + rounding
     errors = np.where(vanished, math.inf, errors)
-    return FixedStepEstimates(quotient, errors, vanished, step, method, 2 * count)
+    lost = (xs != 0) & (xs + step == step)
+    return FixedStepEstimates(quotient, errors, vanished, rounding, lost, step, method, 2 * count)
 
 
 def _rounding(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from ..coordinates import BatchFunction
-from ..estimate import Estimate
+from ..estimate import NOISY, Estimate
 from ..kernel import EPSILON
 from .stencils import fornberg_weights, stencil
 
@@ -20,6 +21,8 @@ STEPS_PER_BATCH = 24
 MAX_BATCHES = 4
 #: Richardson stops asking for smaller steps once its error estimate is this small (relative).
 GOOD_ENOUGH = 1e-13
+#: The spacing of the subnormal doubles: the least rounding error of any value.
+SMALLEST = 2.0**-1074
 #: Left and right derivatives differ by more than this (relative) at a kink.
 KINK_TOLERANCE = 1e-6
 
@@ -45,13 +48,16 @@ def richardson(
             of 2; tried again from ``|x|/4`` when that finds nothing sound).
     """
     if initial_step is not None:
-        return _richardson_from(function, x, order, initial_step)
-    result = _richardson_from(function, x, order, power_of_two(max(1.0, abs(x))) / 4)
+        return _richardson_from(function, x, order, initial_step)[0]
+    result, noise = _richardson_from(function, x, order, power_of_two(max(1.0, abs(x))) / 4)
     if 0 < abs(x) < 1 and not _sound(result):
-        # the function's scale is |x| (log, sqrt, 1/x near 0): start again from |x|/4
-        retry = _richardson_from(function, x, order, power_of_two(abs(x)) / 4)
+        # the function's scale is |x| (log, sqrt, 1/x near 0): start again from |x|/4, with
+        # the noise the first run measured (its small steps may miss the jumps of f)
+        retry = _richardson_from(function, x, order, power_of_two(abs(x)) / 4, noise)[0]
         evaluations = result.evaluations + retry.evaluations
-        better = retry if _sound(retry) or not math.isfinite(result.error) else result
+        better = retry if _sound(retry) or _relative(retry) < _relative(result) else result
+        if not _sound(retry) and abs(retry.value - result.value) <= retry.error > result.error:
+            better = result  # the retry only widens what the first run says
         return replace(better, evaluations=evaluations)
     return result
 
@@ -61,13 +67,21 @@ def power_of_two(value: float) -> float:
     return 2.0 ** math.floor(math.log2(value))
 
 
+def _relative(result: Estimate) -> float:
+    """The error estimate against the value (inf where that says nothing)."""
+    if result.is_kink or not result.error < math.inf or result.value == 0:
+        return math.inf
+    return result.error / abs(result.value)
+
+
 def _sound(result: Estimate) -> bool:
     return result.is_kink or result.error <= 1e-8 * abs(result.value)
 
 
 def _richardson_from(
-    function: BatchFunction, x: float, order: int, initial_step: float
-) -> Estimate:
+    function: BatchFunction, x: float, order: int, initial_step: float, noise_floor: float = 0.0
+) -> tuple[Estimate, float]:
+    """Richardson from one largest step, and the noise of f it measured (absolute)."""
     shapes = {
         "central": stencil("central", 2, order),
         "forward": stencil("forward", 1, order),
@@ -78,7 +92,7 @@ def _richardson_from(
     offsets = np.array(union, dtype=np.float64)
     columns: list[Array] = []
     evaluations = 0
-    best: dict[str, tuple[float, float]] = {}
+    best: dict[str, Extrapolated] = {}
     for batch in range(MAX_BATCHES):
         exponents = np.arange(batch * STEPS_PER_BATCH, (batch + 1) * STEPS_PER_BATCH)
         steps = initial_step * RATIO ** -exponents.astype(np.float64)
@@ -88,7 +102,7 @@ def _richardson_from(
         columns.append((abscissae, values.reshape(abscissae.shape)))
         all_abscissae = np.concatenate([a for a, _ in columns])
         all_values = np.concatenate([v for _, v in columns])
-        noise = _noise(all_abscissae - x, all_values)
+        noise = max(_noise(all_abscissae - x, all_values), noise_floor)
         best = {
             kind: _extrapolate(
                 all_abscissae[:, [position[o] for o in shape.offsets]] - x,
@@ -99,12 +113,14 @@ def _richardson_from(
             )
             for kind, shape in shapes.items()
         }
-        value, error = _choose(best)[1]
+        value, error, _ = _choose(best)[1]
         smallest = float(steps[-1])
         if error <= GOOD_ENOUGH * abs(value) or smallest <= 64 * EPSILON * abs(x):
             break
-    kind, (value, error) = _choose(best)
+    kind, (value, error, rounding) = _choose(best)
     left, right = best["backward"], best["forward"]
+    centre = all_values[0, position[0]] if 0 in position else math.nan
+    relative_noise = _relative_noise(noise, float(centre))
     if _is_kink(best):
         return Estimate(
             math.nan,
@@ -114,21 +130,38 @@ def _richardson_from(
             "one-sided",
             left=left[0],
             right=right[0],
-        )
-    return Estimate(value, error, evaluations, None, kind)
+            noise=relative_noise,
+        ), noise
+    found = Estimate(value, error, evaluations, None, kind, rounding=rounding, noise=relative_noise)
+    return found, noise
 
 
-def _choose(best: dict[str, tuple[float, float]]) -> tuple[str, tuple[float, float]]:
+def _relative_noise(noise: float, centre: float) -> float:
+    """The measured noise relative to ``|f(x)|`` (0 where f(x) is unknown or 0)."""
+    if noise == 0 or not math.isfinite(centre) or centre == 0:
+        return 0.0
+    return noise / abs(centre)
+
+
+#: Value, error estimate, and the part of it that f's double rounding explains.
+Extrapolated = tuple[float, float, float]
+
+
+def _choose(best: dict[str, Extrapolated]) -> tuple[str, Extrapolated]:
     """Central differences when they are sound, else the estimate with the smallest error.
 
     A one-sided estimate from steps far larger than the function's scale can have a small
     *absolute* error estimate beside a large derivative; central differences, where the
     function allows them, are not second-guessed by it.
     """
-    value, error = best["central"]
+    value, error, _ = best["central"]
+    one_sided = [best[side] for side in ("forward", "backward") if math.isfinite(best[side][1])]
+    smallest = min((side[1] for side in one_sided), default=math.inf)
     if math.isfinite(error) and (
         error <= 1e-3 * abs(value)
-        or error <= min(_key(best["forward"][1]), _key(best["backward"][1]))
+        or error <= smallest
+        # a zero or flat-to-rounding derivative: central agrees with the one-sided values
+        or (error <= 100 * smallest and all(_agree(best["central"], s) for s in one_sided))
     ):
         return "central", best["central"]
     ranked = sorted(best.items(), key=lambda item: (_key(item[1][1]), item[0] != "central"))
@@ -139,17 +172,17 @@ def _key(error: float) -> float:
     return error if math.isfinite(error) else math.inf
 
 
-def _agree(one: tuple[float, float], other: tuple[float, float]) -> bool:
+def _agree(one: Extrapolated, other: Extrapolated) -> bool:
     gap = abs(one[0] - other[0])
     return gap <= 100 * (one[1] + other[1]) or gap <= KINK_TOLERANCE * max(
         abs(one[0]), abs(other[0])
     )
 
 
-def _is_kink(best: dict[str, tuple[float, float]]) -> bool:
+def _is_kink(best: dict[str, Extrapolated]) -> bool:
     """Left and right derivatives disagree, and the central value agrees with neither."""
     left, right, central = best["backward"], best["forward"], best["central"]
-    if not all(math.isfinite(v) for v in (*left, *right)) or _agree(left, right):
+    if not all(math.isfinite(v) for v in (*left[:2], *right[:2])) or _agree(left, right):
         return False
     return not (math.isfinite(central[1]) and (_agree(central, left) or _agree(central, right)))
 
@@ -157,46 +190,76 @@ def _is_kink(best: dict[str, tuple[float, float]]) -> bool:
 def _noise(nodes: Array, values: Array) -> float:
     """How much rounding scatters the function's values near the point (absolute).
 
-    The highest difference of each row's equally spaced values is pure noise once the step
-    is small; the smallest 4-row maximum of it (ignoring rows where rounding left the values
-    identical) measures the noise even when the expression cancels digits, which the bound
-    ``ε |f|`` does not see.
+    The highest difference of each row's equally spaced values shrinks like a power of the
+    step while the function's smoothness shows (the truncation regime). Past the first such
+    run, a difference that does not follow its predecessor that way is rounding noise. The
+    noise is the largest of those: where the expression cancels digits, its values move in
+    jumps that most small steps miss (a staircase that looks smooth between the jumps), and
+    a quotient across a jump is off by the jump over the step. Differences above
+    ``_NOT_NOISE`` of the values are the function itself (steps far above its scale), and
+    rows where the step vanished are ignored.
     """
     with np.errstate(all="ignore"):
         points = values.shape[1]
         difference = np.diff(values, n=points - 1, axis=1)[:, 0]
         scale = math.sqrt(math.comb(2 * (points - 1), points - 1))
         usable = np.isfinite(difference) & _distinct(nodes)
-        magnitude = np.where(usable, np.abs(difference) / scale, np.nan)
-        best = math.inf
-        for start in range(len(magnitude) - 3):
-            window = magnitude[start : start + 4]
-            if np.all(np.isfinite(window)) and np.any(window > 0):
-                best = min(best, float(np.max(window)))
-    return best if math.isfinite(best) else 0.0
+        magnitude = np.abs(difference[usable]) / scale
+        size = np.max(np.abs(values[usable]), axis=1, initial=0.0)
+        # while the function's shape dominates, halving the step divides the difference by
+        # about RATIO**(points - 1) (more where a derivative vanishes, RATIO at a kink)
+        ratio = magnitude[:-1] / np.where(magnitude[1:] > 0, magnitude[1:], np.nan)
+    power = RATIO ** (points - 1)
+    smooth = (ratio >= RATIO / 1.25) & (ratio <= power * RATIO**2 * 1.25)
+    first = -1
+    if smooth.size >= _SMOOTH_RUN:
+        window = np.lib.stride_tricks.sliding_window_view(smooth, _SMOOTH_RUN)
+        runs = np.flatnonzero(np.all(window, axis=1))
+        first = int(runs[0]) if runs.size else -1
+    candidate = np.zeros(magnitude.size, dtype=bool)
+    candidate[first + 1 :] = True
+    candidate[1:] &= ~smooth
+    candidate &= magnitude <= _NOT_NOISE * size
+    return float(np.max(magnitude[candidate], initial=0.0))
+
+
+#: At least this many steps in a row whose differences shrink as smoothness predicts make
+#: a truncation regime.
+_SMOOTH_RUN = 3
+#: A highest difference above this share of the values is the function's shape, not noise.
+_NOT_NOISE = 1e-3
 
 
 def _extrapolate(
     nodes: Array, values: Array, order: int, exponents: tuple[int, ...], noise: float
-) -> tuple[float, float]:
-    """The best Richardson value and its error estimate for one stencil over all steps.
+) -> Extrapolated:
+    """The best Richardson value, its error estimate and that estimate's share from f's
+    double rounding, for one stencil over all steps.
 
     ``nodes`` (steps × points) are the actual offsets ``fl(x + o h) - x``: the weights are
     computed for them, so a step that does not add exactly to ``x`` costs no accuracy.
-    ``noise`` is the scatter of the function's values (see ``_noise``).
+    ``noise`` is the scatter of the function's values (see ``_noise``). The third number,
+    the rounding part of the error estimate, counts it only where it is near ``ε |f|``.
     """
     with np.errstate(all="ignore"):
-        weights = np.stack(fornberg_weights(list(nodes.T), order), axis=1)
         usable = np.all(np.isfinite(values), axis=1) & _distinct(nodes)
+        unit = _units(nodes, usable, order)
+        weights = np.stack(fornberg_weights(list((nodes / unit[:, np.newaxis]).T), order), axis=1)
         weights = np.where(usable[:, np.newaxis], weights, np.nan)
-        level = np.sum(weights * values, axis=1)
-        rounding = np.sum(np.abs(weights) * (2 * EPSILON * np.abs(values) + noise), axis=1)
-        best_value, best_error = math.nan, math.inf
+        level = _divided(np.sum(weights * values, axis=1), unit, order)
+        # a value also carries the spacing of the subnormal numbers (x**2 at 1e-300 is 0)
+        own = _divided(np.sum(np.abs(weights) * 2 * EPSILON * np.abs(values), axis=1), unit, order)
+        own = own + SMALLEST * _divided(np.sum(np.abs(weights), axis=1), unit, order)
+        rounding = own + _divided(np.sum(np.abs(weights) * noise, axis=1), unit, order)
+        if noise <= NOISY * EPSILON * np.max(np.abs(values), initial=0.0, where=usable[:, None]):
+            own = rounding  # noise at the level of f's own rounding is rounding
+        best_value, best_error, best_own = math.nan, math.inf, math.inf
         for depth in range(len(exponents) // 2):
             if depth > 0:
                 factor = RATIO ** exponents[depth - 1]
                 level = (factor * level[1:] - level[:-1]) / (factor - 1)
                 rounding = (factor * rounding[1:] + rounding[:-1]) / (factor - 1)
+                own = (factor * own[1:] + own[:-1]) / (factor - 1)
             if len(level) < 3:
                 break
             spread = np.abs(level[1:-1] - level[:-2]) + np.abs(level[1:-1] - level[2:])
@@ -205,7 +268,26 @@ def _extrapolate(
             index = int(np.argmin(error))
             if error[index] < best_error:
                 best_value, best_error = float(level[1:-1][index]), float(error[index])
-    return best_value, max(best_error, EPSILON * abs(best_value))
+                best_own = float(own[1:-1][index])
+    return best_value, max(best_error, EPSILON * abs(best_value)), best_own
+
+
+def _units(nodes: Array, usable: Array, order: int) -> Array:
+    """The unit each row's offsets are measured in: 1, unless a step raised to ``order`` is
+    no normal double (the third derivative at x = 1e300, or at 1e-150); then each row's
+    largest offset, so that the weights stay finite."""
+    spans = np.max(np.abs(nodes), axis=1)
+    powers = spans[usable] ** order
+    if np.all((powers >= sys.float_info.min) & (powers < math.inf)):
+        return np.ones_like(spans)
+    return np.where(spans > 0, spans, 1.0)
+
+
+def _divided(total: Array, unit: Array, order: int) -> Array:
+    """``total / unit**order``, one power at a time (``unit**order`` may be no double)."""
+    for _ in range(order):
+        total = total / unit
+    return total
 
 
 def _distinct(nodes: Array) -> Array:

@@ -1,0 +1,184 @@
+"""Honest accuracy: never wrong in silence, no false alarms, steps scaled to the point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+import pytest
+
+from diffcli import derivative, hessian
+from tests.conftest import invoke
+
+METHODS = ("forward", "backward", "central", "five-point", "richardson", "complex", "auto")
+ADAPTIVE = ("richardson", "complex", "auto")
+
+
+def _row(*args: str) -> tuple[dict[str, object], str, int]:
+    outcome = invoke(["diff", *args, "-f", "json"])
+    return json.loads(outcome.stdout)["results"][0], outcome.stderr, outcome.exit_code
+
+
+# --- 1. never wrong in silence ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["central", "richardson", "auto"])
+def test_a_cancelling_function_is_unreliable_with_a_plain_warning(method: str) -> None:
+    # (1 - cos(x))/x**2 at 1e-5: f(x) carries relative rounding noise ~1e-6, far above the
+    # change a difference quotient measures; richardson and auto returned 135.79 with an
+    # error estimate of 5.4e-7 and status ok
+    row, stderr, code = _row("(1 - cos(x))/x**2", "--at", "1e-5", "--method", method)
+    assert code == 0
+    assert row["status"] == "unreliable"
+    assert "cannot be trusted" in stderr
+    assert "f(x) itself carries relative rounding noise" in stderr
+    assert "no difference quotient is reliable" in stderr
+    assert abs(row["numerical"] - row["analytic"]) <= row["error_estimate"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("method", ["richardson", "auto"])
+def test_a_function_that_loses_ten_digits_is_unreliable(method: str) -> None:
+    # (1 + 1/x)**x at 1e6: -2.40e-10 for 1.36e-12 with an estimate of 1.2e-14 before
+    row, stderr, code = _row("(1 + 1/x)**x", "--at", "1e6", "--method", method, "--no-analytic")
+    assert (code, row["status"]) == (0, "unreliable")
+    assert "relative rounding noise ≈ 1e-10" in stderr
+
+
+def test_the_default_method_says_when_it_is_off_and_what_does_better() -> None:
+    outcome = invoke(["diff", "1/x", "--at", "0.01", "-f", "csv"])
+    assert outcome.exit_code == 0
+    assert outcome.stdout.splitlines()[1].endswith(",unreliable")
+    assert outcome.stderr == (
+        "warning: at x=0.01 the central estimate -10001.000100009918 cannot be trusted: its "
+        "error estimate (1) is more than 1e-06 of the value; --method auto does better here: "
+        "-10000.0 (error estimate 2.1e-10)\n"
+    )
+
+
+def test_the_fixed_step_warning_says_when_no_method_can_do_better() -> None:
+    _, stderr, _ = _row("(1 - cos(x))/x**2", "--at", "1e-5")
+    assert "--method auto cannot do better here: f(x) itself carries" in stderr
+
+
+def test_statuses_reach_the_api_and_csv() -> None:
+    report = derivative("(1 + 1/x)**x", at=1e6, method="auto", analytic=False)
+    assert report.results[0].status == "unreliable"
+    table = invoke(["diff", "(1 + 1/x)**x", "--at", "1e6", "-f", "csv", "--method", "auto"])
+    assert next(csv.DictReader(io.StringIO(table.stdout)))["status"] == "unreliable"
+
+
+def test_the_primers_example_stays_quiet() -> None:
+    # relative error 4.5e-12: no warning is due
+    outcome = invoke(["diff", "0.01*x**2+0.1*x", "--at", "5"])
+    assert (outcome.exit_code, outcome.stderr) == (0, "")
+
+
+#: Hard cases: domain edges, poles, cancellation, extreme magnitudes, higher orders.
+HARD = [
+    ("sqrt(x)", "1e-10", 1),
+    ("log(x)", "1e-8", 1),
+    ("1/(x - 1.001)", "1", 1),
+    ("tan(x)", "1.57", 1),
+    ("(exp(x) - 1)/x", "1e-9", 1),
+    ("(1 - cos(x))/x**2", "1e-5", 1),
+    ("(1 + 1/x)**x", "1e6", 1),
+    ("sin(x)", "1e8", 1),
+    ("x**2", "1e-300", 1),
+    ("exp(-x**2)", "5", 2),
+    ("log(x)", "1e-100", 3),
+    ("sin(1/x)", "0.01", 2),
+]
+
+
+@pytest.mark.parametrize(("expression", "at", "order"), HARD)
+def test_a_value_off_by_more_than_1e_6_is_never_ok(expression: str, at: str, order: int) -> None:
+    report = derivative(expression, at=float(at), method="all", order=order)
+    for row in report.results:  # one row per method (complex: where it may be used)
+        assert row.analytic is not None
+        off = abs(row.numerical - row.analytic) > 1e-6 * abs(row.analytic)
+        if off and row.status == "ok":
+            pytest.fail(f"{row.method}: {row.numerical!r} for {row.analytic!r} with status ok")
+
+
+# --- 3. steps scaled to the point ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["complex", "auto"])
+def test_the_complex_step_does_not_underflow_at_1e_300(method: str) -> None:
+    row, stderr, _ = _row("x**2", "--at", "1e-300", "--method", method, "--no-analytic")
+    assert (row["numerical"], row["status"], stderr) == (2e-300, "ok", "")
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_third_derivative_at_1e300_is_a_number(method: str) -> None:
+    row, _, code = _row("x", "--at", "1e300", "--order", "3", "--method", method, "--no-analytic")
+    assert code == 0
+    assert row["numerical"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "order", "expected"),
+    [
+        ("x**3", "1e100", 3, 6.0),
+        ("log(x)", "1e-100", 3, 2e300),
+        ("log(x)", "1e-100", 2, -1e200),
+    ],
+)
+@pytest.mark.parametrize("method", ADAPTIVE)
+def test_higher_orders_at_extreme_magnitudes(
+    expression: str, at: str, order: int, expected: float, method: str
+) -> None:
+    row, _, _ = _row(
+        expression, "--at", at, "--order", str(order), "--method", method, "--no-analytic"
+    )
+    assert row["status"] == "ok"
+    assert row["numerical"] == pytest.approx(expected, rel=1e-8)
+
+
+# --- 4. no false alarms -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["central", "five-point", *ADAPTIVE])
+def test_an_exact_zero_derivative_is_ok(method: str) -> None:
+    # (forward and backward differences of cos at 0 are -h/2 and h/2: rightly unreliable)
+    row, stderr, _ = _row("cos(x)", "--at", "0", "--method", method, "--no-analytic")
+    assert (row["status"], stderr) == ("ok", "")
+    assert row["numerical"] == 0.0
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_function_flat_to_rounding_is_ok(method: str) -> None:
+    # sigmoid(40) is 1.0 in double: its derivative 4.2e-18 is below what f's values resolve
+    row, stderr, _ = _row("sigmoid(x)", "--at", "40", "--method", method, "--no-analytic")
+    assert row["status"] == "ok", stderr
+    assert "one side only" not in stderr and "cannot be trusted" not in stderr
+
+
+@pytest.mark.parametrize("method", ["richardson", "auto"])
+def test_a_linear_direction_of_a_hessian_is_ok(method: str) -> None:
+    outcome = invoke(
+        ["hessian", "x0 + x1", "--at", "1,2", "--method", method, "-f", "json", "--no-analytic"]
+    )
+    row = json.loads(outcome.stdout)["results"][0]
+    assert (row["status"], outcome.stderr) == ("ok", "")
+
+
+# --- issue 10, point 4: a Hessian whose scale underflows ----------------------------------
+
+
+def test_an_underflowing_hessian_says_it_cannot_be_trusted() -> None:
+    outcome = invoke(
+        ["hessian", "sqrt(x0*x1)", "--at", "1e-300,1e-300", "--method", "richardson", "-f", "csv"]
+    )
+    assert outcome.exit_code == 0
+    assert outcome.stdout.splitlines()[1].endswith(",unreliable")
+    assert outcome.stderr == (
+        "warning: at x0=1e-300, x1=1e-300 the richardson values of (x0), (x0,x1), (x1) cannot "
+        "be trusted: f underflows there (an intermediate result falls below the smallest "
+        "double, 2.2e-308), so its values carry no digits of the derivative\n"
+    )
+    report = hessian("sqrt(x0*x1)", at={"x0": 1e-300, "x1": 1e-300}, method="richardson")
+    assert report.results[0].status == "unreliable"
+    assert math.isfinite(report.results[0].analytic[0][0])  # type: ignore[index]
