@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -275,7 +277,14 @@ def main() -> None:
     """
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        cli.main(prog_name="diffcli")
+        code = cli.main(prog_name="diffcli", standalone_mode=False)
     except KeyboardInterrupt:
         _error_line("interrupted")
-        sys.exit(EXIT_INTERRUPTED)
+        code = EXIT_INTERRUPTED
+    if code == EXIT_INTERRUPTED:
+        with contextlib.suppress(Exception):  # what was printed stays printed, if it can
+            sys.stdout.flush()
+        # at once: Python's own clean-up of a process that loaded SymPy and NumPy takes a
+        # tenth of a second, on a loaded machine most of the second that Ctrl-C has
+        os._exit(EXIT_INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else 0)
