@@ -169,7 +169,7 @@ def prepare(
     fixed: Mapping[str, Array],
     options: DescentOptions,
 ) -> DescentProblem:
-    """Compile f, choose its gradient (numerical or SymPy's) and check the start.
+    """Compile f, choose its gradient (numerical, SymPy's or reverse mode) and check the start.
 
     Args:
         expression: the function to minimise; its value must be one number.

@@ -47,25 +47,21 @@ class ScalarPlan:
     def __init__(
         self, compiled: Compiled, names: Sequence[str], constants: Mapping[str, float]
     ) -> None:
-        self.compiled = compiled
-        self.nodes = tuple(walk(compiled.expression.tree))  # parents before children
-        slot = {id(node): index for index, node in enumerate(self.nodes)}
-        self.initial: Slots = [0.0] * len(self.nodes)
-        self.inputs: list[tuple[int, int]] = []  # (slot, position in ``names``)
+        nodes = walk(compiled.expression.tree)  # parents before children, as ``tape``'s
+        slot = {id(node): index for index, node in enumerate(nodes)}
+        self.initial: Slots = [0.0] * len(nodes)
         #: (slot, position in ``names``) of each use of a variable, in ``tape``'s order
         self.uses: list[tuple[int, int]] = []
         self.forward: list[ForwardStep] = []
         self.backward: list[BackwardStep] = []
         self.size = len(names)
         position = {name: index for index, name in enumerate(names)}
-        for node in self.nodes:
-            index = slot[id(node)]
+        for index, node in enumerate(nodes):
             number = literal(node)
             if number is not None:
                 self.initial[index] = number
             elif isinstance(node, Variable):
                 if node.name in position:
-                    self.inputs.append((index, position[node.name]))
                     self.uses.append((index, position[node.name]))
                 else:
                     self.initial[index] = float(constants[node.name])
@@ -83,7 +79,7 @@ class ScalarPlan:
             return self.last[1]
         values = self.initial.copy()
         coordinates = point.tolist()
-        for index, position in self.inputs:
+        for index, position in self.uses:
             values[index] = coordinates[position]
         for step in self.forward:
             step(values)
