@@ -397,6 +397,20 @@ def test_where_python_raises_the_descent_asks_numpy() -> None:
     assert problem.gradient(np.array([0.5, 2.0])).tolist() == [-4.0, 4.0]
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+def test_small_iterates_on_floats_step_as_large_ones_on_arrays(optimizer: str) -> None:
+    # f is a sum over elements, so each coordinate of 20 (NumPy) moves as its twin of 4 (floats)
+    four = [-1.5, 0.25, 2.0, 3.5]
+    settings: dict[str, Any] = {"lr": 0.05, "steps": 40, "grad": "ad", "analytic": False}
+    text = "sum((x - 1)**2 * exp(x / 10))"
+    small, large = (
+        descend(text, {"x": np.array(values)}, optimizer=optimizer, **settings)
+        for values in (four, four * 5)
+    )
+    assert large.layout.flatten(large.final.at).tolist() == 5 * small.final.at["x"].tolist()
+    assert small.final.at["x"].tolist() != four
+
+
 def test_descend_with_ad_on_a_tensor(run: Any) -> None:
     outcome = run(
         "descend", "sum((W @ x - t)**2)", "--from", "W=[[0,0],[0,0]]", "--set", "x=[1,2]",
