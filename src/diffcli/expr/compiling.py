@@ -25,7 +25,9 @@ Array = Any
 Shape = tuple[int, ...]
 Evaluator = Callable[[Mapping[str, Array]], Array]
 
-_ARITHMETIC: dict[str, Callable[[Array, Array], Array]] = {
+#: The NumPy function of each arithmetic operator; reverse mode (``engine.autodiff``) replays
+#: its forward pass with this same table, so its values are the evaluator's to the last bit.
+ARITHMETIC: dict[str, Callable[[Array, Array], Array]] = {
     "+": np.add,
     "-": np.subtract,
     "*": np.multiply,
@@ -138,8 +140,8 @@ class _Compiler:
             # what NumPy's own ``x**2`` does (the primer's np.sum(x**2)): x*x, several times
             # faster than pow() and never less accurate
             return (lambda env: np.square(left(env))), shape
-        operation = _ARITHMETIC[node.op]
-        left_number, right_number = _literal(node.left), _literal(node.right)
+        operation = ARITHMETIC[node.op]
+        left_number, right_number = literal(node.left), literal(node.right)
         if right_number is not None:
             # A Python float operand keeps NumPy's exact paths: x**2 is a correctly rounded
             # square, as in the primer's np.sum(x**2), not a general pow() call.
@@ -213,7 +215,8 @@ class _Compiler:
         return call, shape
 
 
-def _literal(node: Node) -> float | None:
+def literal(node: Node) -> float | None:
+    """The value of a number or named constant; None for any other node."""
     if isinstance(node, Number):
         return node.value
     if isinstance(node, Constant):

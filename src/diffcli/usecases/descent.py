@@ -169,7 +169,7 @@ def prepare(
     fixed: Mapping[str, Array],
     options: DescentOptions,
 ) -> DescentProblem:
-    """Compile f, choose its gradient (numerical or SymPy's) and check the start.
+    """Compile f, choose its gradient (numerical, SymPy's or reverse mode) and check the start.
 
     Args:
         expression: the function to minimise; its value must be one number.
@@ -195,8 +195,7 @@ def prepare(
             expression, shapes, names, constants, options.analytic_timeout
         )
     elif options.grad == "ad":
-        value_of = _value_function(compiled, layout, constants)
-        gradient_of = _reverse_mode_gradient(compiled, layout, constants)
+        value_of, gradient_of = _reverse_mode_functions(compiled, layout, constants)
     else:
         value_of = _value_function(compiled, layout, constants)
         gradient_of = _numerical_gradient(compiled, layout, constants, options.h)
@@ -228,16 +227,38 @@ def _numerical_gradient(
     return gradient_of
 
 
-def _reverse_mode_gradient(
+def _reverse_mode_functions(
     compiled: Compiled, layout: Layout, constants: Mapping[str, Array]
-) -> GradientFunction:
-    def gradient_of(x: Array) -> Array:
+) -> tuple[ValueFunction, GradientFunction]:
+    """f and its reverse-mode gradient: planned once on Python floats when every value is
+    one number (the same bits as the NumPy pass, which answers where Python raises)."""
+    on_arrays = _value_function(compiled, layout, constants)
+
+    def gradient_on_arrays(x: Array) -> Array:
         point = dict(constants)
         point.update(layout.unflatten(x))
         parts = autodiff.gradient(compiled, point, layout.names)
         return np.concatenate([np.reshape(parts[name], -1) for name in layout.names])
 
-    return gradient_of
+    if not autodiff.plannable(compiled):
+        return on_arrays, gradient_on_arrays
+    plan = autodiff.ScalarPlan(
+        compiled, layout.names, {name: float(value) for name, value in constants.items()}
+    )
+
+    def value_of(x: Array) -> float:
+        try:
+            return plan.value(x)
+        except ArithmeticError:  # a division by zero: NumPy's inf or nan, as --grad numerical
+            return on_arrays(x)
+
+    def gradient_of(x: Array) -> Array:
+        try:
+            return plan.gradient(x)
+        except ArithmeticError:
+            return gradient_on_arrays(x)
+
+    return value_of, gradient_of
 
 
 @dataclass(frozen=True)

@@ -2,5 +2,13 @@
 forward-over-reverse Hessians, in float64 NumPy (no SymPy)."""
 
 from .derivatives import derivative, derivatives_along, gradient, hessian
+from .scalar import ScalarPlan, plannable
 
-__all__ = ["derivative", "derivatives_along", "gradient", "hessian"]
+__all__ = [
+    "ScalarPlan",
+    "derivative",
+    "derivatives_along",
+    "gradient",
+    "hessian",
+    "plannable",
+]

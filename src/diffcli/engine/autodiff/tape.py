@@ -14,12 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from ...expr.compiling import _ARITHMETIC, Compiled
-from ...expr.functions import CONSTANTS, FUNCTIONS, lift
+from ...expr.compiling import ARITHMETIC, Compiled, literal
+from ...expr.functions import FUNCTIONS, lift
 from ...expr.nodes import (
     Binary,
     Call,
-    Constant,
     Index,
     Node,
     Number,
@@ -56,14 +55,6 @@ class Tape:
         return self.values[id(self.nodes[0])]
 
 
-def _literal(node: Node) -> float | None:
-    if isinstance(node, Number):
-        return node.value
-    if isinstance(node, Constant):
-        return CONSTANTS[node.name]
-    return None
-
-
 def record(compiled: Compiled, env: Mapping[str, Array]) -> Tape:
     """Evaluate ``compiled``'s tree at ``env`` (batched values, arrays or jets), keeping
     every node's value."""
@@ -71,21 +62,22 @@ def record(compiled: Compiled, env: Mapping[str, Array]) -> Tape:
     values: dict[int, Array] = {}
     shapes: dict[int, Shape] = {}
     for node in reversed(nodes):  # children before parents
-        value = _forward(node, values, shapes, env)
+        value = forward_value(node, values, shapes, env)
         values[id(node)] = value
         shapes[id(node)] = tuple(np.shape(primal(value))[1:])
     return Tape(compiled, nodes, values, shapes)
 
 
-def _forward(
+def forward_value(
     node: Node,
     values: Mapping[int, Array],
     shapes: Mapping[int, Shape],
     env: Mapping[str, Array],
 ) -> Array:
-    literal = _literal(node)
-    if literal is not None:
-        return np.array([literal], dtype=np.float64)
+    """``node``'s batched value from its children's ``values`` (or ``env``, for a leaf)."""
+    number = literal(node)
+    if number is not None:
+        return np.array([number], dtype=np.float64)
     if isinstance(node, Variable):
         return env[node.name]
     if isinstance(node, Index):
@@ -119,8 +111,8 @@ def _binary(node: Binary, values: Mapping[int, Array], shapes: Mapping[int, Shap
         return product
     if node.op == "**" and isinstance(node.right, Number) and node.right.value == 2:
         return np.square(left)
-    operation = _ARITHMETIC[node.op]
-    left_number, right_number = _literal(node.left), _literal(node.right)
+    operation = ARITHMETIC[node.op]
+    left_number, right_number = literal(node.left), literal(node.right)
     if right_number is not None:
         return operation(left, right_number)
     if left_number is not None:
@@ -158,13 +150,14 @@ def backward(tape: Tape, seed: Array | None = None) -> Adjoints:
                 whole = scatter(adjoint, shape, (slice(None), *node.indices))
             earlier = gradients.get(node.name)
             gradients[node.name] = whole if earlier is None else earlier + whole
-        for child, child_adjoint in zip(children(node), _operands(tape, node, adjoint)):
+        for child, child_adjoint in zip(children(node), operand_adjoints(tape, node, adjoint)):
             if child_adjoint is not None:
                 adjoints[id(child)] = child_adjoint
     return Adjoints(adjoints, gradients)
 
 
-def _operands(tape: Tape, node: Node, adjoint: Array) -> list[Array]:
+def operand_adjoints(tape: Tape, node: Node, adjoint: Array) -> list[Array]:
+    """The adjoints of ``node``'s children from its own (None where none is needed)."""
     if isinstance(node, Unary):
         return [adjoint if node.op == "+" else -adjoint]
     if isinstance(node, Binary):
@@ -175,7 +168,7 @@ def _operands(tape: Tape, node: Node, adjoint: Array) -> list[Array]:
             found = matmul(adjoint, left, right, left_shape, right_shape)
         else:
             rank = len(tape.shape(node))
-            exponent = _literal(node.right) if node.op == "**" else None
+            exponent = literal(node.right) if node.op == "**" else None
             pair = arithmetic(
                 node.op,
                 adjoint,
