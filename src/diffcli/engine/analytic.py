@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import InputError, param
 from ..expr.parsing import Expression
+from ..expr.points import PointColumns, layouts
 from .coordinates import Array, Coordinate, coordinates
 
 T = TypeVar("T")
@@ -287,7 +288,7 @@ def derivatives(
 
         by_shapes: dict[Any, Any] = {}
         keys = []
-        for point in points:
+        for point in layouts(points):
             key = tuple((name, np.shape(value)) for name, value in point.items())
             if key not in by_shapes:
                 tree = sympy_tree.to_sympy(expression, dict(key))
@@ -295,6 +296,9 @@ def derivatives(
                 by_shapes[key] = tree.diff(variable, order)
             keys.append(key)
         text = sympy_tree.text(by_shapes[keys[0]])
+        if len(by_shapes) == 1 and len(points) > EXACT_POINTS:
+            return text, _in_double_precision(by_shapes[keys[0]], points)
+        keys *= len(points) // len(keys)  # one layout for every point of PointColumns
         if len(points) <= EXACT_POINTS:
             return text, [
                 sympy_tree.value_at(by_shapes[key], sympy_tree.point_symbols(point))
@@ -317,13 +321,17 @@ def _in_double_precision(derivative: Any, points: Sequence[Point]) -> list[float
     from . import sympy_tree
     from .sympy_numpy import UnsupportedExpression, compile_sympy
 
-    symbols = [sympy_tree.point_symbols(point) for point in points]
-    positions = {symbol: position for position, symbol in enumerate(symbols[0])}
+    first = sympy_tree.point_symbols(points[0])
+    positions = {symbol: position for position, symbol in enumerate(first)}
     try:
         compiled = compile_sympy(derivative, positions)
     except UnsupportedExpression:
-        return [sympy_tree.value_at(derivative, values) for values in symbols]
-    coordinates = np.array([list(values.values()) for values in symbols]).T
+        return [sympy_tree.value_at(derivative, sympy_tree.point_symbols(one)) for one in points]
+    if isinstance(points, PointColumns):
+        coordinates = np.array(points.flat_columns())
+    else:
+        symbols = [sympy_tree.point_symbols(point) for point in points]
+        coordinates = np.array([list(values.values()) for values in symbols]).T
     with np.errstate(all="ignore"):
         found = np.broadcast_to(np.asarray(compiled(coordinates), dtype=np.float64), len(points))
     return [value if math.isfinite(value) else None for value in found.tolist()]

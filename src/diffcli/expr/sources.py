@@ -117,7 +117,7 @@ class PointReader:
             return [plain]
         try:
             bindings = read_bindings(text, self.option)
-            return bind_each(bindings, self.expression, self.fixed, self.option)
+            return list(bind_each(bindings, self.expression, self.fixed, self.option))
         except InputError as error:
             raise self._located(line, _item_column(text, self.option), error) from None
 
