@@ -22,6 +22,7 @@ from .points import (
     Array,
     Bindings,
     Point,
+    PointColumns,
     bind,
     bind_each,
     check_known,
@@ -57,6 +58,14 @@ def read_points(
         InputError: naming the parameter, the value and what is wrong with it.
     """
     option = param(parameter)
+    if isinstance(at, PointColumns):  # points a stream's reader bound, held values aside
+        return PointColumns(
+            {
+                name: fixed[name] if name in fixed else at.first[name]
+                for name in expression.variables
+            },
+            at.columns,
+        )
     if _is_many(at):
         if not at:
             raise InputError(f"{option}: no points given")

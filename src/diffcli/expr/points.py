@@ -11,7 +11,7 @@ import ast
 import math
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
@@ -169,6 +169,13 @@ class PointColumns(Sequence[Point]):
 
     def __iter__(self) -> Iterator[Point]:
         return (self[index] for index in range(self.length))
+
+    def without(self, names: Iterable[str]) -> PointColumns:
+        """The points without the variables ``names`` (values held fixed)."""
+        dropped = set(names)
+        first = {name: value for name, value in self.first.items() if name not in dropped}
+        columns = {name: column for name, column in self.columns.items() if name not in dropped}
+        return PointColumns(first, columns)
 
     def column(self, name: str) -> Array:
         """A scalar variable's value at every point, one float64 array."""
