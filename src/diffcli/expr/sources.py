@@ -25,11 +25,12 @@ from .parsing import Expression
 from .points import Array, Bindings, Point, PointColumns, bind, bind_each, read_bindings
 
 #: The most points handed on at once.
-CHUNK_POINTS = 4096
+CHUNK_POINTS = 65_536
 #: Bytes asked of the stream at a time (a pipe gives what has arrived, up to this).
-READ_SIZE = 1 << 16
+READ_SIZE = 1 << 20
 #: A line of plain decimal numbers separated by commas.
-_NUMBER = r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"
+#: (One way only to match a number: a block of lines that fails fails in linear time.)
+_NUMBER = r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*"
 _PLAIN = re.compile(f"{_NUMBER}(?:,{_NUMBER})*\\Z")
 #: Lines of plain numbers, so many a line, by that count (compiled on first use).
 _PLAIN_LINES: dict[int, re.Pattern[str]] = {}

@@ -219,6 +219,10 @@ def emit_column_block(
     groups = _groups(block.columns)
     for start in range(0, block.rows, BLOCK_ROWS):
         rows = min(BLOCK_ROWS, block.rows - start)
+        text = _marked_text(block.columns, start, rows, delimiter) if precision is None else None
+        if text is not None:
+            sys.stdout.write(text)
+            continue
         pieces: list[str | Iterable[str]] = []  # text of whole lines, or a cell per row
         before = ""  # shared cells that open the next piece
         for group in groups:
@@ -243,6 +247,49 @@ def emit_column_block(
             continue
         lines = [piece.splitlines() if isinstance(piece, str) else piece for piece in pieces]
         sys.stdout.write("\n".join(map(delimiter.join, zip(*lines))) + "\n")
+
+
+def _marked_text(columns: Sequence[Any], start: int, rows: int, delimiter: str) -> str | None:
+    """Rows ``start`` … ``start + rows`` in one ``numbers_text`` call when every column is
+    numbers or one cell shared by every row; None otherwise (a text column).
+
+    Each run of shared cells stands in the matrix as a marker number found nowhere in the
+    numbers, whose text is then replaced by the cells' own (one replacement per run).
+    """
+    import numpy as np
+
+    from .schema import cell_text
+
+    numbers: list[Any] = []
+    runs: list[list[str]] = []  # the shared cells of each run, by the marker's position
+    places: list[int | None] = []  # for each matrix column: its run, or None for numbers
+    for column in columns:
+        if isinstance(column, np.ndarray):
+            numbers.append(column[start : start + rows])
+            places.append(None)
+        elif _is_column(column):
+            return None
+        elif places and places[-1] is not None:
+            runs[-1].append(_quoted(cell_text(column), delimiter))
+        else:
+            runs.append([_quoted(cell_text(column), delimiter)])
+            places.append(len(runs) - 1)
+    data = np.column_stack([np.ma.getdata(one) for one in numbers]).astype(np.float64)
+    markers = [float(f"3.14159{run:03d}e+300") for run in range(len(runs))]
+    if np.isin(np.abs(data), markers).any():
+        return None
+    matrix = np.empty((rows, len(places)))
+    missing = np.zeros((rows, len(places)), dtype=bool)
+    data_places = [index for index, place in enumerate(places) if place is None]
+    matrix[:, data_places] = data
+    missing[:, data_places] = np.column_stack([np.ma.getmaskarray(one) for one in numbers])
+    for index, place in enumerate(places):
+        if place is not None:
+            matrix[:, index] = markers[place]
+    text = numbers_text(matrix, missing, delimiter)
+    for marker, cells in zip(markers, runs):
+        text = text.replace(repr(marker), delimiter.join(cells))
+    return text
 
 
 def _groups(columns: Sequence[Any]) -> list[list[Any]]:

@@ -37,7 +37,7 @@ class DiffSchema(Schema[DiffReport]):
         shared = {"method": rows.method, "step": rows.step, "evaluations": rows.evaluations}
         cells = {**numbers, **shared, "left": None, "right": None, "technique": ""}
         statuses = rows.statuses
-        cells["status"] = statuses[0] if len(set(statuses)) == 1 else statuses
+        cells["status"] = statuses[0] if len(set(statuses)) == 1 else statuses  # shared: faster
         points = [rows.points.column(label) for label in labels]
         return ColumnBlock(len(rows), [*points, *(cells[name] for name in _FIELDS)])
 
