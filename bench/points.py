@@ -112,12 +112,12 @@ def stream_run(diffcli: str, size: int, work: Path) -> None:
     out = work / "streamed.csv"
     command = (
         f"awk 'BEGIN {{ for (k = 0; k < {size}; k++) printf \"%.17g\\n\", k / {size} * 10 }}' | "
-        f'{diffcli} diff "{EXPRESSION}" --at - -f csv > {out}'
+        f'{diffcli} diff "{EXPRESSION}" --at - -f csv --no-analytic > {out}'
     )
     seconds, peak = measured(["sh", "-c", command])
     lines = sum(1 for _ in out.open("rb"))
     print(
-        f"\n{size:,} points streamed (awk | diffcli diff --at - -f csv, every column): "
+        f"\n{size:,} points streamed (awk | diffcli diff --at - -f csv --no-analytic, every column): "
         f"{seconds:.1f} s, peak RSS {peak:.0f} MB, {lines - 1:,} rows written"
     )
 
