@@ -117,8 +117,8 @@ def stream_run(diffcli: str, size: int, work: Path) -> None:
     seconds, peak = measured(["sh", "-c", command])
     lines = sum(1 for _ in out.open("rb"))
     print(
-        f"\n{size:,} points streamed (awk | diffcli diff --at - -f csv --no-analytic, every column): "
-        f"{seconds:.1f} s, peak RSS {peak:.0f} MB, {lines - 1:,} rows written"
+        f"\n{size:,} points streamed (awk | diffcli diff --at - -f csv --no-analytic, "
+        f"every column): {seconds:.1f} s, peak RSS {peak:.0f} MB, {lines - 1:,} rows written"
     )
 
 
