@@ -1,17 +1,20 @@
 """Many points, whole processes side by side (run by hand): diffcli against the primer's loop
 and scipy.differentiate, each writing CSV to a file.
 
-    python bench/points.py [--sizes 10000 100000] [--runs 3]
+    python bench/points.py [--sizes 100000 1000000] [--runs 3] [--stream 10000000]
 
 For each size n, the points 0, 10/n, 20/n, … below 10 of ``sin(x)*exp(-x**2)``. The runs are
 paired: each round runs every case once, in turn, so a busy machine slows all alike; the
-table shows each case's median wall time over the rounds. The per-point cost is the time at n
-points through ``--at -`` minus the time at one point, divided by n. Prints a Markdown table.
+table shows each case's median wall time and peak RSS over the rounds and the ratio of the
+primer's loop's time to the case's. The per-point cost is the time at n points through
+``--at -`` minus the time at one point, divided by n. ``--stream N`` also pipes N points
+into ``diffcli diff --at - -f csv`` once and reports its time and peak RSS. Prints Markdown.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -50,8 +53,10 @@ with open({out!r}, "w") as out:
 def cases(diffcli: str, size: int, work: Path) -> dict[str, list[str]]:
     step = 10 / size
     points = work / f"points-{size}.txt"
-    if not points.exists():
-        points.write_text("".join(f"{k * step!r}\n" for k in range(size)))
+    if not points.exists():  # line by line: this process stays small, its children too
+        with points.open("w") as out:
+            for k in range(size):
+                out.write(f"{k * step!r}\n")
     at = f"0:10:{step!r}"
     bench = str(Path(__file__).resolve().parent)
     out = str(work / "out.csv")
@@ -69,20 +74,20 @@ def cases(diffcli: str, size: int, work: Path) -> dict[str, list[str]]:
         ],
         "diffcli --at range, every column": [
             *shell,
-            f'{diffcli} diff "{EXPRESSION}" --at {at} -f csv > {out}',
+            f'exec {diffcli} diff "{EXPRESSION}" --at {at} -f csv > {out}',
         ],
         "diffcli --at range, --no-analytic": [
             *shell,
-            f'{diffcli} diff "{EXPRESSION}" --at {at} -f csv --no-analytic > {out}',
+            f'exec {diffcli} diff "{EXPRESSION}" --at {at} -f csv --no-analytic > {out}',
         ],
         "diffcli --at range, --fields x,numerical": [
             *shell,
-            f'{diffcli} diff "{EXPRESSION}" --at {at} -f csv --no-analytic '
+            f'exec {diffcli} diff "{EXPRESSION}" --at {at} -f csv --no-analytic '
             f"--fields x,numerical > {out}",
         ],
         "diffcli --at - (stdin), --no-analytic": [
             *shell,
-            f'{diffcli} diff "{EXPRESSION}" --at - -f csv --no-analytic < {points} > {out}',
+            f'exec {diffcli} diff "{EXPRESSION}" --at - -f csv --no-analytic < {points} > {out}',
         ],
         "diffcli --at - (stdin), one point": [
             *shell,
@@ -91,32 +96,60 @@ def cases(diffcli: str, size: int, work: Path) -> dict[str, list[str]]:
     }
 
 
-def seconds(argv: list[str]) -> float:
+def measured(argv: list[str]) -> tuple[float, float]:
+    """The wall time (s) and peak RSS (MB, the largest of the process and its children)."""
     start = time.perf_counter()
-    subprocess.run(argv, check=True, capture_output=True)
-    return time.perf_counter() - start
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"failed: {argv}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def stream_run(diffcli: str, size: int, work: Path) -> None:
+    """``size`` points made by awk, piped into ``diffcli diff --at - -f csv``, once."""
+    out = work / "streamed.csv"
+    command = (
+        f"awk 'BEGIN {{ for (k = 0; k < {size}; k++) printf \"%.17g\\n\", k / {size} * 10 }}' | "
+        f'{diffcli} diff "{EXPRESSION}" --at - -f csv --no-analytic > {out}'
+    )
+    seconds, peak = measured(["sh", "-c", command])
+    lines = sum(1 for _ in out.open("rb"))
+    print(
+        f"\n{size:,} points streamed (awk | diffcli diff --at - -f csv --no-analytic, "
+        f"every column): {seconds:.1f} s, peak RSS {peak:.0f} MB, {lines - 1:,} rows written"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--stream", type=int, default=0, metavar="N")
     arguments = parser.parse_args()
     diffcli = shutil.which("diffcli") or sys.exit("diffcli is not on PATH: pip install . first")
     with tempfile.TemporaryDirectory() as directory:
         for size in arguments.sizes:
             chosen = cases(diffcli, size, Path(directory))
             times: dict[str, list[float]] = {name: [] for name in chosen}
+            peaks: dict[str, list[float]] = {name: [] for name in chosen}
             for _ in range(arguments.runs):
                 for name, argv in chosen.items():
-                    times[name].append(seconds(argv))
+                    elapsed, peak = measured(argv)
+                    times[name].append(elapsed)
+                    peaks[name].append(peak)
             medians = {name: statistics.median(found) for name, found in times.items()}
             loop = medians["primer loop, x and f'(x)"]
+            scipy = medians["scipy.differentiate, vectorised"]
             print(f"\n### {size:,} points (median of {arguments.runs} paired rounds)\n")
-            print("| case | median wall time | primer loop / case |")
-            print("| --- | --- | --- |")
+            print("| case | median wall time | peak RSS | primer loop / case | scipy / case |")
+            print("| --- | --- | --- | --- | --- |")
             for name, median in medians.items():
-                print(f"| {name} | {median:.2f} s | {loop / median:.2f}× |")
+                print(
+                    f"| {name} | {median:.2f} s | {max(peaks[name]):.0f} MB | "
+                    f"{loop / median:.2f}× | {scipy / median:.2f}× |"
+                )
             streamed = medians["diffcli --at - (stdin), --no-analytic"]
             one = medians["diffcli --at - (stdin), one point"]
             per_point = (streamed - one) / size * 1e6
@@ -124,6 +157,8 @@ def main() -> None:
                 f"\nper-point cost through --at -: {per_point:.1f} µs; primer loop: "
                 f"{loop / size * 1e6:.1f} µs per point, start-up included"
             )
+        if arguments.stream:
+            stream_run(diffcli, arguments.stream, Path(directory))
 
 
 if __name__ == "__main__":

@@ -182,3 +182,18 @@ def test_an_underflowing_hessian_says_it_cannot_be_trusted() -> None:
     report = hessian("sqrt(x0*x1)", at={"x0": 1e-300, "x1": 1e-300}, method="richardson")
     assert report.results[0].status == "unreliable"
     assert math.isfinite(report.results[0].analytic[0][0])  # type: ignore[index]
+
+
+def test_a_range_prints_ten_warnings_then_counts_the_rest() -> None:
+    # before: one line per untrusted point, thousands of lines for a range
+    outcome = invoke(["diff", "sin(x)*exp(-x**2)", "--at", "0:10:1e-3", "-f", "csv"])
+    assert outcome.exit_code == 0, outcome.explain()
+    lines = outcome.stderr.splitlines()
+    unreliable = sum(1 for row in outcome.stdout.splitlines() if row.endswith(",unreliable"))
+    assert unreliable > 10
+    assert len(lines) == 11
+    assert all("cannot be trusted" in line for line in lines[:10])
+    assert lines[10] == (
+        f"warning: {unreliable - 10} more warnings like these at other points: each row's "
+        "status says which (see -f csv or -f json)"
+    )

@@ -351,7 +351,7 @@ def graph(
 
 def _inputs(
     expression: str | Expression, at: Any, constants: ConstantsLike, parameter: str = "at"
-) -> tuple[Expression, list[Point], dict[str, Any]]:
+) -> tuple[Expression, Sequence[Point], dict[str, Any]]:
     """The parsed expression, its points (constants included) and the constants' values."""
     from .expr.inputs import read_constants, read_expression, read_points
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, overload
 
 import numpy as np
 
@@ -149,6 +149,93 @@ class DerivativeRow:
         }
 
 
+class DerivativeRows(Sequence[DerivativeRow]):
+    """The rows of one fixed-step method at many points, held as columns (``diff``'s batched
+    path): indexing makes the ``DerivativeRow`` a point-by-point run makes; the output layer
+    reads the columns (``numbers``) without making rows."""
+
+    def __init__(
+        self,
+        points: Sequence[Point],
+        method: str,
+        step: float,
+        evaluations: int,
+        columns: Mapping[str, Array],
+        statuses: Mapping[int, str],
+    ) -> None:
+        """``columns``: ``numerical``, ``analytic`` (NaN: none), ``error_estimate`` and
+        ``value``, float64 arrays of one number per point; ``statuses``: the rows given one
+        (the others derive theirs from their numbers)."""
+        self.points = points
+        self.method = method
+        self.step = step
+        self.evaluations = evaluations
+        self.columns = dict(columns)
+        self.given_statuses = dict(statuses)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    @overload
+    def __getitem__(self, index: int) -> DerivativeRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[DerivativeRow]: ...
+
+    def __getitem__(self, index: int | slice) -> DerivativeRow | Sequence[DerivativeRow]:
+        if isinstance(index, slice):
+            return [self[one] for one in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        numbers = {name: float(column[index]) for name, column in self.columns.items()}
+        analytic = numbers["analytic"]
+        return DerivativeRow(
+            self.points[index],
+            self.method,
+            self.step,
+            numbers["numerical"],
+            analytic if math.isfinite(analytic) else None,
+            self.evaluations,
+            numbers["error_estimate"],
+            status=self.given_statuses.get(index, ""),
+            value=numbers["value"],
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def statuses(self) -> list[str]:
+        """Every row's status, as each row settles it."""
+        found = ["ok"] * len(self)
+        for index in np.flatnonzero(~np.isfinite(self.columns["numerical"])).tolist():
+            found[index] = "not-finite"
+        for index, status in self.given_statuses.items():
+            found[index] = status or found[index]
+        return found
+
+    def numbers(self) -> dict[str, Array]:
+        """Each number column of the rows' JSON, float64 (masked: no value): ``value``,
+        ``numerical``, ``analytic``, ``abs_error``, ``rel_error``, ``error_estimate``."""
+        numerical, analytic = self.columns["numerical"], self.columns["analytic"]
+        none = ~np.isfinite(analytic)
+        with np.errstate(all="ignore"):
+            absolute = np.abs(numerical - analytic)
+            relative = absolute / np.abs(analytic)
+        return {
+            "value": self.columns["value"],
+            "numerical": numerical,
+            "analytic": np.ma.MaskedArray(analytic, none),
+            "abs_error": np.ma.MaskedArray(absolute, none),
+            "rel_error": np.ma.MaskedArray(relative, none | (analytic == 0)),
+            "error_estimate": self.columns["error_estimate"],
+        }
+
+
 @dataclass(frozen=True)
 class DiffReport:
     """The answer of ``diffcli diff``: one variable, one or more points."""
@@ -157,12 +244,15 @@ class DiffReport:
     variable: str
     derivative: str | None
     analytic: Analytic
-    results: tuple[DerivativeRow, ...]
+    #: A tuple of rows, or ``DerivativeRows`` (many points, held as columns).
+    results: Sequence[DerivativeRow]
     warnings: tuple[str, ...] = field(default=())
     order: int = 1
 
     @property
     def statuses(self) -> tuple[str, ...]:
+        if isinstance(self.results, DerivativeRows):
+            return tuple(self.results.statuses)
         return tuple(row.status for row in self.results)
 
     def as_dict(self) -> dict[str, Any]:

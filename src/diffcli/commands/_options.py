@@ -299,6 +299,7 @@ def streamed(
     is the worst of the groups'."""
     from ..errors import InputError, param
     from ..expr.inputs import read_constants
+    from ..expr.points import PointColumns
     from ..expr.sources import PointReader
     from ..render.formats import REGISTRY
 
@@ -314,7 +315,11 @@ def streamed(
         ) from None
     with opened as stream:
         groups = (
-            [{key: value for key, value in point.items() if key not in fixed} for point in group]
+            group.without(fixed)
+            if isinstance(group, PointColumns)
+            else [
+                {key: value for key, value in point.items() if key not in fixed} for point in group
+            ]
             for group in reader.chunks(stream)
         )
         nothing = InputError(f"{param(parameter)} {name!r}: no points (no line but blanks and #)")

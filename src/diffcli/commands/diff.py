@@ -85,7 +85,7 @@ def diff(
 
     report = derivative(
         expression_argument(expression),
-        list(points),
+        points,
         wrt=wrt,
         method=method,
         h=step,

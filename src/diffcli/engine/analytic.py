@@ -32,6 +32,7 @@ from ..expr import exact
 from ..expr.compiling import Shape, compile_expression
 from ..expr.nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
 from ..expr.parsing import Expression, parse
+from ..expr.points import PointColumns
 from . import cache
 from .coordinates import Array, Coordinate, coordinates
 
@@ -300,7 +301,7 @@ def derivatives(
             "derivative",
             expression,
             {"coordinate": [coordinate.name, list(coordinate.index)], "order": order},
-            held=lambda point: (),
+            held=_nothing_held,
             count=lambda point: 1,
             valid=lambda text: isinstance(text, str),
         ),
@@ -453,11 +454,21 @@ def _formulas(
 
 def _groups(points: Sequence[Point], held: Callable[[Point], Any]) -> dict[Group, list[int]]:
     """The indices of the points, by their shapes and what ``held`` says of them."""
+    if isinstance(points, PointColumns) and held is _nothing_held and len(points):
+        # one layout for all, nothing held: one group, without making a million points
+        first = points[0]
+        shapes = tuple((name, tuple(np.shape(value))) for name, value in first.items())
+        return {(shapes, ()): list(range(len(points)))}
     groups: dict[Group, list[int]] = {}
     for index, point in enumerate(points):
         shapes = tuple((name, tuple(np.shape(value))) for name, value in point.items())
         groups.setdefault((shapes, held(point)), []).append(index)
     return groups
+
+
+def _nothing_held(point: Point) -> tuple[()]:
+    """A derivative by one coordinate depends on no held value (they stay symbols)."""
+    return ()
 
 
 def _held_values(names: tuple[str, ...]) -> Callable[[Point], Any]:
@@ -563,10 +574,14 @@ def _evaluate(
         return values
     shapes = dict(group[0])
     compiled = compile_expression(formula, shapes)
-    batch = {
-        name: np.stack([np.asarray(points[index][name], dtype=np.float64) for index in indices])
-        for name in formula.variables
-    }
+    scalars = all(shapes[name] == () for name in formula.variables)
+    if isinstance(points, PointColumns) and len(indices) == len(points) and scalars:
+        batch = {name: points.column(name) for name in formula.variables}
+    else:
+        batch = {
+            name: np.stack([np.asarray(points[index][name], dtype=np.float64) for index in indices])
+            for name in formula.variables
+        }
     with np.errstate(all="ignore"):
         computed = np.broadcast_to(
             np.asarray(compiled.evaluate_batch(batch), dtype=np.float64).reshape(-1),
@@ -594,13 +609,17 @@ def _in_double_precision(derivative: Any, points: Sequence[Point]) -> list[float
     from . import sympy_tree
     from .sympy_numpy import UnsupportedExpression, compile_sympy
 
-    symbols = [sympy_tree.point_symbols(point) for point in points]
-    positions = {symbol: position for position, symbol in enumerate(symbols[0])}
+    first = sympy_tree.point_symbols(points[0])
+    positions = {symbol: position for position, symbol in enumerate(first)}
     try:
         compiled = compile_sympy(derivative, positions)
     except UnsupportedExpression:
-        return [sympy_tree.value_at(derivative, values) for values in symbols]
-    coordinates = np.array([list(values.values()) for values in symbols]).T
+        return [sympy_tree.value_at(derivative, sympy_tree.point_symbols(one)) for one in points]
+    if isinstance(points, PointColumns):
+        coordinates = np.array(points.flat_columns())
+    else:
+        symbols = [sympy_tree.point_symbols(point) for point in points]
+        coordinates = np.array([list(values.values()) for values in symbols]).T
     with np.errstate(all="ignore"):
         found = np.broadcast_to(np.asarray(compiled(coordinates), dtype=np.float64), len(points))
     return [value if math.isfinite(value) else None for value in found.tolist()]

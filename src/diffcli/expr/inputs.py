@@ -22,6 +22,7 @@ from .points import (
     Array,
     Bindings,
     Point,
+    PointColumns,
     bind,
     bind_each,
     check_known,
@@ -45,7 +46,7 @@ def read_expression(expression: str | Expression) -> Expression:
 
 def read_points(
     expression: Expression, at: Any, fixed: Mapping[str, Array], parameter: str = "at"
-) -> list[Point]:
+) -> Sequence[Point]:
     """Every point ``at`` gives, matched to the expression's variables, held values added.
 
     One point: a number, a sequence of numbers or nested lists (values in the order of the
@@ -57,6 +58,14 @@ def read_points(
         InputError: naming the parameter, the value and what is wrong with it.
     """
     option = param(parameter)
+    if isinstance(at, PointColumns):  # points a stream's reader bound, held values aside
+        return PointColumns(
+            {
+                name: fixed[name] if name in fixed else at.first[name]
+                for name in expression.variables
+            },
+            at.columns,
+        )
     if _is_many(at):
         if not at:
             raise InputError(f"{option}: no points given")
@@ -64,11 +73,13 @@ def read_points(
         count = sum(one.point_count() if isinstance(one, Bindings) else 1 for one in readings)
         if count > MAX_POINTS:
             raise InputError(f"{option}: {count:,} points, more than {MAX_POINTS:,}")
+        if len(readings) == 1:  # a range stays columns (``PointColumns``)
+            return _points(expression, readings[0], fixed, option)
         return [point for one in readings for point in _points(expression, one, fixed, option)]
     return _points(expression, at, fixed, option)
 
 
-def only_point(points: list[Point], parameter: str, what: str) -> Point:
+def only_point(points: Sequence[Point], parameter: str, what: str) -> Point:
     """The one point of a command that takes one; InputError naming ``parameter`` otherwise."""
     if len(points) != 1:
         raise InputError(f"{param(parameter)}: {what}, got {len(points):,}")
@@ -146,7 +157,7 @@ def _is_many(at: Any) -> bool:
 
 def _points(
     expression: Expression, at: Any, fixed: Mapping[str, Array], option: str
-) -> list[Point]:
+) -> Sequence[Point]:
     """The points one ``at`` gives: one, or a text's range or grid."""
     if isinstance(at, (str, Bindings)):
         bindings = read_bindings(at, option) if isinstance(at, str) else at

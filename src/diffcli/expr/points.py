@@ -11,9 +11,9 @@ import ast
 import math
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
@@ -108,7 +108,7 @@ def bind_each(
     expression: Expression,
     fixed: Mapping[str, Array] | None = None,
     option: str = AT,
-) -> list[Point]:
+) -> Sequence[Point]:
     """``bind`` at every point of the grid ``bindings``' ranges make (one point if none).
 
     The first point is bound in full. Where each range fills one scalar variable, the other
@@ -121,20 +121,85 @@ def bind_each(
     slots, columns = _grid_of(bindings)
     if not slots:
         return [bind(bindings, expression, fixed, option)]
-    rows = list(zip(*(column.tolist() for column in columns)))
-    first_values = {slot: np.array(number) for slot, number in zip(slots, rows[0])}
+    first_values = {slot: np.array(column[0]) for slot, column in zip(slots, columns)}
     first = bind(_filled(bindings, first_values), expression, fixed, option)
     # the variable each range fills: the one holding its very value (not joined into a vector)
     names = [name for slot in slots for name, value in first.items() if value is first_values[slot]]
     if len(names) != len(slots):
         return [bind(one, expression, fixed, option) for one in expand(bindings)]
-    return [
-        first,
-        *(
-            {**first, **{name: np.array(number) for name, number in zip(names, numbers)}}
-            for numbers in rows[1:]
-        ),
-    ]
+    return PointColumns(first, dict(zip(names, columns)))
+
+
+class PointColumns(Sequence[Point]):
+    """Many points that differ only in some scalar variables, held as one float64 column per
+    such variable (a range's or a stream's numbers) beside the values every point shares.
+
+    Indexing makes the point (a ``Point``), so any code that takes a sequence of points takes
+    this one; code that evaluates many points at once reads ``column``.
+    """
+
+    def __init__(self, first: Point, columns: Mapping[str, Array]) -> None:
+        #: The first point: its variables' order, and the values the points share.
+        self.first = first
+        self.columns = {
+            name: np.asarray(column, dtype=np.float64) for name, column in columns.items()
+        }
+        (self.length,) = {len(column) for column in self.columns.values()}
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, index: int) -> Point: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> PointColumns: ...
+
+    def __getitem__(self, index: int | slice) -> Point | PointColumns:
+        if isinstance(index, slice):
+            return PointColumns(
+                self.first, {name: column[index] for name, column in self.columns.items()}
+            )
+        if not -self.length <= index < self.length:
+            raise IndexError(index)
+        return {
+            name: np.array(self.columns[name][index]) if name in self.columns else value
+            for name, value in self.first.items()
+        }
+
+    def __iter__(self) -> Iterator[Point]:
+        return (self[index] for index in range(self.length))
+
+    def without(self, names: Iterable[str]) -> PointColumns:
+        """The points without the variables ``names`` (values held fixed)."""
+        dropped = set(names)
+        first = {name: value for name, value in self.first.items() if name not in dropped}
+        columns = {name: column for name, column in self.columns.items() if name not in dropped}
+        return PointColumns(first, columns)
+
+    def column(self, name: str) -> Array:
+        """A scalar variable's value at every point, one float64 array."""
+        if name in self.columns:
+            return self.columns[name]
+        return np.full(self.length, float(self.first[name]))
+
+    def flat_columns(self) -> list[Array]:
+        """Every scalar coordinate's value at every point (variables in order, each one's
+        elements row-major): one float64 array each."""
+        return [
+            self.columns[name] if name in self.columns else np.full(self.length, float(element))
+            for name, value in self.first.items()
+            for element in np.ravel(value).tolist()
+        ]
+
+
+PointsT = TypeVar("PointsT", bound=Sequence[Mapping[str, Array]])
+
+
+def layouts(points: PointsT) -> PointsT:
+    """Points enough to see every layout (names and shapes) among ``points``: the first of
+    ``PointColumns``, whose points share one, else every point."""
+    return points[:1] if isinstance(points, PointColumns) else points  # type: ignore[return-value]
 
 
 Slot = int | str
@@ -156,11 +221,11 @@ def _grid_of(bindings: Bindings) -> tuple[list[Slot], list[Array]]:
 def _filled(bindings: Bindings, values: Mapping[Slot, Any]) -> Bindings:
     """``bindings`` with the ranges at these positions and names replaced by numbers."""
     positional = tuple(
-        np.array(values[index], dtype=np.float64) if index in values else value
+        np.asarray(values[index], dtype=np.float64) if index in values else value
         for index, value in enumerate(bindings.positional)
     )
     named = {
-        name: np.array(values[name], dtype=np.float64) if name in values else value
+        name: np.asarray(values[name], dtype=np.float64) if name in values else value
         for name, value in bindings.named.items()
     }
     return Bindings(bindings.text, positional, named, bindings.option)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -22,15 +22,18 @@ import numpy as np
 
 from ..errors import DiffcliError, InputError, param
 from .parsing import Expression
-from .points import Array, Bindings, Point, bind, bind_each, read_bindings
+from .points import Array, Bindings, Point, PointColumns, bind, bind_each, read_bindings
 
 #: The most points handed on at once.
-CHUNK_POINTS = 4096
+CHUNK_POINTS = 65_536
 #: Bytes asked of the stream at a time (a pipe gives what has arrived, up to this).
-READ_SIZE = 1 << 16
+READ_SIZE = 1 << 20
 #: A line of plain decimal numbers separated by commas.
-_NUMBER = r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"
+#: (One way only to match a number: a block of lines that fails fails in linear time.)
+_NUMBER = r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*"
 _PLAIN = re.compile(f"{_NUMBER}(?:,{_NUMBER})*\\Z")
+#: Lines of plain numbers, so many a line, by that count (compiled on first use).
+_PLAIN_LINES: dict[int, re.Pattern[str]] = {}
 #: A header's field: a variable (``x0``) or one element of one (``W[0,1]``).
 _LABEL = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:\[\s*(\d+(?:\s*,\s*\d+)*)\s*\])?\s*\Z")
 
@@ -43,25 +46,27 @@ class Line:
     text: str
 
 
-def arrived_lines(stream: IO[bytes]) -> Iterator[list[Line]]:
-    """The stream's lines in groups: each group holds every complete line that had arrived
-    when the stream was read (a pipe's ``read1`` returns what is there, waiting only for the
-    first byte)."""
+def arrived_lines(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+    """The stream's lines in groups, each with the number of its first line: each group
+    holds every complete line that had arrived when the stream was read (a pipe's ``read1``
+    returns what is there, waiting only for the first byte)."""
     read = getattr(stream, "read1", stream.read)
     pending = b""
     count = 0
     while data := read(READ_SIZE):
         *complete, pending = (pending + data).split(b"\n")
         if complete:
-            yield [Line(count + offset, text) for offset, text in enumerate(_decoded(complete), 1)]
+            yield count + 1, _decoded(b"\n".join(complete))
             count += len(complete)
     if pending:
-        yield [Line(count + 1, next(_decoded([pending])))]
+        yield count + 1, _decoded(pending)
 
 
-def _decoded(lines: list[bytes]) -> Iterator[str]:
-    for raw in lines:
-        yield raw.decode("utf-8", errors="replace").removesuffix("\r")
+def _decoded(lines: bytes) -> list[str]:
+    """Lines split at line feeds (never inside a UTF-8 character) as text, each without
+    its carriage return."""
+    text = lines.decode("utf-8", errors="replace")
+    return text.replace("\r\n", "\n").removesuffix("\r").split("\n")
 
 
 class PointReader:
@@ -79,27 +84,63 @@ class PointReader:
         self.columns: dict[int, tuple[str, tuple[int, ...]]] | None = None
         self.delimiter = ","
 
-    def chunks(self, stream: IO[bytes]) -> Iterator[list[Point]]:
+    def chunks(self, stream: IO[bytes]) -> Iterator[Sequence[Point]]:
         """The stream's points, in groups as they arrive.
 
         Raises:
             InputError: ``SOURCE:LINE:COLUMN: why``, for the first bad line, after the points
                 of the lines before it are handed on.
         """
-        for lines in arrived_lines(stream):
-            points: list[Point] = []
-            for line in lines:
-                try:
-                    points.extend(self.read(line))
-                except InputError as error:
-                    if points:
-                        yield points
-                    raise error from None
-                if len(points) >= CHUNK_POINTS:
+        for number, texts in arrived_lines(stream):
+            start = 0
+            while not self.started and start < len(texts):  # up to the header, if any
+                yield from self._read_lines(number + start, texts[start : start + 1])
+                start += 1
+            for first in range(start, len(texts), CHUNK_POINTS):
+                part = texts[first : first + CHUNK_POINTS]
+                many = None if self.columns is not None else self._plain_lines(part)
+                if many is not None:
+                    yield many
+                else:
+                    yield from self._read_lines(number + first, part)
+
+    def _read_lines(self, number: int, texts: list[str]) -> Iterator[list[Point]]:
+        """The points of lines ``number``, ``number + 1``, … one line at a time, at most
+        ``CHUNK_POINTS`` at a time."""
+        points: list[Point] = []
+        for offset, text in enumerate(texts):
+            try:
+                points.extend(self.read(Line(number + offset, text)))
+            except InputError as error:
+                if points:
                     yield points
-                    points = []
-            if points:
+                raise error from None
+            if len(points) >= CHUNK_POINTS:
                 yield points
+                points = []
+        if points:
+            yield points
+
+    def _plain_lines(self, texts: list[str]) -> PointColumns | None:
+        """Lines that are all plain numbers, one for each scalar variable (``0.5``, ``3,4``),
+        read at once into columns: the points ``read`` makes of them; None for any other."""
+        free = [name for name in self.expression.variables if name not in self.fixed]
+        if not free or any(name in self.expression.indexed for name in free):
+            return None
+        pattern = _PLAIN_LINES.get(len(free))
+        if pattern is None:
+            pattern = re.compile(f"(?:{_NUMBER}(?:,{_NUMBER}){{{len(free) - 1}}}\n)*")
+            _PLAIN_LINES[len(free)] = pattern
+        text = "\n".join(texts) + "\n"
+        if not pattern.fullmatch(text):
+            return None
+        numbers = np.array(text.replace("\n", ",").split(",")[:-1], dtype=np.float64)
+        if not np.isfinite(numbers).all():
+            return None  # read line by line: the error names the number
+        first = self._plain_numbers(texts[0])
+        assert first is not None
+        columns = numbers.reshape(len(texts), len(free)).T
+        return PointColumns(first, dict(zip(free, columns)))
 
     def read(self, line: Line) -> list[Point]:
         """The points of one line: none for a blank line, a comment or the header."""
@@ -117,7 +158,7 @@ class PointReader:
             return [plain]
         try:
             bindings = read_bindings(text, self.option)
-            return bind_each(bindings, self.expression, self.fixed, self.option)
+            return list(bind_each(bindings, self.expression, self.fixed, self.option))
         except InputError as error:
             raise self._located(line, _item_column(text, self.option), error) from None
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from .schema import ColumnBlock
+
 
 def console(stderr: bool = False) -> Console:
     """A Rich console for this call only, coloured as the command's terminal settings say."""
@@ -141,6 +143,213 @@ def emit_delimited(
         writer.writerow(headers)
     writer.writerows(rows)
     sys.stdout.write(buffer.getvalue())
+
+
+#: Rows formatted and written at a time by ``emit_column_block`` (bounds the text in memory).
+BLOCK_ROWS = 65_536
+#: Magnitudes at which orjson's shortest round-trip text differs from ``repr``'s: from 1e-9
+#: to 1e-5 only in the exponent (``1e-7`` for ``1e-07``), from 1e-5 to 1e-4 in form
+#: (``0.00001`` for ``1e-05``; these, with a margin, are written by ``repr`` itself).
+_SHORT_EXPONENTS, _POSITIONAL, _REPR_BELOW = 1e-9, 1e-5, 1.1e-4
+
+
+def numbers_text(matrix: Any, missing: Any, delimiter: str) -> str:
+    """Rows of floats as delimited text (each row ends in a line break), each number as
+    ``repr`` writes it (so it parses back to the same double), empty where ``missing``.
+
+    The whole matrix is written by one call of orjson's compiled shortest round-trip
+    formatter. Where its text differs from ``repr``'s (single-digit exponents, ``1e-7`` for
+    ``1e-07``; the positional form from 1e-5 to 1e-4, ``0.00001`` for ``1e-05``; NaN and
+    infinities, which it writes as null) and in missing cells, orjson is given NaN and its
+    null is replaced by the cell's own text.
+    """
+    import numpy as np
+
+    size = np.abs(matrix)
+    short = (size >= _SHORT_EXPONENTS) & (size < _POSITIONAL) & ~missing
+    by_repr = (size >= _POSITIONAL) & (size < _REPR_BELOW) | ~np.isfinite(matrix)
+    special = missing | short | by_repr
+    text = _orjson_text(np.where(special, np.nan, matrix))[1:-1]
+    if special.any():
+        fills = np.full(int(special.sum()), "", dtype=object)
+        values, short, by_repr = (
+            matrix[special],
+            short[special],
+            by_repr[special] & ~missing[special],
+        )
+        if short.any():
+            fills[short] = _orjson_text(values[short])[1:-1].replace("e-", "e-0").split(",")
+        fills[by_repr] = [repr(value) for value in values[by_repr].tolist()]
+        pieces = text.split("null")
+        joined = [""] * (2 * len(pieces) - 1)
+        joined[::2] = pieces
+        joined[1::2] = fills.tolist()
+        text = "".join(joined)
+    text = text.replace("],[", "\n")[1:-1]
+    if delimiter != ",":
+        text = text.replace(",", delimiter)
+    return text + "\n"
+
+
+def _orjson_text(array: Any) -> str:
+    """A float64 array as orjson writes it (JSON lists; NaN and infinities as null)."""
+    import numpy as np
+    import orjson
+
+    written: bytes = orjson.dumps(
+        np.ascontiguousarray(array, dtype=np.float64), option=orjson.OPT_SERIALIZE_NUMPY
+    )
+    return written.decode()
+
+
+def column_texts(column: Any, precision: int) -> list[str]:
+    """One number column of a ``ColumnBlock`` to ``precision`` significant digits, a cell
+    per row (empty where masked)."""
+    import numpy as np
+
+    missing = np.ma.getmaskarray(column).tolist()
+    values = np.ma.getdata(column).tolist()
+    return ["" if gone else f"{value:.{precision}g}" for value, gone in zip(values, missing)]
+
+
+def emit_column_block(
+    headers: Sequence[str] | None, block: ColumnBlock, delimiter: str, precision: int | None
+) -> None:
+    """CSV or TSV from a report's columns, the text ``emit_delimited`` writes from its rows
+    (a header row unless ``headers`` is None), ``BLOCK_ROWS`` rows formatted at a time.
+
+    Neighbouring number columns are written together (``numbers_text``); a row is then
+    joined from a few pieces, not cell by cell.
+    """
+    from itertools import repeat
+
+    from .schema import cell_text
+
+    if headers is not None:
+        emit_delimited(headers, (), delimiter)
+    groups = _groups(block.columns)
+    for start in range(0, block.rows, BLOCK_ROWS):
+        rows = min(BLOCK_ROWS, block.rows - start)
+        text = _marked_text(block.columns, start, rows, delimiter) if precision is None else None
+        if text is not None:
+            sys.stdout.write(text)
+            continue
+        pieces: list[str | Iterable[str]] = []  # text of whole lines, or a cell per row
+        before = ""  # shared cells that open the next piece
+        for group in groups:
+            if _is_column(group[0]):
+                piece = _piece(group, start, rows, delimiter, precision)
+                if before and isinstance(piece, str):
+                    piece = before + piece.replace("\n", "\n" + before)[: -len(before)]
+                elif before:
+                    piece = [before + cell for cell in piece]
+                pieces.append(piece)
+                before = ""
+                continue
+            shared = _quoted(cell_text(group[0], precision), delimiter)
+            if pieces and isinstance(pieces[-1], str):  # on the end of each line
+                pieces[-1] = pieces[-1].replace("\n", delimiter + shared + "\n")
+            elif pieces:
+                pieces.append(repeat(shared))
+            else:
+                before += shared + delimiter
+        if len(pieces) == 1 and isinstance(pieces[0], str):
+            sys.stdout.write(pieces[0])
+            continue
+        lines = [piece.splitlines() if isinstance(piece, str) else piece for piece in pieces]
+        sys.stdout.write("\n".join(map(delimiter.join, zip(*lines))) + "\n")
+
+
+def _marked_text(columns: Sequence[Any], start: int, rows: int, delimiter: str) -> str | None:
+    """Rows ``start`` … ``start + rows`` in one ``numbers_text`` call when every column is
+    numbers or one cell shared by every row; None otherwise (a text column).
+
+    Each run of shared cells stands in the matrix as a marker number found nowhere in the
+    numbers, whose text is then replaced by the cells' own (one replacement per run).
+    """
+    import numpy as np
+
+    from .schema import cell_text
+
+    numbers: list[Any] = []
+    runs: list[list[str]] = []  # the shared cells of each run, by the marker's position
+    places: list[int | None] = []  # for each matrix column: its run, or None for numbers
+    for column in columns:
+        if isinstance(column, np.ndarray):
+            numbers.append(column[start : start + rows])
+            places.append(None)
+        elif _is_column(column):
+            return None
+        elif places and places[-1] is not None:
+            runs[-1].append(_quoted(cell_text(column), delimiter))
+        else:
+            runs.append([_quoted(cell_text(column), delimiter)])
+            places.append(len(runs) - 1)
+    data = np.column_stack([np.ma.getdata(one) for one in numbers]).astype(np.float64)
+    markers = [float(f"3.14159{run:03d}e+300") for run in range(len(runs))]
+    if np.isin(np.abs(data), markers).any():
+        return None
+    matrix = np.empty((rows, len(places)))
+    missing = np.zeros((rows, len(places)), dtype=bool)
+    data_places = [index for index, place in enumerate(places) if place is None]
+    matrix[:, data_places] = data
+    missing[:, data_places] = np.column_stack([np.ma.getmaskarray(one) for one in numbers])
+    for index, place in enumerate(places):
+        if place is not None:
+            matrix[:, index] = markers[place]
+    text = numbers_text(matrix, missing, delimiter)
+    for marker, cells in zip(markers, runs):
+        text = text.replace(repr(marker), delimiter.join(cells))
+    return text
+
+
+def _groups(columns: Sequence[Any]) -> list[list[Any]]:
+    """The columns in runs: neighbouring float64 arrays together, every other column alone."""
+    import numpy as np
+
+    groups: list[list[Any]] = []
+    for column in columns:
+        number = isinstance(column, np.ndarray)
+        if number and groups and isinstance(groups[-1][0], np.ndarray):
+            groups[-1].append(column)
+        else:
+            groups.append([column])
+    return groups
+
+
+def _piece(
+    group: list[Any], start: int, rows: int, delimiter: str, precision: int | None
+) -> str | Iterable[str]:
+    """Rows ``start`` … ``start + rows`` of a run of columns: number columns as one text of
+    lines, a text column as a list of cells."""
+    import numpy as np
+
+    from .schema import cell_text
+
+    column = group[0]
+    if isinstance(column, (list, tuple)):  # text, few distinct cells, maybe quoted
+        part = column[start : start + rows]
+        texts = {cell: _quoted(cell_text(cell, precision), delimiter) for cell in set(part)}
+        return [texts[cell] for cell in part]
+    parts = [one[start : start + rows] for one in group]
+    if precision is None:
+        matrix = np.column_stack([np.ma.getdata(one) for one in parts]).astype(np.float64)
+        missing = np.column_stack([np.ma.getmaskarray(one) for one in parts])
+        return numbers_text(matrix, missing, delimiter)
+    return map(delimiter.join, zip(*(column_texts(one, precision) for one in parts)))
+
+
+def _is_column(column: Any) -> bool:
+    """Whether a ``ColumnBlock`` entry holds one value per row (else one for every row)."""
+    return hasattr(column, "__len__") and not isinstance(column, str)
+
+
+def _quoted(text: str, delimiter: str) -> str:
+    """A cell as the csv module writes it: quoted if it holds the delimiter, a quote or a
+    line break."""
+    if delimiter in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 @dataclass(frozen=True)

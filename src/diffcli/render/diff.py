@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from operator import attrgetter
 
 from ..engine.registry import heading
-from ..expr.points import format_point, format_scalar
-from ..results import DerivativeRow, DiffReport
+from ..expr.points import Point, PointColumns, format_point, format_scalar, layouts
+from ..results import DerivativeRow, DerivativeRows, DiffReport
 from . import (
     Column,
     analytic_heading,
@@ -18,28 +18,50 @@ from . import (
     point_text,
     print_table,
 )
-from .schema import Cell, Schema, point_cells, point_labels
+from .schema import Cell, ColumnBlock, Schema, point_cells, point_labels
 
 
 class DiffSchema(Schema[DiffReport]):
     """A ``diff`` report: one flat row per point and method, a column per coordinate."""
 
     def columns(self, report: DiffReport) -> Sequence[str]:
-        return [*point_labels(row.at for row in report.results), *_FIELDS]
+        return [*point_labels(_points(report)), *_FIELDS]
 
     def rows(self, report: DiffReport) -> Iterable[Sequence[Cell]]:
-        labels = point_labels(row.at for row in report.results)
+        labels = point_labels(_points(report))
         # the same values as the row's JSON (whose keys are the row's attributes), the point
         # one column per coordinate
         fields = attrgetter(*_FIELDS)
         for row in report.results:
             yield [*point_cells(row.at, labels), *fields(row)]
 
+    def column_block(self, report: DiffReport) -> ColumnBlock | None:
+        rows = report.results
+        if not isinstance(rows, DerivativeRows) or not isinstance(rows.points, PointColumns):
+            return None
+        labels = point_labels(layouts(rows.points))
+        if labels != list(rows.points.first):  # a variable that is not a scalar
+            return None
+        numbers = rows.numbers()
+        shared = {"method": rows.method, "step": rows.step, "evaluations": rows.evaluations}
+        cells = {**numbers, **shared, "left": None, "right": None, "technique": ""}
+        statuses = rows.statuses
+        cells["status"] = statuses[0] if len(set(statuses)) == 1 else statuses  # shared: faster
+        points = [rows.points.column(label) for label in labels]
+        return ColumnBlock(len(rows), [*points, *(cells[name] for name in _FIELDS)])
+
     def values(self, report: DiffReport) -> Iterable[Sequence[float | None]]:
         return ([row.numerical] for row in report.results)
 
     def table(self, report: DiffReport, precision: int | None) -> None:
         _table(report, precision)
+
+
+def _points(report: DiffReport) -> Sequence[Point]:
+    """The rows' points, enough of them to show every layout (``layouts``)."""
+    if isinstance(report.results, DerivativeRows):
+        return layouts(report.results.points)
+    return [row.at for row in report.results]
 
 
 #: The flat rows' columns after the point's: every other key of a result's JSON, ``status``

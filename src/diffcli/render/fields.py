@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from ..errors import InputError, param
 from ..expr.points import shortened
-from .schema import Cell, Schema
+from .schema import Cell, ColumnBlock, Schema
 
 #: How much of the list of known fields an error message shows.
 _KNOWN_LENGTH = 400
@@ -70,9 +70,17 @@ class Selected(Schema[Any]):
         return self.fields
 
     def rows(self, report: Any) -> Iterable[Sequence[Cell]]:
-        positions = [list(self.schema.columns(report)).index(field) for field in self.fields]
+        positions = self._positions(report)
         for row in self.schema.rows(report):
             yield [row[position] for position in positions]
+
+    def column_block(self, report: Any) -> ColumnBlock | None:
+        block = self.schema.column_block(report)
+        return None if block is None else block.select(self._positions(report))
+
+    def _positions(self, report: Any) -> list[int]:
+        columns = list(self.schema.columns(report))
+        return [columns.index(field) for field in self.fields]
 
     def values(self, report: Any) -> Iterable[Sequence[float | None]]:
         return self.schema.values(report)

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, Literal
 
-from . import emit_delimited, emit_json, number, rounded, warn
+from . import emit_column_block, emit_delimited, emit_json, number, rounded, warn
 from .schema import Report, Schema, cell_text
 
 
@@ -135,13 +135,20 @@ class Delimited(Format):
     streams = True
 
     def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
-        emit_delimited(
-            schema.columns(report), self._rows(report, schema, precision), self.delimiter
-        )
+        self._write(schema.columns(report), report, schema, precision)
 
     def write_more(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
         """The rows, without a second header."""
-        emit_delimited(None, self._rows(report, schema, precision), self.delimiter)
+        self._write(None, report, schema, precision)
+
+    def _write(
+        self, headers: Sequence[str] | None, report: Any, schema: Schema[Any], precision: int | None
+    ) -> None:
+        block = schema.column_block(report)
+        if block is not None:
+            emit_column_block(headers, block, self.delimiter, precision)
+        else:
+            emit_delimited(headers, self._rows(report, schema, precision), self.delimiter)
 
     @staticmethod
     def _rows(report: Any, schema: Schema[Any], precision: int | None) -> Iterator[list[str]]:

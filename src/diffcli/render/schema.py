@@ -9,6 +9,7 @@ from __future__ import annotations
 import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 #: One value of a flat row: text, a count, a number, or None (no value).
@@ -25,6 +26,20 @@ class Report(Protocol):
 
 
 ReportT = TypeVar("ReportT", bound=Report)
+
+
+@dataclass(frozen=True)
+class ColumnBlock:
+    """A report's flat rows as columns, one per entry of ``Schema.columns``: a float64 array
+    (a masked one: empty cells where masked), a sequence of cells, or one cell shared by
+    every row. CSV and TSV format such a column at once instead of cell by cell."""
+
+    rows: int
+    columns: Sequence[Any]
+
+    def select(self, positions: Sequence[int]) -> ColumnBlock:
+        """Only the columns at ``positions``, in their order."""
+        return ColumnBlock(self.rows, [self.columns[position] for position in positions])
 
 
 class Schema(ABC, Generic[ReportT]):
@@ -48,6 +63,10 @@ class Schema(ABC, Generic[ReportT]):
     def rows(self, report: ReportT) -> Iterable[Sequence[Cell]]:
         """The report's flat rows, one value per column, the row's status last: numbers,
         counts, text or None, never a point (a point is one column per coordinate)."""
+
+    def column_block(self, report: ReportT) -> ColumnBlock | None:
+        """The flat rows as columns, when the report holds them so (None: ``rows`` only)."""
+        return None
 
     @abstractmethod
     def values(self, report: ReportT) -> Iterable[Sequence[float | None]]:

@@ -18,11 +18,17 @@ from ..engine.methods.fixed_step import default_step, fixed_step_at_points
 from ..errors import InputError, param
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
-from ..expr.points import Point, format_point, format_scalar, shortened
+from ..expr.points import Point, PointColumns, format_point, format_scalar, layouts, shortened
 from ..options import DiffOptions
-from ..results import Analytic, DerivativeRow, DiffReport
+from ..results import Analytic, DerivativeRow, DerivativeRows, DiffReport
 from .exact import exact_side
-from .notes import large_step_warning, step_too_large, untrusted_reason, untrusted_warning
+from .notes import (
+    capped,
+    large_step_warning,
+    step_too_large,
+    untrusted_reason,
+    untrusted_warning,
+)
 from .prepare import check_finite, compile_scalar, resolve_coordinate, shapes_key
 
 
@@ -40,7 +46,7 @@ def differentiate(
     entries = [registry.method(name) for name in chosen]
     non_analytic = non_analytic_functions(expression)
     compiled_by_shapes: dict[Any, Compiled] = {}
-    for point in points:
+    for point in layouts(points):
         key = shapes_key(point)
         if key not in compiled_by_shapes:
             compiled_by_shapes[key] = compile_scalar(expression, dict(key))
@@ -51,6 +57,7 @@ def differentiate(
             expression, points, coordinate, options, compiled_by_shapes
         )
         (compiled,) = compiled_by_shapes.values()
+        rows: Sequence[DerivativeRow]
         rows, warnings = _rows_in_batches(
             expression, compiled, points, coordinate, entries[0], options, analytic_values
         )
@@ -70,19 +77,19 @@ def differentiate(
         ]
     if symbolic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic derivative: {symbolic.reason}")
-    for point, value in zip(points, analytic_values):
-        if symbolic.status == "ok" and value is None:
+    if symbolic.status == "ok":
+        for index in [index for index, value in enumerate(analytic_values) if value is None]:
             warnings.append(
                 "the analytic derivative has no finite real value at "
-                f"{shortened(format_point(point))}"
+                f"{shortened(format_point(points[index]))}"
             )
     return DiffReport(
         expression.text,
         coordinate.label,
         derivative_text,
         symbolic,
-        tuple(rows),
-        tuple(warnings),
+        rows if isinstance(rows, DerivativeRows) else tuple(rows),
+        tuple(capped(warnings)),
         options.order,
     )
 
@@ -187,7 +194,7 @@ def _batchable(
         and entries[0].side is not None
         and (options.order == 1 or options.h is not None)
         and not non_analytic
-        and all(np.ndim(value) == 0 for point in points for value in point.values())
+        and all(np.ndim(value) == 0 for point in layouts(points) for value in point.values())
     )
 
 
@@ -199,18 +206,18 @@ def _rows_in_batches(
     entry: registry.Method,
     options: DiffOptions,
     analytic_values: Sequence[float | None],
-) -> tuple[list[DerivativeRow], list[str]]:
-    """One row per point from batched evaluations: the numbers of the point-by-point path,
-    each row with its analytic value."""
+) -> tuple[DerivativeRows, list[str]]:
+    """The rows from batched evaluations, held as columns: the numbers of the point-by-point
+    path, each row with its analytic value."""
     step = options.h if options.h is not None else default_step(entry.name, 0.0, options.order)
-    rows: list[DerivativeRow] = []
+    found: dict[str, list[Any]] = {"numerical": [], "error_estimate": [], "value": []}
+    statuses: dict[int, str] = {}
     warnings: list[str] = []
     checks = _Checks()
+    evaluations = 0
     for start in range(0, len(points), _POINTS_PER_BATCH):
         batch = points[start : start + _POINTS_PER_BATCH]
-        columns = {
-            name: np.array([point[name] for point in batch], dtype=np.float64) for name in batch[0]
-        }
+        columns = _columns(batch)
         with np.errstate(all="ignore"):
             values = np.broadcast_to(compiled.evaluate_batch(columns), (len(batch),))
         not_finite = ~np.isfinite(values)
@@ -238,7 +245,6 @@ def _rows_in_batches(
                 checked[index] = checked_zero(estimates.at(index), line, float(xs[index]))
             trusted[index] = checked[index].trusted
         flagged = step_too_large(step, xs) | ~np.isfinite(estimates.values) | ~trusted
-        statuses = {}
         for index in np.flatnonzero(flagged).tolist():
             result, x = checked.get(index) or estimates.at(index), float(xs[index])
             better = ""
@@ -247,29 +253,24 @@ def _rows_in_batches(
                     expression, compiled, batch[index], coordinate, options.order
                 )
             warnings.extend(_warnings(result, entry, batch[index], coordinate, x, better))
-            statuses[index] = _status(result, entry, x)
-        columns_of_rows = zip(
-            batch,
-            estimates.values.tolist(),
-            analytic_values[start : start + len(batch)],
-            estimates.errors.tolist(),
-            values.tolist(),
-        )
-        for index, (point, numerical, exact, error, value) in enumerate(columns_of_rows):
-            rows.append(
-                DerivativeRow(
-                    point,
-                    entry.name,
-                    step,
-                    numerical,
-                    exact,
-                    estimates.evaluations,
-                    error,
-                    status=statuses.get(index, ""),
-                    value=value,
-                )
-            )
+            statuses[start + index] = _status(result, entry, x)
+        found["numerical"].append(estimates.values)
+        found["error_estimate"].append(estimates.errors)
+        found["value"].append(values)
+        evaluations = estimates.evaluations
+    columns_of_rows = {name: np.concatenate(parts) for name, parts in found.items()}
+    columns_of_rows["analytic"] = np.array(analytic_values, dtype=np.float64)  # None: NaN
+    rows = DerivativeRows(points, entry.name, step, evaluations, columns_of_rows, statuses)
     return rows, warnings
+
+
+def _columns(points: Sequence[Point]) -> dict[str, Any]:
+    """Each scalar variable's value at every point, a float64 array."""
+    if isinstance(points, PointColumns):
+        return {name: points.column(name) for name in points.first}
+    return {
+        name: np.array([point[name] for point in points], dtype=np.float64) for name in points[0]
+    }
 
 
 def _large_step(result: Estimate, x: float) -> bool:

@@ -1,4 +1,4 @@
-"""Warnings about many coordinates at once, shared by ``grad`` and ``hessian``."""
+"""Warnings about many coordinates or points at once (diff, grad, hessian)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,23 @@ from ..expr.points import Point, format_point, format_scalar, shortened
 
 #: Coordinates named in one warning before "and N more".
 _NAMED_IN_WARNING = 5
+
+
+#: Warnings about single points printed before the rest are only counted.
+MAX_POINT_WARNINGS = 10
+
+
+def capped(warnings: Sequence[str], limit: int = MAX_POINT_WARNINGS) -> list[str]:
+    """The first ``limit`` warnings and one line counting the rest: a range of a million
+    points must not print a line per point (each row keeps its status)."""
+    if len(warnings) <= limit:
+        return list(warnings)
+    rest = len(warnings) - limit
+    return [
+        *warnings[:limit],
+        f"{rest} more warning{'s' if rest > 1 else ''} like these at other points: each "
+        "row's status says which (see -f csv or -f json)",
+    ]
 
 
 class EstimateNotes:

@@ -17,7 +17,7 @@ from ..expr.compiling import Compiled, compile_expression
 from ..expr.diagnose import explain
 from ..expr.functions import shape_text
 from ..expr.parsing import Expression
-from ..expr.points import Point, format_point, shortened
+from ..expr.points import Point, format_point, layouts, shortened
 
 _COORDINATE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*((?:\[[-\d,\s]+\])*)\s*\Z")
 
@@ -112,7 +112,7 @@ def resolve_coordinate(
     """
     chosen = choose_coordinate(expression, points[0], wrt, constants)
     resolved = set()
-    for point in points:
+    for point in layouts(points):
         check_coordinate(chosen, point)
         shape = np.shape(point[chosen.name])
         resolved.add(tuple(i % length for i, length in zip(chosen.index, shape)))
