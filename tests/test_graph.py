@@ -108,3 +108,16 @@ def test_a_kink_is_said_not_hidden_behind_the_adjoint_ad_chose(run: Any) -> None
     ]
     smooth = run("graph", "abs(x) + relu(y)", "--at", "-1,2")
     assert smooth.stderr == ""
+
+
+def test_at_dash_names_the_commands_that_read_stdin(run: Any) -> None:
+    # before: "--at '-': '-' is not a number", for graph, sweep and descend alike
+    for command, option in (("graph", "--at"), ("sweep", "--at"), ("descend", "--from")):
+        outcome = run(command, "x**2", option, "-", expect=2)
+        assert outcome.stderr == (
+            f"error: {option} '-': points from stdin are read only by the diff, grad and hessian "
+            f"commands; write the point here (e.g. {option} 3)\n"
+        )
+    assert run("graph", "x", "--at", "1,-", expect=2).stderr == (
+        "error: --at '1,-': '-' is not a number\n"
+    )
