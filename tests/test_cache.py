@@ -288,3 +288,21 @@ def test_a_named_pipe_or_a_directory_in_an_entrys_place_is_a_miss_not_a_hang() -
     assert invoke(["cache", "info"]).stdout.splitlines()[1] == "entries: 0"
     outcome = invoke(query)
     assert (outcome.exit_code, outcome.stdout, outcome.stderr) == (0, "12.00000001000845\n", "")
+
+
+def test_clear_and_eviction_touch_only_the_caches_own_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # before: DIFFCLI_CACHE_DIR=. and `diffcli cache clear` removed package.json and every
+    # other *.json there, and eviction past MAX_BYTES could too
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    theirs = {"package.json": "{}", "notes.txt": "x", ".writing-notes.json": "{}"}
+    for name, text in theirs.items():
+        (folder / name).write_text(text)
+    invoke(["diff", "x**3", "--at", "2"])
+    assert invoke(["cache", "info"]).stdout.splitlines()[1] == "entries: 1"
+    monkeypatch.setattr(cache, "MAX_BYTES", 0)
+    cache.store(cache.question("t", n=0), "a")  # evicts every entry it may
+    assert invoke(["cache", "clear"]).stdout == f"removed 0 entries from {folder}\n"
+    assert {path.name: path.read_text() for path in folder.iterdir()} == theirs

@@ -41,6 +41,10 @@ LAYOUT = 1
 ENABLED: ContextVar[bool] = ContextVar("diffcli_cache_enabled", default=True)
 _SUFFIX = ".json"
 _TEMPORARY_PREFIX = ".writing-"
+#: An entry's file name: only these (and unfinished writes) are counted, evicted or cleared, so
+#: a directory that holds other files too (``DIFFCLI_CACHE_DIR=.``) keeps them.
+_ENTRY_NAME = re.compile(r"[0-9a-f]{40}\.json\Z")
+_TEMPORARY_NAME = re.compile(re.escape(_TEMPORARY_PREFIX) + r"[A-Za-z0-9_]+\Z")
 _VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
 
 
@@ -153,7 +157,7 @@ def store(key: dict[str, Any], answer: Any) -> None:
 def _entries(folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
     with contextlib.suppress(OSError):
         for path in folder.iterdir():
-            if path.name.endswith(_SUFFIX) and not path.name.startswith("."):
+            if _ENTRY_NAME.match(path.name):
                 with contextlib.suppress(OSError):
                     status = path.stat()
                     if file_mode.S_ISREG(status.st_mode):
@@ -191,9 +195,9 @@ def clear() -> int:
     removed = 0
     with contextlib.suppress(OSError):
         for path in folder.iterdir():
-            if path.name.endswith(_SUFFIX) or path.name.startswith(_TEMPORARY_PREFIX):
+            if _ENTRY_NAME.match(path.name) or _TEMPORARY_NAME.match(path.name):
                 with contextlib.suppress(OSError):
                     path.unlink()
-                    if path.name.endswith(_SUFFIX):
+                    if _ENTRY_NAME.match(path.name):
                         removed += 1
     return removed
