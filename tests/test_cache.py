@@ -230,3 +230,79 @@ def test_evaluating_a_cached_formula_counts_against_the_time_limit(
         "timed out",
         "the analytic values took longer than 0.25 s",
     )
+
+
+@pytest.mark.parametrize(
+    "kind, query",
+    [
+        ("derivative", ["diff", "x**3 + x", "--at", "2"]),
+        ("gradient", ["grad", "x**2*y", "--at", "x=1,y=2"]),
+    ],
+)
+def test_a_cached_text_with_control_characters_never_reaches_the_terminal(
+    kind: str, query: list[str]
+) -> None:
+    honest = invoke(query)
+    assert honest.exit_code == 0, honest.explain()
+    (path,) = entries(cache_dir())
+    entry = json.loads(path.read_text())
+    escape = "\x1b]0;title\x07\x1b[2J3*x**2"
+    if kind == "derivative":
+        entry["answer"]["extra"] = escape
+    else:
+        entry["answer"]["extra"] = {label: escape for label in entry["answer"]["extra"]}
+    path.write_text(json.dumps(entry))
+    outcome = invoke(query)
+    assert (outcome.exit_code, outcome.stdout) == (0, honest.stdout)
+    assert "\x1b" not in outcome.stdout + outcome.stderr
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-1e999"])
+def test_a_cached_stationary_point_that_is_not_finite_is_a_miss(number: str) -> None:
+    query = ["descend", "x0**2 + x1**2", "--from", "1,2", "--steps", "3"]
+    honest = invoke(query)
+    assert "stationary  minimum at x0=0, x1=0, f = 0.0" in honest.stdout
+    (path,) = entries(cache_dir())
+    entry = json.loads(path.read_text())
+    entry["answer"] = [[[0.0, 0.0], "minimum", 0.0, []], [[1.0, 1.0], "minimum", 0.0, []]]
+    text = json.dumps(entry).replace("1.0, 1.0", f"{number}, 1.0")
+    path.write_text(text)
+    assert invoke(query).stdout == honest.stdout
+
+
+def test_a_named_pipe_or_a_directory_in_an_entrys_place_is_a_miss_not_a_hang() -> None:
+    import threading
+
+    query = ["diff", "x**3", "--at", "2", "-f", "value"]
+    assert invoke(query).stdout == "12.00000001000845\n"
+    (path,) = entries(cache_dir())
+    key = json.loads(path.read_text())["key"]
+    path.unlink()
+    os.mkfifo(path)
+    answers: list[object] = []
+    reader = threading.Thread(target=lambda: answers.append(cache.load(key)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert answers == [None]
+    (cache_dir() / ("d" * 40 + ".json")).mkdir()
+    assert invoke(["cache", "info"]).stdout.splitlines()[1] == "entries: 0"
+    outcome = invoke(query)
+    assert (outcome.exit_code, outcome.stdout, outcome.stderr) == (0, "12.00000001000845\n", "")
+
+
+def test_clear_and_eviction_touch_only_the_caches_own_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # before: DIFFCLI_CACHE_DIR=. and `diffcli cache clear` removed package.json and every
+    # other *.json there, and eviction past MAX_BYTES could too
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    theirs = {"package.json": "{}", "notes.txt": "x", ".writing-notes.json": "{}"}
+    for name, text in theirs.items():
+        (folder / name).write_text(text)
+    invoke(["diff", "x**3", "--at", "2"])
+    assert invoke(["cache", "info"]).stdout.splitlines()[1] == "entries: 1"
+    monkeypatch.setattr(cache, "MAX_BYTES", 0)
+    cache.store(cache.question("t", n=0), "a")  # evicts every entry it may
+    assert invoke(["cache", "clear"]).stdout == f"removed 0 entries from {folder}\n"
+    assert {path.name: path.read_text() for path in folder.iterdir()} == theirs

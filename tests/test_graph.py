@@ -91,3 +91,33 @@ def test_graph_has_help_and_runnable_examples(run: Any) -> None:
     assert "[table|json|jsonl|csv|tsv|value|dot]" in outcome.stdout
     examples = outcome.stdout.split("Examples:\n")[1]
     assert examples.count("    diffcli graph ") >= 3
+
+
+def test_a_kink_is_said_not_hidden_behind_the_adjoint_ad_chose(run: Any) -> None:
+    outcome = run("graph", "abs(x) + relu(y)", "--at", "0,2")
+    assert outcome.stderr == (
+        "warning: at x=0, y=2 the left and right derivatives differ (not differentiable) for x "
+        "(left -1.0, right 1.0): the adjoints there are a choice of AD (a subgradient), "
+        "not derivatives\n"
+    )
+    assert "x (variable): 0.0, ∂f/∂ = 0.0" in outcome.stdout
+    at_max = json.loads(run("graph", "max(x)", "--at", "[1,1]", "-f", "json").stdout)
+    assert [warning.split(": ")[0] for warning in at_max["warnings"]] == [
+        "at x=[1, 1] the left and right derivatives differ (not differentiable) for x[0] "
+        "(left 0.0, right 1.0), x[1] (left 0.0, right 1.0)"
+    ]
+    smooth = run("graph", "abs(x) + relu(y)", "--at", "-1,2")
+    assert smooth.stderr == ""
+
+
+def test_at_dash_names_the_commands_that_read_stdin(run: Any) -> None:
+    # before: "--at '-': '-' is not a number", for graph, sweep and descend alike
+    for command, option in (("graph", "--at"), ("sweep", "--at"), ("descend", "--from")):
+        outcome = run(command, "x**2", option, "-", expect=2)
+        assert outcome.stderr == (
+            f"error: {option} '-': points from stdin are read only by the diff, grad and hessian "
+            f"commands; write the point here (e.g. {option} 3)\n"
+        )
+    assert run("graph", "x", "--at", "1,-", expect=2).stderr == (
+        "error: --at '1,-': '-' is not a number\n"
+    )

@@ -200,3 +200,19 @@ def test_the_readme_lists_every_exit_code() -> None:
     assert {errors.EXIT_CANNOT_WRITE, errors.EXIT_CLOSED_PIPE} <= codes
     for code in codes | {0, 4, 130}:
         assert f"\n| {code} | " in section, code
+
+
+def test_graphs_tree_in_ascii_has_ascii_branches() -> None:
+    # before: \u251c-- x (variable) … and \u2014 for "no adjoint"
+    outcome = invoke_encoded(["graph", "y*x**2", "--at", "3,4"], "ascii")
+    assert (outcome.exit_code, outcome.stderr) == (0, "")
+    assert outcome.stdout == (
+        "f = y*x**2\n"
+        "at x=3, y=4\n"
+        "node: value, df/dnode (backward pass)\n"
+        "*: 36.0, df/d = 1.0\n"
+        "|-- y (variable): 4.0, df/d = 9.0\n"
+        "`-- **: 9.0, df/d = 4.0\n"
+        "    |-- x (variable): 3.0, df/d = 24.0\n"
+        "    `-- 2.0: 2.0, df/d = -\n"
+    )

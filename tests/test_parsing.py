@@ -133,6 +133,21 @@ def test_rendered_error_has_a_caret_under_the_column():
     )
 
 
+def test_an_error_in_a_long_expression_shows_a_short_excerpt_around_the_caret():
+    # before: the whole expression, up to 10,000 characters, was printed above the caret
+    with pytest.raises(ParseError) as caught:
+        parse("x+" * 100 + "y $ 2" + "+x" * 100)
+    assert caught.value.render() == (
+        "syntax error: unexpected '$' (column 203)\n"
+        "  ..." + "+x" * 16 + "+y $ 2" + "+x" * 16 + "...\n"
+        "  " + " " * 38 + "^"
+    )
+    with pytest.raises(ParseError) as caught:
+        parse("(" * 300 + "x" + ")" * 300)
+    _, excerpt, caret = caught.value.render().split("\n")
+    assert (excerpt, caret) == ("  ..." + "(" * 70 + "...", "  " + " " * 38 + "^")
+
+
 def test_limits():
     with pytest.raises(ParseError, match="characters long; the limit is"):
         parse("x+" * MAX_LENGTH + "x")

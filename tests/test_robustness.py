@@ -462,8 +462,11 @@ def methods_of(command: str) -> tuple[str, ...]:
 
 
 @st.composite
-def edge_command_lines(draw: st.DrawFn) -> list[str]:
-    """A command line at the edges: any command, an edge expression and point, edge options."""
+def edge_command_lines(
+    draw: st.DrawFn, analytic: tuple[list[str], ...] = (["--no-analytic"],)
+) -> list[str]:
+    """A command line at the edges: any command, an edge expression and point, edge options,
+    and one of ``analytic`` (the exact side's source)."""
     command = draw(st.sampled_from(COMMANDS))
     expression, count, coordinates = draw(st.sampled_from(EDGE_EXPRESSIONS))
     point = ",".join(draw(st.lists(st.sampled_from(EDGE_VALUES), min_size=count, max_size=count)))
@@ -480,7 +483,9 @@ def edge_command_lines(draw: st.DrawFn) -> list[str]:
         options += ["--lr", draw(st.sampled_from(("1e-300", "0.1", "1", "1e300")))]
         options += ["--steps", str(draw(st.sampled_from((0, 1, 5, 30))))]
         options += ["--optimizer", draw(st.sampled_from(("sgd", "momentum", "adagrad", "adam")))]
-    return command_line(command, expression, point, [*options, "--no-analytic"])
+    if command == "descend" and ["--no-analytic"] not in analytic and draw(st.booleans()):
+        options += ["--grad", "ad"] if draw(st.booleans()) else ["--compare"]
+    return command_line(command, expression, point, [*options, *draw(st.sampled_from(analytic))])
 
 
 #: Crashes the generated inputs found (each an internal error before its fix), kept as
@@ -510,6 +515,69 @@ def test_edge_inputs_make_no_internal_error(args: list[str]) -> None:
     assert_well_behaved(invoke(args))
 
 
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(args=edge_command_lines(analytic=(["--analytic", "ad"], ["--analytic", "ad", "-f", "json"])))
+def test_edge_inputs_with_automatic_differentiation_make_no_internal_error(
+    args: list[str],
+) -> None:
+    assert_well_behaved(invoke(args))
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(args=edge_command_lines(analytic=(["--analytic", "auto", "--analytic-timeout", "0.5"],)))
+def test_edge_inputs_with_sympy_then_ad_make_no_internal_error(args: list[str]) -> None:
+    assert_well_behaved(invoke(args))
+
+
+#: graph's own inputs besides the edge expressions: tensors, held values, constants only.
+GRAPH_EXPRESSIONS = (
+    ("sum(W @ W)", "W=[[1e300,0],[-0,5e-324]]"),
+    ("W @ W", "W=[[1,2],[3,4]]"),
+    ("cross_entropy(softmax(x @ W), t)", "W=[[0,1e300],[1,-1e300]], x=[0,1], t=[0,1]"),
+    ("2 + 3", "1"),
+    ("max(x) + norm(x)", "x=[0,0]"),
+)
+
+
+@st.composite
+def edge_graph_lines(draw: st.DrawFn) -> list[str]:
+    """A ``graph`` command line: an edge expression and point (or a tensor one), any format."""
+    if draw(st.booleans()):
+        expression, point = draw(st.sampled_from(GRAPH_EXPRESSIONS))
+    else:
+        expression, count, _ = draw(st.sampled_from(EDGE_EXPRESSIONS))
+        values = draw(st.lists(st.sampled_from(EDGE_VALUES), min_size=count, max_size=count))
+        point = ",".join(values)
+    options = [
+        "-f",
+        draw(st.sampled_from(("table", "json", "jsonl", "csv", "tsv", "value", "dot"))),
+    ]
+    if draw(st.booleans()):
+        options += ["--precision", str(draw(st.integers(1, 17)))]
+    return ["graph", expression, "--at", point, *options]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(args=edge_graph_lines())
+def test_edge_inputs_to_graph_make_no_internal_error(args: list[str]) -> None:
+    assert_well_behaved(invoke(args))
+
+
 #: The API's functions by the command they serve, and the name of their point parameter.
 API_FUNCTIONS = {
     "diff": "derivative",
@@ -521,15 +589,18 @@ API_FUNCTIONS = {
 
 
 @st.composite
-def edge_api_calls(draw: st.DrawFn) -> tuple[str, str, list[float], dict[str, object]]:
-    """A call of the Python API at the edges: (command, expression, point, keywords)."""
+def edge_api_calls(
+    draw: st.DrawFn, analytic: bool | str = False
+) -> tuple[str, str, list[float], dict[str, object]]:
+    """A call of the Python API at the edges: (command, expression, point, keywords), the
+    exact side from ``analytic``."""
     command = draw(st.sampled_from(COMMANDS))
     expression, count, coordinates = draw(st.sampled_from(EDGE_EXPRESSIONS))
     point = [
         float(value)
         for value in draw(st.lists(st.sampled_from(EDGE_VALUES), min_size=count, max_size=count))
     ]
-    keywords: dict[str, object] = {"analytic": False}
+    keywords: dict[str, object] = {"analytic": analytic}
     if methods_of(command):
         keywords["method"] = draw(st.sampled_from(methods_of(command)))
     if command != "sweep" and draw(st.booleans()):
@@ -555,6 +626,19 @@ def edge_api_calls(draw: st.DrawFn) -> tuple[str, str, list[float], dict[str, ob
 def test_edge_inputs_to_the_api_give_a_report_or_a_diffcli_error(
     call: tuple[str, str, list[float], dict[str, object]],
 ) -> None:
+    assert_report_or_diffcli_error(call)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(call=edge_api_calls(analytic="ad"))
+def test_edge_inputs_to_the_api_with_automatic_differentiation(
+    call: tuple[str, str, list[float], dict[str, object]],
+) -> None:
+    assert_report_or_diffcli_error(call)
+
+
+def assert_report_or_diffcli_error(call: tuple[str, str, list[float], dict[str, object]]) -> None:
+    """The API call gives a report whose dictionary has its warnings, or a DiffcliError."""
     import diffcli
 
     command, expression, point, keywords = call
@@ -567,4 +651,25 @@ def test_edge_inputs_to_the_api_give_a_report_or_a_diffcli_error(
     except Exception as error:  # what the command line would report as an internal error
         call_text = f"{API_FUNCTIONS[command]}({expression!r}, {point}, {keywords})"
         raise AssertionError(call_text) from error
+    assert isinstance(document["warnings"], list)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    expression=st.sampled_from([text for text, _, _ in EDGE_EXPRESSIONS]),
+    values=st.lists(st.sampled_from(EDGE_VALUES), min_size=3, max_size=3),
+)
+def test_edge_inputs_to_the_graph_api_give_a_report_or_a_diffcli_error(
+    expression: str, values: list[str]
+) -> None:
+    import diffcli
+
+    count = next(count for text, count, _ in EDGE_EXPRESSIONS if text == expression)
+    point = [float(value) for value in values[:count]]
+    try:
+        report = diffcli.graph(expression, point[0] if count == 1 else point)
+        document = report.as_dict()
+    except diffcli.DiffcliError:
+        return
+    assert document["nodes"][0]["index"] == 0
     assert isinstance(document["warnings"], list)

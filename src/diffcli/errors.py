@@ -71,7 +71,25 @@ class ParseError(InputError):
         if self.column is None or not self.text or "\n" in self.text:
             return message
         column = min(max(self.column, 0), len(self.text))
-        return f"{message} (column {column + 1})\n  {self.text}\n  {' ' * column}^"
+        excerpt, under = _excerpt(self.text, column)
+        return f"{message} (column {column + 1})\n  {excerpt}\n  {' ' * under}^"
+
+
+#: The most of the expression an error shows around its caret (a 10,000-character expression
+#: stays a short line).
+EXCERPT_WIDTH = 70
+
+
+def _excerpt(text: str, column: int) -> tuple[str, int]:
+    """The part of ``text`` around ``column`` an error shows, ``...`` where it is cut, and the
+    caret's column in it."""
+    if len(text) <= EXCERPT_WIDTH:
+        return text, column
+    start = min(max(column - EXCERPT_WIDTH // 2, 0), len(text) - EXCERPT_WIDTH)
+    end = start + EXCERPT_WIDTH
+    before = "..." if start > 0 else ""
+    after = "..." if end < len(text) else ""
+    return before + text[start:end] + after, column - start + len(before)
 
 
 class ShapeError(ParseError):

@@ -303,7 +303,7 @@ def derivatives(
             {"coordinate": [coordinate.name, list(coordinate.index)], "order": order},
             held=_nothing_held,
             count=lambda point: 1,
-            valid=lambda text: isinstance(text, str),
+            valid=_is_text,
         ),
         points,
         derive,
@@ -785,10 +785,15 @@ def _size(point: Point, names: tuple[str, ...]) -> int:
     return sum(int(np.size(point[name])) for name in names)
 
 
+def _is_text(extra: Any) -> bool:
+    """Whether a cached text is one line of printable characters: it reaches the terminal,
+    where a control character (an escape sequence) would act."""
+    return isinstance(extra, str) and extra.isprintable()
+
+
 def _are_texts(extra: Any) -> bool:
     return isinstance(extra, dict) and all(
-        isinstance(label, str) and (text is None or isinstance(text, str))
-        for label, text in extra.items()
+        _is_text(label) and (text is None or _is_text(text)) for label, text in extra.items()
     )
 
 

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import stat as file_mode
 import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -40,6 +41,10 @@ LAYOUT = 1
 ENABLED: ContextVar[bool] = ContextVar("diffcli_cache_enabled", default=True)
 _SUFFIX = ".json"
 _TEMPORARY_PREFIX = ".writing-"
+#: An entry's file name: only these (and unfinished writes) are counted, evicted or cleared, so
+#: a directory that holds other files too (``DIFFCLI_CACHE_DIR=.``) keeps them.
+_ENTRY_NAME = re.compile(r"[0-9a-f]{40}\.json\Z")
+_TEMPORARY_NAME = re.compile(re.escape(_TEMPORARY_PREFIX) + r"[A-Za-z0-9_]+\Z")
 _VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
 
 
@@ -99,9 +104,8 @@ def load(key: dict[str, Any]) -> Any:
         return None
     path = _path(key)
     try:
-        with path.open("rb") as file:
-            data = file.read(MAX_ENTRY_BYTES + 1)
-        if len(data) > MAX_ENTRY_BYTES:
+        data = _read_regular_file(path, MAX_ENTRY_BYTES + 1)
+        if data is None or len(data) > MAX_ENTRY_BYTES:
             return None
         entry = json.loads(data)
     except (OSError, ValueError, RecursionError):
@@ -111,6 +115,16 @@ def load(key: dict[str, Any]) -> Any:
     with contextlib.suppress(OSError):
         os.utime(path)  # least recently used goes first
     return entry["answer"]
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes | None:
+    """Up to ``limit`` bytes of the regular file at ``path``; None for anything else (a named
+    pipe, whose open would wait for a writer forever, a device, a directory)."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as file:
+        if not file_mode.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return file.read(limit)
 
 
 def store(key: dict[str, Any], answer: Any) -> None:
@@ -143,9 +157,11 @@ def store(key: dict[str, Any], answer: Any) -> None:
 def _entries(folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
     with contextlib.suppress(OSError):
         for path in folder.iterdir():
-            if path.name.endswith(_SUFFIX) and not path.name.startswith("."):
+            if _ENTRY_NAME.match(path.name):
                 with contextlib.suppress(OSError):
-                    yield path, path.stat()
+                    status = path.stat()
+                    if file_mode.S_ISREG(status.st_mode):
+                        yield path, status
 
 
 def _evict(folder: Path) -> None:
@@ -179,9 +195,9 @@ def clear() -> int:
     removed = 0
     with contextlib.suppress(OSError):
         for path in folder.iterdir():
-            if path.name.endswith(_SUFFIX) or path.name.startswith(_TEMPORARY_PREFIX):
+            if _ENTRY_NAME.match(path.name) or _TEMPORARY_NAME.match(path.name):
                 with contextlib.suppress(OSError):
                     path.unlink()
-                    if path.name.endswith(_SUFFIX):
+                    if _ENTRY_NAME.match(path.name):
                         removed += 1
     return removed

@@ -7,6 +7,7 @@ inside the functions that need it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -187,9 +188,9 @@ def _read_stationary(answer: Any, size: int) -> tuple[Stationary, ...] | None:
         if not (
             isinstance(values, list)
             and len(values) == size
-            and all(isinstance(number, float) for number in values)
+            and all(isinstance(number, float) and math.isfinite(number) for number in values)
             and kind in KINDS
-            and (value is None or isinstance(value, float))
+            and (value is None or (isinstance(value, float) and math.isfinite(value)))
             and isinstance(free, list)
             and all(type(index) is int and 0 <= index < size for index in free)
         ):

@@ -339,6 +339,11 @@ _LITERAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\Z")
 def _constant(text: str, option: str, whole: str) -> float:
     from .compiling import compile_expression
 
+    if whole.strip() == "-":  # diff, grad and hessian read their points from stdin
+        raise InputError(
+            f"{option} '-': points from stdin are read only by the diff, grad and hessian "
+            f"commands; write the point here (e.g. {option} 3)"
+        )
     if _LITERAL.match(text):  # a plain number: float() rounds it as the parser would
         literal = float(text)
         if math.isinf(literal):

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..catalog import DEFAULT_STEP
 from ..engine.autodiff.tape import backward, record
+from ..engine.kinks import batched_kinks, non_analytic_functions
+from ..expr.compiling import Compiled
 from ..expr.nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable, children
 from ..expr.parsing import Expression
 from ..expr.points import Point
 from ..results import GraphNode, GraphReport
+from .notes import kink_notes
 from .prepare import check_finite, compile_scalar
 
 
@@ -50,7 +54,21 @@ def computational_graph(expression: Expression, point: Point) -> GraphReport:
             )
         )
         stack.extend((child, index, depth + 1) for child in reversed(children(node)))
-    return GraphReport(expression.text, point, tuple(found))
+    return GraphReport(
+        expression.text, point, tuple(found), kink_warnings(expression, compiled, point)
+    )
+
+
+def kink_warnings(expression: Expression, compiled: Compiled, point: Point) -> tuple[str, ...]:
+    """Where the point sits on a kink (abs at 0 …): there the backward pass's adjoint is one
+    choice among the one-sided derivatives, not a derivative, and the graph must say so."""
+    if not non_analytic_functions(expression):
+        return ()
+    kinks = batched_kinks(compiled, point, tuple(point), DEFAULT_STEP)
+    return tuple(
+        f"{warning}: the adjoints there are a choice of AD (a subgradient), not derivatives"
+        for warning in kink_notes(kinks).warnings(point, "AD")
+    )
 
 
 def operation(node: Node) -> str:
