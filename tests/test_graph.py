@@ -100,8 +100,10 @@ def test_a_kink_is_said_not_hidden_behind_the_adjoint_ad_chose(run: Any) -> None
         "(left -1.0, right 1.0): the adjoints there are a choice of AD (a subgradient), "
         "not derivatives\n"
     )
-    assert "x (variable): 0.0, ∂f/∂ = 0.0" in outcome.stdout
+    assert "└── x (variable): 0.0, ∂f/∂ = 0.0 (kink)\n" in outcome.stdout
+    assert "y (variable): 2.0, ∂f/∂ = 1.0\n" in outcome.stdout  # smooth there: unmarked
     at_max = json.loads(run("graph", "max(x)", "--at", "[1,1]", "-f", "json").stdout)
+    assert [node["status"] for node in at_max["nodes"]] == ["ok", "kink"]
     assert [warning.split(": ")[0] for warning in at_max["warnings"]] == [
         "at x=[1, 1] the left and right derivatives differ (not differentiable) for x[0] "
         "(left 0.0, right 1.0), x[1] (left 0.0, right 1.0)"

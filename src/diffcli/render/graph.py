@@ -75,7 +75,8 @@ def _line(node: GraphNode, precision: int | None) -> str:
         label += " (variable)" if node.variable == label else f" (variable {node.variable})"
     adjoint = "—" if node.adjoint is None else value_text(node.adjoint, precision)
     value = shortened(value_text(node.value, precision), _VALUE_TEXT)
-    return f"{label}: {value}, ∂f/∂ = {shortened(adjoint, _VALUE_TEXT)}"
+    line = f"{label}: {value}, ∂f/∂ = {shortened(adjoint, _VALUE_TEXT)}"
+    return line if node.status == "ok" else f"{line} ({node.status})"
 
 
 def _prefixes(nodes: Sequence[GraphNode]) -> list[str]:

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..catalog import DEFAULT_STEP
 from ..engine.autodiff.tape import backward, record
+from ..engine.coordinates import coordinates
 from ..engine.kinks import batched_kinks, non_analytic_functions
 from ..expr.compiling import Compiled
 from ..expr.nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable, children
@@ -32,6 +33,7 @@ def computational_graph(expression: Expression, point: Point) -> GraphReport:
     with np.errstate(all="ignore"):
         tape = record(compiled, batched)
         adjoints = backward(tape).nodes
+    kinked, warnings = kinks_at(expression, compiled, point)
     found: list[GraphNode] = []
     stack: list[tuple[Node, int | None, int]] = [(expression.tree, None, 0)]
     while stack:
@@ -51,23 +53,30 @@ def computational_graph(expression: Expression, point: Point) -> GraphReport:
                 node.name if isinstance(node, (Variable, Index)) else None,
                 value,
                 adjoint,
+                # a variable whose adjoint crosses a kink is marked where it is shown
+                status="kink"
+                if isinstance(node, (Variable, Index)) and node.name in kinked
+                else "",
             )
         )
         stack.extend((child, index, depth + 1) for child in reversed(children(node)))
-    return GraphReport(
-        expression.text, point, tuple(found), kink_warnings(expression, compiled, point)
-    )
+    return GraphReport(expression.text, point, tuple(found), warnings)
 
 
-def kink_warnings(expression: Expression, compiled: Compiled, point: Point) -> tuple[str, ...]:
+def kinks_at(
+    expression: Expression, compiled: Compiled, point: Point
+) -> tuple[set[str], tuple[str, ...]]:
     """Where the point sits on a kink (abs at 0 …): there the backward pass's adjoint is one
-    choice among the one-sided derivatives, not a derivative, and the graph must say so."""
+    choice among the one-sided derivatives, not a derivative, and the graph must say so: the
+    variables concerned, and the warnings."""
     if not non_analytic_functions(expression):
-        return ()
-    kinks = batched_kinks(compiled, point, tuple(point), DEFAULT_STEP)
-    return tuple(
+        return set(), ()
+    names = tuple(point)
+    notes = kink_notes(batched_kinks(compiled, point, names, DEFAULT_STEP))
+    kinked = {c.name for c in coordinates(point, names) if c.label in notes.kink_values}
+    return kinked, tuple(
         f"{warning}: the adjoints there are a choice of AD (a subgradient), not derivatives"
-        for warning in kink_notes(kinks).warnings(point, "AD")
+        for warning in notes.warnings(point, "AD")
     )
 
 
