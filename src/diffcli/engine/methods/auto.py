@@ -1,31 +1,65 @@
-"""The most accurate method available: the complex step, checked against Richardson."""
+"""The most accurate method: the complex step, checked on the real axis or by Richardson."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
 
+import numpy as np
+
 from ..coordinates import BatchFunction
-from ..estimate import TRUSTED_RELATIVE_ERROR, Estimate
-from .complex_step import complex_step
-from .richardson import richardson
+from ..estimate import NOISE_SPACING, TRUSTED_RELATIVE_ERROR, Estimate, RealSamples, real_samples
+from ..kernel import EPSILON
+from .complex_step import complex_quotients, complex_step
+from .richardson import SMALLEST, richardson
+from .stencils import fornberg_weights
 
 
 def auto(
     function: BatchFunction, x: float, order: int = 1, complex_obstacle: str | None = None
 ) -> Estimate:
-    """The most accurate method available: the complex step, checked against Richardson.
+    """The most accurate method available: the complex step, checked on the real axis.
 
-    Where the complex step is not allowed (``complex_obstacle`` names why), or where it
-    disagrees with Richardson beyond Richardson's error estimate (a branch point such as
-    ``sqrt(x**2)`` at 0), or at a kink, Richardson's answer is returned, unless Richardson
-    distrusts its own value for want of steps (not for f's noise).
+    For first and second derivatives the complex step is trusted where it is sure of its
+    value, f's real values carry no noise beyond rounding, and a five-point quotient of
+    those values (the noise check's, at two spacings) agrees with it within that
+    quotient's own error: a few dozen evaluations. Elsewhere, and for higher orders,
+    Richardson decides: where the complex step is not allowed (``complex_obstacle`` names
+    why), where it disagrees with Richardson beyond Richardson's error estimate (a branch
+    point such as ``sqrt(x**2)`` at 0), or at a kink, Richardson's answer is returned,
+    unless Richardson distrusts its own value for want of steps (not for f's noise).
     """
-    checked = richardson(function, x, order)
-    if complex_obstacle is not None or checked.is_kink:
+    if complex_obstacle is not None:
+        checked = richardson(function, x, order)
         return replace(checked, technique=f"Richardson ({checked.technique})")
     complex_estimate = complex_step(function, x, order)
-    evaluations = checked.evaluations + complex_estimate.evaluations
+    spent = complex_estimate.evaluations
+    if order <= _CHECKED_ORDER and math.isfinite(complex_estimate.value):
+        samples = real_samples(function, x, abs(x) * NOISE_SPACING if x else NOISE_SPACING)
+        spent += samples.evaluations
+        rounding = samples.noise * abs(complex_estimate.value)
+        if order == 1 and complex_estimate.step is not None:
+            scatter, evaluations = _quotient_scatter(
+                function, x, complex_estimate.step, complex_estimate.value
+            )
+            spent += evaluations
+            rounding += 2 * scatter
+        candidate = replace(
+            complex_estimate,
+            error=complex_estimate.error + rounding,
+            evaluations=spent,
+            noise=samples.noise,
+        )
+        real_value, real_error = _real_quotient(samples, order)
+        gap = abs(candidate.value - real_value)
+        if candidate.trusted and not candidate.noisy and gap <= 2 * real_error:
+            return candidate
+    checked = richardson(function, x, order)
+    evaluations = checked.evaluations + spent
+    if checked.is_kink:
+        return replace(
+            checked, evaluations=evaluations, technique=f"Richardson ({checked.technique})"
+        )
     if not math.isfinite(complex_estimate.value):
         return replace(checked, evaluations=evaluations, technique="Richardson")
     gap = abs(complex_estimate.value - checked.value)
@@ -47,6 +81,53 @@ def auto(
     if checked.error <= TRUSTED_RELATIVE_ERROR * abs(checked.value):
         error = max(error, gap)  # Richardson is sure of its value: their gap bounds the error
     return replace(complex_estimate, error=error, evaluations=evaluations, noise=checked.noise)
+
+
+#: The highest order whose complex step the real-axis quotient can check (its rounding
+#: error grows like ε / spacing**order).
+_CHECKED_ORDER = 2
+#: The complex-step quotient's rounding is measured at x + k d, d = |x| * these: far enough
+#: apart for f's rounding to differ, close enough that the quotient's shape is far below it.
+_QUOTIENT_SPACINGS = (2.0**-38, 2.0**-40)
+
+
+def _quotient_scatter(
+    function: BatchFunction, x: float, step: float, centre: float
+) -> tuple[float, int]:
+    """How far rounding moves the complex-step quotient ``centre`` at ``x`` (absolute), and
+    the evaluations it took.
+
+    f's rounding reaches ``Im f(x + ih) / h`` through the real part (``sin(1/x)``: ``1/x``
+    rounds), the same at every imaginary step, so the scatter over steps misses it. The
+    quotient at real neighbours ``x + k d`` (k = ±1, ±2, ±3) shows it: the largest fourth
+    difference, unless the wider spacing's are far above the narrower's (f's shape).
+    """
+    offsets = np.array([-3.0, -2.0, -1.0, 1.0, 2.0, 3.0])
+    unit = abs(x) if x else 1.0
+    largest = []
+    for spacing in _QUOTIENT_SPACINGS:
+        points = x + offsets * (unit * spacing)
+        quotients = complex_quotients(function, points, np.array([step]))[:, 0]
+        row = np.insert(quotients, 3, centre)
+        with np.errstate(all="ignore"):
+            largest.append(float(np.max(np.abs(np.diff(row, n=4)))) / math.sqrt(70))
+    wide, narrow = largest
+    evaluations = offsets.size * len(_QUOTIENT_SPACINGS)
+    return (max(wide, narrow) if wide <= 16 * narrow else narrow), evaluations
+
+
+def _real_quotient(samples: RealSamples, order: int) -> tuple[float, float]:
+    """The five-point quotient of ``samples`` at the narrower spacing and a bound on its
+    error: its gap to the wider spacing's (which has the larger truncation error) plus
+    the rounding and measured noise of the values; NaN where a value is not finite."""
+    with np.errstate(all="ignore"):
+        weights = np.stack(fornberg_weights(list(samples.nodes.T), order), axis=1)
+        values = samples.values
+        quotients = np.sum(weights * values, axis=1)
+        noise = samples.noise * abs(float(values[0, 2]))
+        uncertainty = 2 * EPSILON * np.abs(values) + noise + SMALLEST
+        rounding = np.sum(np.abs(weights) * uncertainty, axis=1)
+    return float(quotients[1]), float(abs(quotients[1] - quotients[0]) + rounding[1])
 
 
 def estimate(

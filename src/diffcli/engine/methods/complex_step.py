@@ -77,6 +77,15 @@ def _depends_on(node: Node, variable: str) -> bool:
     return any(isinstance(sub, (Variable, Index)) and sub.name == variable for sub in walk(node))
 
 
+def complex_quotients(function: BatchFunction, points: Array, steps: Array) -> Array:
+    """``Im f(x + ih) / h`` for every point ``x`` (rows) and imaginary step ``h`` (columns)."""
+    points = np.asarray(points, dtype=np.float64)
+    shifted = points[:, np.newaxis] + 1j * steps[np.newaxis, :]
+    with np.errstate(all="ignore"):
+        values = np.asarray(function(shifted.reshape(-1))).reshape(shifted.shape)
+    return np.imag(values) / steps
+
+
 def complex_step(
     function: BatchFunction, x: float, order: int = 1, step: float | None = None
 ) -> Estimate:
@@ -96,23 +105,18 @@ def complex_step(
         # lose its digits or divide by 0; the step needs only to be tiny against f's scale
         step = max(scaled, sys.float_info.min)
 
-    def derivative(points: Array, steps: Array) -> Array:
-        points = np.asarray(points, dtype=np.float64)
-        shifted = points[:, np.newaxis] + 1j * steps[np.newaxis, :]
-        with np.errstate(all="ignore"):
-            values = np.asarray(function(shifted.reshape(-1))).reshape(shifted.shape)
-        return np.imag(values) / steps
-
     steps = step * np.array(COMPLEX_STEP_FACTORS)
     if order > 1:
-        inner = richardson(lambda points: derivative(points, steps)[:, 0], x, order - 1)
+        # Richardson estimates its own error: one imaginary step is enough
+        inner = richardson(
+            lambda points: complex_quotients(function, points, steps[:1])[:, 0], x, order - 1
+        )
         return replace(
             inner,
-            evaluations=inner.evaluations * len(steps),
             step=step,
             technique=f"complex step, then Richardson ({inner.technique})",
         )
-    quotients = derivative(np.array([x]), steps)[0]
+    quotients = complex_quotients(function, np.array([x]), steps)[0]
     evaluations = len(steps)
     # Im f(x + ih) below the smallest normal double (x**2 at 1e-300: 2xh underflows to 0)
     # has lost its digits: a larger step keeps them, and the scatter measures its cost
@@ -124,7 +128,7 @@ def complex_step(
     ):
         step = min(step * _GROWTH, _LARGEST)
         steps = step * np.array(COMPLEX_STEP_FACTORS)
-        quotients = derivative(np.array([x]), steps)[0]
+        quotients = complex_quotients(function, np.array([x]), steps)[0]
         evaluations += len(steps)
     value = float(quotients[0])
     scatter = float(np.max(np.abs(quotients - value)))
