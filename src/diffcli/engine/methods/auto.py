@@ -10,7 +10,7 @@ import numpy as np
 from ..coordinates import BatchFunction
 from ..estimate import NOISE_SPACING, TRUSTED_RELATIVE_ERROR, Estimate, RealSamples, real_samples
 from ..kernel import EPSILON
-from .complex_step import complex_quotients, complex_step
+from .complex_step import complex_step, quotient_scatter
 from .richardson import SMALLEST, richardson
 from .stencils import fornberg_weights
 
@@ -39,7 +39,7 @@ def auto(
         spent += samples.evaluations
         rounding = samples.noise * abs(complex_estimate.value)
         if order == 1 and complex_estimate.step is not None:
-            scatter, evaluations = _quotient_scatter(
+            scatter, evaluations = quotient_scatter(
                 function, x, complex_estimate.step, complex_estimate.value
             )
             spent += evaluations
@@ -86,34 +86,6 @@ def auto(
 #: The highest order whose complex step the real-axis quotient can check (its rounding
 #: error grows like ε / spacing**order).
 _CHECKED_ORDER = 2
-#: The complex-step quotient's rounding is measured at x + k d, d = |x| * these: far enough
-#: apart for f's rounding to differ, close enough that the quotient's shape is far below it.
-_QUOTIENT_SPACINGS = (2.0**-38, 2.0**-40)
-
-
-def _quotient_scatter(
-    function: BatchFunction, x: float, step: float, centre: float
-) -> tuple[float, int]:
-    """How far rounding moves the complex-step quotient ``centre`` at ``x`` (absolute), and
-    the evaluations it took.
-
-    f's rounding reaches ``Im f(x + ih) / h`` through the real part (``sin(1/x)``: ``1/x``
-    rounds), the same at every imaginary step, so the scatter over steps misses it. The
-    quotient at real neighbours ``x + k d`` (k = ±1, ±2, ±3) shows it: the largest fourth
-    difference, unless the wider spacing's are far above the narrower's (f's shape).
-    """
-    offsets = np.array([-3.0, -2.0, -1.0, 1.0, 2.0, 3.0])
-    unit = abs(x) if x else 1.0
-    largest = []
-    for spacing in _QUOTIENT_SPACINGS:
-        points = x + offsets * (unit * spacing)
-        quotients = complex_quotients(function, points, np.array([step]))[:, 0]
-        row = np.insert(quotients, 3, centre)
-        with np.errstate(all="ignore"):
-            largest.append(float(np.max(np.abs(np.diff(row, n=4)))) / math.sqrt(70))
-    wide, narrow = largest
-    evaluations = offsets.size * len(_QUOTIENT_SPACINGS)
-    return (max(wide, narrow) if wide <= 16 * narrow else narrow), evaluations
 
 
 def _real_quotient(samples: RealSamples, order: int) -> tuple[float, float]:
