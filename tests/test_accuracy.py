@@ -6,7 +6,10 @@ import csv
 import io
 import json
 import math
+from collections.abc import Callable
+from typing import Any
 
+import mpmath
 import pytest
 
 from diffcli import derivative, hessian
@@ -163,6 +166,75 @@ def test_a_linear_direction_of_a_hessian_is_ok(method: str) -> None:
     )
     row = json.loads(outcome.stdout)["results"][0]
     assert (row["status"], outcome.stderr) == ("ok", "")
+
+
+# --- 5. a tenth of the evaluations --------------------------------------------------------
+
+#: First derivatives where the complex step is right (exact derivatives in mpmath, at the
+#: point's binary value): auto should confirm it cheaply.
+CHEAP: list[tuple[str, str, Callable[[Any], Any]]] = [
+    ("sin(x)", "1", mpmath.cos),
+    ("exp(x)", "100", mpmath.exp),
+    ("log(x)", "1e-8", lambda x: 1 / x),
+    ("atan(1e6*x)", "1e-6", lambda x: 1e6 / (1 + (1e6 * x) ** 2)),
+    ("x**3", "1e-6", lambda x: 3 * x**2),
+    ("tanh(100*x)", "0.01", lambda x: 100 / mpmath.cosh(100 * x) ** 2),
+]
+
+
+def _exact(derivative_of: Callable[[Any], Any], at: str) -> float:
+    with mpmath.workdps(50):
+        return float(derivative_of(mpmath.mpf(float(at))))
+
+
+@pytest.mark.parametrize(("expression", "at", "exact"), CHEAP)
+def test_auto_confirms_the_complex_step_in_at_most_30_evaluations(
+    expression: str, at: str, exact: Callable[[Any], Any]
+) -> None:
+    # before: 148 evaluations each (Richardson ran beside every complex step)
+    row = derivative(expression, at=at, method="auto", analytic=False).results[0]
+    reference = _exact(exact, at)
+    assert row.evaluations <= 30
+    assert row.technique == "complex step"
+    assert abs(row.numerical - reference) <= 4 * math.ulp(reference)  # type: ignore[operator]
+    assert row.status == "ok"
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "exact"),
+    [
+        # f's rounding reaches the complex step through its real part (1/x and x**2 round)
+        ("sin(1/x)", "0.01", lambda x: -mpmath.cos(1 / x) / x**2),
+        ("sqrt(1 - x**2)", "0.999", lambda x: -x / mpmath.sqrt(1 - x**2)),
+    ],
+)
+def test_the_cheap_path_still_covers_rounding_in_the_real_part(
+    expression: str, at: str, exact: Callable[[Any], Any]
+) -> None:
+    row = derivative(expression, at=at, method="auto", analytic=False).results[0]
+    reference = _exact(exact, at)
+    error = abs(row.numerical - reference)  # type: ignore[operator]
+    assert error > 4 * math.ulp(reference)  # the case shows the rounding it is about
+    assert error <= row.error_estimate <= 1e-12 * abs(reference)  # type: ignore[operator]
+
+
+def test_auto_still_asks_richardson_where_the_real_axis_disagrees() -> None:
+    # sqrt(x**2) at 0: the complex step says 1 (sqrt(-h**2) = ih), f's real values say kink
+    row = derivative("sqrt(x**2)", at=0, method="auto", analytic=False).results[0]
+    assert (row.left, row.right) == (-1.0, 1.0)
+    assert row.technique.startswith("Richardson")
+
+
+@pytest.mark.parametrize(
+    ("expression", "at"), [("exp(x0*x1)", "1,2"), ("1/(x0 - x1)", "1,1.001"), ("x0 + x1", "1,2")]
+)
+def test_an_auto_hessian_takes_about_a_hundred_evaluations_per_entry(
+    expression: str, at: str
+) -> None:
+    # before: 1,000 to 2,000 per entry (numdifftools: about 40)
+    row = hessian(expression, at=at, method="auto", analytic=False).results[0]
+    assert row.evaluations <= 3 * 110
+    assert row.status == "ok"
 
 
 # --- issue 10, point 4: a Hessian whose scale underflows ----------------------------------
