@@ -56,7 +56,7 @@ def test_the_default_method_says_when_it_is_off_and_what_does_better() -> None:
     assert outcome.stderr == (
         "warning: at x=0.01 the central estimate -10001.000100009918 cannot be trusted: its "
         "error estimate (1) is more than 1e-06 of the value; --method auto does better here: "
-        "-10000.0 (error estimate 1.1e-11)\n"
+        "-10000.0 (error estimate 1e-11)\n"
     )
 
 

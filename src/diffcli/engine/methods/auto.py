@@ -23,7 +23,8 @@ def auto(
     For first and second derivatives the complex step is trusted where it is sure of its
     value, f's real values carry no noise beyond rounding, and a five-point quotient of
     those values (the noise check's, at two spacings) agrees with it within that
-    quotient's own error: a few dozen evaluations. Elsewhere, and for higher orders,
+    quotient's own error: a few dozen evaluations. The check's spacing follows |x|, and
+    above 1 also 1. Elsewhere, and for higher orders,
     Richardson decides: where the complex step is not allowed (``complex_obstacle`` names
     why), where it disagrees with Richardson beyond Richardson's error estimate (a branch
     point such as ``sqrt(x**2)`` at 0), or at a kink, Richardson's answer is returned,
@@ -35,25 +36,28 @@ def auto(
     complex_estimate = complex_step(function, x, order)
     spent = complex_estimate.evaluations
     if order <= _CHECKED_ORDER and math.isfinite(complex_estimate.value):
-        samples = real_samples(function, x, abs(x) * NOISE_SPACING if x else NOISE_SPACING)
-        spent += samples.evaluations
-        rounding = samples.noise * abs(complex_estimate.value)
+        scatter = 0.0
         if order == 1 and complex_estimate.step is not None:
             scatter, evaluations = quotient_scatter(
                 function, x, complex_estimate.step, complex_estimate.value
             )
             spent += evaluations
-            rounding += 2 * scatter
-        candidate = replace(
-            complex_estimate,
-            error=complex_estimate.error + rounding,
-            evaluations=spent,
-            noise=samples.noise,
-        )
-        real_value, real_error = _real_quotient(samples, order)
-        gap = abs(candidate.value - real_value)
-        if candidate.trusted and not candidate.noisy and gap <= 2 * real_error:
-            return candidate
+        # f's scale is |x| (log, 1/x near 0) or, above 1, may be 1 (sin at 1e8, whose real
+        # values at spacings of |x| * 2**-18 alias and look noisy)
+        for scale in (abs(x), 1.0) if abs(x) > 1 else (abs(x) or 1.0,):
+            samples = real_samples(function, x, scale * NOISE_SPACING)
+            spent += samples.evaluations
+            rounding = 2 * scatter + samples.noise * abs(complex_estimate.value)
+            candidate = replace(
+                complex_estimate,
+                error=complex_estimate.error + rounding,
+                evaluations=spent,
+                noise=samples.noise,
+            )
+            real_value, real_error = _real_quotient(samples, order)
+            gap = abs(candidate.value - real_value)
+            if candidate.trusted and not candidate.noisy and gap <= 2 * real_error:
+                return candidate
     checked = richardson(function, x, order)
     evaluations = checked.evaluations + spent
     if checked.is_kink:
@@ -69,6 +73,13 @@ def auto(
         and math.isfinite(checked.error)
         and gap > 10 * checked.error + 1e-8 * abs(checked.value)
     ):
+        # zero to within rounding is no evidence against a value the complex step is sure
+        # of (Richardson's steps can alias, or move a coordinate that rounds away); against
+        # one it is not sure of either, nothing is known to within their gap
+        if not checked.noisy and abs(checked.value) <= checked.error:
+            if complex_estimate.trusted:
+                return replace(complex_estimate, evaluations=evaluations, noise=checked.noise)
+            checked = replace(checked, error=gap)
         return replace(
             checked,
             evaluations=evaluations,

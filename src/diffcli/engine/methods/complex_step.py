@@ -18,6 +18,7 @@ from ..estimate import Estimate, real_noise
 from ..kernel import EPSILON
 from ..kinks import non_analytic_functions
 from .richardson import richardson
+from .stencils import fornberg_weights
 
 Array = Any
 #: h = 2**-66 |x|, and a few more steps whose scatter measures rounding.
@@ -157,19 +158,27 @@ def quotient_scatter(
     f's rounding reaches ``Im f(x + ih) / h`` through the real part (``sin(1/x)``: ``1/x``
     rounds), the same at every imaginary step, so the scatter over steps misses it. The
     quotient at real neighbours ``x + k d`` (k = ±1, ±2, ±3) shows it: the largest fourth
-    difference, unless the wider spacing's are far above the narrower's (f's shape).
+    difference of five neighbours (weights for the nodes as rounded, which no cubic moves),
+    over the weights' norm; unless the wider spacing's are far above the narrower's (f's
+    shape). The spacing follows |x| itself, not a power of 2: at binary-regular nodes the
+    rounding errors of ``1/x`` line up and the differences cancel them.
     """
-    offsets = np.array([-3.0, -2.0, -1.0, 1.0, 2.0, 3.0])
+    offsets = np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])
     unit = abs(x) if x else 1.0
     largest = []
     for spacing in _QUOTIENT_SPACINGS:
-        points = x + offsets * (unit * spacing)
+        points = x + np.delete(offsets, 3) * (unit * spacing)
         quotients = complex_quotients(function, points, np.array([step]))[:, 0]
         row = np.insert(quotients, 3, centre)
+        nodes = np.insert(points - x, 3, 0.0)
+        windows = np.lib.stride_tricks.sliding_window_view(nodes, 5)
         with np.errstate(all="ignore"):
-            largest.append(float(np.max(np.abs(np.diff(row, n=4)))) / math.sqrt(70))
+            weights = np.stack(fornberg_weights(list(windows.T), 4), axis=1)
+            values = np.lib.stride_tricks.sliding_window_view(row, 5)
+            scatter = np.abs(np.sum(weights * values, axis=1)) / np.linalg.norm(weights, axis=1)
+            largest.append(float(np.max(scatter)))
     wide, narrow = largest
-    evaluations = offsets.size * len(_QUOTIENT_SPACINGS)
+    evaluations = 6 * len(_QUOTIENT_SPACINGS)
     return (max(wide, narrow) if wide <= 16 * narrow else narrow), evaluations
 
 
