@@ -12,7 +12,7 @@ from typing import Any
 import mpmath
 import pytest
 
-from diffcli import derivative, hessian
+from diffcli import derivative, gradient, hessian
 from tests.conftest import invoke
 
 METHODS = ("forward", "backward", "central", "five-point", "richardson", "complex", "auto")
@@ -235,6 +235,23 @@ def test_an_auto_hessian_takes_about_a_hundred_evaluations_per_entry(
     row = hessian(expression, at=at, method="auto", analytic=False).results[0]
     assert row.evaluations <= 3 * 110
     assert row.status == "ok"
+
+
+def test_richardsons_aliasing_at_1e8_no_longer_hides_the_right_value() -> None:
+    # sin(x0)*cos(x1) + x0 at x0 = 1e8: Richardson's steps from 2.5e7 down alias the sine
+    # (0.99999998 for ∂f/∂x0 = 0.68, status ok), and a mixed step along x0 rounds away (0 for
+    # 0.17); auto rejected the right complex step for both
+    at = {"x0": 1e8, "x1": 0.5}
+    with mpmath.workdps(50):
+        x0, x1 = mpmath.mpf(1e8), mpmath.mpf(0.5)
+        slope = float(mpmath.cos(x0) * mpmath.cos(x1) + 1)
+        mixed = float(-mpmath.cos(x0) * mpmath.sin(x1))
+    row = gradient("sin(x0)*cos(x1) + x0", at=at, method="auto", analytic=False).results[0]
+    assert row.status == "ok"
+    assert abs(row.numerical["x0"] - slope) <= row.error_estimate["x0"]  # type: ignore[index]
+    matrix = hessian("sin(x0)*cos(x1) + x0", at=at, method="auto", analytic=False).results[0]
+    assert matrix.status == "ok"
+    assert abs(matrix.numerical[0][1] - mixed) <= matrix.error_estimate[0][1] < 1e-6 * abs(mixed)  # type: ignore[index]
 
 
 # --- issue 10, point 4: a Hessian whose scale underflows ----------------------------------
