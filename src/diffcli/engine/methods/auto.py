@@ -22,13 +22,13 @@ def auto(
 
     For first and second derivatives the complex step is trusted where it is sure of its
     value, f's real values carry no noise beyond rounding, and a five-point quotient of
-    those values (the noise check's, at two spacings) agrees with it within that
-    quotient's own error: a few dozen evaluations. The check's spacing follows |x|, and
-    above 1 also 1. Elsewhere, and for higher orders,
-    Richardson decides: where the complex step is not allowed (``complex_obstacle`` names
-    why), where it disagrees with Richardson beyond Richardson's error estimate (a branch
-    point such as ``sqrt(x**2)`` at 0), or at a kink, Richardson's answer is returned,
-    unless Richardson distrusts its own value for want of steps (not for f's noise).
+    those values (the noise check's, at two spacings following |x|, and above |x| = 1 also
+    1) agrees with it within that quotient's own error: a few dozen evaluations. Elsewhere,
+    and for higher orders, Richardson decides: where the complex step is not allowed
+    (``complex_obstacle`` names why), where it disagrees with Richardson beyond Richardson's
+    error estimate (a branch point), or at a kink (``sqrt(x**2)`` at 0), Richardson's answer
+    is returned, unless Richardson distrusts its own value for want of steps (not for f's
+    noise) or finds only zero to within rounding.
     """
     if complex_obstacle is not None:
         checked = richardson(function, x, order)
