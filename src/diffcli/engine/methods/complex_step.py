@@ -97,7 +97,7 @@ def complex_step(
     quotient over a few steps of different mantissas: a cancellation inside the expression
     shows up as scatter. Where the default step makes ``Im f`` underflow, it grows (to at
     most 2**-20). Higher orders apply Richardson extrapolation to the complex-step
-    derivative.
+    derivative at one imaginary step, with its rounding (``quotient_scatter``) as the noise.
     """
     grows = step is None
     if step is None:
