@@ -61,14 +61,22 @@ def richardson(
         return _richardson_from(function, x, order, initial_step, floor, stops)[0]
     first_step = power_of_two(max(1.0, abs(x))) / 4
     result, noise = _richardson_from(function, x, order, first_step, floor, stops)
-    if 0 < abs(x) < 1 and not _sound(result):
+    # (far from 0, a value that is zero to within its error has nothing to alias)
+    far_zero = abs(x) > 1 and abs(result.value) <= result.error
+    if 0 < abs(x) != 1 and not _sound(result) and not far_zero:
         # the function's scale is |x| (log, sqrt, 1/x near 0): start again from |x|/4, with
-        # the noise the first run measured (its small steps may miss the jumps of f)
-        retry = _richardson_from(function, x, order, power_of_two(abs(x)) / 4, noise, stops)[0]
+        # the noise the first run measured (its small steps may miss the jumps of f); far from
+        # 0 it may be 1 (sin at 1e8, whose steps from |x|/4 alias, and see noise in the
+        # aliasing): start again from 1/4
+        retry_step = power_of_two(min(1.0, abs(x))) / 4
+        floor = noise if abs(x) < 1 else floor
+        retry = _richardson_from(function, x, order, retry_step, floor, stops)[0]
         evaluations = result.evaluations + retry.evaluations
         better = retry if _sound(retry) or _relative(retry) < _relative(result) else result
         if not _sound(retry) and abs(retry.value - result.value) <= retry.error > result.error:
             better = result  # the retry only widens what the first run says
+        if abs(retry.value - result.value) > retry.error + result.error:
+            better = retry  # they cannot both be right: the larger steps aliased f's scale
         return replace(better, evaluations=evaluations)
     return result
 
