@@ -139,31 +139,52 @@ def underflows(function: BatchFunction, x: float) -> bool:
     return False
 
 
-#: ``real_noise`` samples f at x + k d, d = |x| * this (and half of it): far enough apart that
-#: the rounding inside f differs from sample to sample, close enough that f is smooth.
-_NOISE_SPACING = 2.0**-18
+@dataclass(frozen=True)
+class RealSamples:
+    """f's real values at ``x + k d`` and ``x + k d/2`` (k = -2 … 2), and their noise."""
+
+    #: The offsets actually taken, ``fl(x + k d) - x`` (rows: spacing d, then d/2).
+    nodes: Any
+    values: Any
+    #: The rounding noise of the values relative to ``|f(x)|`` (0 where none is measured).
+    noise: float
+
+    @property
+    def evaluations(self) -> int:
+        return int(self.values.size)
 
 
-def real_noise(function: BatchFunction, x: float) -> tuple[float, int]:
-    """The rounding noise of f's real values near ``x`` (relative to ``|f(x)|``), and the
-    evaluations it took; 0 at ``x = 0`` or where nothing is measured.
+def real_samples(function: BatchFunction, x: float, spacing: float) -> RealSamples:
+    """f's real values around ``x`` at ``spacing`` and half of it, and their rounding noise.
 
     The complex step cannot see a cancellation inside f (``1 - cos(x)`` at 1e-5 keeps its
     rounding error in the real part, and the imaginary part inherits it at every step). The
     fourth difference of f at spacing d is noise where halving d does not shrink it (a
     smooth f's shrinks sixteenfold); one far above the values is f's shape, not noise.
     """
-    if x == 0 or not math.isfinite(x):
-        return 0.0, 0
-    spacing = abs(x) * _NOISE_SPACING
     offsets = np.arange(-2.0, 3.0)
     abscissae = np.concatenate([x + offsets * spacing, x + offsets * (spacing / 2)])
     with np.errstate(all="ignore"):
         values = np.asarray(function(abscissae), dtype=np.float64).reshape(2, -1)
         wide, narrow = np.abs(np.diff(values, n=4, axis=1))[:, 0] / math.sqrt(70)
         centre = abs(float(values[0, 2]))
-    evaluations = abscissae.size
+    nodes = abscissae.reshape(2, -1) - x
     usable = math.isfinite(wide) and math.isfinite(narrow) and centre > 0
     if not usable or narrow < wide / 4 or wide > 1e-3 * centre:
-        return 0.0, evaluations
-    return float(min(wide, narrow) / centre), evaluations
+        return RealSamples(nodes, values, 0.0)
+    return RealSamples(nodes, values, float(min(wide, narrow) / centre))
+
+
+#: ``real_noise`` samples f at x + k d, d = |x| * this (and half of it): far enough apart that
+#: the rounding inside f differs from sample to sample, close enough that f is smooth.
+NOISE_SPACING = 2.0**-18
+
+
+def real_noise(function: BatchFunction, x: float) -> tuple[float, int]:
+    """The rounding noise of f's real values near ``x`` (relative to ``|f(x)|``, see
+    ``real_samples``), and the evaluations it took; 0 at ``x = 0`` or where nothing is
+    measured."""
+    if x == 0 or not math.isfinite(x):
+        return 0.0, 0
+    samples = real_samples(function, x, abs(x) * NOISE_SPACING)
+    return samples.noise, samples.evaluations

@@ -18,6 +18,7 @@ from ..estimate import Estimate, real_noise
 from ..kernel import EPSILON
 from ..kinks import non_analytic_functions
 from .richardson import richardson
+from .stencils import fornberg_weights
 
 Array = Any
 #: h = 2**-66 |x|, and a few more steps whose scatter measures rounding.
@@ -77,6 +78,15 @@ def _depends_on(node: Node, variable: str) -> bool:
     return any(isinstance(sub, (Variable, Index)) and sub.name == variable for sub in walk(node))
 
 
+def complex_quotients(function: BatchFunction, points: Array, steps: Array) -> Array:
+    """``Im f(x + ih) / h`` for every point ``x`` (rows) and imaginary step ``h`` (columns)."""
+    points = np.asarray(points, dtype=np.float64)
+    shifted = points[:, np.newaxis] + 1j * steps[np.newaxis, :]
+    with np.errstate(all="ignore"):
+        values = np.asarray(function(shifted.reshape(-1))).reshape(shifted.shape)
+    return np.imag(values) / steps
+
+
 def complex_step(
     function: BatchFunction, x: float, order: int = 1, step: float | None = None
 ) -> Estimate:
@@ -87,7 +97,7 @@ def complex_step(
     quotient over a few steps of different mantissas: a cancellation inside the expression
     shows up as scatter. Where the default step makes ``Im f`` underflow, it grows (to at
     most 2**-20). Higher orders apply Richardson extrapolation to the complex-step
-    derivative.
+    derivative at one imaginary step, with its rounding (``quotient_scatter``) as the noise.
     """
     grows = step is None
     if step is None:
@@ -96,23 +106,23 @@ def complex_step(
         # lose its digits or divide by 0; the step needs only to be tiny against f's scale
         step = max(scaled, sys.float_info.min)
 
-    def derivative(points: Array, steps: Array) -> Array:
-        points = np.asarray(points, dtype=np.float64)
-        shifted = points[:, np.newaxis] + 1j * steps[np.newaxis, :]
-        with np.errstate(all="ignore"):
-            values = np.asarray(function(shifted.reshape(-1))).reshape(shifted.shape)
-        return np.imag(values) / steps
-
     steps = step * np.array(COMPLEX_STEP_FACTORS)
     if order > 1:
-        inner = richardson(lambda points: derivative(points, steps)[:, 0], x, order - 1)
+        # Richardson estimates its own error: one imaginary step is enough, with the
+        # quotient's rounding measured along the real axis (f's reaches it there)
+        def quotient(points: Array) -> Array:
+            return complex_quotients(function, points, steps[:1])[:, 0]
+
+        centre = float(quotient(np.array([x]))[0])
+        scatter, evaluations = quotient_scatter(function, x, step, centre)
+        inner = richardson(quotient, x, order - 1, measured_noise=scatter)
         return replace(
             inner,
-            evaluations=inner.evaluations * len(steps),
+            evaluations=inner.evaluations + 1 + evaluations,
             step=step,
             technique=f"complex step, then Richardson ({inner.technique})",
         )
-    quotients = derivative(np.array([x]), steps)[0]
+    quotients = complex_quotients(function, np.array([x]), steps)[0]
     evaluations = len(steps)
     # Im f(x + ih) below the smallest normal double (x**2 at 1e-300: 2xh underflows to 0)
     # has lost its digits: a larger step keeps them, and the scatter measures its cost
@@ -124,7 +134,7 @@ def complex_step(
     ):
         step = min(step * _GROWTH, _LARGEST)
         steps = step * np.array(COMPLEX_STEP_FACTORS)
-        quotients = derivative(np.array([x]), steps)[0]
+        quotients = complex_quotients(function, np.array([x]), steps)[0]
         evaluations += len(steps)
     value = float(quotients[0])
     scatter = float(np.max(np.abs(quotients - value)))
@@ -132,6 +142,44 @@ def complex_step(
     # with no subtraction of f's values and a step far below |x|, the scatter is rounding
     rounding = error if step <= _SMALL_STEP * abs(x) or x == 0 else 2 * EPSILON * abs(value)
     return Estimate(value, error, evaluations, step, "complex step", rounding=rounding)
+
+
+#: The complex-step quotient's rounding is measured at x + k d, d = |x| * these: far enough
+#: apart for f's rounding to differ, close enough that the quotient's shape is far below it.
+_QUOTIENT_SPACINGS = (2.0**-38, 2.0**-40)
+
+
+def quotient_scatter(
+    function: BatchFunction, x: float, step: float, centre: float
+) -> tuple[float, int]:
+    """How far rounding moves the complex-step quotient ``centre`` at ``x`` (absolute), and
+    the evaluations it took.
+
+    f's rounding reaches ``Im f(x + ih) / h`` through the real part (``sin(1/x)``: ``1/x``
+    rounds), the same at every imaginary step, so the scatter over steps misses it. The
+    quotient at real neighbours ``x + k d`` (k = ±1, ±2, ±3) shows it: the largest fourth
+    difference of five neighbours (weights for the nodes as rounded, which no cubic moves),
+    over the weights' norm; unless the wider spacing's are far above the narrower's (f's
+    shape). The spacing follows |x| itself, not a power of 2: at binary-regular nodes the
+    rounding errors of ``1/x`` line up and the differences cancel them.
+    """
+    offsets = np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])
+    unit = abs(x) if x else 1.0
+    largest = []
+    for spacing in _QUOTIENT_SPACINGS:
+        points = x + np.delete(offsets, 3) * (unit * spacing)
+        quotients = complex_quotients(function, points, np.array([step]))[:, 0]
+        row = np.insert(quotients, 3, centre)
+        nodes = np.insert(points - x, 3, 0.0)
+        windows = np.lib.stride_tricks.sliding_window_view(nodes, 5)
+        with np.errstate(all="ignore"):
+            weights = np.stack(fornberg_weights(list(windows.T), 4), axis=1)
+            values = np.lib.stride_tricks.sliding_window_view(row, 5)
+            scatter = np.abs(np.sum(weights * values, axis=1)) / np.linalg.norm(weights, axis=1)
+            largest.append(float(np.max(scatter)))
+    wide, narrow = largest
+    evaluations = 6 * len(_QUOTIENT_SPACINGS)
+    return (max(wide, narrow) if wide <= 16 * narrow else narrow), evaluations
 
 
 #: A step at most this share of |x| leaves no truncation error to speak of.

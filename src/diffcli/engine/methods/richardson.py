@@ -12,7 +12,7 @@ import numpy as np
 from ..coordinates import BatchFunction
 from ..estimate import NOISY, Estimate
 from ..kernel import EPSILON
-from .stencils import fornberg_weights, stencil
+from .stencils import Stencil, fornberg_weights, stencil
 
 Array = Any
 #: Steps shrink by this ratio, this many per batch, at most this many batches.
@@ -28,7 +28,11 @@ KINK_TOLERANCE = 1e-6
 
 
 def richardson(
-    function: BatchFunction, x: float, order: int = 1, initial_step: float | None = None
+    function: BatchFunction,
+    x: float,
+    order: int = 1,
+    initial_step: float | None = None,
+    measured_noise: float | None = None,
 ) -> Estimate:
     """Adaptive Richardson extrapolation in the manner of DERIVEST.
 
@@ -46,18 +50,33 @@ def richardson(
         order: the derivative's order.
         initial_step: the largest step (default ``max(1, |x|)/4``, rounded down to a power
             of 2; tried again from ``|x|/4`` when that finds nothing sound).
+        measured_noise: the rounding noise of the function's values, where the caller has
+            measured it (absolute): the least noise assumed, and since smaller steps then
+            have nothing more to show, no batch of steps is taken once the rounding at the
+            smallest step exceeds the error estimate.
     """
+    floor = 0.0 if measured_noise is None else measured_noise
+    stops = measured_noise is not None
     if initial_step is not None:
-        return _richardson_from(function, x, order, initial_step)[0]
-    result, noise = _richardson_from(function, x, order, power_of_two(max(1.0, abs(x))) / 4)
-    if 0 < abs(x) < 1 and not _sound(result):
+        return _richardson_from(function, x, order, initial_step, floor, stops)[0]
+    first_step = power_of_two(max(1.0, abs(x))) / 4
+    result, noise = _richardson_from(function, x, order, first_step, floor, stops)
+    # (far from 0, a value that is zero to within its error has nothing to alias)
+    far_zero = abs(x) > 1 and abs(result.value) <= result.error
+    if 0 < abs(x) != 1 and not _sound(result) and not far_zero:
         # the function's scale is |x| (log, sqrt, 1/x near 0): start again from |x|/4, with
-        # the noise the first run measured (its small steps may miss the jumps of f)
-        retry = _richardson_from(function, x, order, power_of_two(abs(x)) / 4, noise)[0]
+        # the noise the first run measured (its small steps may miss the jumps of f); far from
+        # 0 it may be 1 (sin at 1e8, whose steps from |x|/4 alias, and see noise in the
+        # aliasing): start again from 1/4
+        retry_step = power_of_two(min(1.0, abs(x))) / 4
+        floor = noise if abs(x) < 1 else floor
+        retry = _richardson_from(function, x, order, retry_step, floor, stops)[0]
         evaluations = result.evaluations + retry.evaluations
         better = retry if _sound(retry) or _relative(retry) < _relative(result) else result
         if not _sound(retry) and abs(retry.value - result.value) <= retry.error > result.error:
             better = result  # the retry only widens what the first run says
+        if abs(retry.value - result.value) > retry.error + result.error:
+            better = retry  # they cannot both be right: the larger steps aliased f's scale
         return replace(better, evaluations=evaluations)
     return result
 
@@ -79,9 +98,16 @@ def _sound(result: Estimate) -> bool:
 
 
 def _richardson_from(
-    function: BatchFunction, x: float, order: int, initial_step: float, noise_floor: float = 0.0
+    function: BatchFunction,
+    x: float,
+    order: int,
+    initial_step: float,
+    noise_floor: float = 0.0,
+    stops_at_rounding: bool = False,
 ) -> tuple[Estimate, float]:
-    """Richardson from one largest step, and the noise of f it measured (absolute)."""
+    """Richardson from one largest step, and the noise of f it measured (absolute); with
+    ``stops_at_rounding``, no further batch once the smallest step's rounding exceeds the
+    error estimate."""
     shapes = {
         "central": stencil("central", 2, order),
         "forward": stencil("forward", 1, order),
@@ -117,6 +143,13 @@ def _richardson_from(
         smallest = float(steps[-1])
         if error <= GOOD_ENOUGH * abs(value) or smallest <= 64 * EPSILON * abs(x):
             break
+        last = values.reshape(abscissae.shape)[-1]
+        central = shapes["central"]
+        if (
+            stops_at_rounding
+            and _rounding_at(central, last, position, smallest, order, noise) > error
+        ):
+            break
     kind, (value, error, rounding) = _choose(best)
     left, right = best["backward"], best["forward"]
     centre = all_values[0, position[0]] if 0 in position else math.nan
@@ -134,6 +167,18 @@ def _richardson_from(
         ), noise
     found = Estimate(value, error, evaluations, None, kind, rounding=rounding, noise=relative_noise)
     return found, noise
+
+
+def _rounding_at(
+    shape: Stencil, values: Array, position: dict[int, int], step: float, order: int, noise: float
+) -> float:
+    """The rounding error of ``shape``'s quotient at ``step`` from one row of ``values``
+    (NaN where a value is not finite)."""
+    row = values[[position[o] for o in shape.offsets]]
+    weights = np.abs(np.array([float(w) for w in shape.weights]))
+    with np.errstate(all="ignore"):
+        total = float(np.sum(weights * (2 * EPSILON * np.abs(row) + noise)))
+        return float(_divided(total, step, order))
 
 
 def _relative_noise(noise: float, centre: float) -> float:
