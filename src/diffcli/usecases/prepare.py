@@ -17,7 +17,7 @@ from ..expr.compiling import Compiled, compile_expression
 from ..expr.diagnose import explain
 from ..expr.functions import shape_text
 from ..expr.parsing import Expression
-from ..expr.points import Point, format_point, layouts, shortened
+from ..expr.points import Point, PointColumns, format_point, layouts, shortened
 
 _COORDINATE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*((?:\[[-\d,\s]+\])*)\s*\Z")
 
@@ -177,6 +177,15 @@ def compiled_points(
         check_finite(compiled, expression, point)
         found.append((point, compiled))
     return found
+
+
+def scalar_columns(points: Sequence[Point]) -> dict[str, Any]:
+    """Each scalar variable's value at every point, a float64 array."""
+    if isinstance(points, PointColumns):
+        return {name: points.column(name) for name in points.first}
+    return {
+        name: np.array([point[name] for point in points], dtype=np.float64) for name in points[0]
+    }
 
 
 def complex_obstacles(
