@@ -52,6 +52,10 @@ def test_partials_at_points_equal_partials_point_by_point(method: str) -> None:
         ("0.01*x**2 + 0.1*x", "0:20:0.1", []),
         ("x*y + sin(y)", "x=1e20:1e21:2e20,y=-1:1:0.5", ["--h", "1e-3", "-f", "json"]),
         ("1/x + y", "x=-1:1.5:0.5,y=2", ["-f", "table"]),
+        ("x0**2 + x1**2", PRIMER_GRID, ["-f", "tsv", "--precision", "5"]),
+        ("x0*exp(x1)", "x0=-1:1:0.5,x1=-700:800:300", ["--no-analytic"]),
+        ("x0*exp(x1)", "x0=-1:1:0.5,x1=0:3:1", ["--fields", "x1,numerical.x0,status,x0"]),
+        ("sqrt(x0) + x1", "x0=0:3:1,x1=0:2:1", ["-f", "jsonl"]),
     ],
 )
 def test_grad_across_points_writes_the_text_of_point_by_point(

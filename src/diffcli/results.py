@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, overload
 
@@ -515,8 +515,111 @@ class GradientRow:
         }
 
 
+class GradientRows(Sequence[GradientRow]):
+    """The rows of a fixed-step method at many points of scalar variables, held as columns
+    (``grad``'s batched path): indexing makes the ``GradientRow`` a point-by-point run makes;
+    the output layer reads the columns (``numbers``) without making rows."""
+
+    def __init__(
+        self,
+        points: Sequence[Point],
+        columns: Mapping[str, Array],
+        loss: Array,
+        numerical: Mapping[str, Array],
+        evaluations: int,
+        statuses: Mapping[int, str],
+        analytic: Mapping[str, Array] | None = None,
+    ) -> None:
+        """``columns``: each variable's value at every point; ``loss`` f's; ``numerical`` and
+        ``analytic`` (NaN: no real number) each partial derivative's; all float64 arrays of
+        one number per point. ``evaluations``: each partial derivative's cost. ``statuses``:
+        the rows given one (the others derive theirs from their numbers)."""
+        self.points = points
+        self.columns = dict(columns)
+        self.loss = loss
+        self.numerical = dict(numerical)
+        self.evaluations = evaluations
+        self.given_statuses = dict(statuses)
+        self.analytic = None if analytic is None else dict(analytic)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    @overload
+    def __getitem__(self, index: int) -> GradientRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[GradientRow]: ...
+
+    def __getitem__(self, index: int | slice) -> GradientRow | Sequence[GradientRow]:
+        if isinstance(index, slice):
+            return [self[one] for one in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        analytic = self.analytic
+        return GradientRow(
+            self.points[index],
+            {name: float(column[index]) for name, column in self.numerical.items()},
+            None if analytic is None else {n: float(c[index]) for n, c in analytic.items()},
+            self.evaluations * len(self.numerical),
+            float(self.loss[index]),
+            partial_evaluations={name: np.full((), self.evaluations) for name in self.numerical},
+            status=self.given_statuses.get(index, ""),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def statuses(self) -> list[str]:
+        """Every row's status, as each row settles it."""
+        found = ["ok"] * len(self)
+        finite = np.logical_and.reduce([np.isfinite(v) for v in self.numerical.values()])
+        for index in np.flatnonzero(~finite).tolist():
+            found[index] = "not-finite"
+        for index, status in self.given_statuses.items():
+            found[index] = status or found[index]
+        return found
+
+    def numbers(self) -> dict[str, Array]:
+        """The number columns of the flat rows, float64 (masked: no value): ``value``,
+        ``numerical.NAME`` and ``analytic.NAME`` per variable, ``norm``, ``analytic_norm``
+        and ``max_abs_error`` (each as the rows compute it)."""
+        found: dict[str, Array] = {"value": self.loss}
+        found.update({f"numerical.{name}": v for name, v in self.numerical.items()})
+        found["norm"] = np.array([_norm(items) for items in _by_row(self.numerical)])
+        if self.analytic is None:
+            return found
+        found.update(
+            {
+                f"analytic.{name}": np.ma.MaskedArray(v, np.isnan(v))
+                for name, v in self.analytic.items()
+            }
+        )
+        norms = np.array([_norm(items) for items in _by_row(self.analytic)])
+        found["analytic_norm"] = np.ma.MaskedArray(norms, np.isnan(norms))
+        with np.errstate(all="ignore"):
+            errors = [np.abs(self.numerical[name] - v) for name, v in self.analytic.items()]
+        largest = np.fmax.reduce(errors)  # NaN only where every error is
+        found["max_abs_error"] = np.ma.MaskedArray(largest, np.isnan(largest))
+        return found
+
+
+def _by_row(columns: Mapping[str, Array]) -> Iterable[tuple[float, ...]]:
+    """The columns' numbers one row at a time, as Python floats."""
+    return zip(*(column.tolist() for column in columns.values()))
+
+
 def _euclidean(values: dict[str, Array]) -> float:
-    items = [float(item) for value in values.values() for item in np.ravel(value)]
+    return _norm([float(item) for value in values.values() for item in np.ravel(value)])
+
+
+def _norm(items: Sequence[float]) -> float:
+    """Euclidean norm of Python floats (a correctly rounded sum of squares)."""
     largest = max(map(abs, items), default=0.0)
     if 0 < largest < math.inf and not _SQUARABLE[0] <= largest <= _SQUARABLE[1]:
         # a square would overflow (1e300 ** 2 raises) or vanish: scale by the largest first
@@ -543,7 +646,7 @@ class GradientReport:
     #: None for a formula too large to print (``gradients.MAX_FORMULA_NODES``).
     partials: dict[str, str | None] | None
     analytic: Analytic
-    results: tuple[GradientRow, ...]
+    results: Sequence[GradientRow]
     warnings: tuple[str, ...] = field(default=())
     #: The expression whose value is the predicted scores: the first argument of a loss
     #: function (``cross_entropy``, ``mean_squared_error``) called at the top, else None.

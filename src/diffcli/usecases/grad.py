@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from ..expr.nodes import Call
 from ..expr.parsing import Expression, parse
 from ..expr.points import Array, Point, format_point, layouts
 from ..options import GradOptions
-from ..results import Analytic, GradientReport, GradientRow
+from ..results import Analytic, GradientReport, GradientRow, GradientRows
 from .exact import exact_side
 from .notes import (
     EstimateNotes,
@@ -75,16 +76,51 @@ def gradient_report(
     shown = _shown_expressions(expression, options.show)
     predicted = predicted_expression(expression)
     warnings: list[str] = []
-    rows: list[GradientRow] = []
-    compiled_at: list[Compiled] = []
-    pairs: list[tuple[Point, Compiled]] = []
+    rows: Sequence[GradientRow]
     if _across_points(expression, points, entry, shown, predicted):
-        compiled_at, rows = _rows_across_points(
+        compiled, across = _rows_across_points(
             expression, points, names, method, quotient_step, warnings
         )
+        formulas, analytic_values, symbolic = _analytic_gradients(
+            expression, points, [compiled] * len(points), names, options
+        )
+        warnings += _analytic_failure(symbolic)
+        rows = _with_analytic(across, analytic_values, names, warnings)
     else:
-        pairs = compiled_points(expression, points)
-    for point, compiled in pairs:
+        formulas, symbolic, rows = _rows_point_by_point(
+            expression, points, names, options, step, shown, predicted, warnings
+        )
+    return GradientReport(
+        expression.text,
+        names,
+        method,
+        step,
+        formulas,
+        symbolic,
+        rows,
+        tuple(warnings),
+        None if predicted is None else predicted.text,
+    )
+
+
+def _rows_point_by_point(
+    expression: Expression,
+    points: Sequence[Point],
+    names: tuple[str, ...],
+    options: GradOptions,
+    step: float | None,
+    shown: list[Expression],
+    predicted: Expression | None,
+    warnings: list[str],
+) -> tuple[dict[str, str | None] | None, Analytic, tuple[GradientRow, ...]]:
+    """The analytic side's formulas and outcome and the rows, one point at a time. Appends
+    the warnings to ``warnings``."""
+    method = options.method
+    entry = registry.method(method)
+    quotient_step = DEFAULT_STEP if step is None else step
+    rows: list[GradientRow] = []
+    compiled_at: list[Compiled] = []
+    for point, compiled in compiled_points(expression, points):
         compiled_at.append(compiled)
         with np.errstate(all="ignore"):
             loss = float(compiled(point))
@@ -135,8 +171,7 @@ def gradient_report(
     formulas, analytic_values, symbolic = _analytic_gradients(
         expression, points, compiled_at, names, options
     )
-    if symbolic.status not in {"ok", "skipped"}:
-        warnings.append(f"no analytic gradient: {symbolic.reason}")
+    warnings += _analytic_failure(symbolic)
     rows = [
         replace(row, analytic=_without_kinks(row, values))
         for row, values in zip(rows, analytic_values)
@@ -152,16 +187,43 @@ def gradient_report(
                 f"at {format_point(row.at)} the analytic derivative is not a real number "
                 f"for {listing(missing)}"
             )
-    return GradientReport(
-        expression.text,
-        names,
-        method,
-        step,
-        formulas,
-        symbolic,
-        tuple(rows),
-        tuple(warnings),
-        None if predicted is None else predicted.text,
+    return formulas, symbolic, tuple(rows)
+
+
+def _analytic_failure(symbolic: Analytic) -> list[str]:
+    """The warning where the analytic side ran and gave no gradient."""
+    if symbolic.status in {"ok", "skipped"}:
+        return []
+    return [f"no analytic gradient: {symbolic.reason}"]
+
+
+def _with_analytic(
+    rows: GradientRows,
+    values: Sequence[dict[str, Array] | None],
+    names: tuple[str, ...],
+    warnings: list[str],
+) -> GradientRows:
+    """The rows with the analytic side's values (None: it gave none) as columns. Appends a
+    warning for each point where some value is not a real number."""
+    if not values or values[0] is None:
+        return rows
+    found = cast("Sequence[dict[str, Array]]", values)
+    analytic = {name: np.array([one[name] for one in found], dtype=np.float64) for name in names}
+    missing = np.logical_or.reduce([np.isnan(analytic[name]) for name in names])
+    for index in np.flatnonzero(missing).tolist():
+        labels = [name for name in names if math.isnan(analytic[name][index])]
+        warnings.append(
+            f"at {format_point(rows.points[index])} the analytic derivative is not a real "
+            f"number for {listing(labels)}"
+        )
+    return GradientRows(
+        rows.points,
+        rows.columns,
+        rows.loss,
+        rows.numerical,
+        rows.evaluations,
+        rows.given_statuses,
+        analytic,
     )
 
 
@@ -193,7 +255,7 @@ def _rows_across_points(
     method: str,
     step: float,
     warnings: list[str],
-) -> tuple[list[Compiled], list[GradientRow]]:
+) -> tuple[Compiled, GradientRows]:
     """The rows of a fixed-step method at every point, each evaluation batched across the
     points (``partials_at_points``): the same rows, to the last bit, as point by point.
     Appends the warnings, point by point, to ``warnings``.
@@ -228,26 +290,8 @@ def _rows_across_points(
         warnings += vanished + large + non_finite_warnings(point, values, {})
         statuses[index] = _status(vanished, large, values, {})
     evaluations = len(method_stencil(method).offsets)
-    counts = {name: np.full((), evaluations) for name in names}
-    total = evaluations * len(names)
-    partials_by_point = zip(*(numerical[name].tolist() for name in names))
-    rows = [
-        GradientRow(
-            point,
-            dict(zip(names, found)),
-            None,
-            total,
-            value,
-            None,
-            {},
-            None,
-            counts,
-            {},
-            status=statuses.get(index, ""),
-        )
-        for index, (point, found, value) in enumerate(zip(points, partials_by_point, loss.tolist()))
-    ]
-    return [compiled] * len(points), rows
+    rows = GradientRows(points, columns, loss, numerical, evaluations, statuses)
+    return compiled, rows
 
 
 def _status(
