@@ -56,6 +56,7 @@ def test_partials_at_points_equal_partials_point_by_point(method: str) -> None:
         ("x0*exp(x1)", "x0=-1:1:0.5,x1=-700:800:300", ["--no-analytic"]),
         ("x0*exp(x1)", "x0=-1:1:0.5,x1=0:3:1", ["--fields", "x1,numerical.x0,status,x0"]),
         ("sqrt(x0) + x1", "x0=0:3:1,x1=0:2:1", ["-f", "jsonl"]),
+        ("x0**3 - x1*x2", "x0=-1:1:0.5,x1=2:4:1,x2=0.5", ["-f", "value"]),
     ],
 )
 def test_grad_across_points_writes_the_text_of_point_by_point(

@@ -149,6 +149,17 @@ class DerivativeRow:
         }
 
 
+def settled_statuses(finite: Array, given: Mapping[int, str]) -> list[str]:
+    """Each row's status where rows held as columns give ``given`` ones (by index) and the
+    others settle theirs: ``ok`` where ``finite``, else ``not-finite``."""
+    found = ["ok"] * len(finite)
+    for index in np.flatnonzero(~finite).tolist():
+        found[index] = "not-finite"
+    for index, status in given.items():
+        found[index] = status or found[index]
+    return found
+
+
 class DerivativeRows(Sequence[DerivativeRow]):
     """The rows of one fixed-step method at many points, held as columns (``diff``'s batched
     path): indexing makes the ``DerivativeRow`` a point-by-point run makes; the output layer
@@ -211,12 +222,7 @@ class DerivativeRows(Sequence[DerivativeRow]):
     @property
     def statuses(self) -> list[str]:
         """Every row's status, as each row settles it."""
-        found = ["ok"] * len(self)
-        for index in np.flatnonzero(~np.isfinite(self.columns["numerical"])).tolist():
-            found[index] = "not-finite"
-        for index, status in self.given_statuses.items():
-            found[index] = status or found[index]
-        return found
+        return settled_statuses(np.isfinite(self.columns["numerical"]), self.given_statuses)
 
     def numbers(self) -> dict[str, Array]:
         """Each number column of the rows' JSON, float64 (masked: no value): ``value``,
@@ -577,13 +583,8 @@ class GradientRows(Sequence[GradientRow]):
     @property
     def statuses(self) -> list[str]:
         """Every row's status, as each row settles it."""
-        found = ["ok"] * len(self)
         finite = np.logical_and.reduce([np.isfinite(v) for v in self.numerical.values()])
-        for index in np.flatnonzero(~finite).tolist():
-            found[index] = "not-finite"
-        for index, status in self.given_statuses.items():
-            found[index] = status or found[index]
-        return found
+        return settled_statuses(finite, self.given_statuses)
 
     def numbers(self) -> dict[str, Array]:
         """The number columns of the flat rows, float64 (masked: no value): ``value``,
@@ -654,6 +655,8 @@ class GradientReport:
 
     @property
     def statuses(self) -> tuple[str, ...]:
+        if isinstance(self.results, GradientRows):
+            return tuple(self.results.statuses)
         return tuple(row.status for row in self.results)
 
     def as_dict(self) -> dict[str, Any]:
@@ -760,6 +763,8 @@ class HessianReport:
 
     @property
     def statuses(self) -> tuple[str, ...]:
+        if isinstance(self.results, GradientRows):
+            return tuple(self.results.statuses)
         return tuple(row.status for row in self.results)
 
     def as_dict(self) -> dict[str, Any]:

@@ -81,7 +81,11 @@ class GradientSchema(Schema[GradientReport]):
         )
 
     def values(self, report: GradientReport) -> Iterable[Sequence[float | None]]:
-        return ([value] for row in report.results for _, value, _ in row.components())
+        rows = report.results
+        if isinstance(rows, GradientRows):  # scalar variables: a partial derivative per column
+            by_row = zip(*(column.tolist() for column in rows.numerical.values()))
+            return ([value] for found in by_row for value in found)
+        return ([value] for row in rows for _, value, _ in row.components())
 
     def table(self, report: GradientReport, precision: int | None) -> None:
         _table(report, precision)
