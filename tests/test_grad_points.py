@@ -1,4 +1,5 @@
-"""``grad`` at many points at once: the same rows, to the last bit, as point by point."""
+"""``grad`` and ``hessian`` at many points at once: the same rows, to the last bit, as point by
+point."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from click.testing import CliRunner
 
 import diffcli
 from diffcli.cli import cli
-from diffcli.engine.kernel import partials, partials_at_points
+from diffcli.engine.kernel import hessian, hessian_at_points, partials, partials_at_points
 from diffcli.expr.compiling import compile_expression
 from diffcli.expr.parsing import parse
 from diffcli.usecases import grad
+from diffcli.usecases import hessian as hessian_use_case
 
 #: The primer's grid for its gradient figure: meshgrid + flatten of arange(-2, 2.5, 0.25).
 PRIMER_GRID = "x0=-2:2.5:0.25,x1=-2:2.5:0.25"
@@ -90,3 +92,38 @@ def test_grad_across_points_names_the_first_point_without_a_value(
     assert batched.stderr == "error: cannot evaluate log(x)*y at x=0, y=1: log of zero in log(x)\n"
     _point_by_point(monkeypatch)
     assert CliRunner().invoke(cli, arguments).stderr == batched.stderr
+
+
+def test_hessian_at_points_equals_hessian_point_by_point() -> None:
+    axis = np.arange(-2, 2.5, 0.25)
+    first, second = np.meshgrid(axis, axis)
+    columns = {"x0": first.ravel(), "x1": second.ravel(), "x2": 0.3 * first.ravel()}
+    for text in ["sin(x0)*exp(-x1**2) + x0*x1*x2", "log(x0**2 + 1)/(1 + x1**2) + x2**3"]:
+        compiled = compile_expression(parse(text), {"x0": (), "x1": (), "x2": ()})
+        for names in [("x0", "x1", "x2"), ("x2", "x0")]:
+            batched = hessian_at_points(compiled, columns, names, 1e-4)
+            for k in range(axis.size**2):
+                point = {name: np.array(column[k]) for name, column in columns.items()}
+                one = hessian(compiled, point, names, 1e-4)
+                assert np.array_equal(one, batched[k], equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "extra"),
+    [
+        ("x0**2*x1 + sin(x1)", PRIMER_GRID, []),
+        ("x*y**3 + exp(x)", "x=-1:1:0.5,y=2", ["--wrt", "y", "-f", "json"]),
+        ("1/x + x*y", "x=-1:1.5:0.5,y=0:2:1", ["--no-analytic", "-f", "table"]),
+        ("x*y", "x=1e20:1e21:3e20,y=1", ["--h", "1e-2"]),
+        ("x**2 + y", "x=0:3:1,y=1", ["--h", "1e300", "--analytic", "sympy"]),
+    ],
+)
+def test_hessian_across_points_writes_the_text_of_point_by_point(
+    monkeypatch: pytest.MonkeyPatch, text: str, at: str, extra: list[str]
+) -> None:
+    arguments = ["hessian", text, "--at", at, "--analytic", "ad", "-f", "csv", *extra]
+    batched = CliRunner().invoke(cli, arguments)
+    monkeypatch.setattr(hessian_use_case, "one_scalar_layout", lambda points: False)
+    expected = CliRunner().invoke(cli, arguments)
+    assert (batched.exit_code, batched.output) == (expected.exit_code, expected.output)
+    assert batched.stderr == expected.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Mapping, Sequence
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -213,6 +214,47 @@ def hessian(
         mixed = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * step * step)
         result[i, j] = mixed
         result[j, i] = mixed
+    return result
+
+
+def hessian_at_points(
+    compiled: Compiled,
+    columns: Mapping[str, Array],
+    names: tuple[str, ...],
+    step: float = DEFAULT_STEP,
+) -> Array:
+    """``hessian`` at many points of scalar variables at once (``columns`` as for
+    ``partials_at_points``): one matrix per point, shape ``(points, len(names), len(names))``,
+    each equal to ``hessian`` at that point to the last bit (the same moved coordinates and
+    the same sums, element-wise)."""
+    base = {name: np.asarray(column, dtype=np.float64) for name, column in columns.items()}
+    length = len(next(iter(base.values()))) if base else 0
+    size = len(names)
+    result = np.zeros((length, size, size))
+
+    def evaluate(env: Mapping[str, Array]) -> Array:
+        return np.broadcast_to(np.asarray(compiled.evaluate_batch(env)), (length,))
+
+    def moved(*shifts: tuple[str, float]) -> dict[str, Array]:
+        env = dict(base)
+        for name, shift in shifts:
+            env[name] = base[name] + shift
+        return env
+
+    centre = evaluate(base)
+    for i, name in enumerate(names):
+        upper = evaluate(moved((name, step)))
+        lower = evaluate(moved((name, -step)))
+        result[:, i, i] = (upper - 2 * centre + lower) / (step * step)
+    for i, j in combinations(range(size), 2):
+        first, second = names[i], names[j]
+        corners = [
+            evaluate(moved((first, sign_i * step), (second, sign_j * step)))
+            for sign_i, sign_j in ((1, 1), (1, -1), (-1, 1), (-1, -1))
+        ]
+        mixed = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * step * step)
+        result[:, i, j] = mixed
+        result[:, j, i] = mixed
     return result
 
 

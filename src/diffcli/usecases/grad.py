@@ -20,7 +20,7 @@ from ..errors import InputError, ParseError, param
 from ..expr.compiling import Compiled, compile_expression
 from ..expr.nodes import Call
 from ..expr.parsing import Expression, parse
-from ..expr.points import Array, Point, format_point, layouts
+from ..expr.points import Array, Point, format_point
 from ..options import GradOptions
 from ..results import Analytic, GradientReport, GradientRow, GradientRows
 from .exact import exact_side
@@ -36,13 +36,11 @@ from .notes import (
     step_warnings,
 )
 from .prepare import (
-    check_finite,
-    compile_scalar,
+    compiled_columns,
     compiled_points,
     complex_obstacles,
     differentiated,
-    scalar_columns,
-    shapes_key,
+    one_scalar_layout,
 )
 
 #: Loss functions whose first argument is the prediction, shown beside the gradient.
@@ -237,15 +235,9 @@ def _across_points(
     """Whether the gradients are taken at all points at once (``_rows_across_points``): a
     fixed-step method, points of one layout of scalar variables, no kinks to look for and
     no ``show`` or predicted values."""
-    if not points or not entry.batched or shown or predicted is not None:
+    if not entry.batched or shown or predicted is not None:
         return False
-    if non_analytic_functions(expression):
-        return False
-    layout = list(points[0])
-    return all(
-        list(point) == layout and all(np.ndim(value) == 0 for value in point.values())
-        for point in layouts(points)
-    )
+    return not non_analytic_functions(expression) and one_scalar_layout(points)
 
 
 def _rows_across_points(
@@ -263,13 +255,7 @@ def _rows_across_points(
     Raises:
         EvaluationError: the expression has no finite value at one of the points.
     """
-    compiled = compile_scalar(expression, dict(shapes_key(points[0])))
-    columns = scalar_columns(points)
-    with np.errstate(all="ignore"):
-        loss = np.broadcast_to(compiled.evaluate_batch(columns), (len(points),))
-    bad = np.flatnonzero(~np.isfinite(loss))
-    if bad.size:
-        check_finite(compiled, expression, points[int(bad[0])])
+    compiled, columns, loss = compiled_columns(expression, points)
     with np.errstate(all="ignore"):
         numerical = partials_at_points(compiled, columns, names, method, step)
     side = registry.method(method).side or "central"

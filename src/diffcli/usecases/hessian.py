@@ -12,7 +12,7 @@ from ..catalog import MAX_ADAPTIVE_HESSIAN_COORDINATES
 from ..engine import analytic, autodiff, registry
 from ..engine.coordinates import along, along_line, coordinates
 from ..engine.estimate import Estimate, estimate
-from ..engine.kernel import hessian
+from ..engine.kernel import hessian, hessian_at_points
 from ..engine.kinks import batched_kinks, non_analytic_functions
 from ..engine.methods.richardson import power_of_two
 from ..errors import InputError, param
@@ -22,8 +22,21 @@ from ..expr.points import Array, Point
 from ..options import HessianOptions
 from ..results import Analytic, HessianReport, HessianRow
 from .exact import exact_side
-from .notes import EstimateNotes, kink_notes, large_step_warnings, short_point, step_warnings
-from .prepare import compiled_points, complex_obstacles, differentiated
+from .notes import (
+    EstimateNotes,
+    kink_notes,
+    large_step_warnings,
+    short_point,
+    step_too_large,
+    step_warnings,
+)
+from .prepare import (
+    compiled_columns,
+    compiled_points,
+    complex_obstacles,
+    differentiated,
+    one_scalar_layout,
+)
 
 #: A Hessian has n² entries and needs about 2n² evaluations: past this many coordinates, refuse.
 MAX_HESSIAN_COORDINATES = 300
@@ -49,7 +62,14 @@ def hessian_report(
     warnings: list[str] = []
     rows: list[HessianRow] = []
     compiled_at: list[Compiled] = []
-    for point, compiled in compiled_points(expression, points):
+    pairs: list[tuple[Point, Compiled]] = []
+    across = central and len(names) <= limit and not non_analytic_functions(expression)
+    if across and one_scalar_layout(points):
+        compiled, rows = _rows_across_points(expression, points, names, options.step, warnings)
+        compiled_at = [compiled] * len(points)
+    else:
+        pairs = compiled_points(expression, points)
+    for point, compiled in pairs:
         compiled_at.append(compiled)
         labels = tuple(coordinate.label for coordinate in coordinates(point, names))
         size = len(labels)
@@ -118,6 +138,49 @@ def hessian_report(
         tuple(warnings),
         options.method,
     )
+
+
+def _rows_across_points(
+    expression: Expression,
+    points: Sequence[Point],
+    names: tuple[str, ...],
+    step: float,
+    warnings: list[str],
+) -> tuple[Compiled, list[HessianRow]]:
+    """The central Hessian at every point of scalar variables, each evaluation batched
+    across the points (``hessian_at_points``): the same rows, to the last bit, as point by
+    point. Appends the warnings, point by point, to ``warnings``.
+
+    Raises:
+        EvaluationError: the expression has no finite value at one of the points.
+    """
+    compiled, columns, _ = compiled_columns(expression, points)
+    with np.errstate(all="ignore"):
+        matrices = hessian_at_points(compiled, columns, names, step)
+    finite = np.isfinite(matrices).all(axis=(1, 2))
+    flagged = ~finite
+    for name in names:
+        value = columns[name]
+        flagged |= (value + step == value) | (value - step == value)
+        flagged |= step_too_large(step, value)
+    statuses: dict[int, str] = {}
+    for index in np.flatnonzero(flagged).tolist():
+        point = points[index]
+        warnings += step_warnings(point, names, "central", step)
+        large = large_step_warnings(point, names, step)
+        warnings += large
+        if not finite[index]:
+            warnings.append(
+                f"at {short_point(point)} some second differences are not finite: "
+                "the expression is not finite within h of the point"
+            )
+        elif large:
+            statuses[index] = "unreliable"
+    evaluations = 1 + 2 * len(names) ** 2
+    return compiled, [
+        HessianRow(point, names, matrix, None, evaluations, status=statuses.get(index, ""))
+        for index, (point, matrix) in enumerate(zip(points, matrices))
+    ]
 
 
 @dataclass(frozen=True)

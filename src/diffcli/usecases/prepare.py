@@ -179,6 +179,37 @@ def compiled_points(
     return found
 
 
+def one_scalar_layout(points: Sequence[Point]) -> bool:
+    """Whether the points are some, all of one layout, every variable a scalar: points whose
+    derivatives can be taken at all of them at once, one column per variable."""
+    if not points:
+        return False
+    layout = list(points[0])
+    return all(
+        list(point) == layout and all(np.ndim(value) == 0 for value in point.values())
+        for point in layouts(points)
+    )
+
+
+def compiled_columns(
+    expression: Expression, points: Sequence[Point]
+) -> tuple[Compiled, dict[str, Any], Any]:
+    """For points of ``one_scalar_layout``: the expression compiled once, each variable's
+    column (``scalar_columns``) and f at every point.
+
+    Raises:
+        EvaluationError: f is not finite at a point (the first such one is named).
+    """
+    compiled = compile_scalar(expression, dict(shapes_key(points[0])))
+    columns = scalar_columns(points)
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(compiled.evaluate_batch(columns), (len(points),))
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        check_finite(compiled, expression, points[int(bad[0])])
+    return compiled, columns, values
+
+
 def scalar_columns(points: Sequence[Point]) -> dict[str, Any]:
     """Each scalar variable's value at every point, a float64 array."""
     if isinstance(points, PointColumns):
