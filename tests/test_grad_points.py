@@ -116,6 +116,9 @@ def test_hessian_at_points_equals_hessian_point_by_point() -> None:
         ("1/x + x*y", "x=-1:1.5:0.5,y=0:2:1", ["--no-analytic", "-f", "table"]),
         ("x*y", "x=1e20:1e21:3e20,y=1", ["--h", "1e-2"]),
         ("x**2 + y", "x=0:3:1,y=1", ["--h", "1e300", "--analytic", "sympy"]),
+        ("log(x) + x*y**2", "x=0.5:3:1,y=-1:1:1", ["-f", "value"]),
+        ("sqrt(x) + x*y", "x=0:2:1,y=1:3:1", ["-f", "tsv", "--precision", "4"]),
+        ("x*y**2", "x=1:3:1,y=1:3:1", ["--fields", "y,numerical.y.y,x", "--no-analytic"]),
     ],
 )
 def test_hessian_across_points_writes_the_text_of_point_by_point(

@@ -747,6 +747,88 @@ class HessianRow:
         }
 
 
+class HessianRows(Sequence[HessianRow]):
+    """The central Hessians at many points of scalar variables, held as arrays (``hessian``'s
+    batched path): indexing makes the ``HessianRow`` a point-by-point run makes; the output
+    layer reads the arrays (``numbers``) without making rows."""
+
+    def __init__(
+        self,
+        points: Sequence[Point],
+        columns: Mapping[str, Array],
+        labels: tuple[str, ...],
+        numerical: Array,
+        evaluations: int,
+        statuses: Mapping[int, str],
+        analytic: Array | None = None,
+    ) -> None:
+        """``columns``: each variable's value at every point; ``numerical`` and ``analytic``
+        (NaN: no real number): one matrix per point, shape ``(points, n, n)``; ``statuses``:
+        the rows given one (the others derive theirs from their numbers)."""
+        self.points = points
+        self.columns = dict(columns)
+        self.labels = labels
+        self.numerical = numerical
+        self.evaluations = evaluations
+        self.given_statuses = dict(statuses)
+        self.analytic = analytic
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    @overload
+    def __getitem__(self, index: int) -> HessianRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[HessianRow]: ...
+
+    def __getitem__(self, index: int | slice) -> HessianRow | Sequence[HessianRow]:
+        if isinstance(index, slice):
+            return [self[one] for one in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        return HessianRow(
+            self.points[index],
+            self.labels,
+            self.numerical[index],
+            None if self.analytic is None else self.analytic[index],
+            self.evaluations,
+            status=self.given_statuses.get(index, ""),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def statuses(self) -> list[str]:
+        """Every row's status, as each row settles it."""
+        finite = np.isfinite(self.numerical).all(axis=(1, 2))
+        return settled_statuses(finite, self.given_statuses)
+
+    def numbers(self) -> dict[str, Array]:
+        """The number columns of the flat rows, float64 (masked: no value):
+        ``numerical.A.B`` and ``analytic.A.B`` per entry (row A, column B) and
+        ``max_abs_error`` (as the rows compute it)."""
+        found: dict[str, Array] = {}
+        pairs = [(i, a, j, b) for i, a in enumerate(self.labels) for j, b in enumerate(self.labels)]
+        for i, first, j, second in pairs:
+            found[f"numerical.{first}.{second}"] = self.numerical[:, i, j]
+        if self.analytic is None:
+            return found
+        for i, first, j, second in pairs:
+            entry = self.analytic[:, i, j]
+            found[f"analytic.{first}.{second}"] = np.ma.MaskedArray(entry, np.isnan(entry))
+        with np.errstate(all="ignore"):
+            errors = np.abs(self.numerical - self.analytic).reshape(len(self), -1)
+        largest = np.fmax.reduce(errors, axis=1)  # NaN only where every error is
+        found["max_abs_error"] = np.ma.MaskedArray(largest, np.isnan(largest))
+        return found
+
+
 @dataclass(frozen=True)
 class HessianReport:
     """The answer of ``diffcli hessian``: second derivatives at one or more points."""
@@ -756,14 +838,14 @@ class HessianReport:
     #: The central differences' step; None for the adaptive methods (they choose their own).
     step: float | None
     analytic: Analytic
-    results: tuple[HessianRow, ...]
+    results: Sequence[HessianRow]
     warnings: tuple[str, ...] = field(default=())
     #: ``central``, ``richardson`` or ``auto``.
     method: str = "central"
 
     @property
     def statuses(self) -> tuple[str, ...]:
-        if isinstance(self.results, GradientRows):
+        if isinstance(self.results, HessianRows):
             return tuple(self.results.statuses)
         return tuple(row.status for row in self.results)
 

@@ -20,7 +20,7 @@ from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
 from ..expr.points import Array, Point
 from ..options import HessianOptions
-from ..results import Analytic, HessianReport, HessianRow
+from ..results import Analytic, HessianReport, HessianRow, HessianRows
 from .exact import exact_side
 from .notes import (
     EstimateNotes,
@@ -60,16 +60,25 @@ def hessian_report(
     names = differentiated(expression, options.wrt)
     limit = MAX_HESSIAN_COORDINATES if central else MAX_ADAPTIVE_HESSIAN_COORDINATES
     warnings: list[str] = []
-    rows: list[HessianRow] = []
-    compiled_at: list[Compiled] = []
-    pairs: list[tuple[Point, Compiled]] = []
     across = central and len(names) <= limit and not non_analytic_functions(expression)
     if across and one_scalar_layout(points):
-        compiled, rows = _rows_across_points(expression, points, names, options.step, warnings)
-        compiled_at = [compiled] * len(points)
-    else:
-        pairs = compiled_points(expression, points)
-    for point, compiled in pairs:
+        compiled, batched = _rows_across_points(expression, points, names, options.step, warnings)
+        analytic_values, symbolic = _analytic_hessians(
+            expression, points, [compiled] * len(points), names, options
+        )
+        warnings += _analytic_failure(symbolic)
+        return HessianReport(
+            expression.text,
+            names,
+            options.step,
+            symbolic,
+            _with_analytic(batched, analytic_values, warnings),
+            tuple(warnings),
+            options.method,
+        )
+    rows: list[HessianRow] = []
+    compiled_at: list[Compiled] = []
+    for point, compiled in compiled_points(expression, points):
         compiled_at.append(compiled)
         labels = tuple(coordinate.label for coordinate in coordinates(point, names))
         size = len(labels)
@@ -117,8 +126,7 @@ def hessian_report(
             )
         )
     analytic_values, symbolic = _analytic_hessians(expression, points, compiled_at, names, options)
-    if symbolic.status not in {"ok", "skipped"}:
-        warnings.append(f"no analytic Hessian: {symbolic.reason}")
+    warnings += _analytic_failure(symbolic)
     rows = [
         replace(row, analytic=_cleared(values, _kink_mask(row.labels, row.kinks)))
         for row, values in zip(rows, analytic_values)
@@ -146,7 +154,7 @@ def _rows_across_points(
     names: tuple[str, ...],
     step: float,
     warnings: list[str],
-) -> tuple[Compiled, list[HessianRow]]:
+) -> tuple[Compiled, HessianRows]:
     """The central Hessian at every point of scalar variables, each evaluation batched
     across the points (``hessian_at_points``): the same rows, to the last bit, as point by
     point. Appends the warnings, point by point, to ``warnings``.
@@ -177,10 +185,38 @@ def _rows_across_points(
         elif large:
             statuses[index] = "unreliable"
     evaluations = 1 + 2 * len(names) ** 2
-    return compiled, [
-        HessianRow(point, names, matrix, None, evaluations, status=statuses.get(index, ""))
-        for index, (point, matrix) in enumerate(zip(points, matrices))
-    ]
+    return compiled, HessianRows(points, columns, names, matrices, evaluations, statuses)
+
+
+def _analytic_failure(symbolic: Analytic) -> list[str]:
+    """The warning where the analytic side ran and gave no Hessian."""
+    if symbolic.status in {"ok", "skipped"}:
+        return []
+    return [f"no analytic Hessian: {symbolic.reason}"]
+
+
+def _with_analytic(
+    rows: HessianRows, values: Sequence[Array | None], warnings: list[str]
+) -> HessianRows:
+    """The rows with the analytic side's matrices (None: it gave none). Appends a warning
+    for each point where some entry is not a real number."""
+    if not values or values[0] is None:
+        return rows
+    analytic = np.array(values, dtype=np.float64)
+    for index in np.flatnonzero(np.isnan(analytic).any(axis=(1, 2))).tolist():
+        warnings.append(
+            f"at {short_point(rows.points[index])} some analytic second derivatives are not "
+            "real numbers"
+        )
+    return HessianRows(
+        rows.points,
+        rows.columns,
+        rows.labels,
+        rows.numerical,
+        rows.evaluations,
+        rows.given_statuses,
+        analytic,
+    )
 
 
 @dataclass(frozen=True)
