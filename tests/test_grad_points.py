@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 import diffcli
 from diffcli.cli import cli
+from diffcli.engine import autodiff
 from diffcli.engine.kernel import hessian, hessian_at_points, partials, partials_at_points
 from diffcli.expr.compiling import compile_expression
 from diffcli.expr.parsing import parse
@@ -43,6 +44,22 @@ def test_partials_at_points_equal_partials_point_by_point(method: str) -> None:
             point = {name: np.array(column[k]) for name, column in columns.items()}
             one = partials(compiled, point, ("x0", "x1"), method, 1e-4)
             assert [float(one["x0"]), float(one["x1"])] == [batched["x0"][k], batched["x1"][k]]
+
+
+def test_ad_gradient_at_points_equals_ad_gradient_point_by_point() -> None:
+    axis = np.arange(-2, 2.5, 0.25)
+    first, second = np.meshgrid(axis, axis)
+    columns = {"x0": first.ravel(), "x1": second.ravel()}
+    for text in [*EXPRESSIONS, "sqrt(abs(x0)) * x1", "x0"]:
+        compiled = compile_expression(parse(text), {"x0": (), "x1": ()})
+        with np.errstate(all="ignore"):
+            batched = autodiff.gradient_at_points(compiled, columns, ("x0", "x1"))
+        for k in range(axis.size**2):
+            point = {name: np.array(column[k]) for name, column in columns.items()}
+            with np.errstate(all="ignore"):
+                one = autodiff.gradient(compiled, point, ("x0", "x1"))
+            found = [float(one["x0"]), float(one["x1"])]
+            assert np.array_equal(found, [batched["x0"][k], batched["x1"][k]], equal_nan=True)
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,7 @@ def gradient_report(
             expression, points, names, method, quotient_step, warnings
         )
         formulas, analytic_values, symbolic = _analytic_gradients(
-            expression, points, [compiled] * len(points), names, options
+            expression, points, [compiled] * len(points), names, options, across.columns
         )
         warnings += _analytic_failure(symbolic)
         rows = _with_analytic(across, analytic_values, names, warnings)
@@ -431,10 +431,18 @@ def _analytic_gradients(
     compiled_at: Sequence[Compiled],
     names: tuple[str, ...],
     options: GradOptions,
+    columns: Mapping[str, Array] | None = None,
 ) -> tuple[dict[str, str | None] | None, list[dict[str, Array] | None], Analytic]:
-    """SymPy's formulas and values, or reverse-mode AD's values (no formulas)."""
+    """SymPy's formulas and values, or reverse-mode AD's values (no formulas); ``columns``:
+    the points' variables as columns, where they are all scalars (``scalar_columns``)."""
 
     def by_ad() -> tuple[None, list[dict[str, Array] | None]]:
+        if columns is not None:  # scalar variables: one reverse pass over all points
+            values = autodiff.gradient_at_points(compiled_at[0], columns, names)
+            real = {name: _real(value) for name, value in values.items()}
+            return None, [
+                {name: real[name][index] for name in names} for index in range(len(points))
+            ]
         found: list[dict[str, Array] | None] = []
         for point, compiled in zip(points, compiled_at):
             values = autodiff.gradient(compiled, point, names)
