@@ -8,7 +8,13 @@ paired: each round runs every case once, in turn, so a busy machine slows all al
 table shows each case's median wall time and peak RSS over the rounds and the ratio of the
 primer's loop's time to the case's. The per-point cost is the time at n points through
 ``--at -`` minus the time at one point, divided by n. ``--stream N`` also pipes N points
-into ``diffcli diff --at - -f csv`` once and reports its time and peak RSS. Prints Markdown.
+into ``diffcli diff --at - -f csv`` once and reports its time and peak RSS.
+
+``--grad`` measures ``grad "x0**2 + x1**2"`` instead, on the primer's grid for its gradient
+figure (``x0=-2:2.5:0.25,x1=-2:2.5:0.25``, 324 points) and on a grid of 10^5 points
+(``x0=0:10:0.025,x1=0:2.5:0.01``), paired against a hand-written NumPy loop calling the
+primer's ``numerical_gradient`` at each point of the same meshgrid (flattened), writing the
+point and its gradient. Prints Markdown.
 """
 
 from __future__ import annotations
@@ -96,6 +102,77 @@ def cases(diffcli: str, size: int, work: Path) -> dict[str, list[str]]:
     }
 
 
+#: The primer's ``numerical_gradient`` at each point of a meshgrid, writing x0, x1 and the
+#: gradient (in full), as a user of the primer would.
+GRADIENT_LOOP = """
+import sys
+import numpy as np
+sys.path.insert(0, {bench!r})
+from primer import numerical_gradient
+f = lambda x: x[0]**2 + x[1]**2
+x0, x1 = np.meshgrid(np.arange({first}), np.arange({second}))
+with open({out!r}, "w") as out:
+    out.write("x0,x1,numerical.x0,numerical.x1\\n")
+    for point in np.array([x0.flatten(), x1.flatten()]).T:
+        g0, g1 = numerical_gradient(f, point.copy()).tolist()
+        out.write(f"{{float(point[0])!r}},{{float(point[1])!r}},{{g0!r}},{{g1!r}}\\n")
+"""
+
+#: The grids of ``--grad``: each axis's range as ``START:STOP:STEP``.
+GRADIENT_GRIDS = {
+    "the primer's grid, 324 points": ("-2:2.5:0.25", "-2:2.5:0.25"),
+    "10^5 points": ("0:10:0.025", "0:2.5:0.01"),
+}
+
+
+def gradient_cases(diffcli: str, grid: tuple[str, str], work: Path) -> dict[str, list[str]]:
+    first, second = grid
+    out = str(work / "out.csv")
+    bench = str(Path(__file__).resolve().parent)
+    at = f"x0={first},x1={second}"
+    command = f'exec {diffcli} grad "x0**2 + x1**2" --at {at} -f csv'
+    ranges = {"first": first.replace(":", ", "), "second": second.replace(":", ", ")}
+    return {
+        "primer numerical_gradient loop": [
+            sys.executable,
+            "-c",
+            GRADIENT_LOOP.format(bench=bench, out=out, **ranges),
+        ],
+        "diffcli grad, every column": ["sh", "-c", f"{command} > {out}"],
+        "diffcli grad, --no-analytic": ["sh", "-c", f"{command} --no-analytic > {out}"],
+        "diffcli grad, the loop's four columns": [
+            "sh",
+            "-c",
+            f"{command} --no-analytic --fields x0,x1,numerical.x0,numerical.x1 > {out}",
+        ],
+        "diffcli grad, --no-analytic -f value": [
+            "sh",
+            "-c",
+            f"{command.replace('-f csv', '-f value')} --no-analytic > {out}",
+        ],
+    }
+
+
+def gradient_runs(diffcli: str, runs: int, work: Path) -> None:
+    """``--grad``: each grid's cases, paired, against the primer's loop."""
+    for title, grid in GRADIENT_GRIDS.items():
+        chosen = gradient_cases(diffcli, grid, work)
+        times: dict[str, list[float]] = {name: [] for name in chosen}
+        peaks: dict[str, list[float]] = {name: [] for name in chosen}
+        for _ in range(runs):
+            for name, argv in chosen.items():
+                elapsed, peak = measured(argv)
+                times[name].append(elapsed)
+                peaks[name].append(peak)
+        medians = {name: statistics.median(found) for name, found in times.items()}
+        loop = medians["primer numerical_gradient loop"]
+        print(f"\n### grad, {title} (median of {runs} paired rounds)\n")
+        print("| case | median wall time | peak RSS | primer loop / case |")
+        print("| --- | --- | --- | --- |")
+        for name, median in medians.items():
+            print(f"| {name} | {median:.2f} s | {max(peaks[name]):.0f} MB | {loop / median:.2f}× |")
+
+
 def measured(argv: list[str]) -> tuple[float, float]:
     """The wall time (s) and peak RSS (MB, the largest of the process and its children)."""
     start = time.perf_counter()
@@ -127,9 +204,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stream", type=int, default=0, metavar="N")
+    parser.add_argument("--grad", action="store_true", help="grad on two grids instead")
     arguments = parser.parse_args()
     diffcli = shutil.which("diffcli") or sys.exit("diffcli is not on PATH: pip install . first")
     with tempfile.TemporaryDirectory() as directory:
+        if arguments.grad:
+            gradient_runs(diffcli, arguments.runs, Path(directory))
+            return
         for size in arguments.sizes:
             chosen = cases(diffcli, size, Path(directory))
             times: dict[str, list[float]] = {name: [] for name in chosen}

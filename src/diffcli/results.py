@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, overload
 
@@ -149,6 +149,17 @@ class DerivativeRow:
         }
 
 
+def settled_statuses(finite: Array, given: Mapping[int, str]) -> list[str]:
+    """Each row's status where rows held as columns give ``given`` ones (by index) and the
+    others settle theirs: ``ok`` where ``finite``, else ``not-finite``."""
+    found = ["ok"] * len(finite)
+    for index in np.flatnonzero(~finite).tolist():
+        found[index] = "not-finite"
+    for index, status in given.items():
+        found[index] = status or found[index]
+    return found
+
+
 class DerivativeRows(Sequence[DerivativeRow]):
     """The rows of one fixed-step method at many points, held as columns (``diff``'s batched
     path): indexing makes the ``DerivativeRow`` a point-by-point run makes; the output layer
@@ -211,12 +222,7 @@ class DerivativeRows(Sequence[DerivativeRow]):
     @property
     def statuses(self) -> list[str]:
         """Every row's status, as each row settles it."""
-        found = ["ok"] * len(self)
-        for index in np.flatnonzero(~np.isfinite(self.columns["numerical"])).tolist():
-            found[index] = "not-finite"
-        for index, status in self.given_statuses.items():
-            found[index] = status or found[index]
-        return found
+        return settled_statuses(np.isfinite(self.columns["numerical"]), self.given_statuses)
 
     def numbers(self) -> dict[str, Array]:
         """Each number column of the rows' JSON, float64 (masked: no value): ``value``,
@@ -515,8 +521,106 @@ class GradientRow:
         }
 
 
+class GradientRows(Sequence[GradientRow]):
+    """The rows of a fixed-step method at many points of scalar variables, held as columns
+    (``grad``'s batched path): indexing makes the ``GradientRow`` a point-by-point run makes;
+    the output layer reads the columns (``numbers``) without making rows."""
+
+    def __init__(
+        self,
+        points: Sequence[Point],
+        columns: Mapping[str, Array],
+        loss: Array,
+        numerical: Mapping[str, Array],
+        evaluations: int,
+        statuses: Mapping[int, str],
+        analytic: Mapping[str, Array] | None = None,
+    ) -> None:
+        """``columns``: each variable's value at every point; ``loss`` f's; ``numerical`` and
+        ``analytic`` (NaN: no real number) each partial derivative's; all float64 arrays of
+        one number per point. ``evaluations``: each partial derivative's cost. ``statuses``:
+        the rows given one (the others derive theirs from their numbers)."""
+        self.points = points
+        self.columns = dict(columns)
+        self.loss = loss
+        self.numerical = dict(numerical)
+        self.evaluations = evaluations
+        self.given_statuses = dict(statuses)
+        self.analytic = None if analytic is None else dict(analytic)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    @overload
+    def __getitem__(self, index: int) -> GradientRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[GradientRow]: ...
+
+    def __getitem__(self, index: int | slice) -> GradientRow | Sequence[GradientRow]:
+        if isinstance(index, slice):
+            return [self[one] for one in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        analytic = self.analytic
+        return GradientRow(
+            self.points[index],
+            {name: float(column[index]) for name, column in self.numerical.items()},
+            None if analytic is None else {n: float(c[index]) for n, c in analytic.items()},
+            self.evaluations * len(self.numerical),
+            float(self.loss[index]),
+            partial_evaluations={name: np.full((), self.evaluations) for name in self.numerical},
+            status=self.given_statuses.get(index, ""),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def statuses(self) -> list[str]:
+        """Every row's status, as each row settles it."""
+        finite = np.logical_and.reduce([np.isfinite(v) for v in self.numerical.values()])
+        return settled_statuses(finite, self.given_statuses)
+
+    def numbers(self) -> dict[str, Array]:
+        """The number columns of the flat rows, float64 (masked: no value): ``value``,
+        ``numerical.NAME`` and ``analytic.NAME`` per variable, ``norm``, ``analytic_norm``
+        and ``max_abs_error`` (each as the rows compute it)."""
+        found: dict[str, Array] = {"value": self.loss}
+        found.update({f"numerical.{name}": v for name, v in self.numerical.items()})
+        found["norm"] = np.array([_norm(items) for items in _by_row(self.numerical)])
+        if self.analytic is None:
+            return found
+        found.update(
+            {
+                f"analytic.{name}": np.ma.MaskedArray(v, np.isnan(v))
+                for name, v in self.analytic.items()
+            }
+        )
+        norms = np.array([_norm(items) for items in _by_row(self.analytic)])
+        found["analytic_norm"] = np.ma.MaskedArray(norms, np.isnan(norms))
+        with np.errstate(all="ignore"):
+            errors = [np.abs(self.numerical[name] - v) for name, v in self.analytic.items()]
+        largest = np.fmax.reduce(errors)  # NaN only where every error is
+        found["max_abs_error"] = np.ma.MaskedArray(largest, np.isnan(largest))
+        return found
+
+
+def _by_row(columns: Mapping[str, Array]) -> Iterable[tuple[float, ...]]:
+    """The columns' numbers one row at a time, as Python floats."""
+    return zip(*(column.tolist() for column in columns.values()))
+
+
 def _euclidean(values: dict[str, Array]) -> float:
-    items = [float(item) for value in values.values() for item in np.ravel(value)]
+    return _norm([float(item) for value in values.values() for item in np.ravel(value)])
+
+
+def _norm(items: Sequence[float]) -> float:
+    """Euclidean norm of Python floats (a correctly rounded sum of squares)."""
     largest = max(map(abs, items), default=0.0)
     if 0 < largest < math.inf and not _SQUARABLE[0] <= largest <= _SQUARABLE[1]:
         # a square would overflow (1e300 ** 2 raises) or vanish: scale by the largest first
@@ -543,7 +647,7 @@ class GradientReport:
     #: None for a formula too large to print (``gradients.MAX_FORMULA_NODES``).
     partials: dict[str, str | None] | None
     analytic: Analytic
-    results: tuple[GradientRow, ...]
+    results: Sequence[GradientRow]
     warnings: tuple[str, ...] = field(default=())
     #: The expression whose value is the predicted scores: the first argument of a loss
     #: function (``cross_entropy``, ``mean_squared_error``) called at the top, else None.
@@ -551,6 +655,8 @@ class GradientReport:
 
     @property
     def statuses(self) -> tuple[str, ...]:
+        if isinstance(self.results, GradientRows):
+            return tuple(self.results.statuses)
         return tuple(row.status for row in self.results)
 
     def as_dict(self) -> dict[str, Any]:
@@ -641,6 +747,88 @@ class HessianRow:
         }
 
 
+class HessianRows(Sequence[HessianRow]):
+    """The central Hessians at many points of scalar variables, held as arrays (``hessian``'s
+    batched path): indexing makes the ``HessianRow`` a point-by-point run makes; the output
+    layer reads the arrays (``numbers``) without making rows."""
+
+    def __init__(
+        self,
+        points: Sequence[Point],
+        columns: Mapping[str, Array],
+        labels: tuple[str, ...],
+        numerical: Array,
+        evaluations: int,
+        statuses: Mapping[int, str],
+        analytic: Array | None = None,
+    ) -> None:
+        """``columns``: each variable's value at every point; ``numerical`` and ``analytic``
+        (NaN: no real number): one matrix per point, shape ``(points, n, n)``; ``statuses``:
+        the rows given one (the others derive theirs from their numbers)."""
+        self.points = points
+        self.columns = dict(columns)
+        self.labels = labels
+        self.numerical = numerical
+        self.evaluations = evaluations
+        self.given_statuses = dict(statuses)
+        self.analytic = analytic
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    @overload
+    def __getitem__(self, index: int) -> HessianRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[HessianRow]: ...
+
+    def __getitem__(self, index: int | slice) -> HessianRow | Sequence[HessianRow]:
+        if isinstance(index, slice):
+            return [self[one] for one in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        return HessianRow(
+            self.points[index],
+            self.labels,
+            self.numerical[index],
+            None if self.analytic is None else self.analytic[index],
+            self.evaluations,
+            status=self.given_statuses.get(index, ""),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def statuses(self) -> list[str]:
+        """Every row's status, as each row settles it."""
+        finite = np.isfinite(self.numerical).all(axis=(1, 2))
+        return settled_statuses(finite, self.given_statuses)
+
+    def numbers(self) -> dict[str, Array]:
+        """The number columns of the flat rows, float64 (masked: no value):
+        ``numerical.A.B`` and ``analytic.A.B`` per entry (row A, column B) and
+        ``max_abs_error`` (as the rows compute it)."""
+        found: dict[str, Array] = {}
+        pairs = [(i, a, j, b) for i, a in enumerate(self.labels) for j, b in enumerate(self.labels)]
+        for i, first, j, second in pairs:
+            found[f"numerical.{first}.{second}"] = self.numerical[:, i, j]
+        if self.analytic is None:
+            return found
+        for i, first, j, second in pairs:
+            entry = self.analytic[:, i, j]
+            found[f"analytic.{first}.{second}"] = np.ma.MaskedArray(entry, np.isnan(entry))
+        with np.errstate(all="ignore"):
+            errors = np.abs(self.numerical - self.analytic).reshape(len(self), -1)
+        largest = np.fmax.reduce(errors, axis=1)  # NaN only where every error is
+        found["max_abs_error"] = np.ma.MaskedArray(largest, np.isnan(largest))
+        return found
+
+
 @dataclass(frozen=True)
 class HessianReport:
     """The answer of ``diffcli hessian``: second derivatives at one or more points."""
@@ -650,13 +838,15 @@ class HessianReport:
     #: The central differences' step; None for the adaptive methods (they choose their own).
     step: float | None
     analytic: Analytic
-    results: tuple[HessianRow, ...]
+    results: Sequence[HessianRow]
     warnings: tuple[str, ...] = field(default=())
     #: ``central``, ``richardson`` or ``auto``.
     method: str = "central"
 
     @property
     def statuses(self) -> tuple[str, ...]:
+        if isinstance(self.results, HessianRows):
+            return tuple(self.results.statuses)
         return tuple(row.status for row in self.results)
 
     def as_dict(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Mapping, Sequence
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,44 @@ def partials(
     result = {name: np.zeros_like(base[name]) for name in names}
     for name in names:
         _variable_partials(compiled, base, name, stencil, step, result[name].reshape(-1))
+    return result
+
+
+def partials_at_points(
+    compiled: Compiled,
+    columns: Mapping[str, Array],
+    names: tuple[str, ...],
+    method: str = "central",
+    step: float = DEFAULT_STEP,
+) -> dict[str, Array]:
+    """``partials`` at many points of scalar variables at once: ``columns`` holds each
+    variable's value at every point (one float64 array each, all of one length); the answer,
+    each partial derivative at every point. Each value equals ``partials`` at that point to the
+    last bit: the same moved coordinates, the same element-wise evaluation, the same stencil.
+    """
+    stencil = method_stencil(method)
+    offsets, numerators, denominator = stencil.offsets, stencil.numerators, stencil.denominator
+    base = {name: np.asarray(column, dtype=np.float64) for name, column in columns.items()}
+    length = len(next(iter(base.values()))) if base else 0
+    chunk = max(1, BATCH_BUDGET // len(offsets))
+    result = {name: np.empty(length) for name in names}
+    for start in range(0, length, chunk):
+        part = {name: column[start : start + chunk] for name, column in base.items()}
+        count = len(next(iter(part.values())))
+        tiled = {name: np.tile(column, len(offsets)) for name, column in part.items()}
+        for name in names:
+            moved = dict(tiled)
+            # rows k*count..(k+1)*count hold the points moved by the stencil's offset k
+            moved[name] = np.concatenate(
+                [part[name] + offset * step if offset else part[name] for offset in offsets]
+            )
+            values = np.asarray(compiled.evaluate_batch(moved)).reshape(-1)
+            if values.size == 1:  # the expression does not depend on the variables
+                values = np.broadcast_to(values, (len(offsets) * count,))
+            rows = values.reshape(len(offsets), count)
+            result[name][start : start + count] = apply_stencil(
+                numerators, rows, denominator, step, 1
+            )
     return result
 
 
@@ -175,6 +214,47 @@ def hessian(
         mixed = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * step * step)
         result[i, j] = mixed
         result[j, i] = mixed
+    return result
+
+
+def hessian_at_points(
+    compiled: Compiled,
+    columns: Mapping[str, Array],
+    names: tuple[str, ...],
+    step: float = DEFAULT_STEP,
+) -> Array:
+    """``hessian`` at many points of scalar variables at once (``columns`` as for
+    ``partials_at_points``): one matrix per point, shape ``(points, len(names), len(names))``,
+    each equal to ``hessian`` at that point to the last bit (the same moved coordinates and
+    the same sums, element-wise)."""
+    base = {name: np.asarray(column, dtype=np.float64) for name, column in columns.items()}
+    length = len(next(iter(base.values()))) if base else 0
+    size = len(names)
+    result = np.zeros((length, size, size))
+
+    def evaluate(env: Mapping[str, Array]) -> Array:
+        return np.broadcast_to(np.asarray(compiled.evaluate_batch(env)), (length,))
+
+    def moved(*shifts: tuple[str, float]) -> dict[str, Array]:
+        env = dict(base)
+        for name, shift in shifts:
+            env[name] = base[name] + shift
+        return env
+
+    centre = evaluate(base)
+    for i, name in enumerate(names):
+        upper = evaluate(moved((name, step)))
+        lower = evaluate(moved((name, -step)))
+        result[:, i, i] = (upper - 2 * centre + lower) / (step * step)
+    for i, j in combinations(range(size), 2):
+        first, second = names[i], names[j]
+        corners = [
+            evaluate(moved((first, sign_i * step), (second, sign_j * step)))
+            for sign_i, sign_j in ((1, 1), (1, -1), (-1, 1), (-1, -1))
+        ]
+        mixed = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * step * step)
+        result[:, i, j] = mixed
+        result[:, j, i] = mixed
     return result
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..engine.registry import heading
 from ..expr.points import Array, format_scalar
-from ..results import GradientReport, GradientRow, relative_error
+from ..results import GradientReport, GradientRow, GradientRows, relative_error
 from . import (
     Column,
     analytic_heading,
@@ -22,7 +22,7 @@ from . import (
     point_text,
     print_table,
 )
-from .schema import Cell, Schema, point_cells, point_labels
+from .schema import Cell, ColumnBlock, Schema, point_cells, point_labels
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -58,8 +58,34 @@ class GradientSchema(Schema[GradientReport]):
             summary = [row.norm, row.analytic_norm, row.max_abs_error, row.evaluations]
             yield [*line, *summary, row.status]
 
+    def column_block(self, report: GradientReport) -> ColumnBlock | None:
+        rows = report.results
+        if not isinstance(rows, GradientRows):
+            return None
+        numbers = rows.numbers()
+        points, partials = _labels(report)
+        groups = [f"{group}.{label}" for group in _groups(report) for label in partials]
+        statuses = rows.statuses
+        return ColumnBlock(
+            len(rows),
+            [
+                *(rows.columns[label] for label in points),
+                numbers["value"],
+                *(numbers[name] for name in groups),
+                numbers["norm"],
+                numbers.get("analytic_norm"),
+                numbers.get("max_abs_error"),
+                rows.evaluations * len(partials),
+                statuses[0] if len(set(statuses)) == 1 else statuses,  # shared: faster
+            ],
+        )
+
     def values(self, report: GradientReport) -> Iterable[Sequence[float | None]]:
-        return ([value] for row in report.results for _, value, _ in row.components())
+        rows = report.results
+        if isinstance(rows, GradientRows):  # scalar variables: a partial derivative per column
+            by_row = zip(*(column.tolist() for column in rows.numerical.values()))
+            return ([value] for found in by_row for value in found)
+        return ([value] for row in rows for _, value, _ in row.components())
 
     def table(self, report: GradientReport, precision: int | None) -> None:
         _table(report, precision)
@@ -67,13 +93,18 @@ class GradientSchema(Schema[GradientReport]):
 
 def _labels(report: GradientReport) -> tuple[list[str], list[str]]:
     """The point's columns and the coordinates differentiated by."""
+    if isinstance(report.results, GradientRows):  # scalar variables, held as columns
+        return list(report.results.columns), list(report.results.numerical)
     points = point_labels(row.at for row in report.results)
     return points, point_labels(row.numerical for row in report.results)
 
 
 def _groups(report: GradientReport) -> list[str]:
     """Which per-coordinate columns the rows have: numerical, analytic, error_estimate."""
-    analytic = ["analytic"] if any(row.analytic is not None for row in report.results) else []
+    rows = report.results
+    if isinstance(rows, GradientRows):
+        return ["numerical", *(["analytic"] if rows.analytic is not None else [])]
+    analytic = ["analytic"] if any(row.analytic is not None for row in rows) else []
     estimated = ["error_estimate"] if _has_estimates(report) else []
     return ["numerical", *analytic, *estimated]
 

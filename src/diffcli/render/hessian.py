@@ -9,9 +9,9 @@ import numpy as np
 
 from ..engine.registry import heading
 from ..expr.points import format_scalar
-from ..results import HessianReport, HessianRow
+from ..results import HessianReport, HessianRow, HessianRows
 from . import Column, console, engine_name, error_number, number, point_text, print_table
-from .schema import Cell, Schema, point_cells, point_labels
+from .schema import Cell, ColumnBlock, Schema, point_cells, point_labels
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,7 +28,7 @@ class HessianSchema(Schema[HessianReport]):
         entries = _entries(report)
         groups = [f"{group}.{entry}" for group in _groups(report) for entry in entries]
         return [
-            *point_labels(row.at for row in report.results),
+            *_point_labels(report),
             *groups,
             "max_abs_error",
             "evaluations",
@@ -36,7 +36,7 @@ class HessianSchema(Schema[HessianReport]):
         ]
 
     def rows(self, report: HessianReport) -> Iterable[Sequence[Cell]]:
-        points = point_labels(row.at for row in report.results)
+        points = _point_labels(report)
         entries = _entries(report)
         groups = _groups(report)
         for row in report.results:
@@ -49,15 +49,47 @@ class HessianSchema(Schema[HessianReport]):
                 line += _by_entry(own, row.error_estimate, entries)
             yield [*line, row.max_abs_error, row.evaluations, row.status]
 
+    def column_block(self, report: HessianReport) -> ColumnBlock | None:
+        rows = report.results
+        if not isinstance(rows, HessianRows):
+            return None
+        numbers = rows.numbers()
+        entries = _entries(report)
+        groups = [f"{group}.{entry}" for group in _groups(report) for entry in entries]
+        statuses = rows.statuses
+        return ColumnBlock(
+            len(rows),
+            [
+                *(rows.columns[label] for label in rows.columns),
+                *(numbers[name] for name in groups),
+                numbers.get("max_abs_error"),
+                rows.evaluations,
+                statuses[0] if len(set(statuses)) == 1 else statuses,  # shared: faster
+            ],
+        )
+
     def values(self, report: HessianReport) -> Iterable[Sequence[float | None]]:
-        return (list(line) for row in report.results for line in row.numerical)
+        rows = report.results
+        if isinstance(rows, HessianRows):
+            return (line for matrix in rows.numerical.tolist() for line in matrix)
+        return (list(line) for row in rows for line in row.numerical)
 
     def table(self, report: HessianReport, precision: int | None) -> None:
         _table(report, precision)
 
 
+def _point_labels(report: HessianReport) -> list[str]:
+    """The point's columns."""
+    if isinstance(report.results, HessianRows):  # scalar variables, held as columns
+        return list(report.results.columns)
+    return point_labels(row.at for row in report.results)
+
+
 def _entries(report: HessianReport) -> list[str]:
     """``A.B`` for every matrix entry, row-major, first seen first over all points."""
+    if isinstance(report.results, HessianRows):  # one layout for every point
+        labels = report.results.labels
+        return [f"{first}.{second}" for first in labels for second in labels]
     found: dict[str, None] = {}
     for row in report.results:
         found.update((f"{first}.{second}", None) for first in row.labels for second in row.labels)
@@ -66,7 +98,11 @@ def _entries(report: HessianReport) -> list[str]:
 
 def _groups(report: HessianReport) -> list[str]:
     """Which per-entry columns the rows have: numerical, analytic, error_estimate."""
-    analytic = ["analytic"] if any(row.analytic is not None for row in report.results) else []
+    rows = report.results
+    if isinstance(rows, HessianRows):
+        analytic = ["analytic"] if rows.analytic is not None else []
+    else:
+        analytic = ["analytic"] if any(row.analytic is not None for row in rows) else []
     estimated = ["error_estimate"] if report.method != "central" else []
     return ["numerical", *analytic, *estimated]
 

@@ -18,7 +18,7 @@ from ..engine.methods.fixed_step import default_step, fixed_step_at_points
 from ..errors import InputError, param
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
-from ..expr.points import Point, PointColumns, format_point, format_scalar, layouts, shortened
+from ..expr.points import Point, format_point, format_scalar, layouts, shortened
 from ..options import DiffOptions
 from ..results import Analytic, DerivativeRow, DerivativeRows, DiffReport
 from .exact import exact_side
@@ -29,7 +29,13 @@ from .notes import (
     untrusted_reason,
     untrusted_warning,
 )
-from .prepare import check_finite, compile_scalar, resolve_coordinate, shapes_key
+from .prepare import (
+    check_finite,
+    compile_scalar,
+    resolve_coordinate,
+    scalar_columns,
+    shapes_key,
+)
 
 
 def differentiate(
@@ -217,7 +223,7 @@ def _rows_in_batches(
     evaluations = 0
     for start in range(0, len(points), _POINTS_PER_BATCH):
         batch = points[start : start + _POINTS_PER_BATCH]
-        columns = _columns(batch)
+        columns = scalar_columns(batch)
         with np.errstate(all="ignore"):
             values = np.broadcast_to(compiled.evaluate_batch(columns), (len(batch),))
         not_finite = ~np.isfinite(values)
@@ -262,15 +268,6 @@ def _rows_in_batches(
     columns_of_rows["analytic"] = np.array(analytic_values, dtype=np.float64)  # None: NaN
     rows = DerivativeRows(points, entry.name, step, evaluations, columns_of_rows, statuses)
     return rows, warnings
-
-
-def _columns(points: Sequence[Point]) -> dict[str, Any]:
-    """Each scalar variable's value at every point, a float64 array."""
-    if isinstance(points, PointColumns):
-        return {name: points.column(name) for name in points.first}
-    return {
-        name: np.array([point[name] for point in points], dtype=np.float64) for name in points[0]
-    }
 
 
 def _large_step(result: Estimate, x: float) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from ..catalog import DEFAULT_STEP
 from ..engine import analytic, autodiff, registry
 from ..engine.coordinates import along, coordinates
 from ..engine.estimate import estimate
-from ..engine.kernel import partials
+from ..engine.kernel import partials, partials_at_points
 from ..engine.kinks import batched_kinks, non_analytic_functions
 from ..engine.methods.stencils import method_stencil
 from ..errors import InputError, ParseError, param
@@ -21,7 +22,7 @@ from ..expr.nodes import Call
 from ..expr.parsing import Expression, parse
 from ..expr.points import Array, Point, format_point
 from ..options import GradOptions
-from ..results import Analytic, GradientReport, GradientRow
+from ..results import Analytic, GradientReport, GradientRow, GradientRows
 from .exact import exact_side
 from .notes import (
     EstimateNotes,
@@ -34,7 +35,13 @@ from .notes import (
     step_too_large,
     step_warnings,
 )
-from .prepare import compiled_points, complex_obstacles, differentiated
+from .prepare import (
+    compiled_columns,
+    compiled_points,
+    complex_obstacles,
+    differentiated,
+    one_scalar_layout,
+)
 
 #: Loss functions whose first argument is the prediction, shown beside the gradient.
 LOSS_FUNCTIONS = ("cross_entropy", "mean_squared_error")
@@ -67,6 +74,48 @@ def gradient_report(
     shown = _shown_expressions(expression, options.show)
     predicted = predicted_expression(expression)
     warnings: list[str] = []
+    rows: Sequence[GradientRow]
+    if _across_points(expression, points, entry, shown, predicted):
+        compiled, across = _rows_across_points(
+            expression, points, names, method, quotient_step, warnings
+        )
+        formulas, analytic_values, symbolic = _analytic_gradients(
+            expression, points, [compiled] * len(points), names, options, across.columns
+        )
+        warnings += _analytic_failure(symbolic)
+        rows = _with_analytic(across, analytic_values, names, warnings)
+    else:
+        formulas, symbolic, rows = _rows_point_by_point(
+            expression, points, names, options, step, shown, predicted, warnings
+        )
+    return GradientReport(
+        expression.text,
+        names,
+        method,
+        step,
+        formulas,
+        symbolic,
+        rows,
+        tuple(warnings),
+        None if predicted is None else predicted.text,
+    )
+
+
+def _rows_point_by_point(
+    expression: Expression,
+    points: Sequence[Point],
+    names: tuple[str, ...],
+    options: GradOptions,
+    step: float | None,
+    shown: list[Expression],
+    predicted: Expression | None,
+    warnings: list[str],
+) -> tuple[dict[str, str | None] | None, Analytic, tuple[GradientRow, ...]]:
+    """The analytic side's formulas and outcome and the rows, one point at a time. Appends
+    the warnings to ``warnings``."""
+    method = options.method
+    entry = registry.method(method)
+    quotient_step = DEFAULT_STEP if step is None else step
     rows: list[GradientRow] = []
     compiled_at: list[Compiled] = []
     for point, compiled in compiled_points(expression, points):
@@ -120,8 +169,7 @@ def gradient_report(
     formulas, analytic_values, symbolic = _analytic_gradients(
         expression, points, compiled_at, names, options
     )
-    if symbolic.status not in {"ok", "skipped"}:
-        warnings.append(f"no analytic gradient: {symbolic.reason}")
+    warnings += _analytic_failure(symbolic)
     rows = [
         replace(row, analytic=_without_kinks(row, values))
         for row, values in zip(rows, analytic_values)
@@ -137,17 +185,99 @@ def gradient_report(
                 f"at {format_point(row.at)} the analytic derivative is not a real number "
                 f"for {listing(missing)}"
             )
-    return GradientReport(
-        expression.text,
-        names,
-        method,
-        step,
-        formulas,
-        symbolic,
-        tuple(rows),
-        tuple(warnings),
-        None if predicted is None else predicted.text,
+    return formulas, symbolic, tuple(rows)
+
+
+def _analytic_failure(symbolic: Analytic) -> list[str]:
+    """The warning where the analytic side ran and gave no gradient."""
+    if symbolic.status in {"ok", "skipped"}:
+        return []
+    return [f"no analytic gradient: {symbolic.reason}"]
+
+
+def _with_analytic(
+    rows: GradientRows,
+    values: Sequence[dict[str, Array] | None],
+    names: tuple[str, ...],
+    warnings: list[str],
+) -> GradientRows:
+    """The rows with the analytic side's values (None: it gave none) as columns. Appends a
+    warning for each point where some value is not a real number."""
+    if not values or values[0] is None:
+        return rows
+    found = cast("Sequence[dict[str, Array]]", values)
+    analytic = {name: np.array([one[name] for one in found], dtype=np.float64) for name in names}
+    missing = np.logical_or.reduce([np.isnan(analytic[name]) for name in names])
+    for index in np.flatnonzero(missing).tolist():
+        labels = [name for name in names if math.isnan(analytic[name][index])]
+        warnings.append(
+            f"at {format_point(rows.points[index])} the analytic derivative is not a real "
+            f"number for {listing(labels)}"
+        )
+    return GradientRows(
+        rows.points,
+        rows.columns,
+        rows.loss,
+        rows.numerical,
+        rows.evaluations,
+        rows.given_statuses,
+        analytic,
     )
+
+
+def _across_points(
+    expression: Expression,
+    points: Sequence[Point],
+    entry: registry.Method,
+    shown: list[Expression],
+    predicted: Expression | None,
+) -> bool:
+    """Whether the gradients are taken at all points at once (``_rows_across_points``): a
+    fixed-step method, points of one layout of scalar variables, no kinks to look for and
+    no ``show`` or predicted values."""
+    if not entry.batched or shown or predicted is not None:
+        return False
+    return not non_analytic_functions(expression) and one_scalar_layout(points)
+
+
+def _rows_across_points(
+    expression: Expression,
+    points: Sequence[Point],
+    names: tuple[str, ...],
+    method: str,
+    step: float,
+    warnings: list[str],
+) -> tuple[Compiled, GradientRows]:
+    """The rows of a fixed-step method at every point, each evaluation batched across the
+    points (``partials_at_points``): the same rows, to the last bit, as point by point.
+    Appends the warnings, point by point, to ``warnings``.
+
+    Raises:
+        EvaluationError: the expression has no finite value at one of the points.
+    """
+    compiled, columns, loss = compiled_columns(expression, points)
+    with np.errstate(all="ignore"):
+        numerical = partials_at_points(compiled, columns, names, method, step)
+    side = registry.method(method).side or "central"
+    flagged = np.zeros(len(points), dtype=bool)
+    for name in names:
+        value = columns[name]
+        if side != "backward":
+            flagged |= value + step == value
+        if side != "forward":
+            flagged |= value - step == value
+        flagged |= step_too_large(step, value) | ~np.isfinite(numerical[name])
+    statuses: dict[int, str] = {}
+    for index in np.flatnonzero(flagged).tolist():
+        point = points[index]
+        values = {name: numerical[name][index] for name in names}
+        vanished = step_warnings(point, names, side, step)
+        large = large_step_warnings(point, names, step)
+        warnings += vanished + large + non_finite_warnings(point, values, {})
+        statuses[index] = _status(vanished, large, values, {})
+    evaluations = len(method_stencil(method).offsets)
+    rows = GradientRows(points, columns, loss, numerical, evaluations, statuses)
+    return compiled, rows
 
 
 def _status(
@@ -301,10 +431,18 @@ def _analytic_gradients(
     compiled_at: Sequence[Compiled],
     names: tuple[str, ...],
     options: GradOptions,
+    columns: Mapping[str, Array] | None = None,
 ) -> tuple[dict[str, str | None] | None, list[dict[str, Array] | None], Analytic]:
-    """SymPy's formulas and values, or reverse-mode AD's values (no formulas)."""
+    """SymPy's formulas and values, or reverse-mode AD's values (no formulas); ``columns``:
+    the points' variables as columns, where they are all scalars (``scalar_columns``)."""
 
     def by_ad() -> tuple[None, list[dict[str, Array] | None]]:
+        if columns is not None:  # scalar variables: one reverse pass over all points
+            values = autodiff.gradient_at_points(compiled_at[0], columns, names)
+            real = {name: _real(value) for name, value in values.items()}
+            return None, [
+                {name: real[name][index] for name in names} for index in range(len(points))
+            ]
         found: list[dict[str, Array] | None] = []
         for point, compiled in zip(points, compiled_at):
             values = autodiff.gradient(compiled, point, names)

@@ -12,7 +12,7 @@ from ..catalog import MAX_ADAPTIVE_HESSIAN_COORDINATES
 from ..engine import analytic, autodiff, registry
 from ..engine.coordinates import along, along_line, coordinates
 from ..engine.estimate import Estimate, estimate
-from ..engine.kernel import hessian
+from ..engine.kernel import hessian, hessian_at_points
 from ..engine.kinks import batched_kinks, non_analytic_functions
 from ..engine.methods.richardson import power_of_two
 from ..errors import InputError, param
@@ -20,10 +20,23 @@ from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
 from ..expr.points import Array, Point
 from ..options import HessianOptions
-from ..results import Analytic, HessianReport, HessianRow
+from ..results import Analytic, HessianReport, HessianRow, HessianRows
 from .exact import exact_side
-from .notes import EstimateNotes, kink_notes, large_step_warnings, short_point, step_warnings
-from .prepare import compiled_points, complex_obstacles, differentiated
+from .notes import (
+    EstimateNotes,
+    kink_notes,
+    large_step_warnings,
+    short_point,
+    step_too_large,
+    step_warnings,
+)
+from .prepare import (
+    compiled_columns,
+    compiled_points,
+    complex_obstacles,
+    differentiated,
+    one_scalar_layout,
+)
 
 #: A Hessian has n² entries and needs about 2n² evaluations: past this many coordinates, refuse.
 MAX_HESSIAN_COORDINATES = 300
@@ -47,6 +60,22 @@ def hessian_report(
     names = differentiated(expression, options.wrt)
     limit = MAX_HESSIAN_COORDINATES if central else MAX_ADAPTIVE_HESSIAN_COORDINATES
     warnings: list[str] = []
+    across = central and len(names) <= limit and not non_analytic_functions(expression)
+    if across and one_scalar_layout(points):
+        compiled, batched = _rows_across_points(expression, points, names, options.step, warnings)
+        analytic_values, symbolic = _analytic_hessians(
+            expression, points, [compiled] * len(points), names, options
+        )
+        warnings += _analytic_failure(symbolic)
+        return HessianReport(
+            expression.text,
+            names,
+            options.step,
+            symbolic,
+            _with_analytic(batched, analytic_values, warnings),
+            tuple(warnings),
+            options.method,
+        )
     rows: list[HessianRow] = []
     compiled_at: list[Compiled] = []
     for point, compiled in compiled_points(expression, points):
@@ -97,8 +126,7 @@ def hessian_report(
             )
         )
     analytic_values, symbolic = _analytic_hessians(expression, points, compiled_at, names, options)
-    if symbolic.status not in {"ok", "skipped"}:
-        warnings.append(f"no analytic Hessian: {symbolic.reason}")
+    warnings += _analytic_failure(symbolic)
     rows = [
         replace(row, analytic=_cleared(values, _kink_mask(row.labels, row.kinks)))
         for row, values in zip(rows, analytic_values)
@@ -117,6 +145,77 @@ def hessian_report(
         tuple(rows),
         tuple(warnings),
         options.method,
+    )
+
+
+def _rows_across_points(
+    expression: Expression,
+    points: Sequence[Point],
+    names: tuple[str, ...],
+    step: float,
+    warnings: list[str],
+) -> tuple[Compiled, HessianRows]:
+    """The central Hessian at every point of scalar variables, each evaluation batched
+    across the points (``hessian_at_points``): the same rows, to the last bit, as point by
+    point. Appends the warnings, point by point, to ``warnings``.
+
+    Raises:
+        EvaluationError: the expression has no finite value at one of the points.
+    """
+    compiled, columns, _ = compiled_columns(expression, points)
+    with np.errstate(all="ignore"):
+        matrices = hessian_at_points(compiled, columns, names, step)
+    finite = np.isfinite(matrices).all(axis=(1, 2))
+    flagged = ~finite
+    for name in names:
+        value = columns[name]
+        flagged |= (value + step == value) | (value - step == value)
+        flagged |= step_too_large(step, value)
+    statuses: dict[int, str] = {}
+    for index in np.flatnonzero(flagged).tolist():
+        point = points[index]
+        warnings += step_warnings(point, names, "central", step)
+        large = large_step_warnings(point, names, step)
+        warnings += large
+        if not finite[index]:
+            warnings.append(
+                f"at {short_point(point)} some second differences are not finite: "
+                "the expression is not finite within h of the point"
+            )
+        elif large:
+            statuses[index] = "unreliable"
+    evaluations = 1 + 2 * len(names) ** 2
+    return compiled, HessianRows(points, columns, names, matrices, evaluations, statuses)
+
+
+def _analytic_failure(symbolic: Analytic) -> list[str]:
+    """The warning where the analytic side ran and gave no Hessian."""
+    if symbolic.status in {"ok", "skipped"}:
+        return []
+    return [f"no analytic Hessian: {symbolic.reason}"]
+
+
+def _with_analytic(
+    rows: HessianRows, values: Sequence[Array | None], warnings: list[str]
+) -> HessianRows:
+    """The rows with the analytic side's matrices (None: it gave none). Appends a warning
+    for each point where some entry is not a real number."""
+    if not values or values[0] is None:
+        return rows
+    analytic = np.array(values, dtype=np.float64)
+    for index in np.flatnonzero(np.isnan(analytic).any(axis=(1, 2))).tolist():
+        warnings.append(
+            f"at {short_point(rows.points[index])} some analytic second derivatives are not "
+            "real numbers"
+        )
+    return HessianRows(
+        rows.points,
+        rows.columns,
+        rows.labels,
+        rows.numerical,
+        rows.evaluations,
+        rows.given_statuses,
+        analytic,
     )
 
 

@@ -17,7 +17,7 @@ from ..expr.compiling import Compiled, compile_expression
 from ..expr.diagnose import explain
 from ..expr.functions import shape_text
 from ..expr.parsing import Expression
-from ..expr.points import Point, format_point, layouts, shortened
+from ..expr.points import Point, PointColumns, format_point, layouts, shortened
 
 _COORDINATE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*((?:\[[-\d,\s]+\])*)\s*\Z")
 
@@ -177,6 +177,46 @@ def compiled_points(
         check_finite(compiled, expression, point)
         found.append((point, compiled))
     return found
+
+
+def one_scalar_layout(points: Sequence[Point]) -> bool:
+    """Whether the points are some, all of one layout, every variable a scalar: points whose
+    derivatives can be taken at all of them at once, one column per variable."""
+    if not points:
+        return False
+    layout = list(points[0])
+    return all(
+        list(point) == layout and all(np.ndim(value) == 0 for value in point.values())
+        for point in layouts(points)
+    )
+
+
+def compiled_columns(
+    expression: Expression, points: Sequence[Point]
+) -> tuple[Compiled, dict[str, Any], Any]:
+    """For points of ``one_scalar_layout``: the expression compiled once, each variable's
+    column (``scalar_columns``) and f at every point.
+
+    Raises:
+        EvaluationError: f is not finite at a point (the first such one is named).
+    """
+    compiled = compile_scalar(expression, dict(shapes_key(points[0])))
+    columns = scalar_columns(points)
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(compiled.evaluate_batch(columns), (len(points),))
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        check_finite(compiled, expression, points[int(bad[0])])
+    return compiled, columns, values
+
+
+def scalar_columns(points: Sequence[Point]) -> dict[str, Any]:
+    """Each scalar variable's value at every point, a float64 array."""
+    if isinstance(points, PointColumns):
+        return {name: points.column(name) for name in points.first}
+    return {
+        name: np.array([point[name] for point in points], dtype=np.float64) for name in points[0]
+    }
 
 
 def complex_obstacles(

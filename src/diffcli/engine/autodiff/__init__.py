@@ -1,7 +1,7 @@
 """Automatic differentiation on diffcli's own tree: reverse mode, Taylor-mode forward, and
 forward-over-reverse Hessians, in float64 NumPy (no SymPy)."""
 
-from .derivatives import derivative, derivatives_along, gradient, hessian
+from .derivatives import derivative, derivatives_along, gradient, gradient_at_points, hessian
 from .scalar import ScalarPlan, plannable
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "derivative",
     "derivatives_along",
     "gradient",
+    "gradient_at_points",
     "hessian",
     "plannable",
 ]

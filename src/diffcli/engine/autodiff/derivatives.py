@@ -38,6 +38,22 @@ def gradient(compiled: Compiled, point: Point, names: tuple[str, ...]) -> dict[s
     return gradients
 
 
+def gradient_at_points(
+    compiled: Compiled, columns: Point, names: tuple[str, ...]
+) -> dict[str, Array]:
+    """``gradient`` at many points of scalar variables at once: ``columns`` holds each
+    variable's value at every point (float64 arrays of one length). One forward and one
+    backward pass over them all; each value is ``gradient``'s at that point (element-wise
+    rules)."""
+    batch = {name: np.asarray(column, dtype=np.float64) for name, column in columns.items()}
+    length = len(next(iter(batch.values()))) if batch else 0
+    found = backward(record(compiled, batch)).variables
+    return {
+        name: np.array(np.broadcast_to(found.get(name, 0.0), (length,)), dtype=np.float64)
+        for name in names
+    }
+
+
 def hessian(compiled: Compiled, point: Point, names: tuple[str, ...]) -> Array:
     """The Hessian by the coordinates of ``names`` (row-major in each variable, variables in
     order): the reverse pass run on jets, one tangent direction per coordinate."""
