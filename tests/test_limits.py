@@ -130,6 +130,8 @@ import os, signal, threading
 from pathlib import Path
 from diffcli.engine import analytic
 
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as diffcli does: Ctrl-C raises
+
 
 def children():
     path = Path(f"/proc/{os.getpid()}/task/{threading.get_native_id()}/children")
@@ -314,6 +316,11 @@ def test_the_launcher_starts_python_with_ctrl_c_held_back(tmp_path: Path) -> Non
     assert completed.stdout == "True\ndiff x --at 1\n"
 
 
+def _ctrl_c_as_at_a_terminal() -> None:  # pragma: no cover - runs in the child before exec
+    """SIGINT as a terminal gives it: a test run in the background inherits it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @needs_env_block_signal
 def test_ctrl_c_at_any_moment_of_start_up_prints_no_traceback(tmp_path: Path) -> None:
     # the launcher beside a console script as pip writes it, for this interpreter
@@ -330,11 +337,13 @@ def test_ctrl_c_at_any_moment_of_start_up_prints_no_traceback(tmp_path: Path) ->
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_ctrl_c_as_at_a_terminal,
         )
         time.sleep(delay)
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
-        # killed by the signal before Python runs (the launcher's shell), or diffcli's line
+        # killed by the signal as the launcher's shell starts, or diffcli's line (the shell's
+        # trap or diffcli's handler)
         assert (process.returncode, stdout, stderr) in {
             (-signal.SIGINT, "", ""),
             (EXIT_INTERRUPTED, "", "error: interrupted\n"),
