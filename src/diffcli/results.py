@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, overload
+from typing import Any, ClassVar, Protocol, TypeVar, overload
 
 import numpy as np
 
@@ -160,7 +160,37 @@ def settled_statuses(finite: Array, given: Mapping[int, str]) -> list[str]:
     return found
 
 
-class DerivativeRows(Sequence[DerivativeRow]):
+R = TypeVar("R")
+
+
+class ColumnRows(Sequence[R]):
+    """Rows at many points held as columns: one row is made when asked for (``_row``), a
+    slice makes a list of them; the output layer reads the columns without making rows."""
+
+    points: Sequence[Point]
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[R]: ...
+
+    def __getitem__(self, index: int | slice) -> R | Sequence[R]:
+        if isinstance(index, slice):
+            return [self._row(one) for one in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self._row(index % len(self))
+
+    def _row(self, index: int) -> R:
+        """The row at ``index`` (0 ≤ index < len)."""
+        raise NotImplementedError
+
+
+class DerivativeRows(ColumnRows[DerivativeRow]):
     """The rows of one fixed-step method at many points, held as columns (``diff``'s batched
     path): indexing makes the ``DerivativeRow`` a point-by-point run makes; the output layer
     reads the columns (``numbers``) without making rows."""
@@ -184,20 +214,7 @@ class DerivativeRows(Sequence[DerivativeRow]):
         self.columns = dict(columns)
         self.given_statuses = dict(statuses)
 
-    def __len__(self) -> int:
-        return len(self.points)
-
-    @overload
-    def __getitem__(self, index: int) -> DerivativeRow: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[DerivativeRow]: ...
-
-    def __getitem__(self, index: int | slice) -> DerivativeRow | Sequence[DerivativeRow]:
-        if isinstance(index, slice):
-            return [self[one] for one in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
+    def _row(self, index: int) -> DerivativeRow:
         numbers = {name: float(column[index]) for name, column in self.columns.items()}
         analytic = numbers["analytic"]
         return DerivativeRow(
@@ -521,7 +538,7 @@ class GradientRow:
         }
 
 
-class GradientRows(Sequence[GradientRow]):
+class GradientRows(ColumnRows[GradientRow]):
     """The rows of a fixed-step method at many points of scalar variables, held as columns
     (``grad``'s batched path): indexing makes the ``GradientRow`` a point-by-point run makes;
     the output layer reads the columns (``numbers``) without making rows."""
@@ -548,20 +565,7 @@ class GradientRows(Sequence[GradientRow]):
         self.given_statuses = dict(statuses)
         self.analytic = None if analytic is None else dict(analytic)
 
-    def __len__(self) -> int:
-        return len(self.points)
-
-    @overload
-    def __getitem__(self, index: int) -> GradientRow: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[GradientRow]: ...
-
-    def __getitem__(self, index: int | slice) -> GradientRow | Sequence[GradientRow]:
-        if isinstance(index, slice):
-            return [self[one] for one in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
+    def _row(self, index: int) -> GradientRow:
         analytic = self.analytic
         return GradientRow(
             self.points[index],
@@ -747,7 +751,7 @@ class HessianRow:
         }
 
 
-class HessianRows(Sequence[HessianRow]):
+class HessianRows(ColumnRows[HessianRow]):
     """The central Hessians at many points of scalar variables, held as arrays (``hessian``'s
     batched path): indexing makes the ``HessianRow`` a point-by-point run makes; the output
     layer reads the arrays (``numbers``) without making rows."""
@@ -773,20 +777,7 @@ class HessianRows(Sequence[HessianRow]):
         self.given_statuses = dict(statuses)
         self.analytic = analytic
 
-    def __len__(self) -> int:
-        return len(self.points)
-
-    @overload
-    def __getitem__(self, index: int) -> HessianRow: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[HessianRow]: ...
-
-    def __getitem__(self, index: int | slice) -> HessianRow | Sequence[HessianRow]:
-        if isinstance(index, slice):
-            return [self[one] for one in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
+    def _row(self, index: int) -> HessianRow:
         return HessianRow(
             self.points[index],
             self.labels,

@@ -15,6 +15,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from ..expr import exact
 from ..expr.functions import FUNCTIONS
 from ..expr.nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
 from ..expr.parsing import Expression
@@ -267,27 +268,7 @@ def exact_substitutions(values: Mapping[str, Any]) -> dict[Any, Any]:
 
 #: SymPy's functions that the expression language spells the same or by another name.
 _DIALECT_FUNCTIONS = {
-    **{
-        name: name
-        for name in (
-            [
-                "sin",
-                "cos",
-                "tan",
-                "asin",
-                "acos",
-                "atan",
-                "sinh",
-                "cosh",
-                "tanh",
-                "asinh",
-                "acosh",
-                "atanh",
-                "exp",
-                "log",
-            ]
-        )
-    },
+    **{name: name for name in exact.FUNCTIONS},  # (ln and sqrt are never SymPy's class names)
     "Abs": "abs",
 }
 
