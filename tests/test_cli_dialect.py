@@ -331,3 +331,31 @@ def _without_escapes(text: str) -> str:
     import re
 
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        ("--x**2", "6.000000000012662"),
+        ("---x", "-1.0000000000021103"),
+        ("-x**2", "-6.000000000012662"),
+    ],
+)
+def test_an_expression_that_cannot_be_an_option_is_the_expression(expression, value):
+    outcome = invoke(["diff", expression, "--at", "3", "-f", "value", "--no-analytic"])
+    assert (outcome.exit_code, outcome.stdout, outcome.stderr) == (0, value + "\n", "")
+
+
+def test_five_thousand_minus_signs_are_refused_as_too_deep_not_as_an_option():
+    outcome = invoke(["diff", "-" * 5000 + "x", "--at", "1"])
+    assert outcome.exit_code == 2
+    assert outcome.stderr.startswith("error: the expression is nested too deeply")
+    assert len(outcome.stderr) < 400
+
+
+def test_an_error_line_never_echoes_a_huge_argument_whole():
+    outcome = invoke(["diff", "x", "--at", "1", "--" + "y" * 5000])
+    assert outcome.exit_code == 2
+    first = outcome.stderr.splitlines()[0]
+    assert first.startswith("error: No such option '--yyyy")
+    assert len(first) == len("error: ") + 300 and first.endswith("…")

@@ -281,6 +281,17 @@ def test_analytic_timeout_refuses_nan_and_negatives_even_without_sympy(value, me
     assert message in outcome.stderr
 
 
+@pytest.mark.parametrize("engine", ["auto", "sympy", "ad"])
+@pytest.mark.parametrize("command", ["diff", "grad", "hessian"])
+def test_no_analytic_with_an_explicit_analytic_engine_is_a_usage_error(command, engine):
+    outcome = invoke([command, "x**2", "--at", "1", "--no-analytic", "--analytic", engine])
+    assert outcome.exit_code == 2
+    assert outcome.stderr.startswith(
+        f"error: --no-analytic contradicts --analytic {engine}: give one of them"
+    )
+    assert outcome.stdout == ""
+
+
 @pytest.mark.parametrize(
     ("args", "option"),
     [

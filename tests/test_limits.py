@@ -95,13 +95,28 @@ def test_a_job_holding_the_interpreter_lock_is_killed_at_the_limit() -> None:
     assert time.monotonic() - start < LIMIT + 1
 
 
+def _raise(error: Exception) -> None:
+    raise error
+
+
+def _raise_without_a_message() -> None:
+    raise NotImplementedError
+
+
 def test_a_job_returns_its_value_or_why_it_has_none() -> None:
     assert analytic.bounded(lambda: {"f": [0.5, None]}, 5) == analytic.Bounded(
         {"f": [0.5, None]}, "ok"
     )
     assert analytic.bounded(lambda: math.sqrt(-1), 5) == analytic.Bounded(
-        None, "failed", "ValueError: math domain error"
+        None, "failed", "SymPy gave no answer: math domain error"
     )
+    assert analytic.bounded(_raise_without_a_message, 5) == analytic.Bounded(
+        None, "failed", "SymPy gave no answer: NotImplementedError"
+    )
+    long_message = "x" * 500 + "\nsecond line"
+    outcome = analytic.bounded(lambda: _raise(ValueError(long_message)), 5)
+    assert outcome.reason == "SymPy gave no answer: " + "x" * 159 + "…"
+
     assert analytic.bounded(lambda: os._exit(0), 5) == analytic.Bounded(
         None, "failed", "SymPy's process ended without an answer"
     )

@@ -83,6 +83,9 @@ class ExpressionCommand(click.Command):
                     )
                 if option is not None:
                     seen.add(option.opts[0])
+            elif not expression_given and _is_expression(argument):
+                argument = " " + argument  # not an option: an expression such as ---x
+                expression_given = True
             elif not (argument.startswith("--") or name in flags):
                 waits = _short_options(argument, takes_value, flags)
                 if waits is None and not expression_given:
@@ -202,6 +205,15 @@ class DiffcliGroup(click.Group):
             return 1
 
 
+def _is_expression(argument: str) -> bool:
+    """Whether an argument starting with ``--`` cannot be an option (``---x``, ``--x**2``): no
+    option has three dashes or anything but letters, digits and dashes before its ``=``."""
+    name = argument.split("=", 1)[0]
+    return argument.startswith("--") and (
+        argument.startswith("---") or not name[2:].replace("-", "").isalnum()
+    )
+
+
 def _short_options(argument: str, takes_value: set[str], flags: set[str]) -> bool | None:
     """How Click reads ``-abc``: None if it is not a cluster of short options; else whether
     its last option waits for its value in the next argument (``-qf json``, not ``-fjson``)."""
@@ -237,6 +249,8 @@ def flag(parameter: str) -> str:
 
 
 def _error_line(message: str) -> None:
+    lines = [line if len(line) <= 300 else line[:299] + "…" for line in message.splitlines()]
+    message = "\n".join(lines)
     sys.stderr.write(f"error: {message}\n")
     sys.stderr.flush()
 

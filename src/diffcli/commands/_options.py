@@ -162,10 +162,16 @@ _SECONDS = _Seconds()
 
 def analytic_options(command: F) -> F:
     """``--analytic sympy|ad|auto``, ``--analytic-timeout``, ``--no-analytic`` (passed on as
-    the API's one ``analytic`` keyword; ``--no-analytic`` wins: False) and ``--no-cache``."""
+    the API's one ``analytic`` keyword: False for ``--no-analytic``, which an explicit
+    ``--analytic`` contradicts: a usage error) and ``--no-cache``."""
 
     @functools.wraps(command)
     def with_analytic(*args: Any, analytic: str, no_analytic: bool, **kwargs: Any) -> Any:
+        source = click.get_current_context().get_parameter_source("analytic")
+        if no_analytic and source is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError(
+                f"--no-analytic contradicts --analytic {analytic}: give one of them"
+            )
         return command(*args, analytic=False if no_analytic else analytic, **kwargs)
 
     function = click.option(

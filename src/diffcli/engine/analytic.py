@@ -129,7 +129,17 @@ def _outcome(work: Callable[[], Any]) -> dict[str, Any]:
     except OutOfTime:
         return {"late": True}
     except Exception as error:  # any SymPy failure means "no analytic value", never a crash
-        return {"error": f"{type(error).__name__}: {error}"}
+        return {"error": _failure(error)}
+
+
+def _failure(error: Exception) -> str:
+    """SymPy's failure in one short line a user can read (its message, not a class name,
+    unless it has none)."""
+    lines = str(error).strip().splitlines()
+    said = lines[0] if lines else type(error).__name__
+    if len(said) > 160:
+        said = said[:159] + "…"
+    return f"SymPy gave no answer: {said}"
 
 
 def _in_thread(work: Callable[[], Any], end: float | None) -> tuple[dict[str, Any], bool]:
