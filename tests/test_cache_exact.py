@@ -107,3 +107,10 @@ def test_tensor_elements_and_unsupported_nodes() -> None:
     assert not exact.supported(parse("sum(x)").tree)
     assert not exact.supported(parse("x @ x").tree)
     assert not exact.supported(parse("max(x, axis=0)").tree)
+
+
+@pytest.mark.parametrize("x", [0.0, 1e-5, 0.7, 3.0])
+def test_a_repeated_subtree_is_computed_once_with_the_same_value(x: float) -> None:
+    text = "-2*x*exp(-x**2)*sin(x) + exp(-x**2)*cos(x) + (1 - cos(x))/x**2*exp(-x**2)"
+    found = exact.value_at(parse(text).tree, {"x": x})
+    assert found == (None if x == 0 else reference(text, x))

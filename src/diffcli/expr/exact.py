@@ -5,12 +5,16 @@ binary values run on ``fractions.Fraction`` (exact; ``float()`` of a fraction is
 rounded). An expression with a constant or function that has no exact value (``pi``, ``exp``,
 ``sin`` …) is evaluated with mpmath at rising precision until two precisions round to the
 same double (Ziv's strategy), so cancellation in the formula costs precision, not digits.
-mpmath is imported only then; nothing here imports NumPy or SymPy.
+Each tree is compiled once to closures (``_Plan``) that call mpmath's functions of raw values
+and compute a repeated subtree once a point: the numbers of a walk of the tree, at half
+its cost or less. mpmath is imported only then; nothing here imports NumPy or SymPy.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
+import math
 import operator
 from collections.abc import Callable, Mapping
 from fractions import Fraction
@@ -141,6 +145,12 @@ class _Plan:
             if isinstance(node, (Variable, Index))
         )
         self.may_be_exact = not any(_inexact_node(node) for node in nodes)
+        counts = collections.Counter(
+            node for node in nodes if isinstance(node, (Unary, Binary, Call))
+        )
+        #: Subtrees written more than once (the product rule repeats factors): each is
+        #: computed once per point and precision.
+        self.repeated = frozenset(node for node, count in counts.items() if count > 1)
         self._compiled: dict[int | None, tuple[_Compiler, Step]] = {}
 
     def leaf_values(self, point: Mapping[str, Any]) -> dict[Any, Fraction]:
@@ -154,10 +164,12 @@ class _Plan:
         """The tree compiled at ``precision`` bits (None: exact only), ready for a point."""
         found = self._compiled.get(precision)
         if found is None:
-            compiler = _Compiler(None if precision is None else _context(precision))
+            context = None if precision is None else _context(precision)
+            compiler = _Compiler(context, self.repeated)
             found = self._compiled[precision] = (compiler, compiler.step(self.tree))
         compiler, step = found
         compiler.converted.clear()  # the last point's numbers
+        compiler.shared.clear()
         return step
 
     def approximate(self, values: dict[Any, Fraction], precision: int) -> tuple[float | None, bool]:
@@ -171,13 +183,19 @@ class _Plan:
             return _rounded(found), True
         if not context.isfinite(found):
             return None, False
-        negative, mantissa, exponent, _ = found._mpf_
+        negative, mantissa, exponent, bits = found._mpf_
         if mantissa == 0:
             return 0.0, False
         if exponent + mantissa.bit_length() > MAX_EXPONENT:
             return None, False
         if exponent + mantissa.bit_length() < -MAX_EXPONENT:
             return (-0.0 if negative else 0.0), False
+        if abs(exponent + mantissa.bit_length()) < _NORMAL_EXPONENTS:
+            # rounded to 53 bits, then scaled exactly: the nearest double
+            rounded = self._compiled[precision][0].libmp.normalize(
+                negative, mantissa, exponent, bits, 53, "n"
+            )
+            return math.ldexp(-rounded[1] if negative else rounded[1], rounded[2]), False
         return _rounded((-1) ** negative * mantissa * Fraction(2) ** exponent), False
 
 
@@ -208,19 +226,47 @@ class _Compiler:
     """Closures for the nodes of a tree: exact while they can be, at ``context``'s precision
     after (None: exact only, ``_NeedsPrecision`` where that is not enough)."""
 
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: Any, repeated: frozenset[Node]) -> None:
         self.context = context
+        self.repeated = repeated
+        #: The closures made so far: a repeated subtree gets one.
+        self.closures: dict[tuple[Node, bool], Step] = {}
+        #: This point's values of repeated subtrees that are not kept (``_kept``).
+        self.shared: dict[object, Value] = {}
         #: This point's fractions met so far and their mpmath values, by ``id`` (each kept
         #: with its fraction, so the id cannot be reused): a variable is converted once.
         self.converted: dict[int, tuple[Fraction, Any]] = {}
+        if context is not None:
+            from mpmath import libmp
+
+            #: mpmath's functions of raw values (``mpf._mpf_``), without its wrappers.
+            self.libmp = libmp
 
     def step(self, node: Node, keep: bool = True) -> Step:
         """The node's closure; with ``keep``, the largest subtrees without constants and
-        functions keep their exact values for the next precision."""
+        functions keep their exact values for the next precision, and a repeated subtree
+        its value for this point."""
+        found = self.closures.get((node, keep))
+        if found is None:
+            found = self.closures[(node, keep)] = self._new_step(node, keep)
+        return found
+
+    def _new_step(self, node: Node, keep: bool) -> Step:
         compound = isinstance(node, (Unary, Binary, Call))
         if keep and compound and not any(map(_inexact_node, walk(node))):
             return _kept(self._step(node, keep=False))
-        return self._step(node, keep)
+        step = self._step(node, keep)
+        if not (keep and node in self.repeated):
+            return step
+        shared, key = self.shared, object()  # a key quicker to hash than the subtree
+
+        def once(values: dict[Any, Fraction]) -> Value:
+            found = shared.get(key)
+            if found is None:
+                found = shared[key] = step(values)
+            return found
+
+        return once
 
     def _step(self, node: Node, keep: bool) -> Step:
         if isinstance(node, Number):
@@ -255,14 +301,21 @@ class _Compiler:
             return self.power
         if op not in _ARITHMETIC:
             raise Unsupported(f"the exact evaluator does not compute {op!r}")
-        arithmetic = _ARITHMETIC[op]
+        arithmetic, raw_name = _ARITHMETIC[op]
+        if self.context is not None:
+            # mpmath's operation on raw values, as ``mpf.__add__`` … compute it
+            raw = getattr(self.libmp, raw_name)
+            make, precision = self.context.make_mpf, self.context.prec
 
         def operation(left: Value, right: Value) -> Value:
-            if not (type(left) is Fraction and type(right) is Fraction):
-                left, right = self.inexact(left), self.inexact(right)
-            if op == "/" and right == 0:
+            if type(left) is Fraction and type(right) is Fraction:
+                if op == "/" and right == 0:
+                    raise _NotReal("division by zero")
+                return arithmetic(left, right)
+            left, right = self.inexact(left), self.inexact(right)
+            if op == "/" and right._mpf_ == _ZERO:
                 raise _NotReal("division by zero")
-            return arithmetic(left, right)
+            return make(raw(left._mpf_, right._mpf_, precision, "n"))
 
         return operation
 
@@ -292,15 +345,31 @@ class _Compiler:
             Fraction(0) if name in _ZERO_AT_ZERO else Fraction(1) if name in _ONE_AT_ZERO else None
         )
         function_name = "log" if name == "ln" else name
+        if self.context is None:
+
+            def exactly(argument: Value) -> Value:
+                if at_zero is not None and type(argument) is Fraction and argument == 0:
+                    return at_zero
+                raise _NeedsPrecision
+
+            return exactly
+        libmp = self.libmp
+        # mpmath's own function of an mpf, without its wrapper: its value where it is real,
+        # else (``ComplexResult``) the wrapper's complex value
+        raw = getattr(libmp, f"mpf_{function_name}")
+        wrapped = getattr(self.context, function_name)
+        make, precision = self.context.make_mpf, self.context.prec
 
         def call(argument: Value) -> Value:
             if at_zero is not None and type(argument) is Fraction and argument == 0:
                 return at_zero
-            return self._real(
-                self._inexact(
-                    lambda context: getattr(context, function_name)(self.inexact(argument))
-                )
-            )
+            value = self.inexact(argument)
+            try:
+                return self._real(make(raw(value._mpf_, precision, "n")))
+            except libmp.ComplexResult:
+                return self._real(wrapped(value))
+            except ZeroDivisionError:
+                raise _NotReal("division by zero") from None
 
         return call
 
@@ -313,7 +382,12 @@ class _Compiler:
         known = self.converted.get(id(value))
         if known is not None and known[0] is value:
             return known[1]
-        converted = self.context.mpf(value.numerator) / value.denominator
+        # as ``mpf(numerator) / denominator`` rounds, without making the numerator's mpf
+        libmp, precision = self.libmp, self.context.prec
+        raw = libmp.mpf_pos(libmp.from_int(value.numerator), precision, "n")
+        if value.denominator != 1:
+            raw = libmp.mpf_div(raw, libmp.from_int(value.denominator), precision, "n")
+        converted = self.context.make_mpf(raw)
         self.converted[id(value)] = (value, converted)
         return converted
 
@@ -360,15 +434,21 @@ def _kept(step: Step) -> Step:
     return kept
 
 
-_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
+#: Each operator's function of fractions and mpmath's function of raw values.
+_ARITHMETIC: dict[str, tuple[Callable[[Any, Any], Any], str]] = {
+    "+": (operator.add, "mpf_add"),
+    "-": (operator.sub, "mpf_sub"),
+    "*": (operator.mul, "mpf_mul"),
+    "/": (operator.truediv, "mpf_div"),
 }
 
+#: Values of magnitude 2**-1000 to 2**1000 are normal doubles, far from subnormals and
+#: overflow once rounded to 53 bits.
+_NORMAL_EXPONENTS = 1000
 #: mpmath's not-a-number, as its raw value (``mpmath.libmp.fnan``).
 _NAN = (0, 0, -123, -1)
+#: mpmath's zero, as its raw value (``mpmath.libmp.fzero``).
+_ZERO = (0, 0, 0, 0)
 #: Functions that are exactly 0 at 0 (so ``sin(0)`` stays exact).
 _ZERO_AT_ZERO = frozenset(["sin", "tan", "asin", "atan", "sinh", "tanh", "asinh", "atanh", "sqrt"])
 #: Functions that are exactly 1 at 0.
