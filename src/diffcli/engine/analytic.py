@@ -272,7 +272,7 @@ def _child(
 #: Up to this many values in one call (points times formulas per point: 1,000 points of a
 #: derivative, 500 of a gradient by two coordinates), analytic values are exact: each formula
 #: evaluated at each point's exact binary value and correctly rounded (``expr.exact``, about
-#: 0.2 ms a value). Past it each formula is compiled to NumPy once and evaluated at every
+#: 0.3 ms a value). Past it each formula is compiled to NumPy once and evaluated at every
 #: point in one pass, in double precision (the last digits may differ from the exact value's).
 EXACT_VALUES = 1000
 
