@@ -273,7 +273,7 @@ def _child(
 #: derivative, 500 of a gradient by two coordinates), analytic values are exact: each formula
 #: evaluated at each point's exact binary value and correctly rounded (``expr.exact``, about
 #: 0.3 ms a value). Past it each formula is compiled to NumPy once and evaluated at every
-#: point in one pass, in double precision (the last digits may differ from the exact value's).
+#: point in one pass, in double precision (a formula that cancels loses digits there).
 EXACT_VALUES = 1000
 
 Shapes = tuple[tuple[str, tuple[int, ...]], ...]
