@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from ..errors import DiffcliError, InputError, param
-from ..expr import exact
+from ..expr import cancellation, exact
 from ..expr.compiling import Shape, compile_expression
 from ..expr.nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
 from ..expr.parsing import Expression, parse
@@ -273,8 +273,12 @@ def _child(
 #: derivative, 500 of a gradient by two coordinates), analytic values are exact: each formula
 #: evaluated at each point's exact binary value and correctly rounded (``expr.exact``, about
 #: 0.3 ms a value). Past it each formula is compiled to NumPy once and evaluated at every
-#: point in one pass, in double precision (a formula that cancels loses digits there).
+#: point in one pass, in double precision, and exact again where ``expr.cancellation`` cannot
+#: trust that, the worst first, up to ``EXACT_VALUES`` of them.
 EXACT_VALUES = 1000
+#: Up to this many points the double values are checked (``expr.cancellation``, about 1 µs a
+#: point); past them they are taken as they are.
+SCREENED_POINTS = 100_000
 
 Shapes = tuple[tuple[str, tuple[int, ...]], ...]
 
@@ -588,7 +592,16 @@ def _evaluate(
             np.asarray(compiled.evaluate_batch(batch), dtype=np.float64).reshape(-1),
             len(indices),
         )
-    return [value if math.isfinite(value) else None for value in computed.tolist()]
+    values = [value if math.isfinite(value) else None for value in computed.tolist()]
+    if len(points) > SCREENED_POINTS:
+        return values
+    # where digits may have cancelled, exact again: up to EXACT_VALUES values in all
+    budget = EXACT_VALUES // len(found.formulas[group])
+    for position in cancellation.untrusted(formula.tree, batch, len(indices))[:budget].tolist():
+        found.check()
+        point = _scalars(formula, points[indices[position]])
+        values[position] = exact.value_at(formula.tree, point)
+    return values
 
 
 def _scalars(formula: Expression, point: Point) -> dict[str, Any]:
