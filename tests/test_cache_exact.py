@@ -84,6 +84,7 @@ def test_values_are_sympys_at_80_digits_rounded_to_the_nearest_double(text: str,
         ("2**x", 1e300, None),  # out of reach: refused at once, not computed to 1e300 bits
         ("1 + 2**(-x)", 1e300, 1.0),
         ("exp(exp(exp(x)))", 10.0, None),
+        ("(pi - pi)**-1", 1.0, None),  # mpmath's 0 to a negative power: no value, no error
     ],
 )
 def test_edges(text: str, x: float, value: float | None) -> None:
@@ -106,3 +107,10 @@ def test_tensor_elements_and_unsupported_nodes() -> None:
     assert not exact.supported(parse("sum(x)").tree)
     assert not exact.supported(parse("x @ x").tree)
     assert not exact.supported(parse("max(x, axis=0)").tree)
+
+
+@pytest.mark.parametrize("x", [0.0, 1e-5, 0.7, 3.0])
+def test_a_repeated_subtree_is_computed_once_with_the_same_value(x: float) -> None:
+    text = "-2*x*exp(-x**2)*sin(x) + exp(-x**2)*cos(x) + (1 - cos(x))/x**2*exp(-x**2)"
+    found = exact.value_at(parse(text).tree, {"x": x})
+    assert found == (None if x == 0 else reference(text, x))

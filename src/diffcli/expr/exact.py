@@ -5,12 +5,17 @@ binary values run on ``fractions.Fraction`` (exact; ``float()`` of a fraction is
 rounded). An expression with a constant or function that has no exact value (``pi``, ``exp``,
 ``sin`` …) is evaluated with mpmath at rising precision until two precisions round to the
 same double (Ziv's strategy), so cancellation in the formula costs precision, not digits.
-mpmath is imported only then; nothing here imports NumPy or SymPy.
+Each tree is compiled once to closures (``_Plan``) that call mpmath's functions of raw values
+and compute a repeated subtree once a point: the numbers of a walk of the tree, at half
+its cost or less. mpmath is imported only then; nothing here imports NumPy or SymPy.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
+import math
+import operator
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
@@ -61,24 +66,28 @@ def value_at(
     """The expression's value at the point, rounded to the nearest double.
 
     ``point`` maps each scalar variable to its value, and each tensor variable to its elements
-    by index. Returns None where the value is not a finite real number.
+    by index. Returns None where the value is not a finite real number. The tree is compiled
+    once (``_plan``) and reused for every point it is evaluated at.
 
     Raises:
         Unsupported: the tree holds a node other than numbers, ``pi``, ``e``, variables,
             their elements, ``+ - * / **`` and the functions in ``FUNCTIONS`` and ``abs``.
         KeyError: a variable or element the point does not hold.
     """
-    try:
-        exact = _Evaluator(point, None).value(tree)
-        if isinstance(exact, Fraction):
-            return _rounded(exact)
-    except _NotReal:
-        return None
-    except _NeedsPrecision:
-        pass
-    found = _approximate(tree, point, PRECISIONS[0])
+    plan = _plan(tree)
+    values = plan.leaf_values(point)
+    if plan.may_be_exact:
+        try:
+            return _rounded(plan.step(None)(values))
+        except _NotReal:
+            return None
+        except _NeedsPrecision:
+            pass
+    found, exactly = plan.approximate(values, PRECISIONS[0])
+    if exactly:
+        return found  # the same fraction at every precision
     for precision in PRECISIONS[1:]:
-        better = _approximate(tree, point, precision)
+        better, _ = plan.approximate(values, precision)
         if better == found:
             break
         found = better
@@ -101,26 +110,99 @@ class _NeedsPrecision(Exception):
     """An exact evaluation met a value with no exact form."""
 
 
-def _approximate(
-    tree: Node, point: Mapping[str, float | Mapping[tuple[int, ...], float]], precision: int
-) -> float | None:
-    context = _context(precision)
-    try:
-        found = _Evaluator(point, context).value(tree)
-    except _NotReal:
-        return None
-    if isinstance(found, Fraction):
-        return _rounded(found)
-    if not context.isfinite(found):
-        return None
-    negative, mantissa, exponent, _ = found._mpf_
-    if mantissa == 0:
-        return 0.0
-    if exponent + mantissa.bit_length() > MAX_EXPONENT:
-        return None
-    if exponent + mantissa.bit_length() < -MAX_EXPONENT:
-        return -0.0 if negative else 0.0
-    return _rounded((-1) ** negative * mantissa * Fraction(2) ** exponent)
+#: A compiled node: its value from the point's values (its leaves as fractions, and the
+#: exact values of subtrees already computed, by key).
+Step = Callable[[dict[Any, Fraction]], Value]
+
+#: Trees compiled lately, by ``id`` (each kept with its tree, so the id cannot be reused).
+_PLANS: dict[int, _Plan] = {}
+_MOST_PLANS = 64
+
+
+def _plan(tree: Node) -> _Plan:
+    plan = _PLANS.get(id(tree))
+    if plan is None or plan.tree is not tree:
+        if len(_PLANS) >= _MOST_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[id(tree)] = _Plan(tree)
+    return plan
+
+
+class _Plan:
+    """One tree compiled to closures once for every point, and per working precision.
+
+    The closures compute what a walk of the tree would, without its dispatch: exact while
+    they can be, in mpmath after. A subtree without constants or functions has the same
+    exact value at every precision; it is computed once per point and kept.
+    """
+
+    def __init__(self, tree: Node) -> None:
+        self.tree = tree
+        nodes = list(walk(tree))
+        self.leaves = dict.fromkeys(
+            (node.name, node.indices) if isinstance(node, Index) else node.name
+            for node in nodes
+            if isinstance(node, (Variable, Index))
+        )
+        self.may_be_exact = not any(_inexact_node(node) for node in nodes)
+        counts = collections.Counter(
+            node for node in nodes if isinstance(node, (Unary, Binary, Call))
+        )
+        #: Subtrees written more than once (the product rule repeats factors): each is
+        #: computed once per point and precision.
+        self.repeated = frozenset(node for node, count in counts.items() if count > 1)
+        self._compiled: dict[int | None, tuple[_Compiler, Step]] = {}
+
+    def leaf_values(self, point: Mapping[str, Any]) -> dict[Any, Fraction]:
+        """The point's values of the tree's variables and elements, as exact fractions."""
+        return {
+            key: Fraction(point[key[0]][key[1]] if isinstance(key, tuple) else point[key])
+            for key in self.leaves
+        }
+
+    def step(self, precision: int | None) -> Step:
+        """The tree compiled at ``precision`` bits (None: exact only), ready for a point."""
+        found = self._compiled.get(precision)
+        if found is None:
+            context = None if precision is None else _context(precision)
+            compiler = _Compiler(context, self.repeated)
+            found = self._compiled[precision] = (compiler, compiler.step(self.tree))
+        compiler, step = found
+        compiler.converted.clear()  # the last point's numbers
+        compiler.shared.clear()
+        return step
+
+    def approximate(self, values: dict[Any, Fraction], precision: int) -> tuple[float | None, bool]:
+        """The value at ``precision`` bits rounded to a double, and whether it was exact."""
+        context = _context(precision)
+        try:
+            found = self.step(precision)(values)
+        except _NotReal:
+            return None, False
+        if isinstance(found, Fraction):
+            return _rounded(found), True
+        if not context.isfinite(found):
+            return None, False
+        negative, mantissa, exponent, bits = found._mpf_
+        if mantissa == 0:
+            return 0.0, False
+        if exponent + mantissa.bit_length() > MAX_EXPONENT:
+            return None, False
+        if exponent + mantissa.bit_length() < -MAX_EXPONENT:
+            return (-0.0 if negative else 0.0), False
+        if abs(exponent + mantissa.bit_length()) < _NORMAL_EXPONENTS:
+            # rounded to 53 bits, then scaled exactly: the nearest double
+            rounded = self._compiled[precision][0].libmp.normalize(
+                negative, mantissa, exponent, bits, 53, "n"
+            )
+            return math.ldexp(-rounded[1] if negative else rounded[1], rounded[2]), False
+        return _rounded((-1) ** negative * mantissa * Fraction(2) ** exponent), False
+
+
+def _inexact_node(node: Node) -> bool:
+    """Whether a node is a constant or a function with values of no exact form (``pi``,
+    ``sin`` …)."""
+    return isinstance(node, Constant) or (isinstance(node, Call) and node.name != "abs")
 
 
 @functools.cache
@@ -140,47 +222,102 @@ def _rounded(value: Fraction) -> float | None:
         return None
 
 
-class _Evaluator:
-    """One walk of the tree: exact while it can be, at ``context``'s precision after."""
+class _Compiler:
+    """Closures for the nodes of a tree: exact while they can be, at ``context``'s precision
+    after (None: exact only, ``_NeedsPrecision`` where that is not enough)."""
 
-    def __init__(self, point: Mapping[str, Any], context: Any) -> None:
-        self.point = point
+    def __init__(self, context: Any, repeated: frozenset[Node]) -> None:
         self.context = context
+        self.repeated = repeated
+        #: The closures made so far: a repeated subtree gets one.
+        self.closures: dict[tuple[Node, bool], Step] = {}
+        #: This point's values of repeated subtrees that are not kept (``_kept``).
+        self.shared: dict[object, Value] = {}
+        #: This point's fractions met so far and their mpmath values, by ``id`` (each kept
+        #: with its fraction, so the id cannot be reused): a variable is converted once.
+        self.converted: dict[int, tuple[Fraction, Any]] = {}
+        if context is not None:
+            from mpmath import libmp
 
-    def value(self, node: Node) -> Value:
+            #: mpmath's functions of raw values (``mpf._mpf_``), without its wrappers.
+            self.libmp = libmp
+
+    def step(self, node: Node, keep: bool = True) -> Step:
+        """The node's closure; with ``keep``, the largest subtrees without constants and
+        functions keep their exact values for the next precision, and a repeated subtree
+        its value for this point."""
+        found = self.closures.get((node, keep))
+        if found is None:
+            found = self.closures[(node, keep)] = self._new_step(node, keep)
+        return found
+
+    def _new_step(self, node: Node, keep: bool) -> Step:
+        compound = isinstance(node, (Unary, Binary, Call))
+        if keep and compound and not any(map(_inexact_node, walk(node))):
+            return _kept(self._step(node, keep=False))
+        step = self._step(node, keep)
+        if not (keep and node in self.repeated):
+            return step
+        shared, key = self.shared, object()  # a key quicker to hash than the subtree
+
+        def once(values: dict[Any, Fraction]) -> Value:
+            found = shared.get(key)
+            if found is None:
+                found = shared[key] = step(values)
+            return found
+
+        return once
+
+    def _step(self, node: Node, keep: bool) -> Step:
         if isinstance(node, Number):
-            return Fraction(node.value)
+            number = Fraction(node.value)
+            return lambda values: number
         if isinstance(node, Variable):
-            return Fraction(self.point[node.name])
+            name = node.name
+            return lambda values: values[name]
         if isinstance(node, Index):
-            return Fraction(self.point[node.name][node.indices])
+            key = (node.name, node.indices)
+            return lambda values: values[key]
         if isinstance(node, Constant):
-            return self._inexact(lambda context: context.pi if node.name == "pi" else context.e)
+            name = node.name
+            return lambda values: self._inexact(lambda context: getattr(context, name))
         if isinstance(node, Unary):
-            operand = self.value(node.operand)
-            return -operand if node.op == "-" else operand
+            operand = self.step(node.operand, keep)
+            if node.op == "-":
+                return lambda values: -operand(values)
+            return operand
         if isinstance(node, Binary):
-            return self.binary(node.op, self.value(node.left), self.value(node.right))
+            left, right = self.step(node.left, keep), self.step(node.right, keep)
+            operation = self._binary(node.op)
+            return lambda values: operation(left(values), right(values))
         if isinstance(node, Call) and len(node.args) == 1 and node.axis is None:
-            return self.call(node.name, self.value(node.args[0]))
+            argument = self.step(node.args[0], keep)
+            function = self._call(node.name)
+            return lambda values: function(argument(values))
         raise Unsupported(f"the exact evaluator does not compute {type(node).__name__} nodes")
 
-    def binary(self, op: str, left: Value, right: Value) -> Value:
-        if not (isinstance(left, Fraction) and isinstance(right, Fraction)):
-            left, right = self.inexact(left), self.inexact(right)
-        if op == "+":
-            return left + right
-        if op == "-":
-            return left - right
-        if op == "*":
-            return left * right
-        if op == "/":
-            if right == 0:
-                raise _NotReal("division by zero")
-            return left / right
+    def _binary(self, op: str) -> Callable[[Value, Value], Value]:
         if op == "**":
-            return self.power(left, right)
-        raise Unsupported(f"the exact evaluator does not compute {op!r}")
+            return self.power
+        if op not in _ARITHMETIC:
+            raise Unsupported(f"the exact evaluator does not compute {op!r}")
+        arithmetic, raw_name = _ARITHMETIC[op]
+        if self.context is not None:
+            # mpmath's operation on raw values, as ``mpf.__add__`` … compute it
+            raw = getattr(self.libmp, raw_name)
+            make, precision = self.context.make_mpf, self.context.prec
+
+        def operation(left: Value, right: Value) -> Value:
+            if type(left) is Fraction and type(right) is Fraction:
+                if op == "/" and right == 0:
+                    raise _NotReal("division by zero")
+                return arithmetic(left, right)
+            left, right = self.inexact(left), self.inexact(right)
+            if op == "/" and right._mpf_ == _ZERO:
+                raise _NotReal("division by zero")
+            return make(raw(left._mpf_, right._mpf_, precision, "n"))
+
+        return operation
 
     def power(self, base: Value, exponent: Value) -> Value:
         if isinstance(exponent, Fraction) and exponent.denominator == 1:
@@ -192,42 +329,75 @@ class _Evaluator:
                 if abs(integer) * bits <= MAX_EXACT_POWER_BITS:
                     return base**integer
         if isinstance(base, Fraction) and base == 0:
-            return self.power_of_zero(exponent)
+            if exponent > 0:
+                return Fraction(0)
+            raise _NotReal("0 to a power that is not positive")
         return self._real(
             self._inexact(lambda context: context.power(self.inexact(base), self.inexact(exponent)))
         )
 
-    def power_of_zero(self, exponent: Value) -> Value:
-        if exponent > 0:
-            return Fraction(0)
-        raise _NotReal("0 to a power that is not positive")
-
-    def call(self, name: str, argument: Value) -> Value:
+    def _call(self, name: str) -> Callable[[Value], Value]:
         if name == "abs":
-            return abs(argument)
+            return abs
         if name not in FUNCTIONS:
             raise Unsupported(f"the exact evaluator does not compute {name}()")
-        if isinstance(argument, Fraction) and argument == 0 and name in _ZERO_AT_ZERO:
-            return Fraction(0)
-        if isinstance(argument, Fraction) and argument == 0 and name in ("exp", "cos", "cosh"):
-            return Fraction(1)
-        function_name = "log" if name == "ln" else name
-        return self._real(
-            self._inexact(lambda context: getattr(context, function_name)(self.inexact(argument)))
+        at_zero = (
+            Fraction(0) if name in _ZERO_AT_ZERO else Fraction(1) if name in _ONE_AT_ZERO else None
         )
+        function_name = "log" if name == "ln" else name
+        if self.context is None:
+
+            def exactly(argument: Value) -> Value:
+                if at_zero is not None and type(argument) is Fraction and argument == 0:
+                    return at_zero
+                raise _NeedsPrecision
+
+            return exactly
+        libmp = self.libmp
+        # mpmath's own function of an mpf, without its wrapper: its value where it is real,
+        # else (``ComplexResult``) the wrapper's complex value
+        raw = getattr(libmp, f"mpf_{function_name}")
+        wrapped = getattr(self.context, function_name)
+        make, precision = self.context.make_mpf, self.context.prec
+
+        def call(argument: Value) -> Value:
+            if at_zero is not None and type(argument) is Fraction and argument == 0:
+                return at_zero
+            value = self.inexact(argument)
+            try:
+                return self._real(make(raw(value._mpf_, precision, "n")))
+            except libmp.ComplexResult:
+                return self._real(wrapped(value))
+            except ZeroDivisionError:
+                raise _NotReal("division by zero") from None
+
+        return call
 
     def inexact(self, value: Value) -> Value:
         """A fraction as an mpmath number at the working precision; others unchanged."""
-        if not isinstance(value, Fraction):
+        if type(value) is not Fraction:
             return value
         if self.context is None:
             raise _NeedsPrecision
-        return self.context.mpf(value.numerator) / value.denominator
+        known = self.converted.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        # as ``mpf(numerator) / denominator`` rounds, without making the numerator's mpf
+        libmp, precision = self.libmp, self.context.prec
+        raw = libmp.mpf_pos(libmp.from_int(value.numerator), precision, "n")
+        if value.denominator != 1:
+            raw = libmp.mpf_div(raw, libmp.from_int(value.denominator), precision, "n")
+        converted = self.context.make_mpf(raw)
+        self.converted[id(value)] = (value, converted)
+        return converted
 
     def _inexact(self, compute: Callable[[Any], Value]) -> Value:
         if self.context is None:
             raise _NeedsPrecision
-        return compute(self.context)
+        try:
+            return compute(self.context)
+        except ZeroDivisionError:  # mpmath's 0 to a negative power
+            raise _NotReal("division by zero") from None
 
     def _real(self, value: Value) -> Value:
         if isinstance(value, Fraction):
@@ -236,16 +406,50 @@ class _Evaluator:
             if value.imag != 0:
                 raise _NotReal("not a real number")
             value = value.real
-        if self.context.isnan(value):
-            raise _NotReal("undefined")
-        if self.context.isfinite(value) and value != 0:
-            magnitude = self.context.mag(value)
-            if magnitude > MAX_EXPONENT:
-                raise _NotReal("out of reach")
-            if magnitude < -MAX_EXPONENT:
-                return Fraction(0)  # far below the smallest double: 0 to every later step
+        _, mantissa, exponent, bits = value._mpf_
+        if mantissa == 0:  # zero, an infinity, or not a number
+            if value._mpf_ == _NAN:
+                raise _NotReal("undefined")
+            return value
+        if exponent + bits > MAX_EXPONENT:
+            raise _NotReal("out of reach")
+        if exponent + bits < -MAX_EXPONENT:
+            return Fraction(0)  # far below the smallest double: 0 to every later step
         return value
 
 
+def _kept(step: Step) -> Step:
+    """``step`` for a subtree of plain arithmetic, its exact value kept for the next
+    precision (``values`` is one point's)."""
+    key = object()
+
+    def kept(values: dict[Any, Fraction]) -> Value:
+        found = values.get(key)
+        if found is None:
+            found = step(values)
+            if type(found) is Fraction:
+                values[key] = found
+        return found
+
+    return kept
+
+
+#: Each operator's function of fractions and mpmath's function of raw values.
+_ARITHMETIC: dict[str, tuple[Callable[[Any, Any], Any], str]] = {
+    "+": (operator.add, "mpf_add"),
+    "-": (operator.sub, "mpf_sub"),
+    "*": (operator.mul, "mpf_mul"),
+    "/": (operator.truediv, "mpf_div"),
+}
+
+#: Values of magnitude 2**-1000 to 2**1000 are normal doubles, far from subnormals and
+#: overflow once rounded to 53 bits.
+_NORMAL_EXPONENTS = 1000
+#: mpmath's not-a-number, as its raw value (``mpmath.libmp.fnan``).
+_NAN = (0, 0, -123, -1)
+#: mpmath's zero, as its raw value (``mpmath.libmp.fzero``).
+_ZERO = (0, 0, 0, 0)
 #: Functions that are exactly 0 at 0 (so ``sin(0)`` stays exact).
 _ZERO_AT_ZERO = frozenset(["sin", "tan", "asin", "atan", "sinh", "tanh", "asinh", "atanh", "sqrt"])
+#: Functions that are exactly 1 at 0.
+_ONE_AT_ZERO = frozenset(["exp", "cos", "cosh"])

@@ -12,7 +12,7 @@ import numpy as np
 from ..engine import analytic, autodiff, registry
 from ..engine.coordinates import Coordinate, along
 from ..engine.estimate import Estimate, checked_zero, estimate
-from ..engine.kinks import kink_at, non_analytic_functions
+from ..engine.kinks import kink_at, kink_suspects, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
 from ..engine.methods.fixed_step import default_step, fixed_step_at_points
 from ..errors import InputError, param
@@ -32,6 +32,7 @@ from .notes import (
 from .prepare import (
     check_finite,
     compile_scalar,
+    kink_near,
     resolve_coordinate,
     scalar_columns,
     shapes_key,
@@ -50,14 +51,15 @@ def differentiate(
     """
     chosen = registry.names("diff") if options.method == "all" else (options.method,)
     entries = [registry.method(name) for name in chosen]
-    non_analytic = non_analytic_functions(expression)
+    suspects = kink_suspects(expression)
     compiled_by_shapes: dict[Any, Compiled] = {}
     for point in layouts(points):
         key = shapes_key(point)
         if key not in compiled_by_shapes:
             compiled_by_shapes[key] = compile_scalar(expression, dict(key))
     coordinate = resolve_coordinate(expression, points, options.wrt, options.constants)
-    if _batchable(points, entries, non_analytic, options):
+    batchable = _batchable(points, entries, non_analytic_functions(expression), options)
+    if batchable and not kink_near(expression, points, (coordinate.name,)):
         # the analytic side first: each row is made once, with its analytic value
         derivative_text, analytic_values, symbolic = _analytic(
             expression, points, coordinate, options, compiled_by_shapes
@@ -69,7 +71,7 @@ def differentiate(
         )
     else:
         rows, row_points, warnings = _rows_point_by_point(
-            expression, compiled_by_shapes, points, coordinate, entries, non_analytic, options
+            expression, compiled_by_shapes, points, coordinate, entries, suspects, options
         )
         derivative_text, analytic_values, symbolic = _analytic(
             expression, points, coordinate, options, compiled_by_shapes
@@ -106,7 +108,7 @@ def _rows_point_by_point(
     points: Sequence[Point],
     coordinate: Coordinate,
     entries: list[registry.Method],
-    non_analytic: Sequence[str],
+    suspects: Sequence[str],
     options: DiffOptions,
 ) -> tuple[list[DerivativeRow], list[int], list[str]]:
     """Every method's row at every point, one point at a time (kinks, adaptive methods), with
@@ -123,7 +125,7 @@ def _rows_point_by_point(
         obstacle = None
         if any(entry.complex_step for entry in entries):
             obstacle = complex_step_obstacle(expression, point, coordinate.name)
-        kink = kink_at(function, x, options.order) if non_analytic else None
+        kink = kink_at(function, x, options.order, suspects) if suspects else None
         if kink is not None:
             warnings.append(
                 f"{expression.text} is not differentiable at "

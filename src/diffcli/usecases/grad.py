@@ -14,7 +14,7 @@ from ..engine import analytic, autodiff, registry
 from ..engine.coordinates import along, coordinates
 from ..engine.estimate import estimate
 from ..engine.kernel import partials, partials_at_points
-from ..engine.kinks import batched_kinks, non_analytic_functions
+from ..engine.kinks import batched_kinks, kink_suspects
 from ..engine.methods.stencils import method_stencil
 from ..errors import InputError, ParseError, param
 from ..expr.compiling import Compiled, compile_expression
@@ -40,6 +40,7 @@ from .prepare import (
     compiled_points,
     complex_obstacles,
     differentiated,
+    kink_near,
     one_scalar_layout,
 )
 
@@ -75,7 +76,7 @@ def gradient_report(
     predicted = predicted_expression(expression)
     warnings: list[str] = []
     rows: Sequence[GradientRow]
-    if _across_points(expression, points, entry, shown, predicted):
+    if _across_points(expression, points, names, entry, shown, predicted):
         compiled, across = _rows_across_points(
             expression, points, names, method, quotient_step, warnings
         )
@@ -133,7 +134,7 @@ def _rows_point_by_point(
             warnings += vanished + large
             kinks: dict[str, tuple[float, float]] = {}
             untrusted: list[str] = []
-            if non_analytic_functions(expression):
+            if kink_suspects(expression):
                 notes = kink_notes(batched_kinks(compiled, point, names, quotient_step))
                 kinks = notes.kink_values
                 for coordinate in coordinates(point, names):
@@ -228,16 +229,17 @@ def _with_analytic(
 def _across_points(
     expression: Expression,
     points: Sequence[Point],
+    names: tuple[str, ...],
     entry: registry.Method,
     shown: list[Expression],
     predicted: Expression | None,
 ) -> bool:
     """Whether the gradients are taken at all points at once (``_rows_across_points``): a
-    fixed-step method, points of one layout of scalar variables, no kinks to look for and
+    fixed-step method, points of one layout of scalar variables, no kink near them and
     no ``show`` or predicted values."""
     if not entry.batched or shown or predicted is not None:
         return False
-    return not non_analytic_functions(expression) and one_scalar_layout(points)
+    return one_scalar_layout(points) and not kink_near(expression, points, names)
 
 
 def _rows_across_points(

@@ -8,7 +8,7 @@ import numpy as np
 from ..catalog import DEFAULT_STEP
 from ..engine.autodiff.tape import backward, record
 from ..engine.coordinates import coordinates
-from ..engine.kinks import batched_kinks, non_analytic_functions
+from ..engine.kinks import batched_kinks, kink_suspects
 from ..expr.compiling import Compiled
 from ..expr.nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable, children
 from ..expr.parsing import Expression
@@ -69,7 +69,7 @@ def kinks_at(
     """Where the point sits on a kink (abs at 0 …): there the backward pass's adjoint is one
     choice among the one-sided derivatives, not a derivative, and the graph must say so: the
     variables concerned, and the warnings."""
-    if not non_analytic_functions(expression):
+    if not kink_suspects(expression):
         return set(), ()
     names = tuple(point)
     notes = kink_notes(batched_kinks(compiled, point, names, DEFAULT_STEP))

@@ -13,7 +13,7 @@ from ..engine import analytic, autodiff, registry
 from ..engine.coordinates import along, along_line, coordinates
 from ..engine.estimate import Estimate, estimate
 from ..engine.kernel import hessian, hessian_at_points
-from ..engine.kinks import batched_kinks, non_analytic_functions
+from ..engine.kinks import batched_kinks, kink_suspects
 from ..engine.methods.richardson import power_of_two
 from ..errors import InputError, param
 from ..expr.compiling import Compiled
@@ -35,6 +35,7 @@ from .prepare import (
     compiled_points,
     complex_obstacles,
     differentiated,
+    kink_near,
     one_scalar_layout,
 )
 
@@ -60,8 +61,8 @@ def hessian_report(
     names = differentiated(expression, options.wrt)
     limit = MAX_HESSIAN_COORDINATES if central else MAX_ADAPTIVE_HESSIAN_COORDINATES
     warnings: list[str] = []
-    across = central and len(names) <= limit and not non_analytic_functions(expression)
-    if across and one_scalar_layout(points):
+    across = central and len(names) <= limit and one_scalar_layout(points)
+    if across and not kink_near(expression, points, names):
         compiled, batched = _rows_across_points(expression, points, names, options.step, warnings)
         analytic_values, symbolic = _analytic_hessians(
             expression, points, [compiled] * len(points), names, options
@@ -95,7 +96,7 @@ def hessian_report(
             large = large_step_warnings(point, names, options.step)
             warnings += large
             kinks: tuple[str, ...] = ()
-            if non_analytic_functions(expression):
+            if kink_suspects(expression):
                 kinks, notes = _clear_kinks(numerical, compiled, point, names, options.step)
                 warnings += notes
             if not np.all(np.isfinite(numerical) | _kink_mask(labels, kinks)):

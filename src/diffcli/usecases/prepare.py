@@ -11,6 +11,7 @@ import numpy as np
 
 from ..engine import registry
 from ..engine.coordinates import Coordinate
+from ..engine.kinks import kink_near_any, kink_suspects
 from ..engine.methods.complex_step import complex_step_obstacle
 from ..errors import EvaluationError, InputError, param
 from ..expr.compiling import Compiled, compile_expression
@@ -208,6 +209,16 @@ def compiled_columns(
     if bad.size:
         check_finite(compiled, expression, points[int(bad[0])])
     return compiled, columns, values
+
+
+def kink_near(expression: Expression, points: Sequence[Point], names: Sequence[str]) -> bool:
+    """For points of ``one_scalar_layout``: whether a kink may be at one of them along one of
+    ``names`` (``kinks.kink_near_any``; nothing is evaluated for an expression that cannot
+    have one)."""
+    if not kink_suspects(expression):
+        return False
+    compiled = compile_scalar(expression, dict(shapes_key(points[0])))
+    return kink_near_any(expression, compiled, scalar_columns(points), names)
 
 
 def scalar_columns(points: Sequence[Point]) -> dict[str, Any]:
