@@ -73,7 +73,7 @@ CASES = [
     ("relu(x)*x**2", "1.5"),
     ("abs(sin(x))", "1"),
 ]
-METHODS = ("central", "five-point", "richardson", "complex", "auto")
+METHODS = ("forward", "backward", "central", "five-point", "richardson", "complex", "auto")
 FAIL = 1e-6
 DIGITS = 50
 
@@ -120,7 +120,7 @@ SEVERAL = [
     ("sqrt(x0*x1)", "1e-3,1e3"),
     ("1/(x0 - x1)", "1,1.001"),
 ]
-GRADIENT_METHODS = ("central", "five-point", "richardson", "complex", "auto")
+GRADIENT_METHODS = ("forward", "backward", "central", "five-point", "richardson", "complex", "auto")
 HESSIAN_METHODS = ("central", "richardson", "auto")
 
 
@@ -176,6 +176,8 @@ class Result:
     evaluations: float | None
     #: Every number of the result's row (a gradient or Hessian) is within 1e-6.
     row_correct: bool = True
+    #: The expression, the point and which derivative or entry.
+    case: str = ""
 
     @property
     def error(self) -> float:
@@ -208,6 +210,7 @@ def _derivative_results(group: str, expression: str, at: str, order: int) -> lis
                 row.error_estimate,
                 row.status,
                 float(row.evaluations),
+                case=f"{expression} at {at}, order {order}",
             )
         )
     return found
@@ -231,7 +234,7 @@ def _components(expression: str, at: str) -> list[Result]:
     found = []
     for method in GRADIENT_METHODS:
         report = gradient(expression, at=at, method=method, analytic=False).results[0]
-        for index, symbol in enumerate(symbols):
+        for symbol in symbols:
             reference = sympy_tree.value_at(sympy.diff(tree, symbol), values, DIGITS)
             assert reference is not None
             estimate = None
@@ -239,9 +242,17 @@ def _components(expression: str, at: str) -> list[Result]:
                 estimate = float(report.error_estimate[str(symbol)])
             value = float(report.numerical[str(symbol)])
             found.append(
-                Result("gradient", method, value, reference, estimate, report.status, None)
+                Result(
+                    "gradient",
+                    method,
+                    value,
+                    reference,
+                    estimate,
+                    report.status,
+                    None,
+                    case=f"{expression} at {at}, d/d{symbol}",
+                )
             )
-            del index
     for method in HESSIAN_METHODS:
         row = hessian(expression, at=at, method=method, analytic=False).results[0]
         for i, first in enumerate(symbols):
@@ -259,6 +270,7 @@ def _components(expression: str, at: str) -> list[Result]:
                         estimate,
                         row.status,
                         float(row.evaluations),
+                        case=f"{expression} at {at}, d2/d{first}d{second}",
                     )
                 )
     return found
@@ -305,6 +317,7 @@ def honesty(show_cases: bool) -> None:
             print(
                 f"{result.group:8} {result.method:10} {result.value!r:>24} "
                 f"ref {result.reference!r:>24} est {result.estimate!r:>24} {result.status}"
+                f"  {result.case}"
             )
     print(f"{len(results)} results; references: SymPy at {DIGITS} digits\n")
     print(

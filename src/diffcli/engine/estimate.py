@@ -162,17 +162,36 @@ def real_samples(function: BatchFunction, x: float, spacing: float) -> RealSampl
     fourth difference of f at spacing d is noise where halving d does not shrink it (a
     smooth f's shrinks sixteenfold); one far above the values is f's shape, not noise.
     """
-    offsets = np.arange(-2.0, 3.0)
-    abscissae = np.concatenate([x + offsets * spacing, x + offsets * (spacing / 2)])
+    abscissae = x + _SAMPLE_OFFSETS * spacing
     with np.errstate(all="ignore"):
-        values = np.asarray(function(abscissae), dtype=np.float64).reshape(2, -1)
+        values = np.asarray(function(abscissae.reshape(-1)), dtype=np.float64).reshape(2, -1)
+    noise = float(fourth_difference_noise(values[:, :, np.newaxis])[0])
+    return RealSamples(abscissae - x, values, noise)
+
+
+#: The offsets of ``real_samples`` in units of its spacing: k = -2 … 2, then the same halved.
+_SAMPLE_OFFSETS = np.stack([np.arange(-2.0, 3.0), np.arange(-2.0, 3.0) / 2])
+
+
+def fourth_difference_noise(values: Any) -> Any:
+    """The relative rounding noise of f's values of shape (2, 5, n): for each of n points,
+    five values at spacing d and five at d/2 (``real_samples``); 0 where none shows."""
+    with np.errstate(all="ignore"):
         wide, narrow = np.abs(np.diff(values, n=4, axis=1))[:, 0] / math.sqrt(70)
-        centre = abs(float(values[0, 2]))
-    nodes = abscissae.reshape(2, -1) - x
-    usable = math.isfinite(wide) and math.isfinite(narrow) and centre > 0
-    if not usable or narrow < wide / 4 or wide > 1e-3 * centre:
-        return RealSamples(nodes, values, 0.0)
-    return RealSamples(nodes, values, float(min(wide, narrow) / centre))
+        centre = np.abs(values[0, 2])
+        usable = np.isfinite(wide) & np.isfinite(narrow) & (centre > 0)
+        noisy = usable & ~(narrow < wide / 4) & ~(wide > 1e-3 * centre)
+        return np.where(noisy, np.minimum(wide, narrow) / np.where(noisy, centre, 1.0), 0.0)
+
+
+def noise_at_points(function: Any, xs: Any) -> Any:
+    """``real_noise`` at every abscissa of ``xs`` (none 0) at once, in one evaluation;
+    ``function`` maps abscissae of shape (k, n) to f's values in that shape."""
+    spacing = np.abs(xs) * NOISE_SPACING
+    abscissae = xs + _SAMPLE_OFFSETS.reshape(-1, 1) * spacing
+    with np.errstate(all="ignore"):
+        values = np.asarray(function(abscissae), dtype=np.float64)
+    return fourth_difference_noise(values.reshape(2, 5, -1))
 
 
 #: ``real_noise`` samples f at x + k d, d = |x| * this (and half of it): far enough apart that
