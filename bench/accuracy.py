@@ -303,6 +303,49 @@ def _numdifftools_hessian_evaluations(expression: str, at: str) -> int:
     return count[0]
 
 
+def _zero_to_rounding(result: Result) -> bool:
+    """``ok`` as zero to within its error estimate, and the derivative is within it too
+    (``sigmoid`` at 40: 0 ± 4e-12 for 4.2e-18, f being 1.0 to the last bit): point 4's
+    "flat to rounding", right to the accuracy the estimate states."""
+    return (
+        result.status == "ok"
+        and result.estimate is not None
+        and abs(result.value) <= result.estimate
+        and result.absolute <= result.estimate
+    )
+
+
+def _honesty_row(group: str, method: str, chosen: list[Result]) -> str:
+    """One line of the honesty table."""
+    within = sum(r.error <= 1e-12 for r in chosen)
+    failed = [r for r in chosen if not r.error <= FAIL]
+    zeros = [r for r in failed if _zero_to_rounding(r)]
+    # a batched quotient (grad and hessian's fixed-step methods) has no estimate to judge by
+    silent = sum(r.status == "ok" and r.estimate is not None for r in failed) - len(zeros)
+    unjudged = sum(r.status == "ok" and r.estimate is None for r in failed)
+    # a gradient's or Hessian's status covers its row: an alarm where all of it is right
+    alarms = sum(
+        r.status not in ("ok", "kink") and r.error <= FAIL and r.row_correct for r in chosen
+    )
+    estimated = [r for r in chosen if r.estimate is not None and math.isfinite(r.value)]
+    coverage = ratio = infinite = "n/a"
+    if estimated:
+        # a NaN estimate covers nothing; inf (JSON null) says the method cannot tell
+        covered = sum(r.absolute <= r.estimate for r in estimated)  # type: ignore[operator]
+        coverage = f"{100 * covered / len(estimated):.1f} % of {len(estimated)}"
+        infinite = str(sum(r.estimate == math.inf for r in estimated))
+        ratios = [
+            r.estimate / r.absolute  # type: ignore[operator]
+            for r in estimated
+            if r.absolute > 0 and math.isfinite(r.estimate)  # type: ignore[arg-type]
+        ]
+        ratio = f"{statistics.median(ratios):.3g}" if ratios else "n/a"
+    return (
+        f"| {group} | {method} | {len(chosen)} | {within} | {len(failed)} | {len(zeros)} "
+        f"| {silent} | {unjudged} | {alarms} | {coverage} | {infinite} | {ratio} |"
+    )
+
+
 def honesty(show_cases: bool) -> None:
     """Issue 15's figures: coverage, tightness, silence and false alarms, per method."""
     results: list[Result] = []
@@ -321,40 +364,18 @@ def honesty(show_cases: bool) -> None:
             )
     print(f"{len(results)} results; references: SymPy at {DIGITS} digits\n")
     print(
-        "| group | method | results | within 1e-12 | fail (> 1e-6) | silent fails "
-        "| warned but correct | coverage (finite values: error <= estimate) "
+        "| group | method | results | within 1e-12 | fail (> 1e-6) | zero to rounding "
+        "| silent fails | fails with no estimate (not judged) | warned but correct "
+        "| coverage (finite values: error <= estimate) | of which estimate inf "
         "| median estimate / error |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     groups = ["first", "higher", "gradient", "hessian", "all"]
     for group in groups:
         for method in METHODS:
             chosen = [r for r in results if r.method == method and group in ("all", r.group)]
-            if not chosen:
-                continue
-            within = sum(r.error <= 1e-12 for r in chosen)
-            failed = [r for r in chosen if not r.error <= FAIL]
-            silent = sum(r.status == "ok" for r in failed)
-            # a gradient's or Hessian's status covers its row: an alarm where all of it is right
-            alarms = sum(
-                r.status not in ("ok", "kink") and r.error <= FAIL and r.row_correct for r in chosen
-            )
-            estimated = [r for r in chosen if r.estimate is not None and math.isfinite(r.value)]
-            if estimated:
-                covered = sum(r.absolute <= r.estimate for r in estimated)  # type: ignore[operator]
-                coverage = f"{100 * covered / len(estimated):.1f} % of {len(estimated)}"
-                ratios = [
-                    r.estimate / r.absolute  # type: ignore[operator]
-                    for r in estimated
-                    if r.absolute > 0 and math.isfinite(r.estimate)  # type: ignore[arg-type]
-                ]
-                ratio = f"{statistics.median(ratios):.3g}" if ratios else "n/a"
-            else:
-                coverage = ratio = "n/a"
-            print(
-                f"| {group} | {method} | {len(chosen)} | {within} | {len(failed)} | {silent} "
-                f"| {alarms} | {coverage} | {ratio} |"
-            )
+            if chosen:
+                print(_honesty_row(group, method, chosen))
     print()
     evaluations = [r.evaluations for r in results if r.group == "first" and r.method == "auto"]
     numdifftools_counts = []

@@ -17,6 +17,8 @@ TRUSTED_RELATIVE_ERROR = 1e-6
 #: ... or when it is zero to within f's own rounding: no larger than its error estimate, and
 #: the estimate at most this many times the rounding bound of the values it was computed from.
 ROUNDING_MARGIN = 16.0
+#: ... and the value itself at most this many times that bound (itself 2ε per value).
+ZERO_MARGIN = 1.0
 #: f's values scatter by more than this many times ε|f| (relative): digits cancel inside it.
 NOISY = 64.0
 
@@ -122,10 +124,14 @@ def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimat
 
 
 def trusted(value: Any, error: Any, rounding: Any) -> Any:
-    """``Estimate.trusted``'s rule on numbers or arrays (NumPy broadcasting rules)."""
+    """``Estimate.trusted``'s rule on numbers or arrays (NumPy broadcasting rules). Zero to
+    within rounding also asks the value itself to be of the rounding's size: a value 15
+    times its rounding bound is a derivative, however loose its error estimate."""
     magnitude = abs(value)
     return (error <= TRUSTED_RELATIVE_ERROR * magnitude) | (
-        (magnitude <= error) & (error <= ROUNDING_MARGIN * rounding)
+        (magnitude <= error)
+        & (error <= ROUNDING_MARGIN * rounding)
+        & (magnitude <= ZERO_MARGIN * rounding)
     )
 
 
