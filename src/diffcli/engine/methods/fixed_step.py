@@ -107,7 +107,9 @@ def fixed_step(
     first derivatives agree to the last bit with the primer's code. The error estimate is
     twice ``|D(h) - D(h/2)| / (1 - 2**-p)`` (truncation, p the accuracy order) plus the
     rounding bound ``2ε Σ|w_i f_i| / h**n``; ``inf`` where the truncation part exceeds
-    ``OUT_OF_RANGE`` of the value and the rounding (no estimate there).
+    ``OUT_OF_RANGE`` of the value and the rounding (no estimate there), or, for first-order
+    stencils (forward, backward), where the gap D(h) - D(h/2) is not 1 to 8 times the gap
+    D(h/2) - D(h/4) (2 where the estimate holds).
     """
 
     def along_rows(abscissae: Array) -> Array:
@@ -126,15 +128,24 @@ def fixed_step_at_points(
     stencil's i-th offset, to the function's values in that shape.
     """
     shape = method_stencil(method, order)
+    accuracy = shape.exponents[0]
     offsets = np.array(shape.offsets, dtype=np.float64)[:, np.newaxis]
-    abscissae = np.concatenate([xs + offsets * step, xs + offsets * (step / 2)])
+    # a first-order quotient's next error term is only one power of h below the first:
+    # a third step checks that the gap halves with the step, as that error does; a wide
+    # stencil's second gap shows noise of f at x ± h that the first can miss
+    steps = (step, step / 2, step / 4) if accuracy in (1, 4) else (step, step / 2)
+    abscissae = np.concatenate([xs + offsets * size for size in steps])
     values = np.asarray(function(abscissae))
     count = len(offsets)
-    quotient = apply_stencil(shape.numerators, values[:count], shape.denominator, step, order)
-    half = apply_stencil(shape.numerators, values[count:], shape.denominator, step / 2, order)
+    quotients = [
+        apply_stencil(
+            shape.numerators, values[k * count : (k + 1) * count], shape.denominator, size, order
+        )
+        for k, size in enumerate(steps)
+    ]
+    quotient, half = quotients[0], quotients[1]
     moved = abscissae[:count][offsets[:, 0] != 0]
     vanished = np.any(moved == xs, axis=0)
-    accuracy = shape.exponents[0]
     moves = None  # how far each value moves with its abscissa's rounding (first derivatives)
     if order == 1:
         with np.errstate(all="ignore"):
@@ -142,8 +153,17 @@ def fixed_step_at_points(
     rounding = _rounding(shape.numerators, values[:count], shape.denominator, step, order, moves)
     with np.errstate(all="ignore"):
         truncation = np.abs(quotient - half) / (1 - 2.0**-accuracy)
+        if accuracy >= 4:  # f's noise at x ± h can cancel in D(h) - D(h/2), not in both gaps
+            truncation = np.maximum(truncation, np.abs(half - quotients[2]) / (1 - 2.0**-accuracy))
         # past the range where the error shrinks like h**p the estimate says nothing
         beyond = (truncation > OUT_OF_RANGE * np.abs(quotient)) & (truncation > rounding)
+        if accuracy == 1:
+            gap = half - quotients[2]
+            ratio = (quotient - half) / gap
+            # the gap at h/4 is rounding where it is within twice its rounding bound (4x h's)
+            # (4 or 8 where f'' or f''' vanishes at x: faster, and the estimate only larger)
+            erratic = ~((ratio >= 1) & (ratio <= 8)) & (np.abs(gap) > 8 * rounding)
+            beyond |= erratic & (truncation > rounding)
     errors = TRUNCATION_SAFETY * truncation + rounding
     errors = np.where(vanished | beyond, math.inf, errors)
     lost = (xs != 0) & (xs + step == step)
@@ -157,7 +177,7 @@ def fixed_step_at_points(
         noise = np.where(probed, noise_at_points(function, np.where(xs != 0, xs, 1.0)), 0.0)
         errors = errors + rounding * noise / EPSILON
     return FixedStepEstimates(
-        quotient, errors, vanished, rounding, lost, step, method, 2 * count, noise
+        quotient, errors, vanished, rounding, lost, step, method, len(steps) * count, noise
     )
 
 
