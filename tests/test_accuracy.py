@@ -236,6 +236,21 @@ def test_an_exact_zero_derivative_is_ok(method: str) -> None:
     assert row["numerical"] == 0.0
 
 
+@pytest.mark.parametrize("at", ["10", "12"])
+def test_a_fixed_step_value_within_1e_6_is_ok_beside_a_bound_above_it(at: str) -> None:
+    # central's error on exp(-x**2) at 10 and 12 is 6.6e-7 and 9.5e-7 of the value; the
+    # error estimate (twice the step-halving estimate) says 1.3e-6 and 1.9e-6, the status
+    # reads the step-halving estimate itself
+    row = derivative("exp(-x**2)", at=at, analytic=False).results[0]
+    with mpmath.workdps(50):
+        x = mpmath.mpf(float(at))
+        exact = float(-2 * x * mpmath.exp(-(x**2)))
+    error = abs(row.numerical - exact)
+    assert row.status == "ok"
+    assert 5e-7 * abs(exact) < error <= 1e-6 * abs(exact) < row.error_estimate  # type: ignore[operator]
+    assert row.error_estimate <= 2.1 * error  # type: ignore[operator]
+
+
 @pytest.mark.parametrize("method", ["complex", "auto"])
 def test_a_zero_derivative_keeps_the_complex_steps_small_step(method: str) -> None:
     # Im f(1 + ih) of x*exp(-x) is exactly 0 (no underflow): the step grew to 2**-20 and

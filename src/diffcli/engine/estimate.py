@@ -55,6 +55,14 @@ class Estimate:
     #: The point vanished against the step (``x + h == h``, x = 1e-300 and h = 1e-4): the
     #: quotient is the derivative near 0, not at x.
     point_lost: bool = False
+    #: The most likely error where ``error`` is a bound with a margin (fixed-step methods:
+    #: the step-halving estimate once, ``error`` has it twice); ``trusted`` reads it.
+    likely_error: float | None = None
+
+    @property
+    def trust_error(self) -> float:
+        """The error ``trusted`` judges the value by: the most likely one, else ``error``."""
+        return self.error if self.likely_error is None else self.likely_error
 
     @property
     def is_kink(self) -> bool:
@@ -75,9 +83,9 @@ class Estimate:
             return True
         if self.step_vanished or self.underflow:
             return False
-        if (self.point_lost or self.noisy) and abs(self.value) <= self.error:
+        if (self.point_lost or self.noisy) and abs(self.value) <= self.trust_error:
             return False  # zero to within rounding says nothing about f at x, or noisy f
-        return bool(trusted(self.value, self.error, self.rounding))
+        return bool(trusted(self.value, self.trust_error, self.rounding))
 
 
 def estimate(
@@ -108,11 +116,12 @@ def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimat
     """``result``, checked where only "zero to within rounding" would trust it: f must not
     underflow at ``x`` (``x**2`` at 1e-300 is 0) nor carry noise beyond rounding
     (``sqrt(x + 1) - sqrt(x)`` at 1e10 looks flat at any step)."""
+    error = result.trust_error
     if not (
         math.isfinite(result.value)
-        and math.isfinite(result.error)
-        and abs(result.value) <= result.error
-        and not result.error <= TRUSTED_RELATIVE_ERROR * abs(result.value)
+        and math.isfinite(error)
+        and abs(result.value) <= error
+        and not error <= TRUSTED_RELATIVE_ERROR * abs(result.value)
     ):
         return result
     if underflows(function, x):

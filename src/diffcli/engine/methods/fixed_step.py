@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -39,7 +38,11 @@ class FixedStepEstimates:
     """``fixed_step``'s answer at many points at once: one entry per point."""
 
     values: Array
+    #: The error bounds: the step-halving estimate of the truncation error twice, plus the
+    #: rounding (and f's noise, where measured); inf where there is no estimate.
     errors: Array
+    #: The most likely errors: the truncation estimate once (what ``trusted`` reads).
+    likely: Array
     #: Where the step disappeared in rounding (``x + h == x``).
     vanished: Array
     #: The rounding bound ``2ε Σ|w_i f_i| / h**n`` (a part of ``errors``).
@@ -67,6 +70,7 @@ class FixedStepEstimates:
             rounding=float(self.rounding[index]),
             noise=float(self.noise[index]),
             point_lost=bool(self.lost[index]),
+            likely_error=float(self.likely[index]),
         )
 
     @property
@@ -78,19 +82,21 @@ class FixedStepEstimates:
         """Where only "zero to within rounding" can trust the value (``checked_zero``)."""
         with np.errstate(all="ignore"):
             magnitude = np.abs(self.values)
-            zero = (magnitude <= self.errors) & np.isfinite(self.errors)
-            return zero & ~(self.errors <= TRUSTED_RELATIVE_ERROR * magnitude)
+            zero = (magnitude <= self.likely) & np.isfinite(self.likely)
+            return zero & ~(self.likely <= TRUSTED_RELATIVE_ERROR * magnitude)
 
     def trusted(self) -> Array:
         """Where ``Estimate.trusted`` holds, at every point at once."""
         with np.errstate(all="ignore"):
-            found = trusted(self.values, self.errors, self.rounding)
-            found &= ~((self.lost | self.noisy) & (np.abs(self.values) <= self.errors))
+            found = trusted(self.values, self.likely, self.rounding)
+            found &= ~((self.lost | self.noisy) & (np.abs(self.values) <= self.likely))
         return found & ~self.vanished | ~np.isfinite(self.values)
 
 
 #: The truncation estimate ``|D(h) - D(h/2)| / (1 - 2**-p)`` is exact only to leading order:
-#: it is doubled, which covered every result of the accuracy benchmark where it applies.
+#: the error estimate doubles it, which covered every result of the accuracy benchmark where
+#: it applies; the status reads it once (the most likely error: doubled, a range of points
+#: where the error is 5e-7 to 1e-6 of the value would all be called unreliable).
 TRUNCATION_SAFETY = 2.0
 #: A truncation estimate above this share of the value means h is far beyond f's scale
 #: (``1/x`` at 1e-5 with h = 1e-4): D(h) and D(h/2) are not in the range where the error
@@ -112,20 +118,28 @@ def fixed_step(
     D(h/2) - D(h/4) (2 where the estimate holds).
     """
 
-    def along_rows(abscissae: Array) -> Array:
+    def along_rows(abscissae: Array, which: Array | None = None) -> Array:
         return np.asarray(function(abscissae.reshape(-1))).reshape(abscissae.shape)
 
     return fixed_step_at_points(along_rows, np.array([x]), method, step, order).at(0)
 
 
+class PointsFunction(Protocol):
+    """f at abscissae of shape (k, m), column j moved from point ``which[j]`` of the batch
+    (from every point, in order, where ``which`` is None), as values of that shape."""
+
+    def __call__(self, abscissae: Array, which: Array | None = None) -> Array: ...
+
+
 def fixed_step_at_points(
-    function: Callable[[Array], Array], xs: Array, method: str, step: float, order: int = 1
+    function: PointsFunction, xs: Array, method: str, step: float, order: int = 1
 ) -> FixedStepEstimates:
     """``fixed_step`` at every abscissa of ``xs`` at once, with one step for all: the same
-    numbers to the last bit, in one batched evaluation.
+    numbers to the last bit, in one batched evaluation (and one more of f's noise at the
+    points whose value is not trusted outright).
 
-    ``function`` maps abscissae of shape (k, n), row i holding every point moved by the
-    stencil's i-th offset, to the function's values in that shape.
+    ``function`` takes abscissae of shape (k, n), row i holding every point moved by the
+    stencil's i-th offset (see ``PointsFunction``).
     """
     shape = method_stencil(method, order)
     accuracy = shape.exponents[0]
@@ -164,20 +178,22 @@ def fixed_step_at_points(
             # (4 or 8 where f'' or f''' vanishes at x: faster, and the estimate only larger)
             erratic = ~((ratio >= 1) & (ratio <= 8)) & (np.abs(gap) > 8 * rounding)
             beyond |= erratic & (truncation > rounding)
-    errors = TRUNCATION_SAFETY * truncation + rounding
-    errors = np.where(vanished | beyond, math.inf, errors)
+    likely = np.where(vanished | beyond, math.inf, truncation + rounding)
+    errors = np.where(vanished | beyond, math.inf, TRUNCATION_SAFETY * truncation + rounding)
     lost = (xs != 0) & (xs + step == step)
     # where the value is not trusted outright, f's own noise is measured: the rounding bound
     # assumes values rounded once, and a cancellation inside f (sqrt(x + 1) - sqrt(x) at
     # 1e10) moves each value by its noise instead
-    probed = np.isfinite(errors) & ~(errors <= TRUSTED_RELATIVE_ERROR * np.abs(quotient))
+    probed = np.isfinite(likely) & ~(likely <= TRUSTED_RELATIVE_ERROR * np.abs(quotient))
     probed &= xs != 0
     noise = np.zeros(np.shape(xs))
-    if probed.any():  # (every point is evaluated: ``function`` takes all points of a batch)
-        noise = np.where(probed, noise_at_points(function, np.where(xs != 0, xs, 1.0)), 0.0)
+    if probed.any():
+        which = np.flatnonzero(probed)
+        noise[which] = noise_at_points(lambda moved: function(moved, which), xs[which])
         errors = errors + rounding * noise / EPSILON
+        likely = likely + rounding * noise / EPSILON
     return FixedStepEstimates(
-        quotient, errors, vanished, rounding, lost, step, method, len(steps) * count, noise
+        quotient, errors, likely, vanished, rounding, lost, step, method, len(steps) * count, noise
     )
 
 
