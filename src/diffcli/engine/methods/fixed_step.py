@@ -107,7 +107,8 @@ OUT_OF_RANGE = 0.25
 def fixed_step(
     function: BatchFunction, x: float, method: str, step: float, order: int = 1
 ) -> Estimate:
-    """A textbook difference quotient at step ``h``, with an error estimate from step ``h/2``.
+    """A textbook difference quotient at step ``h``, with an error estimate from steps ``h/2``
+    (and ``h/4``: every stencil but the central one).
 
     The value is computed exactly as written, e.g. central ``(f(x+h) - f(x-h)) / (2*h)``, so
     first derivatives agree to the last bit with the primer's code. The error estimate is
@@ -147,7 +148,7 @@ def fixed_step_at_points(
     # a first-order quotient's next error term is only one power of h below the first:
     # a third step checks that the gap halves with the step, as that error does; a wide
     # stencil's second gap shows noise of f at x ± h that the first can miss
-    steps = (step, step / 2, step / 4) if accuracy in (1, 4) else (step, step / 2)
+    steps = (step, step / 2) if accuracy == 2 else (step, step / 2, step / 4)
     abscissae = np.concatenate([xs + offsets * size for size in steps])
     values = np.asarray(function(abscissae))
     count = len(offsets)
@@ -189,7 +190,7 @@ def fixed_step_at_points(
     noise = np.zeros(np.shape(xs))
     if probed.any():
         which = np.flatnonzero(probed)
-        noise[which] = noise_at_points(lambda moved: function(moved, which), xs[which])
+        noise[which] = noise_at_points(lambda points: function(points, which), xs[which])
         errors = errors + rounding * noise / EPSILON
         likely = likely + rounding * noise / EPSILON
     return FixedStepEstimates(
