@@ -236,6 +236,22 @@ def test_an_exact_zero_derivative_is_ok(method: str) -> None:
     assert row["numerical"] == 0.0
 
 
+def test_a_zero_from_steps_whose_arguments_rounded_away_has_no_estimate() -> None:
+    # the mixed entry's line moves x0 = 1e8 by 2**26 t: its values are exact zeros below
+    # t = 2**-30 (f's arguments round away) and alias above; it was 0 ± 2e-314 for 0.174
+    args = ["--at", "1e8,0.5", "--method", "richardson", "-f", "json", "--no-analytic"]
+    outcome = invoke(["hessian", "sin(x0)*cos(x1) + x0", *args])
+    row = json.loads(outcome.stdout)["results"][0]
+    assert row["error_estimate"][0][1] is None and row["status"] == "unreliable"
+    assert "(x0,x1)" in outcome.stderr and "it has no error estimate (inf)" in outcome.stderr
+
+
+@pytest.mark.parametrize(("expression", "at"), [("relu(x)", "-1"), ("0*x", "3")])
+def test_a_function_exactly_flat_around_the_point_keeps_its_zero(expression: str, at: str) -> None:
+    row, stderr, _ = _row(expression, "--at", at, "--method", "richardson", "--no-analytic")
+    assert (row["numerical"], row["status"], stderr) == (0.0, "ok", "")
+
+
 @pytest.mark.parametrize("at", ["10", "12"])
 def test_a_fixed_step_value_within_1e_6_is_ok_beside_a_bound_above_it(at: str) -> None:
     # central's error on exp(-x**2) at 10 and 12 is 6.6e-7 and 9.5e-7 of the value; the

@@ -114,7 +114,8 @@ def estimate(
 
 def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimate:
     """``result``, checked where only "zero to within rounding" would trust it: f must not
-    underflow at ``x`` (``x**2`` at 1e-300 is 0) nor carry noise beyond rounding
+    underflow at ``x`` (``x**2`` at 1e-300 is 0), nor be flat only at the steps used (an
+    estimate of exact zeros: ``inf`` then), nor carry noise beyond rounding
     (``sqrt(x + 1) - sqrt(x)`` at 1e10 looks flat at any step)."""
     error = result.trust_error
     if not (
@@ -126,10 +127,30 @@ def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimat
         return result
     if underflows(function, x):
         return replace(result, underflow=True, evaluations=result.evaluations + 1)
+    if result.value == 0 and error < EXACT_ZEROS and not flat(function, x):
+        # f's values were exact zeros at the steps used, though f moves a little farther
+        # out: its arguments rounded away at those steps (a Hessian's mixed line along a
+        # coordinate of 1e8), so they say nothing about the derivative
+        return replace(
+            result, error=math.inf, likely_error=None, evaluations=result.evaluations + 3
+        )
     noise, evaluations = real_noise(function, x)
     return replace(
         result, noise=max(noise, result.noise), evaluations=result.evaluations + evaluations
     )
+
+
+#: An error estimate below this (of the scale of subnormal doubles) comes from values that
+#: were all exact zeros.
+EXACT_ZEROS = 2.0**-1000
+
+
+def flat(function: BatchFunction, x: float) -> bool:
+    """f takes one value at ``x`` and at ``x ± d``, d = ``NOISE_SPACING`` max(1, |x|)."""
+    spacing = NOISE_SPACING * max(1.0, abs(x))
+    with np.errstate(all="ignore"):
+        values = np.asarray(function(np.array([x - spacing, x, x + spacing])))
+    return bool(np.all(values == values[1]))
 
 
 def trusted(value: Any, error: Any, rounding: Any) -> Any:
