@@ -46,7 +46,7 @@ def test_method_all_gives_one_row_per_method(run) -> None:  # type: ignore[no-un
     assert rows["auto"]["technique"] == "complex step"
     assert rows["central"]["numerical"] == 0.5403023049677103
     for row in rows.values():
-        assert row["error_estimate"] >= 0.5 * row["abs_error"]
+        assert row["error_estimate"] >= row["abs_error"]  # every estimate covers
         assert row["evaluations"] > 0
 
 
@@ -54,7 +54,7 @@ def test_method_all_table_fits_80_columns(run) -> None:  # type: ignore[no-untyp
     lines = run("diff", "sin(x)", "--at", "1", "--method", "all").stdout.splitlines()
     assert lines[2] == "df/dx at x=1 = 0.5403023058681398"
     assert lines[3].split() == ["method", "h", "numerical", "abs", "error", "est.", "err", "evals"]
-    assert lines[10].split() == ["complex", "1.36e-20", "0.5403023058681398", "0", "2.48e-16", "14"]
+    assert lines[10].split() == ["complex", "1.36e-20", "0.5403023058681398", "0", "3.55e-16", "26"]
     assert max(len(line) for line in lines) <= 80
 
 

@@ -284,7 +284,7 @@ def test_heavy_sympy_side_times_out_within_the_limit() -> None:
     # (a sixth derivative by central differences is also rightly called untrustworthy; auto's
     # -27.00554082968431 is 6e-8 from the true -27.005540890073)
     assert outcome.stderr.endswith(
-        "cannot be trusted: its error estimate (0.0641) is more than 1e-06 of the value; "
+        "cannot be trusted: its error estimate (0.126) is more than 1e-06 of the value; "
         "--method auto does better here: -27.00554082968431 (error estimate 2.4e-05)\n"
         "warning: no analytic derivative: SymPy took longer than 0.2 s\n"
     )

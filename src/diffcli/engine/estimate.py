@@ -17,6 +17,8 @@ TRUSTED_RELATIVE_ERROR = 1e-6
 #: ... or when it is zero to within f's own rounding: no larger than its error estimate, and
 #: the estimate at most this many times the rounding bound of the values it was computed from.
 ROUNDING_MARGIN = 16.0
+#: ... and the value itself at most this many times that bound (itself 2ε per value).
+ZERO_MARGIN = 1.0
 #: f's values scatter by more than this many times ε|f| (relative): digits cancel inside it.
 NOISY = 64.0
 
@@ -53,6 +55,14 @@ class Estimate:
     #: The point vanished against the step (``x + h == h``, x = 1e-300 and h = 1e-4): the
     #: quotient is the derivative near 0, not at x.
     point_lost: bool = False
+    #: The most likely error where ``error`` is a bound with a margin (fixed-step methods:
+    #: the step-halving estimate once, ``error`` has it twice); ``trusted`` reads it.
+    likely_error: float | None = None
+
+    @property
+    def trust_error(self) -> float:
+        """The error ``trusted`` judges the value by: the most likely one, else ``error``."""
+        return self.error if self.likely_error is None else self.likely_error
 
     @property
     def is_kink(self) -> bool:
@@ -73,9 +83,9 @@ class Estimate:
             return True
         if self.step_vanished or self.underflow:
             return False
-        if (self.point_lost or self.noisy) and abs(self.value) <= self.error:
+        if (self.point_lost or self.noisy) and abs(self.value) <= self.trust_error:
             return False  # zero to within rounding says nothing about f at x, or noisy f
-        return bool(trusted(self.value, self.error, self.rounding))
+        return bool(trusted(self.value, self.trust_error, self.rounding))
 
 
 def estimate(
@@ -104,28 +114,54 @@ def estimate(
 
 def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimate:
     """``result``, checked where only "zero to within rounding" would trust it: f must not
-    underflow at ``x`` (``x**2`` at 1e-300 is 0) nor carry noise beyond rounding
+    underflow at ``x`` (``x**2`` at 1e-300 is 0), nor be flat only at the steps used (an
+    estimate of exact zeros: ``inf`` then), nor carry noise beyond rounding
     (``sqrt(x + 1) - sqrt(x)`` at 1e10 looks flat at any step)."""
+    error = result.trust_error
     if not (
         math.isfinite(result.value)
-        and math.isfinite(result.error)
-        and abs(result.value) <= result.error
-        and not result.error <= TRUSTED_RELATIVE_ERROR * abs(result.value)
+        and math.isfinite(error)
+        and abs(result.value) <= error
+        and not error <= TRUSTED_RELATIVE_ERROR * abs(result.value)
     ):
         return result
     if underflows(function, x):
         return replace(result, underflow=True, evaluations=result.evaluations + 1)
+    if result.value == 0 and error < EXACT_ZEROS and not flat(function, x):
+        # f's values were exact zeros at the steps used, though f moves a little farther
+        # out: its arguments rounded away at those steps (a Hessian's mixed line along a
+        # coordinate of 1e8), so they say nothing about the derivative
+        return replace(
+            result, error=math.inf, likely_error=None, evaluations=result.evaluations + 3
+        )
     noise, evaluations = real_noise(function, x)
     return replace(
         result, noise=max(noise, result.noise), evaluations=result.evaluations + evaluations
     )
 
 
+#: An error estimate below this (of the scale of subnormal doubles) comes from values that
+#: were all exact zeros.
+EXACT_ZEROS = 2.0**-1000
+
+
+def flat(function: BatchFunction, x: float) -> bool:
+    """f takes one value at ``x`` and at ``x ± d``, d = ``NOISE_SPACING`` max(1, |x|)."""
+    spacing = NOISE_SPACING * max(1.0, abs(x))
+    with np.errstate(all="ignore"):
+        values = np.asarray(function(np.array([x - spacing, x, x + spacing])))
+    return bool(np.all(values == values[1]))
+
+
 def trusted(value: Any, error: Any, rounding: Any) -> Any:
-    """``Estimate.trusted``'s rule on numbers or arrays (NumPy broadcasting rules)."""
+    """``Estimate.trusted``'s rule on numbers or arrays (NumPy broadcasting rules). Zero to
+    within rounding also asks the value itself to be of the rounding's size: a value 15
+    times its rounding bound is a derivative, however loose its error estimate."""
     magnitude = abs(value)
     return (error <= TRUSTED_RELATIVE_ERROR * magnitude) | (
-        (magnitude <= error) & (error <= ROUNDING_MARGIN * rounding)
+        (magnitude <= error)
+        & (error <= ROUNDING_MARGIN * rounding)
+        & (magnitude <= ZERO_MARGIN * rounding)
     )
 
 
@@ -162,17 +198,36 @@ def real_samples(function: BatchFunction, x: float, spacing: float) -> RealSampl
     fourth difference of f at spacing d is noise where halving d does not shrink it (a
     smooth f's shrinks sixteenfold); one far above the values is f's shape, not noise.
     """
-    offsets = np.arange(-2.0, 3.0)
-    abscissae = np.concatenate([x + offsets * spacing, x + offsets * (spacing / 2)])
+    abscissae = x + _SAMPLE_OFFSETS * spacing
     with np.errstate(all="ignore"):
-        values = np.asarray(function(abscissae), dtype=np.float64).reshape(2, -1)
+        values = np.asarray(function(abscissae.reshape(-1)), dtype=np.float64).reshape(2, -1)
+    noise = float(fourth_difference_noise(values[:, :, np.newaxis])[0])
+    return RealSamples(abscissae - x, values, noise)
+
+
+#: The offsets of ``real_samples`` in units of its spacing: k = -2 … 2, then the same halved.
+_SAMPLE_OFFSETS = np.stack([np.arange(-2.0, 3.0), np.arange(-2.0, 3.0) / 2])
+
+
+def fourth_difference_noise(values: Any) -> Any:
+    """The relative rounding noise of f's values of shape (2, 5, n): for each of n points,
+    five values at spacing d and five at d/2 (``real_samples``); 0 where none shows."""
+    with np.errstate(all="ignore"):
         wide, narrow = np.abs(np.diff(values, n=4, axis=1))[:, 0] / math.sqrt(70)
-        centre = abs(float(values[0, 2]))
-    nodes = abscissae.reshape(2, -1) - x
-    usable = math.isfinite(wide) and math.isfinite(narrow) and centre > 0
-    if not usable or narrow < wide / 4 or wide > 1e-3 * centre:
-        return RealSamples(nodes, values, 0.0)
-    return RealSamples(nodes, values, float(min(wide, narrow) / centre))
+        centre = np.abs(values[0, 2])
+        usable = np.isfinite(wide) & np.isfinite(narrow) & (centre > 0)
+        noisy = usable & ~(narrow < wide / 4) & ~(wide > 1e-3 * centre)
+        return np.where(noisy, np.minimum(wide, narrow) / np.where(noisy, centre, 1.0), 0.0)
+
+
+def noise_at_points(function: Any, xs: Any) -> Any:
+    """``real_noise`` at every abscissa of ``xs`` (none 0) at once, in one evaluation;
+    ``function`` maps abscissae of shape (k, n) to f's values in that shape."""
+    spacing = np.abs(xs) * NOISE_SPACING
+    abscissae = xs + _SAMPLE_OFFSETS.reshape(-1, 1) * spacing
+    with np.errstate(all="ignore"):
+        values = np.asarray(function(abscissae), dtype=np.float64)
+    return fourth_difference_noise(values.reshape(2, 5, -1))
 
 
 #: ``real_noise`` samples f at x + k d, d = |x| * this (and half of it): far enough apart that

@@ -233,10 +233,12 @@ def _rows_in_batches(
             check_finite(compiled, expression, batch[int(np.argmax(not_finite))])
         xs = columns[coordinate.name]
 
-        def function(abscissae: Any, columns: dict[str, Any] = columns) -> Any:
+        def function(abscissae: Any, which: Any = None, columns: dict[str, Any] = columns) -> Any:
+            # (``which``: the points of the batch the columns of ``abscissae`` belong to)
+            chosen = {n: c if which is None else c[which] for n, c in columns.items()}
             env = {
                 name: np.broadcast_to(column, abscissae.shape).reshape(-1)
-                for name, column in columns.items()
+                for name, column in chosen.items()
             }
             env[coordinate.name] = abscissae.reshape(-1)
             found = compiled.evaluate_batch(env)

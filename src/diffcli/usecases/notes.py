@@ -110,6 +110,11 @@ def untrusted_reason(result: Estimate) -> str:
             "the point vanished against the step (x + h == h), so the quotient is the "
             "derivative near 0, not at x"
         )
+    if result.error == math.inf:
+        return (
+            "it has no error estimate (inf): its steps are too large for f's scale there, or "
+            "f is not smooth near the point"
+        )
     if not result.error < abs(result.value):
         return (
             f"its error estimate ({result.error:.3g}) is as large as the value (rounding "

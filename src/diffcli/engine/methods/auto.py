@@ -51,6 +51,7 @@ def auto(
             candidate = replace(
                 complex_estimate,
                 error=complex_estimate.error + rounding,
+                rounding=complex_estimate.rounding + 2 * scatter,
                 evaluations=spent,
                 noise=samples.noise,
             )

@@ -126,11 +126,14 @@ def complex_step(
     evaluations = len(steps)
     # Im f(x + ih) below the smallest normal double (x**2 at 1e-300: 2xh underflows to 0)
     # has lost its digits: a larger step keeps them, and the scatter measures its cost
+    # (an exact 0 where nothing underflowed is a zero derivative: x*exp(-x) at 1, where a
+    # grown step would only add truncation error)
     while (
         grows
         and x != 0
         and np.all(np.abs(quotients * steps) < sys.float_info.min)
         and step < _LARGEST
+        and (np.any(quotients != 0) or _underflows(function, x, steps))
     ):
         step = min(step * _GROWTH, _LARGEST)
         steps = step * np.array(COMPLEX_STEP_FACTORS)
@@ -142,6 +145,16 @@ def complex_step(
     # with no subtraction of f's values and a step far below |x|, the scatter is rounding
     rounding = error if step <= _SMALL_STEP * abs(x) or x == 0 else 2 * EPSILON * abs(value)
     return Estimate(value, error, evaluations, step, "complex step", rounding=rounding)
+
+
+def _underflows(function: BatchFunction, x: float, steps: Array) -> bool:
+    """Evaluating f at ``x + ih`` underflows somewhere (``(x + ih)**2`` at x = 1e-300)."""
+    with np.errstate(all="ignore", under="raise"):
+        try:
+            function(x + 1j * steps)
+        except FloatingPointError:
+            return True
+    return False
 
 
 #: The complex-step quotient's rounding is measured at x + k d, d = |x| * these: far enough
@@ -197,8 +210,12 @@ def estimate(
     step: float | None,
     complex_obstacle: str | None,
 ) -> Estimate:
-    """``complex_step`` with imaginary step ``step``, checked for noise in f's real values
-    (``real_noise``): where f has lost digits, the value is as uncertain as it is large.
+    """``complex_step`` with imaginary step ``step``, its error estimate widened by the
+    rounding that reaches the quotient through f's real part (``quotient_scatter``, first
+    derivatives) and by f's own noise (``real_noise``). Where f has lost digits beyond
+    rounding, nothing bounds what they did to the imaginary part (``(exp(x) - 1)/x`` at
+    1e-9 gives -81.7 for 0.5): Richardson, which measures that noise, checks the value, and
+    the estimate is at least their gap plus Richardson's own.
 
     Raises:
         ValueError: ``complex_obstacle`` says why the complex step may not be used.
@@ -207,8 +224,25 @@ def estimate(
         raise ValueError(complex_obstacle)
     found = complex_step(function, x, order, step)
     noise, evaluations = real_noise(function, x)
-    found = replace(found, noise=noise, evaluations=found.evaluations + evaluations)
-    if found.noisy:  # nothing bounds what f's lost digits did to the imaginary part
-        return replace(found, error=max(found.error, abs(found.value)))
-    # below that, f's relative noise carries over to the quotient (1 - x**2 at 0.999)
-    return replace(found, error=found.error + noise * abs(found.value))
+    error, rounding = found.error + noise * abs(found.value), found.rounding
+    if order == 1 and found.step is not None and math.isfinite(found.value):
+        scatter, more = quotient_scatter(function, x, found.step, found.value)
+        evaluations += more
+        if math.isfinite(scatter):  # (not where the neighbours' weights overflow: x = 1e-300)
+            error, rounding = error + 2 * scatter, rounding + 2 * scatter
+    found = replace(
+        found,
+        noise=noise,
+        error=error,
+        rounding=rounding,
+        evaluations=found.evaluations + evaluations,
+    )
+    if not found.noisy:
+        return found
+    checked = richardson(function, x, order)
+    bound = abs(found.value - checked.value) + checked.error
+    return replace(
+        found,
+        error=max(found.error, bound) if math.isfinite(bound) else math.inf,
+        evaluations=found.evaluations + checked.evaluations,
+    )

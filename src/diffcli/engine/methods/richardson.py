@@ -61,8 +61,9 @@ def richardson(
         return _richardson_from(function, x, order, initial_step, floor, stops)[0]
     first_step = power_of_two(max(1.0, abs(x))) / 4
     result, noise = _richardson_from(function, x, order, first_step, floor, stops)
-    # (far from 0, a value that is zero to within its error has nothing to alias)
-    far_zero = abs(x) > 1 and abs(result.value) <= result.error
+    # far from 0, a value trusted as zero to within rounding has nothing to alias (a linear
+    # direction); one that is not (sin at 1e8, whose steps from 2**24 alias) is tried again
+    far_zero = abs(x) > 1 and abs(result.value) <= result.error and result.trusted
     if 0 < abs(x) != 1 and not _sound(result) and not far_zero:
         # the function's scale is |x| (log, sqrt, 1/x near 0): start again from |x|/4, with
         # the noise the first run measured (its small steps may miss the jumps of f); far from
