@@ -389,6 +389,12 @@ report_listener: ContextVar[Callable[[Any], None] | None] = ContextVar(
 )
 
 
+def rendered_plainly() -> bool:
+    """Whether ``finish`` would only render the report: no ``--fields``, no stream of points,
+    no shell keeping the report as ``ans`` (a command may then answer without a report)."""
+    return not _FIELDS.get() and _STREAM.get() is None and report_listener.get() is None
+
+
 @dataclass(frozen=True)
 class PlotRequest:
     """Where and how to draw a command's figure: ``--plot FILE`` (or ``-o``), ``--dpi``,

@@ -10,13 +10,8 @@ import numpy as np
 
 from . import registry
 from .coordinates import BatchFunction
-from .kernel import EPSILON
+from .quotients import EPSILON, TRUSTED_RELATIVE_ERROR, trusted
 
-#: A value is trusted when its error estimate is at most this share of it ...
-TRUSTED_RELATIVE_ERROR = 1e-6
-#: ... or when it is zero to within f's own rounding: no larger than its error estimate, and
-#: the estimate at most this many times the rounding bound of the values it was computed from.
-ROUNDING_MARGIN = 16.0
 #: f's values scatter by more than this many times ε|f| (relative): digits cancel inside it.
 NOISY = 64.0
 
@@ -118,14 +113,6 @@ def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimat
     noise, evaluations = real_noise(function, x)
     return replace(
         result, noise=max(noise, result.noise), evaluations=result.evaluations + evaluations
-    )
-
-
-def trusted(value: Any, error: Any, rounding: Any) -> Any:
-    """``Estimate.trusted``'s rule on numbers or arrays (NumPy broadcasting rules)."""
-    magnitude = abs(value)
-    return (error <= TRUSTED_RELATIVE_ERROR * magnitude) | (
-        (magnitude <= error) & (error <= ROUNDING_MARGIN * rounding)
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..expr.parsing import Expression
+from ..expr.parsing import Expression, canonical
 from . import analytic, cache
 from .coordinates import Layout
 
@@ -117,7 +117,7 @@ def stationary_points(
     """
     key = cache.question(
         "stationary",
-        expression=analytic.canonical(expression.tree),
+        expression=canonical(expression.tree),
         names=list(layout.names),
         shapes=[list(shape) for shape in layout.shapes],
         fixed=[

@@ -334,3 +334,21 @@ class _TreeBuilder:
 
 def _unary_symbol(op: ast.unaryop) -> str:
     return {ast.Not: "not", ast.Invert: "~"}.get(type(op), type(op).__name__)
+
+
+def canonical(node: Node) -> str:
+    """The tree as text that depends on nothing but its structure (no spacing, no spans)."""
+    if isinstance(node, Number):
+        return f"{node.value!r}{'i' if node.is_integer else ''}"
+    if isinstance(node, (Constant, Variable)):
+        return node.name
+    if isinstance(node, Index):
+        return f"{node.name}{list(node.indices)}"
+    if isinstance(node, Unary):
+        return f"({node.op}{canonical(node.operand)})"
+    if isinstance(node, Binary):
+        return f"({canonical(node.left)}{node.op}{canonical(node.right)})"
+    if isinstance(node, Call):
+        arguments = ",".join(canonical(argument) for argument in node.args)
+        return f"{node.name}({arguments}{'' if node.axis is None else f';{node.axis}'})"
+    raise TypeError(f"unknown node {node!r}")  # pragma: no cover

@@ -11,8 +11,9 @@ import numpy as np
 
 from ...catalog import DEFAULT_STEP
 from ..coordinates import BatchFunction
-from ..estimate import TRUSTED_RELATIVE_ERROR, Estimate, trusted
-from ..kernel import EPSILON, Array, apply_stencil, divided_by_power
+from ..estimate import Estimate
+from ..kernel import Array
+from ..quotients import EPSILON, TRUSTED_RELATIVE_ERROR, apply_stencil, divided_by_power, trusted
 from .stencils import method_stencil
 
 
