@@ -211,6 +211,8 @@ def timeout_option(function: F) -> F:
 
     @functools.wraps(function)
     def within_time_limit(*args: Any, timeout: float | None, **kwargs: Any) -> Any:
+        if timeout is None:  # no limit: the timer's module is not even loaded
+            return function(*args, **kwargs)
         from ._time_limit import time_limit
 
         with time_limit(timeout):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
-from ..expr.parsing import Expression
 from ._methods import method_option
 from ._options import (
     PlotRequest,
@@ -23,6 +23,9 @@ from ._options import (
     terminal_options,
     timeout_option,
 )
+
+if TYPE_CHECKING:
+    from ..expr.parsing import Expression
 
 
 @click.command(
