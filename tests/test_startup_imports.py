@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from diffcli import derivative
 from diffcli.cli import cli
+from diffcli.commands import _one_point
 from diffcli.engine import one_point
 from diffcli.expr.compiling import compile_expression
 from diffcli.expr.floats import float_function
@@ -188,3 +189,46 @@ def test_a_cache_hit_prints_what_the_full_path_prints(
         report.results[0].analytic,
     )
     assert found.derivative == report.derivative
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "x**3", "--at", "2"],  # a table
+        ["diff", "x**3", "--at", "2", "-f", "json"],
+        ["diff", "x**3", "--at=2", "-f", "value"],
+        ["diff", "x**3", "--at", "2", "-fvalue"],
+        ["diff", "x**3", "--at", "2", "--at", "3", "-f", "value"],
+        ["diff", "x**3", "--at", "2", "-f", "value", "-f", "value"],
+        ["diff", "x**3", "--at", "2", "-f", "value", "--quiet"],
+        ["diff", "x**3", "--at", "2", "-f", "value", "--method", "central"],
+        ["diff", "-x**3", "--at", "2", "-f", "value"],
+        ["diff", "x**3", "--at", "2", "-f", "value", "--help"],
+        ["diff", "x**3", "--at", "-", "-f", "value"],
+        ["diff", "x**", "--at", "2", "-f", "value"],  # the full path reports the error
+        ["grad", "x**3", "--at", "2", "-f", "value"],
+    ],
+)
+def test_only_the_plain_spelling_is_answered_before_click(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert CliRunner().invoke(cli, ["diff", "x**3", "--at", "2", "-f", "value"]).exit_code == 0
+    assert _one_point.answer(args) is None
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "x**3 - sin(x)", "--at", "2", "-f", "value"],
+        ["diff", "x**3 - sin(x)", "--format", "value", "--at", "x=2"],
+        ["diff", "x**3 - sin(x)*y", "--wrt", "y", "-f", "value", "--at", "x=2,y=0.5"],
+    ],
+)
+def test_the_plain_spelling_prints_what_click_prints(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = CliRunner().invoke(cli, args)  # a miss: the full path
+    assert first.exit_code == 0, first.output
+    assert _one_point.answer(args) == 0
+    assert capsys.readouterr().out == first.output

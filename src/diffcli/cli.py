@@ -14,8 +14,8 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .errors import EXIT_CLOSED_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, DiffcliError
-from .terminal import ClosedPipe, OutputError, guarded_streams
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, DiffcliError
+from .terminal import ClosedPipe, guarded_run
 
 #: Sub-commands, imported only when used: every import costs every call. Listed in the order a
 #: learner meets them, which is the order of ``diffcli --help``.
@@ -158,16 +158,7 @@ class DiffcliGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        with guarded_streams():
-            try:
-                code = self._run(args, prog_name, complete_var, **extra)
-                sys.stdout.flush()  # a full disk shows here: stdout to a file is buffered
-            except ClosedPipe:
-                code = EXIT_CLOSED_PIPE  # quietly, as the shell reports `yes | head -1`
-            except OutputError as error:
-                _error_line(error.message)
-                code = error.exit_code
-
+        code = guarded_run(lambda: self._run(args, prog_name, complete_var, **extra))
         if not standalone_mode:
             return code
         sys.exit(code if isinstance(code, int) else 0)

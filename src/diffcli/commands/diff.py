@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING
-
 import click
 
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ._methods import method_option
+from ._one_point import DEFAULT_VALUE_QUERY, value_at_one_point
 from ._options import (
     PlotRequest,
     analytic_options,
@@ -23,9 +21,6 @@ from ._options import (
     terminal_options,
     timeout_option,
 )
-
-if TYPE_CHECKING:
-    from ..expr.parsing import Expression
 
 
 @click.command(
@@ -90,11 +85,11 @@ def diff(
     """Differentiate EXPRESSION numerically and analytically at each point."""
     parsed = expression_argument(expression)
     if (
-        (output_format, precision, plot, constants, method, step, order) == _DEFAULT_VALUE_QUERY
+        (output_format, precision, plot, constants, method, step, order) == DEFAULT_VALUE_QUERY
         and analytic in {"auto", "sympy"}
         and len(points) == 1
         and rendered_plainly()
-        and _value_at_one_point(parsed, points[0], wrt)
+        and value_at_one_point(parsed, points[0], wrt)
     ):
         return
     from ..api import derivative
@@ -111,27 +106,3 @@ def diff(
         analytic_timeout=analytic_timeout,
     )
     finish(report, output_format, precision, plot)
-
-
-#: ``-f value`` and every option that decides the numbers at its default (``--at`` aside).
-_DEFAULT_VALUE_QUERY = ("value", None, None, (), "central", None, 1)
-
-
-def _value_at_one_point(expression: Expression, text: str, wrt: str | None) -> bool:
-    """Print the derivative at one plain point when ``engine.one_point`` has it (the numbers
-    of the full path, without NumPy or SymPy); False where the full path must answer."""
-    from ..engine.one_point import central_derivative
-    from ..expr.floats import plain_point
-
-    if not isinstance(text, str):  # points read from a stream or file come as points
-        return False
-    variables = expression.variables
-    point = plain_point(text, variables)
-    name = wrt if wrt is not None else variables[0] if len(variables) == 1 else None
-    if point is None or name not in point:
-        return False
-    found = central_derivative(expression, point, name)
-    if found is None:
-        return False
-    sys.stdout.write(repr(found.numerical) + "\n")
-    return True
