@@ -176,11 +176,12 @@ def test_a_cache_hit_prints_what_the_full_path_prints(
         one_point, "central_derivative", lambda *args: answered.append(quick(*args)) or answered[-1]
     )
     args = ["diff", text, "--at", at, "-f", "value", *(["--wrt", wrt] if wrt else [])]
-    first = CliRunner().invoke(cli, args)  # a miss: SymPy derives, the full path answers
-    second = CliRunner().invoke(cli, args)
-    assert (first.exit_code, second.exit_code) == (0, 0), first.output + second.output
-    assert answered[0] is None and answered[-1] is not None
-    assert second.output == first.output
+    full = CliRunner().invoke(cli, [*args, "--no-cache"])  # the full path answers
+    first = CliRunner().invoke(cli, args)  # a miss: SymPy derives, stored, read back
+    second = CliRunner().invoke(cli, args)  # a hit: no SymPy
+    assert (full.exit_code, first.exit_code, second.exit_code) == (0, 0, 0), full.output
+    assert answered[0] is None and None not in answered[1:] and len(answered) == 3
+    assert full.output == first.output == second.output
     report = derivative(text, at, wrt=wrt)
     found = answered[-1]
     assert isinstance(found, one_point.OnePoint)
@@ -228,7 +229,7 @@ def test_only_the_plain_spelling_is_answered_before_click(
 def test_the_plain_spelling_prints_what_click_prints(
     args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = CliRunner().invoke(cli, args)  # a miss: the full path
+    first = CliRunner().invoke(cli, args)  # a miss: SymPy derives, through Click
     assert first.exit_code == 0, first.output
     assert _one_point.answer(args) == 0
     assert capsys.readouterr().out == first.output

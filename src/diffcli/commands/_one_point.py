@@ -27,9 +27,13 @@ DEFAULT_VALUE_QUERY = ("value", None, None, (), "central", None, 1)
 _PLAIN_OPTIONS = {"--at": "at", "-f": "format", "--format": "format", "--wrt": "wrt"}
 
 
-def value_at_one_point(expression: Expression, text: str, wrt: str | None) -> bool:
+def value_at_one_point(
+    expression: Expression, text: str, wrt: str | None, derive_within: float | None = None
+) -> bool:
     """Print the derivative at one plain point when ``engine.one_point`` has it (the numbers
-    of the full path, without NumPy or SymPy); False where the full path must answer."""
+    of the full path, without NumPy or SymPy on a cache hit); False where the full path must
+    answer. ``derive_within``: on a miss, let SymPy derive the formula in this many seconds
+    (see ``central_derivative``)."""
     from ..engine.one_point import central_derivative
     from ..expr.floats import plain_point
 
@@ -40,7 +44,7 @@ def value_at_one_point(expression: Expression, text: str, wrt: str | None) -> bo
     name = wrt if wrt is not None else variables[0] if len(variables) == 1 else None
     if point is None or name not in point:
         return False
-    found = central_derivative(expression, point, name)
+    found = central_derivative(expression, point, name, derive_within)
     if found is None:
         return False
     sys.stdout.write(repr(found.numerical) + "\n")

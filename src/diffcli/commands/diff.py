@@ -89,7 +89,7 @@ def diff(
         and analytic in {"auto", "sympy"}
         and len(points) == 1
         and rendered_plainly()
-        and value_at_one_point(parsed, points[0], wrt)
+        and value_at_one_point(parsed, points[0], wrt, analytic_timeout)
     ):
         return
     from ..api import derivative

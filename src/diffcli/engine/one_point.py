@@ -40,11 +40,18 @@ class OnePoint:
 
 
 def central_derivative(
-    expression: Expression, point: Mapping[str, float], name: str
+    expression: Expression,
+    point: Mapping[str, float],
+    name: str,
+    derive_within: float | None = None,
 ) -> OnePoint | None:
     """The first derivative by the scalar variable ``name`` at ``point`` (every variable of
     the expression, each a float), as ``diff`` computes it by default; None where the full
-    path must answer (see the module's docstring)."""
+    path must answer (see the module's docstring).
+
+    ``derive_within``: on a cache miss, SymPy's time limit to derive the formula in, at most
+    ``DERIVE_LIMIT`` (as the full path does, and stored for the next query; NumPy is then
+    imported); None: a miss is left to the full path."""
     scalars = frozenset(point)
     function = float_function(expression.tree, scalars)
     if function is None:
@@ -53,6 +60,12 @@ def central_derivative(
     if numerical is None:
         return None
     analytic = _cached_derivative(expression, point, name)
+    if (
+        analytic is None
+        and derive_within is not None
+        and _derived(expression, point, name, derive_within)
+    ):
+        analytic = _cached_derivative(expression, point, name)
     if analytic is None:
         return None
     return OnePoint(*numerical, analytic[0], 4, DEFAULT_STEP, analytic[1])
@@ -91,6 +104,23 @@ def _central(
     if not finite or vanished or lost or not error <= TRUSTED_RELATIVE_ERROR * abs(quotient):
         return None
     return value, quotient, error
+
+
+#: The longest a miss waits here for SymPy (SymPy's import included): past it the full path asks
+#: SymPy again under the whole ``--analytic-timeout`` (so a question SymPy cannot answer in
+#: time waits this much longer than the limit; one it can answers at once, then from the cache).
+DERIVE_LIMIT = 1.5
+
+
+def _derived(expression: Expression, point: Mapping[str, float], name: str, seconds: float) -> bool:
+    """Whether SymPy derived the formula, now in the cache (``analytic.derivatives``, the full
+    path's own call: the same job, time limit and entry)."""
+    from . import analytic
+    from .coordinates import Coordinate
+
+    limit = min(seconds, DERIVE_LIMIT) if seconds > 0 else DERIVE_LIMIT
+    outcome = analytic.derivatives(expression, [dict(point)], Coordinate(name), 1, limit)
+    return outcome.status == "ok"
 
 
 def _single_numbers(tree: Node, scalars: frozenset[str]) -> bool:
