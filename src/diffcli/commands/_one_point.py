@@ -1,5 +1,6 @@
-"""``diff EXPRESSION --at POINT -f value`` answered at once when the cache holds the answer:
-no NumPy, no SymPy, and (typed in its plainest form) not even Click.
+"""``diff EXPRESSION --at POINT -f value`` answered by ``engine.one_point``: on a cache hit no
+NumPy, no SymPy, and (typed in its plainest form) not even Click; on a miss SymPy's formula
+is derived and stored, without the rest of the full path.
 
 ``value_at_one_point`` serves the ``diff`` command (any spelling Click reads); ``answer``
 serves the console script before Click is imported, for the one plain spelling
@@ -52,8 +53,9 @@ def value_at_one_point(
 
 
 def answer(arguments: Sequence[str]) -> int | None:
-    """The exit code of ``diffcli ARGUMENTS`` if answered here (the plain spelling, a cache
-    hit), else None: nothing was printed, and the full command line runs."""
+    """The exit code of ``diffcli ARGUMENTS`` if answered here (the plain spelling), else
+    None: nothing was printed, and the full command line runs. A Ctrl-C meanwhile ends the
+    run at once (``__main__``'s start-up handler; SymPy's child dies with this process)."""
     if len(arguments) < 2 or arguments[0] != "diff" or arguments[1].startswith("-"):
         return None
     given: dict[str, str] = {}
@@ -68,15 +70,17 @@ def answer(arguments: Sequence[str]) -> int | None:
         del rest[:2]
     if given.get("format") != "value" or "at" not in given:
         return None
+    from ..catalog import DEFAULT_TIMEOUT
     from ..errors import DiffcliError
     from ..expr.parsing import parse
     from ..terminal import guarded_run
 
+    at = given["at"]
     try:
         expression = parse(arguments[1])
     except DiffcliError:
         return None  # the full command line reports it
     answered = guarded_run(
-        lambda: 0 if value_at_one_point(expression, given["at"], given.get("wrt")) else None
+        lambda: 0 if value_at_one_point(expression, at, given.get("wrt"), DEFAULT_TIMEOUT) else None
     )
     return answered if isinstance(answered, int) else None
