@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import importlib
 import os
 import signal
@@ -120,6 +119,8 @@ class DiffcliGroup(click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError:
+            import difflib  # only for a mistyped command
+
             close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1)
             if close and not args[0].startswith("-"):
                 message = f"no command {args[0]!r}; did you mean {close[0]!r}?"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import difflib
 import math
 import re
 import sys
@@ -280,6 +279,8 @@ class _TreeBuilder:
         function = FUNCTIONS.get(name)
         if function is None:
             message = f"unknown function {name!r}"
+            import difflib  # only for an unknown name
+
             close = difflib.get_close_matches(name, sorted(FUNCTIONS), n=1, cutoff=0.6)
             if close:
                 message += f"; did you mean {close[0]!r}?"
