@@ -233,3 +233,10 @@ def test_the_plain_spelling_prints_what_click_prints(
     assert first.exit_code == 0, first.output
     assert _one_point.answer(args) == 0
     assert capsys.readouterr().out == first.output
+
+
+def test_no_cache_asks_sympy_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[object] = []
+    monkeypatch.setattr(one_point, "_derived", lambda *args: asked.append(args))
+    outcome = CliRunner().invoke(cli, ["diff", "x**3", "--at", "2", "-f", "value", "--no-cache"])
+    assert (outcome.exit_code, outcome.output, asked) == (0, "12.00000001000845\n", [])

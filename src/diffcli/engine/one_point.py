@@ -63,6 +63,7 @@ def central_derivative(
     if (
         analytic is None
         and derive_within is not None
+        and cache.ENABLED.get()  # else the formula could not be read back: the full path
         and _derived(expression, point, name, derive_within)
     ):
         analytic = _cached_derivative(expression, point, name)
