@@ -23,7 +23,7 @@ from ..expr.nodes import Binary, Call, Index, Node, Variable, walk
 from ..expr.parsing import Expression, canonical, parse
 from . import cache
 from .methods.stencils import method_stencil
-from .quotients import EPSILON, TRUSTED_RELATIVE_ERROR, apply_stencil, divided_by_power
+from .quotients import TRUSTED_RELATIVE_ERROR, apply_stencil, error_estimate, rounding_bound
 
 
 @dataclass(frozen=True)
@@ -93,11 +93,8 @@ def _central(
     numerators, denominator = stencil.numerators, stencil.denominator
     quotient = apply_stencil(numerators, wide, denominator, step, 1)
     half = apply_stencil(numerators, narrow, denominator, step / 2, 1)
-    size = 0.0
-    for numerator, sample in zip(numerators, wide):
-        size = size + abs(numerator) * abs(sample)
-    rounding = divided_by_power(2 * EPSILON * size, denominator, step, 1)
-    error = abs(quotient - half) / (1 - 2.0 ** -stencil.exponents[0]) + rounding
+    rounding = rounding_bound(numerators, wide, denominator, step, 1)
+    error = error_estimate(quotient, half, stencil.exponents[0], rounding)
     vanished = any(x + float(offset) * step == x for offset in stencil.offsets if offset)
     lost = x != 0 and x + step == step
     finite = all(math.isfinite(number) for number in (value, quotient, error))

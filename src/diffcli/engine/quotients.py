@@ -71,3 +71,20 @@ def trusted(value: Any, error: Any, rounding: Any) -> Any:
     return (error <= TRUSTED_RELATIVE_ERROR * magnitude) | (
         (magnitude <= error) & (error <= ROUNDING_MARGIN * rounding)
     )
+
+
+def rounding_bound(
+    numerators: Sequence[int], values: Array, denominator: int, step: float, order: int
+) -> Array:
+    """``2ε Σ|w_i f_i| / h**n``: how much the double rounding of f's values can move the
+    quotient (``values`` as ``apply_stencil`` takes them)."""
+    size = 0.0
+    for numerator, value in zip(numerators, values):
+        size = size + abs(numerator) * abs(value)
+    return divided_by_power(2 * EPSILON * size, denominator, step, order)
+
+
+def error_estimate(quotient: Array, half: Array, accuracy: int, rounding: Array) -> Array:
+    """A quotient's error from the one at half the step, ``|D(h) - D(h/2)| / (1 - 2**-p)``
+    (truncation, p the accuracy order), plus the rounding bound."""
+    return abs(quotient - half) / (1 - 2.0**-accuracy) + rounding

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -13,7 +12,14 @@ from ...catalog import DEFAULT_STEP
 from ..coordinates import BatchFunction
 from ..estimate import Estimate
 from ..kernel import Array
-from ..quotients import EPSILON, TRUSTED_RELATIVE_ERROR, apply_stencil, divided_by_power, trusted
+from ..quotients import (
+    EPSILON,
+    TRUSTED_RELATIVE_ERROR,
+    apply_stencil,
+    error_estimate,
+    rounding_bound,
+    trusted,
+)
 from .stencils import method_stencil
 
 
@@ -109,21 +115,11 @@ def fixed_step_at_points(
     half = apply_stencil(shape.numerators, values[count:], shape.denominator, step / 2, order)
     moved = abscissae[:count][offsets[:, 0] != 0]
     vanished = np.any(moved == xs, axis=0)
-    accuracy = shape.exponents[0]
-    rounding = _rounding(shape.numerators, values[:count], shape.denominator, step, order)
-    errors = np.abs(quotient - half) / (1 - 2.0**-accuracy) + rounding
+    rounding = rounding_bound(shape.numerators, values[:count], shape.denominator, step, order)
+    errors = error_estimate(quotient, half, shape.exponents[0], rounding)
     errors = np.where(vanished, math.inf, errors)
     lost = (xs != 0) & (xs + step == step)
     return FixedStepEstimates(quotient, errors, vanished, rounding, lost, step, method, 2 * count)
-
-
-def _rounding(
-    numerators: tuple[int, ...], values: Any, denominator: int, step: float, order: int
-) -> Array:
-    size = np.zeros(np.shape(values)[1:])
-    for numerator, value in zip(numerators, values):
-        size = size + abs(numerator) * np.abs(value)
-    return divided_by_power(2 * EPSILON * size, denominator, step, order)
 
 
 def estimate(
