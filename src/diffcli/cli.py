@@ -266,6 +266,7 @@ def main() -> None:
 
     From here on Ctrl-C raises KeyboardInterrupt, so that SymPy's child process is killed on
     the way out; wherever it lands, the run ends with ``error: interrupted`` and exit code 130.
+    The process then ends without Python's own teardown (``os._exit``), after flushing.
     """
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -273,10 +274,10 @@ def main() -> None:
     except KeyboardInterrupt:
         _error_line("interrupted")
         code = EXIT_INTERRUPTED
-    if code == EXIT_INTERRUPTED:
-        with contextlib.suppress(Exception):  # what was printed stays printed, if it can
-            sys.stdout.flush()
-        # at once: Python's own clean-up of a process that loaded SymPy and NumPy takes a
-        # tenth of a second, on a loaded machine most of the second that Ctrl-C has
-        os._exit(EXIT_INTERRUPTED)
-    sys.exit(code if isinstance(code, int) else 0)
+    with contextlib.suppress(Exception):  # what was printed stays printed, if it can
+        sys.stdout.flush()
+        sys.stderr.flush()
+    # at once: Python's own clean-up of a process that loaded SymPy and NumPy takes a tenth
+    # of a second (on a loaded machine most of the second that Ctrl-C has), and nothing is
+    # left to close: files are written in with-blocks, SymPy's child is gone
+    os._exit(code if isinstance(code, int) else 0)
