@@ -28,14 +28,11 @@ from .quotients import TRUSTED_RELATIVE_ERROR, apply_stencil, error_estimate, ro
 
 @dataclass(frozen=True)
 class OnePoint:
-    """The row of ``diff`` at one point (status ``ok``, no warning) and SymPy's formula."""
+    """``diff``'s answer at one point (status ``ok``, no warning): the central quotient, SymPy's
+    derivative there (exact) and its formula."""
 
-    value: float
     numerical: float
-    error_estimate: float
     analytic: float
-    evaluations: int
-    step: float
     derivative: str
 
 
@@ -56,8 +53,8 @@ def central_derivative(
     function = float_function(expression.tree, scalars)
     if function is None:
         return None
-    numerical = _central(function, point, name)
-    if numerical is None:
+    row = _central(function, point, name)  # f, the quotient, its error estimate
+    if row is None:
         return None
     analytic = _cached_derivative(expression, point, name)
     if (
@@ -69,7 +66,7 @@ def central_derivative(
         analytic = _cached_derivative(expression, point, name)
     if analytic is None:
         return None
-    return OnePoint(*numerical, analytic[0], 4, DEFAULT_STEP, analytic[1])
+    return OnePoint(row[1], *analytic)
 
 
 def _central(
