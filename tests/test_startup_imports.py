@@ -28,6 +28,7 @@ from diffcli.expr.parsing import Expression, parse
 HEAVY = ("sympy", "numpy", "rich", "matplotlib", "mpmath", "platformdirs")
 DIFF = ["diff", "0.01*x**2+0.1*x", "--at", "7"]
 DIFF_TWO = ["diff", "sin(x0)*x1**3 + exp(x1)/x0", "--at", "x0=1.5,x1=-0.25", "--wrt", "x1"]
+DESCEND = ["descend", "x0**2 + 3*sin(x1)", "--from", "-3,4", "--steps", "5", "--grad", "analytic"]
 
 #: Each path: its arguments, whether the cache holds its answer first, what it must not load.
 PATHS = {
@@ -41,6 +42,7 @@ PATHS = {
     ),
     "cache hit, table": (DIFF, True, ("sympy", "matplotlib", "mpmath")),
     "cache hit, json": ([*DIFF, "-f", "json"], True, ("sympy", "rich", "matplotlib")),
+    "cache hit, descend --grad analytic": (DESCEND, True, ("sympy", "matplotlib")),
     "no analytic": ([*DIFF, "--no-analytic", "-f", "value"], False, ("sympy", "rich", "mpmath")),
     "cache info": (["cache", "info"], False, HEAVY),
 }
@@ -48,10 +50,10 @@ PATHS = {
 
 @pytest.fixture(scope="module")
 def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """An environment whose cache holds the answers to ``DIFF`` and ``DIFF_TWO``."""
+    """An environment whose cache holds the answers to ``DIFF``, ``DIFF_TWO``, ``DESCEND``."""
     environment = {**os.environ, "DIFFCLI_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
-    for query in (DIFF, DIFF_TWO):
-        command = [sys.executable, "-m", "diffcli", *query, "-f", "value"]
+    for query in (DIFF, DIFF_TWO, DESCEND):
+        command = [sys.executable, "-m", "diffcli", *query, "-f", "json"]
         subprocess.run(command, check=True, capture_output=True, env=environment)
     assert list(Path(environment["DIFFCLI_CACHE_DIR"]).glob("*.json"))
     return environment
