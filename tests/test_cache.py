@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diffcli import derivative
-from diffcli.engine import cache
+from diffcli.engine import cache, plans, stationary
 
 from .conftest import invoke
 
@@ -306,3 +306,75 @@ def test_clear_and_eviction_touch_only_the_caches_own_files(
     cache.store(cache.question("t", n=0), "a")  # evicts every entry it may
     assert invoke(["cache", "clear"]).stdout == f"removed 0 entries from {folder}\n"
     assert {path.name: path.read_text() for path in folder.iterdir()} == theirs
+
+
+DESCEND_ANALYTIC = [
+    "descend",
+    "x0**2 + 3*sin(x1)",
+    "--from",
+    "-3,4",
+    "--steps",
+    "9",
+    "--grad",
+    "analytic",
+    "-f",
+    "json",
+]
+
+
+def _gradient_plans_entry() -> Path:
+    (found,) = [
+        path
+        for path in entries(cache_dir())
+        if json.loads(path.read_text())["key"]["kind"] == "gradient plans"
+    ]
+    return found
+
+
+def test_descend_keeps_its_analytic_gradient_and_a_hit_needs_no_sympy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = invoke(DESCEND_ANALYTIC)
+    assert first.exit_code == 0, first.explain()
+    assert _gradient_plans_entry()
+
+    def no_sympy(*args: object) -> None:
+        raise AssertionError("SymPy asked again")
+
+    monkeypatch.setattr(stationary, "_gradient_plans", no_sympy)
+    assert invoke(DESCEND_ANALYTIC).stdout == first.stdout
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        ["function", "__import__", ["symbol", 0]],  # a name build does not know
+        ["symbol", 7],  # past the coordinates
+        ["symbol", True],
+        ["constant", "1"],
+        ["integer power", ["symbol", 0], -1],
+        ["power", ["symbol", 0]],
+        ["exec", "print(1)"],
+        "x0**2",
+        [],
+    ],
+)
+def test_a_tampered_gradient_plan_is_ignored_and_rewritten(plan: object) -> None:
+    first = invoke(DESCEND_ANALYTIC)
+    path = _gradient_plans_entry()
+    entry = json.loads(path.read_text())
+    entry["answer"][1] = plan
+    path.write_text(json.dumps(entry))
+    assert plans.checked(plan, 2) is None
+    assert invoke(DESCEND_ANALYTIC).stdout == first.stdout
+    assert json.loads(path.read_text())["answer"][1] != plan
+
+
+def test_a_plan_read_back_is_the_plan_sympy_gave() -> None:
+    plan = ("add", ("integer power", ("symbol", 0), 2), ("function", "sin", ("symbol", 1)))
+    assert plans.checked(json.loads(json.dumps(plan)), 2) == plan
+    assert plans.checked(json.loads(json.dumps(plan)), 1) is None
+    deep: list[object] = ["symbol", 0]
+    for _ in range(plans.MAX_DEPTH + 1):
+        deep = ["sqrt", deep]
+    assert plans.checked(deep, 1) is None

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from diffcli import derivative, gradient
-from diffcli.engine.kernel import apply_stencil
+from diffcli.engine.quotients import apply_stencil
 from diffcli.engine.registry import names
 from diffcli.errors import InputError
 from diffcli.options import MAX_STEP

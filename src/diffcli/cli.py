@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import importlib
 import os
 import signal
@@ -14,8 +13,8 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .errors import EXIT_CLOSED_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, DiffcliError
-from .terminal import ClosedPipe, OutputError, guarded_streams
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, DiffcliError
+from .terminal import ClosedPipe, guarded_run
 
 #: Sub-commands, imported only when used: every import costs every call. Listed in the order a
 #: learner meets them, which is the order of ``diffcli --help``.
@@ -123,6 +122,8 @@ class DiffcliGroup(click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError:
+            import difflib  # only for a mistyped command
+
             close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1)
             if close and not args[0].startswith("-"):
                 message = f"no command {args[0]!r}; did you mean {close[0]!r}?"
@@ -161,16 +162,7 @@ class DiffcliGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        with guarded_streams():
-            try:
-                code = self._run(args, prog_name, complete_var, **extra)
-                sys.stdout.flush()  # a full disk shows here: stdout to a file is buffered
-            except ClosedPipe:
-                code = EXIT_CLOSED_PIPE  # quietly, as the shell reports `yes | head -1`
-            except OutputError as error:
-                _error_line(error.message)
-                code = error.exit_code
-
+        code = guarded_run(lambda: self._run(args, prog_name, complete_var, **extra))
         if not standalone_mode:
             return code
         sys.exit(code if isinstance(code, int) else 0)
@@ -288,6 +280,7 @@ def main() -> None:
 
     From here on Ctrl-C raises KeyboardInterrupt, so that SymPy's child process is killed on
     the way out; wherever it lands, the run ends with ``error: interrupted`` and exit code 130.
+    The process then ends without Python's own teardown (``os._exit``), after flushing.
     """
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -295,10 +288,10 @@ def main() -> None:
     except KeyboardInterrupt:
         _error_line("interrupted")
         code = EXIT_INTERRUPTED
-    if code == EXIT_INTERRUPTED:
-        with contextlib.suppress(Exception):  # what was printed stays printed, if it can
-            sys.stdout.flush()
-        # at once: Python's own clean-up of a process that loaded SymPy and NumPy takes a
-        # tenth of a second, on a loaded machine most of the second that Ctrl-C has
-        os._exit(EXIT_INTERRUPTED)
-    sys.exit(code if isinstance(code, int) else 0)
+    with contextlib.suppress(Exception):  # what was printed stays printed, if it can
+        sys.stdout.flush()
+        sys.stderr.flush()
+    # at once: Python's own clean-up of a process that loaded SymPy and NumPy takes a tenth
+    # of a second (on a loaded machine most of the second that Ctrl-C has), and nothing is
+    # left to close: files are written in with-blocks, SymPy's child is gone
+    os._exit(code if isinstance(code, int) else 0)

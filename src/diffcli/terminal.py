@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from .errors import EXIT_CANNOT_WRITE, DiffcliError
+from .errors import EXIT_CANNOT_WRITE, EXIT_CLOSED_PIPE, DiffcliError
 
 if TYPE_CHECKING:  # Rich is imported when a console is built, not for --help
     from rich.console import Console
@@ -284,6 +284,23 @@ def guarded_streams() -> Iterator[None]:
         yield
     finally:
         sys.stdout, sys.stderr = stdout, stderr
+
+
+def guarded_run(body: Callable[[], Any]) -> Any:
+    """``body``'s result, run with the guarded streams and standard output flushed after it
+    (a full disk shows there); ``EXIT_CLOSED_PIPE`` if the reader went away, quietly, as the
+    shell reports ``yes | head -1``; an output error's exit code, after its line on stderr."""
+    with guarded_streams():
+        try:
+            code = body()
+            sys.stdout.flush()
+        except ClosedPipe:
+            code = EXIT_CLOSED_PIPE
+        except OutputError as error:
+            sys.stderr.write(f"error: {error.message}\n")
+            sys.stderr.flush()
+            code = error.exit_code
+    return code
 
 
 def warn(message: str) -> None:

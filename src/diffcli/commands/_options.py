@@ -217,6 +217,8 @@ def timeout_option(function: F) -> F:
 
     @functools.wraps(function)
     def within_time_limit(*args: Any, timeout: float | None, **kwargs: Any) -> Any:
+        if timeout is None:  # no limit: the timer's module is not even loaded
+            return function(*args, **kwargs)
         from ._time_limit import time_limit
 
         with time_limit(timeout):
@@ -393,6 +395,12 @@ def expression_argument(text: str) -> Expression:
 report_listener: ContextVar[Callable[[Any], None] | None] = ContextVar(
     "report_listener", default=None
 )
+
+
+def rendered_plainly() -> bool:
+    """Whether ``finish`` would only render the report: no ``--fields``, no stream of points,
+    no shell keeping the report as ``ans`` (a command may then answer without a report)."""
+    return not _FIELDS.get() and _STREAM.get() is None and report_listener.get() is None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import click
 
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ._methods import method_option
+from ._one_point import DEFAULT_VALUE_QUERY, value_at_one_point
 from ._options import (
     PlotRequest,
     analytic_options,
@@ -16,6 +17,7 @@ from ._options import (
     output_options,
     plot_options,
     points_option,
+    rendered_plainly,
     terminal_options,
     timeout_option,
 )
@@ -81,10 +83,19 @@ def diff(
     plot: PlotRequest | None,
 ) -> None:
     """Differentiate EXPRESSION numerically and analytically at each point."""
+    parsed = expression_argument(expression)
+    if (
+        (output_format, precision, plot, constants, method, step, order) == DEFAULT_VALUE_QUERY
+        and analytic in {"auto", "sympy"}
+        and len(points) == 1
+        and rendered_plainly()
+        and value_at_one_point(parsed, points[0], wrt, analytic_timeout)
+    ):
+        return
     from ..api import derivative
 
     report = derivative(
-        expression_argument(expression),
+        parsed,
         points,
         wrt=wrt,
         method=method,

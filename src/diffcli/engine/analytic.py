@@ -30,8 +30,7 @@ import numpy as np
 from ..errors import DiffcliError, InputError, param
 from ..expr import cancellation, exact
 from ..expr.compiling import Shape, compile_expression
-from ..expr.nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
-from ..expr.parsing import Expression, parse
+from ..expr.parsing import Expression, canonical, parse
 from ..expr.points import PointColumns
 from . import cache
 from .coordinates import Array, Coordinate, coordinates
@@ -505,24 +504,6 @@ def _jsonable_held(held: Any) -> list[Any]:
 
 def _jsonable(shapes: Shapes) -> list[list[Any]]:
     return [[name, list(shape)] for name, shape in sorted(shapes)]
-
-
-def canonical(node: Node) -> str:
-    """The tree as text that depends on nothing but its structure (no spacing, no spans)."""
-    if isinstance(node, Number):
-        return f"{node.value!r}{'i' if node.is_integer else ''}"
-    if isinstance(node, (Constant, Variable)):
-        return node.name
-    if isinstance(node, Index):
-        return f"{node.name}{list(node.indices)}"
-    if isinstance(node, Unary):
-        return f"({node.op}{canonical(node.operand)})"
-    if isinstance(node, Binary):
-        return f"({canonical(node.left)}{node.op}{canonical(node.right)})"
-    if isinstance(node, Call):
-        arguments = ",".join(canonical(argument) for argument in node.args)
-        return f"{node.name}({arguments}{'' if node.axis is None else f';{node.axis}'})"
-    raise TypeError(f"unknown node {node!r}")  # pragma: no cover
 
 
 def _written(derived: Iterable[Iterable[Any]]) -> list[list[str]] | None:

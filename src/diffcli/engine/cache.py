@@ -9,14 +9,13 @@ and are renamed into place, so a reader sees a whole entry or none. The director
 most ``MAX_BYTES``; past that the entries least recently used are removed. A directory that
 cannot be read or written only means no cache: a query never fails because of it.
 
-Standard library only: a cache hit must stay cheap.
+Standard library only, and little of it (no pathlib, no hashlib): a cache hit must stay cheap.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import os
 import re
@@ -24,8 +23,12 @@ import stat as file_mode
 import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
-from pathlib import Path
 from typing import Any
+
+try:  # the built-in SHA-256: hashlib loads OpenSSL first, a tenth of a cache hit's time
+    from _sha256 import sha256  # type: ignore[import-not-found]  # no stub: private module
+except ImportError:  # pragma: no cover - Python 3.12 names it _sha2
+    from hashlib import sha256
 
 from .._version import __version__
 
@@ -48,7 +51,7 @@ _TEMPORARY_NAME = re.compile(re.escape(_TEMPORARY_PREFIX) + r"[A-Za-z0-9_]+\Z")
 _VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
 
 
-def directory() -> Path:
+def directory() -> str:
     """Where entries live: ``$DIFFCLI_CACHE_DIR``, else the user cache directory.
 
     On Linux that is ``$XDG_CACHE_HOME/diffcli`` or ``~/.cache/diffcli`` (platformdirs' rule,
@@ -56,13 +59,13 @@ def directory() -> Path:
     """
     chosen = os.environ.get(DIRECTORY_VARIABLE)
     if chosen:
-        return Path(chosen)
+        return chosen
     if sys.platform.startswith("linux"):
         base = os.environ.get("XDG_CACHE_HOME", "").strip()
-        return Path(base if base else Path.home() / ".cache") / "diffcli"
+        return os.path.join(base or os.path.join(os.path.expanduser("~"), ".cache"), "diffcli")
     import platformdirs
 
-    return platformdirs.user_cache_path("diffcli", appauthor=False)
+    return platformdirs.user_cache_dir("diffcli", appauthor=False)
 
 
 @functools.cache
@@ -75,7 +78,8 @@ def sympy_version() -> str:
         spec = importlib.util.find_spec("sympy")
         if spec is not None and spec.submodule_search_locations:
             for location in spec.submodule_search_locations:
-                found = _VERSION.search((Path(location) / "release.py").read_text("utf-8"))
+                with open(os.path.join(location, "release.py"), encoding="utf-8") as release:
+                    found = _VERSION.search(release.read())
                 if found:
                     return found.group(1)
     return "unknown"
@@ -92,9 +96,9 @@ def question(kind: str, **parts: Any) -> dict[str, Any]:
     }
 
 
-def _path(key: dict[str, Any]) -> Path:
+def _path(key: dict[str, Any]) -> str:
     text = json.dumps(key, sort_keys=True, separators=(",", ":"))
-    return directory() / (hashlib.sha256(text.encode()).hexdigest()[:40] + _SUFFIX)
+    return os.path.join(directory(), sha256(text.encode()).hexdigest()[:40] + _SUFFIX)
 
 
 def load(key: dict[str, Any]) -> Any:
@@ -117,7 +121,7 @@ def load(key: dict[str, Any]) -> Any:
     return entry["answer"]
 
 
-def _read_regular_file(path: Path, limit: int) -> bytes | None:
+def _read_regular_file(path: str, limit: int) -> bytes | None:
     """Up to ``limit`` bytes of the regular file at ``path``; None for anything else (a named
     pipe, whose open would wait for a writer forever, a device, a directory)."""
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -138,9 +142,10 @@ def store(key: dict[str, Any], answer: Any) -> None:
     import tempfile  # only a miss writes: a hit need not load it
 
     path = _path(key)
+    folder = os.path.dirname(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=_TEMPORARY_PREFIX, dir=path.parent)
+        os.makedirs(folder, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=_TEMPORARY_PREFIX, dir=folder)
     except OSError:
         return
     try:
@@ -151,20 +156,21 @@ def store(key: dict[str, Any], answer: Any) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         return
-    _evict(path.parent)
+    _evict(folder)
 
 
-def _entries(folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
+def _entries(folder: str) -> Iterator[tuple[str, os.stat_result]]:
     with contextlib.suppress(OSError):
-        for path in folder.iterdir():
-            if _ENTRY_NAME.match(path.name):
+        for name in os.listdir(folder):
+            if _ENTRY_NAME.match(name):
+                path = os.path.join(folder, name)
                 with contextlib.suppress(OSError):
-                    status = path.stat()
+                    status = os.stat(path)
                     if file_mode.S_ISREG(status.st_mode):
                         yield path, status
 
 
-def _evict(folder: Path) -> None:
+def _evict(folder: str) -> None:
     """Remove the least recently used entries until the directory holds ``MAX_BYTES``."""
     entries = sorted(_entries(folder), key=lambda entry: entry[1].st_mtime)
     total = sum(stat.st_size for _, stat in entries)
@@ -172,7 +178,7 @@ def _evict(folder: Path) -> None:
         if total <= MAX_BYTES:
             break
         with contextlib.suppress(OSError):
-            path.unlink()
+            os.unlink(path)
         total -= stat.st_size
 
 
@@ -181,7 +187,7 @@ def info() -> dict[str, Any]:
     folder = directory()
     entries = list(_entries(folder))
     return {
-        "directory": str(folder),
+        "directory": folder,
         "entries": len(entries),
         "bytes": sum(stat.st_size for _, stat in entries),
         "max_bytes": MAX_BYTES,
@@ -194,10 +200,10 @@ def clear() -> int:
     folder = directory()
     removed = 0
     with contextlib.suppress(OSError):
-        for path in folder.iterdir():
-            if _ENTRY_NAME.match(path.name) or _TEMPORARY_NAME.match(path.name):
+        for name in os.listdir(folder):
+            if _ENTRY_NAME.match(name) or _TEMPORARY_NAME.match(name):
                 with contextlib.suppress(OSError):
-                    path.unlink()
-                    if _ENTRY_NAME.match(path.name):
+                    os.unlink(os.path.join(folder, name))
+                    if _ENTRY_NAME.match(name):
                         removed += 1
     return removed

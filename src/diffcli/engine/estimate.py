@@ -10,15 +10,8 @@ import numpy as np
 
 from . import registry
 from .coordinates import BatchFunction
-from .kernel import EPSILON
+from .quotients import EPSILON, TRUSTED_RELATIVE_ERROR, trusted
 
-#: A value is trusted when its error estimate is at most this share of it ...
-TRUSTED_RELATIVE_ERROR = 1e-6
-#: ... or when it is zero to within f's own rounding: no larger than its error estimate, and
-#: the estimate at most this many times the rounding bound of the values it was computed from.
-ROUNDING_MARGIN = 16.0
-#: ... and the value itself at most this many times that bound (itself 2ε per value).
-ZERO_MARGIN = 1.0
 #: f's values scatter by more than this many times ε|f| (relative): digits cancel inside it.
 NOISY = 64.0
 
@@ -151,18 +144,6 @@ def flat(function: BatchFunction, x: float) -> bool:
     with np.errstate(all="ignore"):
         values = np.asarray(function(np.array([x - spacing, x, x + spacing])))
     return bool(np.all(values == values[1]))
-
-
-def trusted(value: Any, error: Any, rounding: Any) -> Any:
-    """``Estimate.trusted``'s rule on numbers or arrays (NumPy broadcasting rules). Zero to
-    within rounding also asks the value itself to be of the rounding's size: a value 15
-    times its rounding bound is a derivative, however loose its error estimate."""
-    magnitude = abs(value)
-    return (error <= TRUSTED_RELATIVE_ERROR * magnitude) | (
-        (magnitude <= error)
-        & (error <= ROUNDING_MARGIN * rounding)
-        & (magnitude <= ZERO_MARGIN * rounding)
-    )
 
 
 def underflows(function: BatchFunction, x: float) -> bool:

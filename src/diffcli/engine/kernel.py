@@ -7,9 +7,7 @@ every coordinate at once (``grad``, ``descend``), ``methods.fixed_step`` to one 
 
 from __future__ import annotations
 
-import math
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from itertools import combinations
 from typing import Any
 
@@ -19,58 +17,13 @@ from ..catalog import DEFAULT_STEP
 from ..expr.compiling import Compiled
 from .coordinates import flat_evaluator
 from .methods.stencils import Stencil, method_stencil
+from .quotients import apply_stencil
 
 Array = Any
-EPSILON = float(np.finfo(np.float64).eps)
 #: Roughly how many float64 numbers one batched evaluation may hold per variable. Small on
 #: purpose: a batch and one intermediate (2 x 512 KiB) stay in a core's L2 cache, which
 #: measured faster than larger batches (bench/gradient.py, docs/BENCHMARKS.md).
 BATCH_BUDGET = 65_536
-
-
-def apply_stencil(
-    numerators: Sequence[int], values: Array, denominator: int, step: float, order: int
-) -> Array:
-    """``sum(n_i f_i) / (denominator * step**order)``, summed in the stencil's order.
-
-    ``values[i]`` is f at offset ``i`` of the stencil: a number, or an array with one entry
-    per coordinate. Terms with weight ±1 are added or subtracted, not multiplied: the same
-    result to the last bit (``-a + b`` is exactly ``b - a``), with fewer passes over the
-    arrays. With the central stencil's ``(-1, 1)`` this is the textbook
-    ``(f(x+h) - f(x-h)) / (2*h)``.
-    """
-    if numerators[0] == -1 and len(numerators) > 1:
-        total = _scaled(numerators[1], values[1]) - values[0]
-        start = 2
-    else:
-        total = _scaled(numerators[0], values[0])
-        start = 1
-    for numerator, value in zip(numerators[start:], values[start:]):
-        total = total - value if numerator == -1 else total + _scaled(numerator, value)
-    return divided_by_power(total, denominator, step, order)
-
-
-def divided_by_power(total: Array, denominator: int, step: float, order: int) -> Array:
-    """``total / (denominator * step**order)``, also where ``step**order`` is no double.
-
-    A step of 1e296 (the scaled default at x = 1e300) has a cube past the largest double,
-    and 1e-160 a square below the smallest normal one: there the quotient is divided by ``step`` one
-    power at a time, which stays finite as long as the quotient itself is.
-    """
-    try:
-        scale = denominator * step**order
-    except OverflowError:  # a float power raises where a product would give inf
-        scale = math.inf
-    if sys.float_info.min <= scale < math.inf:  # a subnormal scale would lose digits
-        return total / scale
-    quotient = total / denominator
-    for _ in range(order):
-        quotient = quotient / step
-    return quotient
-
-
-def _scaled(numerator: int, value: Array) -> Array:
-    return value if numerator == 1 else numerator * value
 
 
 def partials(

@@ -1,8 +1,8 @@
 """SymPy's side of descent: the gradient compiled to NumPy, stationary points and their kinds.
 
-SymPy results are turned into numbers by ``sympy_numpy.compile_sympy``. Stationary points are
-kept in the analytic cache, so a repeated question imports no SymPy: SymPy is imported only
-inside the functions that need it.
+SymPy results are turned into numbers by ``sympy_numpy.plan`` and ``plans.build``. The
+gradient's plans and the stationary points are kept in the analytic cache, so a repeated
+question imports no SymPy: SymPy is imported only inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..expr.parsing import Expression
+from ..expr.parsing import Expression, canonical
 from . import analytic, cache
 from .coordinates import Layout
+from .plans import FAST_PATH_FAILURES, build, checked
 
 Array = Any
 #: A stationary point: its flat coordinates, its kind, f there, and the coordinates left free.
@@ -53,33 +54,26 @@ def analytic_functions(
     """f and SymPy's gradient as functions of the flat iterate, built within the time limit.
 
     Both run on NumPy float64 scalars (no per-call array set-up), which is what makes
-    ``--grad analytic`` fast.
+    ``--grad analytic`` fast. Their plans are kept in the analytic cache (plain data, checked
+    when read back by ``plans.checked``): a repeated question builds them without SymPy, and
+    a hit and a miss build the very same functions.
 
     Raises:
         InputError: SymPy timed out or failed, or the gradient uses a function the evaluator
             cannot compute; the message suggests ``--grad numerical``.
     """
-    from . import sympy_tree
-    from .sympy_numpy import FAST_PATH_FAILURES, UnsupportedExpression, build, plan
-
     layout = Layout(names, tuple(tuple(shapes[name]) for name in names))
-
-    def work() -> list[tuple[Any, ...]]:
-        partials = sympy_tree.gradient_expressions(expression, shapes, names, fixed)
-        positions = positions_of(layout)
-        tree = sympy_tree.held_fixed(expression, shapes, fixed, exact=True)
-        return [plan(item, positions) for item in [tree, *_flat_partials(partials, names)]]
-
-    outcome = analytic.bounded(work, seconds)
-    if outcome.value is None:
-        reason = outcome.reason
-        if reason.startswith(UnsupportedExpression.__name__):
-            reason = "it uses " + reason.split(": ", 1)[1]
-        raise InputError(
-            f"--grad analytic: no usable SymPy gradient ({reason}); use --grad numerical"
-            + (" or a larger --analytic-timeout" if outcome.status == "timed out" else "")
-        )
-    plans = outcome.value
+    key = cache.question(
+        "gradient plans",
+        expression=canonical(expression.tree),
+        names=list(layout.names),
+        shapes=[list(shape) for shape in layout.shapes],
+        fixed=_jsonable_fixed(fixed),
+    )
+    plans = _read_plans(cache.load(key), layout.size)
+    if plans is None:
+        plans = _gradient_plans(expression, shapes, names, fixed, layout, seconds)
+        cache.store(key, plans)
     fast_value, *fast_parts = [build(steps, fast=True) for steps in plans]
     safe_value, *safe_parts = [build(steps) for steps in plans]
 
@@ -102,6 +96,58 @@ def analytic_functions(
     return value_of, gradient_of
 
 
+def _gradient_plans(
+    expression: Expression,
+    shapes: Mapping[str, tuple[int, ...]],
+    names: tuple[str, ...],
+    fixed: Mapping[str, Array],
+    layout: Layout,
+    seconds: float,
+) -> list[tuple[Any, ...]]:
+    """SymPy's plans of f and of each partial derivative, in one time-bounded job."""
+    from . import sympy_tree
+    from .sympy_numpy import UnsupportedExpression, plan
+
+    def work() -> list[tuple[Any, ...]]:
+        partials = sympy_tree.gradient_expressions(expression, shapes, names, fixed)
+        positions = positions_of(layout)
+        tree = sympy_tree.held_fixed(expression, shapes, fixed, exact=True)
+        return [plan(item, positions) for item in [tree, *_flat_partials(partials, names)]]
+
+    outcome = analytic.bounded(work, seconds)
+    if outcome.value is None:
+        reason = outcome.reason
+        if reason.startswith(UnsupportedExpression.__name__):
+            reason = "it uses " + reason.split(": ", 1)[1]
+        raise InputError(
+            f"--grad analytic: no usable SymPy gradient ({reason}); use --grad numerical"
+            + (" or a larger --analytic-timeout" if outcome.status == "timed out" else "")
+        )
+    return outcome.value
+
+
+def _read_plans(stored: Any, size: int) -> list[tuple[Any, ...]] | None:
+    """A cached answer's plans, f's and one per coordinate, each checked; None for anything
+    else."""
+    if not isinstance(stored, list) or len(stored) != 1 + size:
+        return None
+    plans = []
+    for item in stored:
+        read = checked(item, size)
+        if read is None:
+            return None
+        plans.append(read)
+    return plans
+
+
+def _jsonable_fixed(fixed: Mapping[str, Array]) -> list[list[Any]]:
+    """The values held fixed, as a cache key holds them: name, shape, values."""
+    return [
+        [name, list(np.shape(value)), np.asarray(value, dtype=np.float64).ravel().tolist()]
+        for name, value in sorted(fixed.items())
+    ]
+
+
 def stationary_points(
     expression: Expression,
     layout: Layout,
@@ -117,13 +163,10 @@ def stationary_points(
     """
     key = cache.question(
         "stationary",
-        expression=analytic.canonical(expression.tree),
+        expression=canonical(expression.tree),
         names=list(layout.names),
         shapes=[list(shape) for shape in layout.shapes],
-        fixed=[
-            [name, list(np.shape(value)), np.asarray(value, dtype=np.float64).ravel().tolist()]
-            for name, value in sorted(fixed.items())
-        ],
+        fixed=_jsonable_fixed(fixed),
         near=np.asarray(near, dtype=np.float64).ravel().tolist(),
     )
     stored = _read_stationary(cache.load(key), layout.size)

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .functions import FUNCTIONS
 from .nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
+from .numpy_functions import NUMPY
 
 Array = Any  # numpy.ndarray of float64
 
@@ -86,7 +86,7 @@ def _bounded(node: Node, columns: Mapping[str, Array]) -> tuple[Array, Array]:
         return _binary(node, *_bounded(node.left, columns), *_bounded(node.right, columns))
     if isinstance(node, Call) and node.name in SLOPES:
         argument, error = _bounded(node.args[0], columns)
-        value = FUNCTIONS[node.name].numpy(argument)
+        value = NUMPY[node.name](argument)
         slope = SLOPES[node.name](argument, value)
         return value, slope * error + FUNCTION_ERROR * np.abs(value)
     raise ValueError(f"no error bound for {type(node).__name__} nodes")

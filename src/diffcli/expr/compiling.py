@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import InputError, ShapeError
 from .functions import CONSTANTS, FUNCTIONS, lift, shape_text
 from .nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable
+from .numpy_functions import NUMPY
 from .parsing import Expression
 
 Array = Any
@@ -196,7 +197,7 @@ class _Compiler:
     def _call(self, node: Call) -> tuple[Evaluator, Shape]:
         function = FUNCTIONS[node.name]
         compiled = [self.compile(argument) for argument in node.args]
-        numpy_function = function.numpy
+        numpy_function = NUMPY[node.name]
         if function.kind == "elementwise":
             ((argument, shape),) = compiled
             return (lambda env: numpy_function(argument(env))), shape

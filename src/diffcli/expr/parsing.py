@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import difflib
 import math
 import re
 import sys
@@ -280,6 +279,8 @@ class _TreeBuilder:
         function = FUNCTIONS.get(name)
         if function is None:
             message = f"unknown function {name!r}"
+            import difflib  # only for an unknown name
+
             close = difflib.get_close_matches(name, sorted(FUNCTIONS), n=1, cutoff=0.6)
             if close:
                 message += f"; did you mean {close[0]!r}?"
@@ -334,3 +335,21 @@ class _TreeBuilder:
 
 def _unary_symbol(op: ast.unaryop) -> str:
     return {ast.Not: "not", ast.Invert: "~"}.get(type(op), type(op).__name__)
+
+
+def canonical(node: Node) -> str:
+    """The tree as text that depends on nothing but its structure (no spacing, no spans)."""
+    if isinstance(node, Number):
+        return f"{node.value!r}{'i' if node.is_integer else ''}"
+    if isinstance(node, (Constant, Variable)):
+        return node.name
+    if isinstance(node, Index):
+        return f"{node.name}{list(node.indices)}"
+    if isinstance(node, Unary):
+        return f"({node.op}{canonical(node.operand)})"
+    if isinstance(node, Binary):
+        return f"({canonical(node.left)}{node.op}{canonical(node.right)})"
+    if isinstance(node, Call):
+        arguments = ",".join(canonical(argument) for argument in node.args)
+        return f"{node.name}({arguments}{'' if node.axis is None else f';{node.axis}'})"
+    raise TypeError(f"unknown node {node!r}")  # pragma: no cover

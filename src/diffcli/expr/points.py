@@ -18,6 +18,7 @@ from typing import Any, TypeVar, overload
 import numpy as np
 
 from ..errors import DiffcliError, InputError, param
+from .floats import DECIMAL_LITERAL
 from .parsing import Expression, parse
 from .ranges import NumberRange, grid, grid_size, number_range
 
@@ -332,10 +333,6 @@ def _read_list(node: ast.expr, source: _Source, option: str, whole: str, depth: 
     return _constant(source.segment(node), option, whole)
 
 
-#: A decimal literal, whose float may overflow (``1e400``).
-_LITERAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\Z")
-
-
 def _constant(text: str, option: str, whole: str) -> float:
     from .compiling import compile_expression
 
@@ -344,7 +341,7 @@ def _constant(text: str, option: str, whole: str) -> float:
             f"{option} '-': points from stdin are read only by the diff, grad and hessian "
             f"commands; write the point here (e.g. {option} 3)"
         )
-    if _LITERAL.match(text):  # a plain number: float() rounds it as the parser would
+    if DECIMAL_LITERAL.match(text):  # a plain number: float() rounds it as the parser would
         literal = float(text)
         if math.isinf(literal):
             raise InputError(

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from ..engine.coordinates import Array, Coordinate
-from ..engine.estimate import TRUSTED_RELATIVE_ERROR, Estimate
+from ..engine.estimate import Estimate
+from ..engine.quotients import TRUSTED_RELATIVE_ERROR
 from ..expr.points import Point, format_point, format_scalar, shortened
 
 #: Coordinates named in one warning before "and N more".

@@ -27,6 +27,7 @@ from ...expr.nodes import (
     children,
     walk,
 )
+from ...expr.numpy_functions import NUMPY
 from .jet import primal
 from .rules import ELEMENTWISE, arithmetic, matmul, scatter, tensor, unbroadcast
 
@@ -92,8 +93,8 @@ def forward_value(
     function = FUNCTIONS[node.name]
     args = [values[id(argument)] for argument in node.args]
     if function.kind == "elementwise":
-        return function.numpy(args[0])
-    return function.numpy(args, [shapes[id(argument)] for argument in node.args], node.axis)
+        return NUMPY[node.name](args[0])
+    return NUMPY[node.name](args, [shapes[id(argument)] for argument in node.args], node.axis)
 
 
 def _binary(node: Binary, values: Mapping[int, Array], shapes: Mapping[int, Shape]) -> Array:

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 
 from ..coordinates import BatchFunction
-from ..estimate import NOISE_SPACING, TRUSTED_RELATIVE_ERROR, Estimate, RealSamples, real_samples
-from ..kernel import EPSILON
+from ..estimate import NOISE_SPACING, Estimate, RealSamples, real_samples
+from ..quotients import EPSILON, TRUSTED_RELATIVE_ERROR
 from .complex_step import complex_step, quotient_scatter
 from .richardson import SMALLEST, richardson
 from .stencils import fornberg_weights

@@ -15,8 +15,8 @@ from ...expr.nodes import Binary, Index, Node, Number, Unary, Variable, walk
 from ...expr.parsing import Expression
 from ..coordinates import BatchFunction
 from ..estimate import Estimate, real_noise
-from ..kernel import EPSILON
 from ..kinks import non_analytic_functions
+from ..quotients import EPSILON
 from .richardson import richardson
 from .stencils import fornberg_weights
 

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from ...catalog import DEFAULT_STEP
 from ..coordinates import BatchFunction
-from ..estimate import (
-    NOISY,
+from ..estimate import NOISY, Estimate, noise_at_points
+from ..kernel import Array
+from ..quotients import (
+    EPSILON,
+    TRUNCATION_SAFETY,
     TRUSTED_RELATIVE_ERROR,
-    Estimate,
-    noise_at_points,
+    apply_stencil,
+    rounding_bound,
+    truncation_estimate,
     trusted,
 )
-from ..kernel import EPSILON, Array, apply_stencil, divided_by_power
 from .stencils import method_stencil
 
 
@@ -93,11 +96,6 @@ class FixedStepEstimates:
         return found & ~self.vanished | ~np.isfinite(self.values)
 
 
-#: The truncation estimate ``|D(h) - D(h/2)| / (1 - 2**-p)`` is exact only to leading order:
-#: the error estimate doubles it, which covered every result of the accuracy benchmark where
-#: it applies; the status reads it once (the most likely error: doubled, a range of points
-#: where the error is 5e-7 to 1e-6 of the value would all be called unreliable).
-TRUNCATION_SAFETY = 2.0
 #: A truncation estimate above this share of the value means h is far beyond f's scale
 #: (``1/x`` at 1e-5 with h = 1e-4): D(h) and D(h/2) are not in the range where the error
 #: shrinks like h**p, so their gap bounds nothing and the error estimate is ``inf``.
@@ -165,11 +163,13 @@ def fixed_step_at_points(
     if order == 1:
         with np.errstate(all="ignore"):
             moves = _abscissa_shifts(abscissae[:count], xs, offsets, step) * np.abs(quotient)
-    rounding = _rounding(shape.numerators, values[:count], shape.denominator, step, order, moves)
+    rounding = rounding_bound(
+        shape.numerators, values[:count], shape.denominator, step, order, moves
+    )
     with np.errstate(all="ignore"):
-        truncation = np.abs(quotient - half) / (1 - 2.0**-accuracy)
+        truncation = truncation_estimate(quotient, half, accuracy)
         if accuracy >= 4:  # f's noise at x ± h can cancel in D(h) - D(h/2), not in both gaps
-            truncation = np.maximum(truncation, np.abs(half - quotients[2]) / (1 - 2.0**-accuracy))
+            truncation = np.maximum(truncation, truncation_estimate(half, quotients[2], accuracy))
         # past the range where the error shrinks like h**p the estimate says nothing
         beyond = (truncation > OUT_OF_RANGE * np.abs(quotient)) & (truncation > rounding)
         if accuracy == 1:
@@ -196,27 +196,6 @@ def fixed_step_at_points(
     return FixedStepEstimates(
         quotient, errors, likely, vanished, rounding, lost, step, method, len(steps) * count, noise
     )
-
-
-def _rounding(
-    numerators: tuple[int, ...],
-    values: Any,
-    denominator: int,
-    step: float,
-    order: int,
-    moves: Any = None,
-) -> Array:
-    """``2ε Σ|n_i f_i| / (denominator h**n)``; where ``moves`` is given (first derivatives:
-    ``|D| |δ_i|``, δ_i the rounding of the abscissa ``x + o_i h``) each value's part is at
-    least that (exp at 100 with h = 1e-4 moves by 30 ε of its value, against the 2 ε
-    allowed for f's own rounding)."""
-    size = np.zeros(np.shape(values)[1:])
-    for index, (numerator, value) in enumerate(zip(numerators, values)):
-        part = 2 * EPSILON * np.abs(value)
-        if moves is not None:
-            part = np.maximum(part, moves[index])
-        size = size + abs(numerator) * part
-    return divided_by_power(size, denominator, step, order)
 
 
 def _abscissa_shifts(abscissae: Array, xs: Array, offsets: Array, step: float) -> Array:

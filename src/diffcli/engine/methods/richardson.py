@@ -11,7 +11,7 @@ import numpy as np
 
 from ..coordinates import BatchFunction
 from ..estimate import NOISY, Estimate
-from ..kernel import EPSILON
+from ..quotients import EPSILON
 from .stencils import Stencil, fornberg_weights, stencil
 
 Array = Any

@@ -1,0 +1,177 @@
+"""``diff``'s commonest query without NumPy or SymPy: one point, the central quotient at the
+default step, SymPy's derivative from the analytic cache.
+
+``central_derivative`` gives the numbers ``usecases.diff`` gives for the same question, to the
+last bit, or None whenever it cannot be sure to: an expression with an operation whose value in
+Python floats may differ from NumPy's (``expr.floats``), a value that is not finite or not
+trusted (the full path words the warning), a cache miss (SymPy must derive), a derivative with
+no finite value at the point. The command then takes the full path, which answers every case.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..catalog import DEFAULT_STEP
+from ..errors import DiffcliError
+from ..expr import exact
+from ..expr.floats import FloatFunction, float_function
+from ..expr.functions import FUNCTIONS
+from ..expr.nodes import Binary, Call, Index, Node, Variable, walk
+from ..expr.parsing import Expression, canonical, parse
+from . import cache
+from .methods.stencils import method_stencil
+from .quotients import (
+    TRUNCATION_SAFETY,
+    TRUSTED_RELATIVE_ERROR,
+    abscissa_shift,
+    apply_stencil,
+    rounding_bound,
+    truncation_estimate,
+)
+
+
+@dataclass(frozen=True)
+class OnePoint:
+    """``diff``'s answer at one point (status ``ok``, no warning): the central quotient, SymPy's
+    derivative there (exact) and its formula."""
+
+    numerical: float
+    analytic: float
+    derivative: str
+
+
+def central_derivative(
+    expression: Expression,
+    point: Mapping[str, float],
+    name: str,
+    derive_within: float | None = None,
+) -> OnePoint | None:
+    """The first derivative by the scalar variable ``name`` at ``point`` (every variable of
+    the expression, each a float), as ``diff`` computes it by default; None where the full
+    path must answer (see the module's docstring).
+
+    ``derive_within``: on a cache miss, SymPy's time limit to derive the formula in, at most
+    ``DERIVE_LIMIT`` (as the full path does, and stored for the next query; NumPy is then
+    imported); None: a miss is left to the full path."""
+    scalars = frozenset(point)
+    function = float_function(expression.tree, scalars)
+    if function is None:
+        return None
+    row = _central(function, point, name)  # f, the quotient, its error estimate
+    if row is None:
+        return None
+    analytic = _cached_derivative(expression, point, name)
+    if (
+        analytic is None
+        and derive_within is not None
+        and cache.ENABLED.get()  # else the formula could not be read back: the full path
+        and _derived(expression, point, name, derive_within)
+    ):
+        analytic = _cached_derivative(expression, point, name)
+    if analytic is None:
+        return None
+    return OnePoint(row[1], *analytic)
+
+
+def _central(
+    function: FloatFunction, point: Mapping[str, float], name: str
+) -> tuple[float, float, float] | None:
+    """f, the quotient and its error estimate, as ``fixed_step_at_points`` computes them for
+    one point; None unless all are finite and the estimate is trusted without a check."""
+    stencil = method_stencil("central", 1)
+    step = DEFAULT_STEP
+    x = point[name]
+
+    def along(at: float) -> float:
+        return function({**point, name: at})
+
+    try:
+        value = function(point)
+        wide = [along(x + float(offset) * step) for offset in stencil.offsets]
+        narrow = [along(x + float(offset) * (step / 2)) for offset in stencil.offsets]
+    except (ArithmeticError, ValueError):  # NumPy's inf or nan: the full path says why
+        return None
+    numerators, denominator = stencil.numerators, stencil.denominator
+    quotient = apply_stencil(numerators, wide, denominator, step, 1)
+    half = apply_stencil(numerators, narrow, denominator, step / 2, 1)
+    if not math.isfinite(quotient):
+        return None
+    moves = [abscissa_shift(x, float(offset) * step) * abs(quotient) for offset in stencil.offsets]
+    rounding = rounding_bound(numerators, wide, denominator, step, 1, moves)
+    truncation = truncation_estimate(quotient, half, stencil.exponents[0])
+    likely = truncation + rounding
+    vanished = any(x + float(offset) * step == x for offset in stencil.offsets if offset)
+    lost = x != 0 and x + step == step
+    finite = all(math.isfinite(number) for number in (value, likely))
+    # trusted outright, as fixed_step_at_points judges it (else it measures f's noise, and
+    # the full path words any warning); then never past its range (truncation <= 1e-6 |D|)
+    if not finite or vanished or lost or not likely <= TRUSTED_RELATIVE_ERROR * abs(quotient):
+        return None
+    return value, quotient, TRUNCATION_SAFETY * truncation + rounding
+
+
+#: The longest a miss waits here for SymPy (SymPy's import included): past it the full path asks
+#: SymPy again under the whole ``--analytic-timeout`` (so a question SymPy cannot answer in
+#: time waits this much longer than the limit; one it can answers at once, then from the cache).
+DERIVE_LIMIT = 1.5
+
+
+def _derived(expression: Expression, point: Mapping[str, float], name: str, seconds: float) -> bool:
+    """Whether SymPy derived the formula, now in the cache (``analytic.derivatives``, the full
+    path's own call: the same job, time limit and entry)."""
+    from . import analytic
+    from .coordinates import Coordinate
+
+    limit = min(seconds, DERIVE_LIMIT) if seconds > 0 else DERIVE_LIMIT
+    outcome = analytic.derivatives(expression, [dict(point)], Coordinate(name), 1, limit)
+    return outcome.status == "ok"
+
+
+def _single_numbers(tree: Node, scalars: frozenset[str]) -> bool:
+    """Whether every node's value is one number (the tree's shape is ``()``), all its
+    variables among ``scalars``."""
+    for node in walk(tree):
+        if isinstance(node, Index) or (isinstance(node, Binary) and node.op == "@"):
+            return False
+        if isinstance(node, Variable) and node.name not in scalars:
+            return False
+        if isinstance(node, Call) and FUNCTIONS[node.name].kind != "elementwise":
+            return False
+    return True
+
+
+def _cached_derivative(
+    expression: Expression, point: Mapping[str, float], name: str
+) -> tuple[float, str] | None:
+    """SymPy's derivative from the cache, as ``analytic.derivatives`` reads it: its value at
+    the point (exact, correctly rounded) and its text; None on a miss, an entry the full path
+    would not use, or a value that is not finite."""
+    key = cache.question(
+        "derivative",
+        expression=canonical(expression.tree),
+        shapes=[[variable, []] for variable in sorted(point)],
+        held=[],
+        coordinate=[name, []],
+        order=1,
+    )
+    answer = cache.load(key)
+    if not isinstance(answer, dict):
+        return None
+    formulas, text = answer.get("formulas"), answer.get("extra")
+    if not (isinstance(formulas, list) and len(formulas) == 1 and isinstance(formulas[0], str)):
+        return None
+    if not (isinstance(text, str) and text.isprintable()):
+        return None
+    try:
+        formula = parse(formulas[0])
+    except DiffcliError:
+        return None
+    if not (exact.supported(formula.tree) and _single_numbers(formula.tree, frozenset(point))):
+        return None
+    value = exact.value_at(
+        formula.tree, {variable: point[variable] for variable in formula.variables}
+    )
+    return None if value is None else (value, text)
