@@ -23,6 +23,7 @@ from ..options import DiffOptions
 from ..results import Analytic, DerivativeRow, DerivativeRows, DiffReport
 from .exact import exact_side
 from .notes import (
+    MAX_POINT_WARNINGS,
     capped,
     large_step_warning,
     step_too_large,
@@ -64,13 +65,14 @@ def differentiate(
         )
         (compiled,) = compiled_by_shapes.values()
         rows: Sequence[DerivativeRow]
-        rows, warnings = _rows_in_batches(
+        rows, warnings, unlisted = _rows_in_batches(
             expression, compiled, points, coordinate, entries[0], options, analytic_values
         )
     else:
         rows, row_points, warnings = _rows_point_by_point(
             expression, compiled_by_shapes, points, coordinate, entries, non_analytic, options
         )
+        unlisted = 0
         derivative_text, analytic_values, symbolic = _analytic(
             expression, points, coordinate, options, compiled_by_shapes
         )
@@ -95,7 +97,7 @@ def differentiate(
         derivative_text,
         symbolic,
         rows if isinstance(rows, DerivativeRows) else tuple(rows),
-        tuple(capped(warnings)),
+        tuple(capped(warnings, unlisted=unlisted)),
         options.order,
     )
 
@@ -212,13 +214,15 @@ def _rows_in_batches(
     entry: registry.Method,
     options: DiffOptions,
     analytic_values: Sequence[float | None],
-) -> tuple[DerivativeRows, list[str]]:
+) -> tuple[DerivativeRows, list[str], int]:
     """The rows from batched evaluations, held as columns: the numbers of the point-by-point
-    path, each row with its analytic value."""
+    path, each row with its analytic value; the warnings, the first few written out (as
+    ``capped`` shows them) and how many more there are."""
     step = options.h if options.h is not None else default_step(entry.name, 0.0, options.order)
     found: dict[str, list[Any]] = {"numerical": [], "error_estimate": [], "value": []}
     statuses: dict[int, str] = {}
     warnings: list[str] = []
+    unlisted = 0  # warnings counted, not written: past the few a command shows
     checks = _Checks()
     evaluations = 0
     for start in range(0, len(points), _POINTS_PER_BATCH):
@@ -250,16 +254,28 @@ def _rows_in_batches(
             with np.errstate(all="ignore"):
                 checked[index] = checked_zero(estimates.at(index), line, float(xs[index]))
             trusted[index] = checked[index].trusted
-        flagged = step_too_large(step, xs) | ~np.isfinite(estimates.values) | ~trusted
-        for index in np.flatnonzero(flagged).tolist():
+        large, finite = step_too_large(step, xs), np.isfinite(estimates.values)
+        vanished = estimates.vanished
+        flagged = np.flatnonzero(large | ~finite | ~trusted)
+        # as _status and _warnings settle them point by point
+        status = np.where(vanished, "step-vanished", np.where(~trusted | large, "unreliable", ""))
+        status[~finite] = ""
+        statuses.update(zip((flagged + start).tolist(), status[flagged].tolist()))
+        untrusted = ~(trusted | vanished | large)
+        counts = large.astype(int) + vanished + ~finite + untrusted
+        written = 0  # flagged points whose warnings are written out (the first few only)
+        for index in flagged.tolist():
+            if len(warnings) > MAX_POINT_WARNINGS:
+                break
+            written += 1
             result, x = checked.get(index) or estimates.at(index), float(xs[index])
             better = ""
-            if _untrusted(result, x):
+            if untrusted[index]:
                 better = checks.better(
                     expression, compiled, batch[index], coordinate, options.order
                 )
             warnings.extend(_warnings(result, entry, batch[index], coordinate, x, better))
-            statuses[start + index] = _status(result, entry, x)
+        unlisted += int(counts[flagged[written:]].sum())
         found["numerical"].append(estimates.values)
         found["error_estimate"].append(estimates.errors)
         found["value"].append(values)
@@ -267,7 +283,7 @@ def _rows_in_batches(
     columns_of_rows = {name: np.concatenate(parts) for name, parts in found.items()}
     columns_of_rows["analytic"] = np.array(analytic_values, dtype=np.float64)  # None: NaN
     rows = DerivativeRows(points, entry.name, step, evaluations, columns_of_rows, statuses)
-    return rows, warnings
+    return rows, warnings, unlisted
 
 
 def _large_step(result: Estimate, x: float) -> bool:
