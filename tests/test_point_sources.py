@@ -91,6 +91,18 @@ def test_a_bad_line_names_source_line_and_column_after_the_rows_before_it(tmp_pa
     assert outcome.stderr == f"error: {table}:3:3: 'an empty field' is not a number (column y)\n"
 
 
+@pytest.mark.parametrize("bad", ["1.2.3", "1e", "-", "1,2", "1 2", "1_0", "nan"])
+def test_lines_of_number_characters_that_are_no_number_are_read_one_by_one(bad: str) -> None:
+    good = "".join(f"{k / 8!r}\n" for k in range(3))
+    alone = piped(f"{bad}\n", "diff", "x**2", "--at", "-", "-f", "value", "--no-analytic")
+    after = piped(good + bad + "\n", "diff", "x**2", "--at", "-", "-f", "value", "--no-analytic")
+    assert alone.exit_code == after.exit_code
+    assert alone.stderr.replace("<stdin>:1:", "<stdin>:4:") == after.stderr
+    assert after.stdout.splitlines()[:3] == [
+        repr(primer.numerical_diff(lambda x: x**2, k / 8)) for k in range(3)
+    ]
+
+
 def test_a_header_must_name_every_variable() -> None:
     outcome = piped("x0,other\n1,2\n", "diff", "x0*x1", "--wrt", "x0", "--at", "-", "-f", "csv")
     assert (outcome.exit_code, outcome.stderr) == (

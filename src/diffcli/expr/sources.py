@@ -32,8 +32,8 @@ READ_SIZE = 1 << 20
 #: (One way only to match a number: a block of lines that fails fails in linear time.)
 _NUMBER = r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*"
 _PLAIN = re.compile(f"{_NUMBER}(?:,{_NUMBER})*\\Z")
-#: Lines of plain numbers, so many a line, by that count (compiled on first use).
-_PLAIN_LINES: dict[int, re.Pattern[str]] = {}
+#: What ``str.translate`` drops from lines of plain numbers: every character they may hold.
+_PLAIN_CHARACTERS = str.maketrans("", "", "0123456789.eE+-, \t\n")
 #: A header's field: a variable (``x0``) or one element of one (``W[0,1]``).
 _LABEL = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:\[\s*(\d+(?:\s*,\s*\d+)*)\s*\])?\s*\Z")
 
@@ -127,14 +127,16 @@ class PointReader:
         free = [name for name in self.expression.variables if name not in self.fixed]
         if not free or any(name in self.expression.indexed for name in free):
             return None
-        pattern = _PLAIN_LINES.get(len(free))
-        if pattern is None:
-            pattern = re.compile(f"(?:{_NUMBER}(?:,{_NUMBER}){{{len(free) - 1}}}\n)*")
-            _PLAIN_LINES[len(free)] = pattern
-        text = "\n".join(texts) + "\n"
-        if not pattern.fullmatch(text):
+        text = "\n".join(texts)
+        if text.translate(_PLAIN_CHARACTERS):  # a character no plain number holds
             return None
-        numbers = np.array(text.replace("\n", ",").split(",")[:-1], dtype=np.float64)
+        commas = len(free) - 1
+        if ("," in text) if commas == 0 else any(one.count(",") != commas for one in texts):
+            return None
+        try:  # Python's float on each field: a field that is no number fails
+            numbers = np.array(text.replace("\n", ",").split(","), dtype=np.float64)
+        except ValueError:
+            return None
         if not np.isfinite(numbers).all():
             return None  # read line by line: the error names the number
         first = self._plain_numbers(texts[0])
