@@ -8,12 +8,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from bench import primer
 from diffcli.cli import cli
+from diffcli.engine import analytic
+from diffcli.expr import sources
 from tests.conftest import Run
 
 
@@ -177,3 +180,21 @@ def test_an_empty_stream_and_a_missing_file_are_bad_input(tmp_path: Path) -> Non
     outcome = piped("", "diff", "x", "--points", str(missing))
     assert outcome.exit_code == 2
     assert f"File '{missing}' does not exist" in outcome.stderr
+
+
+def test_a_stream_of_many_groups_asks_sympy_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs: list[object] = []
+
+    def counted(work: Any, seconds: float) -> Any:
+        jobs.append(work)
+        return bounded(work, seconds)
+
+    bounded = analytic.bounded
+    monkeypatch.setattr(analytic, "bounded", counted)
+    monkeypatch.setattr(sources, "CHUNK_POINTS", 3)
+    text = "".join(f"{k / 4!r}\n" for k in range(10))
+    outcome = piped(text, "diff", "sin(x)*x", "--at", "-", "-f", "csv", "--no-cache")
+    assert (outcome.exit_code, outcome.stderr) == (0, "")
+    assert len(outcome.stdout.splitlines()) == 11 and len(jobs) == 1  # four groups, one job
+    monkeypatch.setattr(sources, "CHUNK_POINTS", 100)
+    assert piped(text, "diff", "sin(x)*x", "--at", "-", "-f", "csv", "--no-cache") == outcome

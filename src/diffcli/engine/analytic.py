@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import math
 import os
 import pickle
@@ -21,7 +22,8 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -362,6 +364,24 @@ def _derivatives_by_sympy(
 
 
 Group = tuple[Shapes, Any]
+#: SymPy's answers kept for the rest of one command (``answers_kept``), by their cache key.
+_KEPT: ContextVar[dict[str, Any] | None] = ContextVar("diffcli_answers_kept", default=None)
+
+
+@contextlib.contextmanager
+def answers_kept() -> Iterator[None]:
+    """Within: each answer SymPy gives is kept in this process and given again for the
+    same question, cache or no cache, so a command run once per group of streamed points
+    derives once."""
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+def _kept_key(key: Mapping[str, Any]) -> str:
+    return json.dumps(key, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -423,8 +443,10 @@ def _formulas(
     }
     formulas: dict[Group, list[Expression]] = {}
     extra: dict[Group, Any] = {}
+    kept = _KEPT.get()
     for group, indices in groups.items():
-        answer = cache.load(keys[group])
+        answer = kept.get(_kept_key(keys[group])) if kept is not None else None
+        answer = answer if answer is not None else cache.load(keys[group])
         count = question.count(points[indices[0]])
         read = _read_formulas(answer, count, dict(group[0]))
         if read is not None and question.valid(answer.get("extra")):
@@ -448,6 +470,8 @@ def _formulas(
             return Bounded((how, answers), "ok")
         for group, (text, found) in zip(missing, answers):
             cache.store(keys[group], {"extra": text, "formulas": found})
+            if kept is not None:
+                kept[_kept_key(keys[group])] = {"extra": text, "formulas": found}
             formulas[group], extra[group] = [parse(item) for item in found], text
     return Bounded(_Formulas(groups, formulas, extra, next(iter(groups)), deadline(seconds)), "ok")
 
