@@ -42,7 +42,7 @@ def test_batches_equal_the_point_by_point_path(
     coordinate = resolve_coordinate(parsed, points, "x0", ())
     assert _batchable(points, entries, non_analytic_functions(parsed), options)
     batched, batched_warnings, unlisted = _rows_in_batches(
-        parsed, compiled, points, coordinate, entries[0], options, [None] * len(points)
+        parsed, compiled, points, coordinate, entries[0], options, np.full(len(points), np.nan)
     )
     one_by_one, _, warnings = _rows_point_by_point(
         parsed, {shapes_key(points[0]): compiled}, points, coordinate, entries, [], options

@@ -147,3 +147,19 @@ def test_hessian_across_points_writes_the_text_of_point_by_point(
     expected = CliRunner().invoke(cli, arguments)
     assert (batched.exit_code, batched.output) == (expected.exit_code, expected.output)
     assert batched.stderr == expected.stderr
+
+
+@pytest.mark.parametrize("command", ["grad", "hessian"])
+def test_past_the_exact_points_the_analytic_side_across_points_is_point_by_points(
+    monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    # 4 held values of x1 (a derivation each), 280 points: SymPy's formulas compiled once
+    # per group and evaluated over its points, not point by point
+    arguments = [command, "x0**3*sin(x1) + x1*x0", "--at", "x0=0:3.5:0.05,x1=0:1:0.25"]
+    arguments += ["--wrt", "x0", "--analytic", "sympy", "-f", "csv"]
+    batched = CliRunner().invoke(cli, arguments)
+    assert batched.exit_code == 0 and len(batched.stdout.splitlines()) == 281
+    _point_by_point(monkeypatch)
+    monkeypatch.setattr(hessian_use_case, "one_scalar_layout", lambda points: False)
+    expected = CliRunner().invoke(cli, arguments)
+    assert (batched.exit_code, batched.output) == (expected.exit_code, expected.output)

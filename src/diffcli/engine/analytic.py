@@ -286,9 +286,9 @@ def derivatives(
     coordinate: Coordinate,
     order: int,
     seconds: float,
-) -> Bounded[tuple[str, list[float | None]]]:
+) -> Bounded[tuple[str, Array]]:
     """SymPy's ``order``-th derivative by one coordinate, taken once per shape of the points:
-    its text, and its value at each point (None where it is not a real number; see
+    its text, and its value at each point, float64 (NaN where it is not a real number; see
     ``EXACT_POINTS``). See ``_formulas`` for the cache."""
 
     def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
@@ -315,17 +315,28 @@ def derivatives(
     if outcome.value is None:
         return Bounded(None, outcome.status, outcome.reason)
     if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
-        return Bounded(outcome.value[1], "ok")
+        text, found_values = outcome.value[1]
+        return Bounded((text, _nan_for_none(found_values)), "ok")
     found = outcome.value
-    values: list[float | None] = [None] * len(points)
     try:
-        for group, indices in found.groups.items():
-            (formula,) = found.formulas[group]
-            for index, value in zip(indices, _evaluate(formula, group, points, indices, found)):
-                values[index] = value
+        table = _table(found, points, 1)
     except OutOfTime:
         return _late(seconds)
-    return Bounded((found.extra[found.first], values), "ok")
+    return Bounded((found.extra[found.first], table[:, 0]), "ok")
+
+
+def _nan_for_none(values: Sequence[float | None]) -> Array:
+    """Values as float64, NaN for None."""
+    return np.array([math.nan if value is None else value for value in values], dtype=np.float64)
+
+
+def _table(found: _Formulas, points: Sequence[Point], width: int) -> Array:
+    """Every group's formulas at its points: a row per point, a column per formula (each
+    group holds ``width``), NaN where not real."""
+    table = np.full((len(points), width), np.nan)
+    for group, indices in found.groups.items():
+        table[indices] = _evaluate_all(found.formulas[group], group, points, indices, found)
+    return table
 
 
 def _late(seconds: float) -> Bounded[Any]:
@@ -478,15 +489,40 @@ def _formulas(
 
 def _groups(points: Sequence[Point], held: Callable[[Point], Any]) -> dict[Group, list[int]]:
     """The indices of the points, by their shapes and what ``held`` says of them."""
-    if isinstance(points, PointColumns) and held is _nothing_held and len(points):
-        # one layout for all, nothing held: one group, without making a million points
-        first = points[0]
-        shapes = tuple((name, tuple(np.shape(value))) for name, value in first.items())
-        return {(shapes, ()): list(range(len(points)))}
+    if isinstance(points, PointColumns) and len(points):
+        return _column_groups(points, held)
     groups: dict[Group, list[int]] = {}
     for index, point in enumerate(points):
         shapes = tuple((name, tuple(np.shape(value))) for name, value in point.items())
         groups.setdefault((shapes, held(point)), []).append(index)
+    return groups
+
+
+def _column_groups(points: PointColumns, held: Callable[[Point], Any]) -> dict[Group, list[int]]:
+    """``_groups`` of points held as columns (one layout), without making a point each:
+    one group, or one per distinct set of held values (in the order they first come)."""
+    first = points[0]
+    shapes = tuple((name, tuple(np.shape(value))) for name, value in first.items())
+    every = list(range(len(points)))
+    if held is _nothing_held:
+        return {(shapes, ()): every}
+    assert isinstance(held, _HeldValues)
+    names = [name for name in sorted(first) if name not in held.names]
+    if not names:
+        return {(shapes, ()): every}
+    if any(shape for _, shape in shapes):
+        return {(shapes, held(first)): every} if len(points) == 1 else _groups(list(points), held)
+    values = np.column_stack([points.column(name) for name in names])
+    distinct, firsts, inverse = np.unique(values, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(firsts, kind="stable")
+    members = np.argsort(inverse.reshape(-1), kind="stable")
+    ends = np.cumsum(np.bincount(inverse.reshape(-1), minlength=len(distinct)))
+    groups: dict[Group, list[int]] = {}
+    for one in order.tolist():  # keyed by the group's first point, as point by point
+        first_values = values[firsts[one]].tolist()
+        key = tuple((name, (value,)) for name, value in zip(names, first_values))
+        start = ends[one - 1] if one else 0
+        groups[(shapes, key)] = members[start : ends[one]].tolist()
     return groups
 
 
@@ -495,17 +531,18 @@ def _nothing_held(point: Point) -> tuple[()]:
     return ()
 
 
-def _held_values(names: tuple[str, ...]) -> Callable[[Point], Any]:
+@dataclass(frozen=True)
+class _HeldValues:
     """The values of a point's variables not in ``names`` (held fixed), hashable."""
 
-    def held(point: Point) -> Any:
+    names: tuple[str, ...]
+
+    def __call__(self, point: Point) -> Any:
         return tuple(
             (name, tuple(np.asarray(value, dtype=np.float64).reshape(-1).tolist()))
             for name, value in sorted(point.items())
-            if name not in names
+            if name not in self.names
         )
-
-    return held
 
 
 def _jsonable_held(held: Any) -> list[Any]:
@@ -586,21 +623,25 @@ def _evaluate(
     points: Sequence[Point],
     indices: list[int],
     found: _Formulas,
-) -> list[float | None]:
+) -> Array:
     """A formula's value at the points of ``indices``: exact up to ``EXACT_POINTS`` points in
-    all (``found.check`` between points), else in one NumPy pass (None where not a finite
-    real number)."""
+    all (``found.check`` between points), else in one NumPy pass; float64, NaN where not a
+    finite real number."""
     if len(points) <= EXACT_POINTS:
         values = []
         for index in indices:
             found.check()
             values.append(exact.value_at(formula.tree, _scalars(formula, points[index])))
-        return values
+        return _nan_for_none(values)
     shapes = dict(group[0])
     compiled = compile_expression(formula, shapes)
     scalars = all(shapes[name] == () for name in formula.variables)
-    if isinstance(points, PointColumns) and len(indices) == len(points) and scalars:
-        batch = {name: points.column(name) for name in formula.variables}
+    if isinstance(points, PointColumns) and scalars:
+        every = len(indices) == len(points)
+        batch = {
+            name: points.column(name) if every else points.column(name)[indices]
+            for name in formula.variables
+        }
     else:
         batch = {
             name: np.stack([np.asarray(points[index][name], dtype=np.float64) for index in indices])
@@ -611,7 +652,7 @@ def _evaluate(
             np.asarray(compiled.evaluate_batch(batch), dtype=np.float64).reshape(-1),
             len(indices),
         )
-    return [value if math.isfinite(value) else None for value in computed.tolist()]
+    return np.where(np.isfinite(computed), computed, np.nan)
 
 
 def _scalars(formula: Expression, point: Point) -> dict[str, Any]:
@@ -655,29 +696,7 @@ def gradients(
     """SymPy's partial derivatives by every coordinate of ``names``: each one's formula (None
     when too long to print), and their values at each point (NaN where not real). See
     ``_formulas`` for the cache."""
-
-    def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
-        partials = _partials(expression, point, names, check)
-        texts = {
-            coordinate.label: formula(partials[i])
-            for i, coordinate in enumerate(coordinates(point, names))
-        }
-        return texts, partials
-
-    outcome = _formulas(
-        _Question(
-            "gradient",
-            expression,
-            {"names": list(names)},
-            held=_held_values(names),
-            count=lambda point: _size(point, names),
-            valid=_are_texts,
-        ),
-        points,
-        derive,
-        lambda: _gradients_by_sympy(expression, points, names, deadline(seconds)),
-        seconds,
-    )
+    outcome = _gradient_formulas(expression, points, names, seconds)
     if outcome.value is None:
         return Bounded(None, outcome.status, outcome.reason)
     if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
@@ -692,6 +711,56 @@ def gradients(
     except OutOfTime:
         return _late(seconds)
     return Bounded((found.extra[found.first], values), "ok")
+
+
+def gradient_table(
+    expression: Expression, points: Sequence[Point], names: tuple[str, ...], seconds: float
+) -> Bounded[tuple[dict[str, str | None], Array]]:
+    """``gradients`` at points of one layout of scalar variables, as a table: a row per
+    point, a column per name of ``names`` (NaN where not real); each formula is evaluated
+    once over the points of its group (held as columns: no point made one at a time)."""
+    outcome = _gradient_formulas(expression, points, names, seconds)
+    if outcome.value is None:
+        return Bounded(None, outcome.status, outcome.reason)
+    if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
+        texts, values = outcome.value[1]
+        rows = [[float(one[name]) for name in names] for one in values]
+        return Bounded((texts, np.array(rows, dtype=np.float64).reshape(-1, len(names))), "ok")
+    found = outcome.value
+    try:
+        table = _table(found, points, len(names))
+    except OutOfTime:
+        return _late(seconds)
+    return Bounded((found.extra[found.first], table), "ok")
+
+
+def _gradient_formulas(
+    expression: Expression, points: Sequence[Point], names: tuple[str, ...], seconds: float
+) -> Bounded[Any]:
+    """``_formulas`` for the gradient by ``names``: each group's partial derivatives."""
+
+    def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
+        partials = _partials(expression, point, names, check)
+        texts = {
+            coordinate.label: formula(partials[i])
+            for i, coordinate in enumerate(coordinates(point, names))
+        }
+        return texts, partials
+
+    return _formulas(
+        _Question(
+            "gradient",
+            expression,
+            {"names": list(names)},
+            held=_HeldValues(names),
+            count=lambda point: _size(point, names),
+            valid=_are_texts,
+        ),
+        points,
+        derive,
+        lambda: _gradients_by_sympy(expression, points, names, deadline(seconds)),
+        seconds,
+    )
 
 
 def _gradients_by_sympy(
@@ -716,9 +785,11 @@ def _gradients_by_sympy(
 
 def hessians(
     expression: Expression, points: Sequence[Point], names: tuple[str, ...], seconds: float
-) -> Bounded[list[Array]]:
-    """SymPy's Hessian by the coordinates of ``names`` at each point (NaN where not real).
-    See ``_formulas`` for the cache (the upper triangle is stored, row by row)."""
+) -> Bounded[Array]:
+    """SymPy's Hessian by the coordinates of ``names`` at each point, a list of matrices
+    (NaN where not real), or one array of them all where every point has as many
+    coordinates. See ``_formulas``
+    for the cache (the upper triangle is stored, row by row)."""
 
     def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
         return None, _upper_triangle(expression, point, names, check)
@@ -728,7 +799,7 @@ def hessians(
             "hessian",
             expression,
             {"names": list(names)},
-            held=_held_values(names),
+            held=_HeldValues(names),
             count=lambda point: _size(point, names) * (_size(point, names) + 1) // 2,
             valid=lambda extra: extra is None,
         ),
@@ -742,8 +813,17 @@ def hessians(
     if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
         return Bounded(outcome.value[1], "ok")
     found = outcome.value
+    sizes = {_size(points[indices[0]], names) for indices in found.groups.values()}
     matrices: list[Array] = [None] * len(points)
     try:
+        if len(sizes) == 1:  # each group's entries at once, into one array
+            (size,) = sizes
+            upper = np.triu_indices(size)
+            table = _table(found, points, len(upper[0]))
+            every = np.empty((len(points), size, size))
+            every[:, upper[0], upper[1]] = table
+            every[:, upper[1], upper[0]] = table
+            return Bounded(every, "ok")
         for group, indices in found.groups.items():
             size = _size(points[indices[0]], names)
             upper = np.triu_indices(size)
@@ -831,9 +911,7 @@ def _evaluate_all(
     """Each formula's value at each point of ``indices`` (rows: points), NaN where not real."""
     table = np.full((len(indices), len(formulas)), np.nan)
     for column, formula in enumerate(formulas):
-        for row, value in enumerate(_evaluate(formula, group, points, indices, found)):
-            if value is not None:
-                table[row, column] = value
+        table[:, column] = _evaluate(formula, group, points, indices, found)
     return table
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import analytic, autodiff, registry
-from ..engine.coordinates import Coordinate, along
+from ..engine.coordinates import Array, Coordinate, along
 from ..engine.estimate import Estimate, checked_zero, estimate
 from ..engine.kinks import kink_at, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
@@ -77,16 +77,20 @@ def differentiate(
             expression, points, coordinate, options, compiled_by_shapes
         )
         # At a kink SymPy still answers (sign(0) = 0, Heaviside(0) = 1/2): not a derivative.
+        found = analytic_values.tolist()
         rows = [
-            replace(row, analytic=analytic_values[index])
-            if analytic_values[index] is not None and not row.is_kink
+            replace(row, analytic=found[index])
+            if not math.isnan(found[index]) and not row.is_kink
             else row
             for row, index in zip(rows, row_points)
         ]
     if symbolic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic derivative: {symbolic.reason}")
     if symbolic.status == "ok":
-        for index in [index for index, value in enumerate(analytic_values) if value is None]:
+        for count, index in enumerate(np.flatnonzero(np.isnan(analytic_values)).tolist()):
+            if len(warnings) > MAX_POINT_WARNINGS:  # the rest only counted
+                unlisted += int(np.isnan(analytic_values).sum()) - count
+                break
             warnings.append(
                 "the analytic derivative has no finite real value at "
                 f"{shortened(format_point(points[index]))}"
@@ -213,7 +217,7 @@ def _rows_in_batches(
     coordinate: Coordinate,
     entry: registry.Method,
     options: DiffOptions,
-    analytic_values: Sequence[float | None],
+    analytic_values: Array,
 ) -> tuple[DerivativeRows, list[str], int]:
     """The rows from batched evaluations, held as columns: the numbers of the point-by-point
     path, each row with its analytic value; the warnings, the first few written out (as
@@ -281,7 +285,7 @@ def _rows_in_batches(
         found["value"].append(values)
         evaluations = estimates.evaluations
     columns_of_rows = {name: np.concatenate(parts) for name, parts in found.items()}
-    columns_of_rows["analytic"] = np.array(analytic_values, dtype=np.float64)  # None: NaN
+    columns_of_rows["analytic"] = analytic_values
     rows = DerivativeRows(points, entry.name, step, evaluations, columns_of_rows, statuses)
     return rows, warnings, unlisted
 
@@ -388,10 +392,11 @@ def _analytic(
     coordinate: Coordinate,
     options: DiffOptions,
     compiled_by_shapes: dict[Any, Compiled],
-) -> tuple[str | None, list[float | None], Analytic]:
-    """SymPy's derivative and its values, or Taylor-mode AD's values (no formula)."""
+) -> tuple[str | None, Array, Analytic]:
+    """SymPy's derivative and its values, or Taylor-mode AD's values (no formula); the
+    values float64, NaN where there is none."""
 
-    def by_ad() -> tuple[None, list[float | None]]:
+    def by_ad() -> tuple[None, Array]:
         return None, _by_taylor_mode(compiled_by_shapes, points, coordinate, options.order)
 
     outcome, symbolic = exact_side(
@@ -403,7 +408,7 @@ def _analytic(
         by_ad,
     )
     if outcome is None:
-        return None, [None] * len(points), symbolic
+        return None, np.full(len(points), np.nan), symbolic
     text, values = outcome
     return text, values, symbolic
 
@@ -413,20 +418,27 @@ def _by_taylor_mode(
     points: Sequence[Point],
     coordinate: Coordinate,
     order: int,
-) -> list[float | None]:
-    """The derivative at every point by Taylor-mode AD (None where not finite): points of
+) -> Array:
+    """The derivative at every point by Taylor-mode AD (NaN where not finite): points of
     one shape in batches of the evaluator, each batch one pass."""
-    values: list[float | None] = [None] * len(points)
+    values = np.full(len(points), np.nan)
     for key, compiled in compiled_by_shapes.items():
-        indices = [index for index, point in enumerate(points) if shapes_key(point) == key]
+        every = None  # points of one layout of scalars: their columns
+        if len(compiled_by_shapes) == 1 and all(shape == () for _, shape in key):
+            every, indices = scalar_columns(points), np.arange(len(points))
+        else:
+            indices = np.array(
+                [index for index, point in enumerate(points) if shapes_key(point) == key]
+            )
         for start in range(0, len(indices), _POINTS_PER_BATCH):
             batch = indices[start : start + _POINTS_PER_BATCH]
             columns = {
-                name: np.array([points[index][name] for index in batch], dtype=np.float64)
+                name: every[name][start : start + _POINTS_PER_BATCH]
+                if every is not None
+                else np.array([points[index][name] for index in batch.tolist()], dtype=np.float64)
                 for name, _ in key
             }
             found = autodiff.derivatives_along(compiled, columns, coordinate, order)
-            flat = np.broadcast_to(found, (len(batch),)).tolist()
-            for index, value in zip(batch, flat):
-                values[index] = value if math.isfinite(value) else None
+            values[batch] = np.broadcast_to(found, (len(batch),))
+    values[~np.isfinite(values)] = np.nan
     return values

@@ -200,9 +200,9 @@ def _with_analytic(
 ) -> HessianRows:
     """The rows with the analytic side's matrices (None: it gave none). Appends a warning
     for each point where some entry is not a real number."""
-    if not values or values[0] is None:
+    if len(values) == 0 or values[0] is None:
         return rows
-    analytic = np.array(values, dtype=np.float64)
+    analytic = np.asarray(values, dtype=np.float64)
     for index in np.flatnonzero(np.isnan(analytic).any(axis=(1, 2))).tolist():
         warnings.append(
             f"at {short_point(rows.points[index])} some analytic second derivatives are not "
@@ -408,4 +408,4 @@ def _analytic_hessians(
     )
     if outcome is None:
         return [None] * len(points), symbolic
-    return list(outcome), symbolic
+    return outcome, symbolic
