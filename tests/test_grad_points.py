@@ -10,6 +10,7 @@ from click.testing import CliRunner
 import diffcli
 from diffcli.cli import cli
 from diffcli.engine import autodiff
+from diffcli.engine.autodiff.derivatives import hessian_at_points as autodiff_hessian_at_points
 from diffcli.engine.kernel import hessian, hessian_at_points, partials, partials_at_points
 from diffcli.expr.compiling import compile_expression
 from diffcli.expr.parsing import parse
@@ -122,6 +123,22 @@ def test_hessian_at_points_equals_hessian_point_by_point() -> None:
             for k in range(axis.size**2):
                 point = {name: np.array(column[k]) for name, column in columns.items()}
                 one = hessian(compiled, point, names, 1e-4)
+                assert np.array_equal(one, batched[k], equal_nan=True)
+
+
+def test_ad_hessian_at_points_equals_ad_hessian_point_by_point() -> None:
+    axis = np.arange(-2, 2.5, 0.25)
+    first, second = np.meshgrid(axis, axis)
+    columns = {"x0": first.ravel(), "x1": second.ravel(), "x2": 0.3 * first.ravel()}
+    for text in ["sin(x0)*exp(-x1**2) + x0*x1*x2", "sqrt(abs(x0))*x1 + log(x2)", "x0"]:
+        compiled = compile_expression(parse(text), {"x0": (), "x1": (), "x2": ()})
+        for names in [("x0", "x1", "x2"), ("x2", "x0")]:
+            with np.errstate(all="ignore"):
+                batched = autodiff_hessian_at_points(compiled, columns, names)
+            for k in range(axis.size**2):
+                point = {name: np.array(column[k]) for name, column in columns.items()}
+                with np.errstate(all="ignore"):
+                    one = autodiff.hessian(compiled, point, names)
                 assert np.array_equal(one, batched[k], equal_nan=True)
 
 
