@@ -335,7 +335,8 @@ def _table(found: _Formulas, points: Sequence[Point], width: int) -> Array:
     group holds ``width``), NaN where not real."""
     table = np.full((len(points), width), np.nan)
     for group, indices in found.groups.items():
-        table[indices] = _evaluate_all(found.formulas[group], group, points, indices, found)
+        rows = slice(None) if len(indices) == len(points) else indices
+        table[rows] = _evaluate_all(found.formulas[group], group, points, indices, found)
     return table
 
 
@@ -416,7 +417,7 @@ class _Question:
 class _Formulas:
     """The points by group, each group's formulas (read through the parser) and extra text."""
 
-    groups: dict[Group, list[int]]
+    groups: Mapping[Group, Sequence[int]]
     formulas: dict[Group, list[Expression]]
     extra: dict[Group, Any]
     first: Group
@@ -487,7 +488,7 @@ def _formulas(
     return Bounded(_Formulas(groups, formulas, extra, next(iter(groups)), deadline(seconds)), "ok")
 
 
-def _groups(points: Sequence[Point], held: Callable[[Point], Any]) -> dict[Group, list[int]]:
+def _groups(points: Sequence[Point], held: Callable[[Point], Any]) -> Mapping[Group, Sequence[int]]:
     """The indices of the points, by their shapes and what ``held`` says of them."""
     if isinstance(points, PointColumns) and len(points):
         return _column_groups(points, held)
@@ -498,12 +499,14 @@ def _groups(points: Sequence[Point], held: Callable[[Point], Any]) -> dict[Group
     return groups
 
 
-def _column_groups(points: PointColumns, held: Callable[[Point], Any]) -> dict[Group, list[int]]:
+def _column_groups(
+    points: PointColumns, held: Callable[[Point], Any]
+) -> Mapping[Group, Sequence[int]]:
     """``_groups`` of points held as columns (one layout), without making a point each:
     one group, or one per distinct set of held values (in the order they first come)."""
     first = points[0]
     shapes = tuple((name, tuple(np.shape(value))) for name, value in first.items())
-    every = list(range(len(points)))
+    every = range(len(points))  # not a million Python numbers
     if held is _nothing_held:
         return {(shapes, ()): every}
     assert isinstance(held, _HeldValues)
@@ -517,7 +520,7 @@ def _column_groups(points: PointColumns, held: Callable[[Point], Any]) -> dict[G
     order = np.argsort(firsts, kind="stable")
     members = np.argsort(inverse.reshape(-1), kind="stable")
     ends = np.cumsum(np.bincount(inverse.reshape(-1), minlength=len(distinct)))
-    groups: dict[Group, list[int]] = {}
+    groups: dict[Group, Sequence[int]] = {}
     for one in order.tolist():  # keyed by the group's first point, as point by point
         first_values = values[firsts[one]].tolist()
         key = tuple((name, (value,)) for name, value in zip(names, first_values))
@@ -621,7 +624,7 @@ def _evaluate(
     formula: Expression,
     group: Group,
     points: Sequence[Point],
-    indices: list[int],
+    indices: Sequence[int],
     found: _Formulas,
 ) -> Array:
     """A formula's value at the points of ``indices``: exact up to ``EXACT_POINTS`` points in
@@ -905,7 +908,7 @@ def _evaluate_all(
     formulas: Sequence[Expression],
     group: Group,
     points: Sequence[Point],
-    indices: list[int],
+    indices: Sequence[int],
     found: _Formulas,
 ) -> Array:
     """Each formula's value at each point of ``indices`` (rows: points), NaN where not real."""
