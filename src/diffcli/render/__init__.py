@@ -147,11 +147,13 @@ def emit_delimited(
 
 #: Rows formatted and written at a time by ``emit_column_block`` (bounds the text in memory).
 BLOCK_ROWS = 65_536
-#: Magnitudes from which to which orjson's shortest round-trip text differs from ``repr``'s
-#: in form (``0.00001`` for ``1e-05``): these cells, with a margin, are written by ``repr``.
-_POSITIONAL, _REPR_BELOW = 1e-5, 1.1e-4
+#: Magnitudes at which orjson's shortest round-trip text may differ from ``repr``'s: from
+#: ``_SHORT_FROM`` to ``_REPR_FROM`` in the exponent only (``1e-7`` for ``1e-07``: told by the
+#: text), from there to ``_REPR_BELOW`` in form (``0.00001`` for ``1e-05``: these numbers, the
+#: band widened on both sides, are written by ``repr``).
+_SHORT_FROM, _REPR_FROM, _REPR_BELOW = 9e-10, 9.9e-6, 1.1e-4
 #: Bytes of orjson's text that ``numbers_text`` looks for.
-_OPEN, _CLOSE, _COMMA, _NULL, _EXPONENT, _MINUS = b"[],ne-"
+_COMMA, _MINUS, _EXPONENT = b",-e"
 
 
 def numbers_text(
@@ -161,54 +163,47 @@ def numbers_text(
     ``repr`` writes it (so it parses back to the same double), empty where ``missing``;
     ``texts``: columns (by position) whose cells are the given text instead, one per row.
 
-    The whole matrix is written by one call of orjson's compiled shortest round-trip
-    formatter, and its text made ``repr``'s by array operations over its bytes: brackets
-    dropped or made line breaks, missing cells (given as NaN, written null) dropped,
-    single-digit exponents given their zero (``1e-07`` for ``1e-7``). Text cells and the
-    few numbers whose text differs in form (``0.00001`` for ``1e-05``; NaN and infinities)
-    are given as NaN too, and their null replaced by their own text in one pass.
+    Every number is written by one call of orjson's compiled shortest round-trip formatter
+    (the matrix as one flat list), and its text made ``repr``'s by array operations over its
+    bytes: the commas found (each cell's end), every row's last made a line break, and
+    single-digit exponents given their zero (``1e-07`` for ``1e-7``). Missing cells, text
+    cells and the few numbers whose text differs in form (``0.00001`` for ``1e-05``; NaN and
+    infinities) are given as NaN, and their null replaced by their own text in one pass.
     """
     import numpy as np
 
     if not matrix.size:
         return ""
+    width = matrix.shape[1]
     is_text = np.zeros(matrix.shape, dtype=bool)
     is_text[:, list(texts or ())] = True
     size = np.abs(matrix)
-    by_repr = (size >= _POSITIONAL) & (size < _REPR_BELOW) | ~np.isfinite(matrix)
+    by_repr = (size >= _REPR_FROM) & (size < _REPR_BELOW) | ~np.isfinite(matrix)
     by_repr &= ~missing & ~is_text
-    written = np.where(missing | by_repr | is_text, np.nan, matrix)
-    text = np.frombuffer(_orjson_text(written), np.uint8)
-    kept = text != _OPEN
-    closing = np.flatnonzero(text == _CLOSE)  # each row's, then the matrix's
-    kept[closing[-1]] = False
-    kept[closing[:-2] + 1] = False  # the comma between two rows
-    if missing.any():
-        nulls = np.flatnonzero(text == _NULL)
-        gone = missing.ravel()
-        dropped = nulls[gone[gone | by_repr.ravel() | is_text.ravel()]]
-        for offset in range(4):
-            kept[dropped + offset] = False
-    text = text[kept]
-    exponents = np.flatnonzero(text == _EXPONENT)
-    follows = text[exponents + 3]
-    short = (text[exponents + 1] == _MINUS) & ((follows == _COMMA) | (follows == _CLOSE))
-    text = np.insert(text, exponents[short] + 2, ord("0"))
-    text[text == _CLOSE] = ord("\n")
+    replaced = missing | by_repr | is_text
+    flat = np.where(replaced, np.nan, matrix).ravel()
+    text = np.frombuffer(_orjson_text(flat), np.uint8)[1:-1].copy()  # without [ and ]
+    ends = np.append(np.flatnonzero(text == _COMMA), len(text))  # of each cell
     if delimiter != ",":
-        text[text == _COMMA] = ord(delimiter)
+        text[ends[:-1]] = ord(delimiter)
+    text[ends[width - 1 :: width][:-1]] = ord("\n")  # the last row's ends the text
+    candidates = (size >= _SHORT_FROM) & (size < _REPR_FROM) & ~replaced
+    cell_ends = ends[np.flatnonzero(candidates.ravel())]
+    short = cell_ends[(text[cell_ends - 2] == _MINUS) & (text[cell_ends - 3] == _EXPONENT)]
+    inserted = np.full(len(short) + 1, ord("0"), dtype=np.uint8)
+    inserted[-1] = ord("\n")
+    text = np.insert(text, np.append(short - 1, len(text)), inserted)
     result = text.tobytes().decode()
-    special = by_repr | is_text
-    if not special.any():
+    if not replaced.any():
         return result
-    cells = np.empty(matrix.shape, dtype=object)
+    cells = np.full(matrix.shape, "", dtype=object)
     for column, column_texts in (texts or {}).items():
         cells[:, column] = column_texts
     cells[by_repr] = [repr(value) for value in matrix[by_repr].tolist()]
     pieces = result.split("null")
     joined = [""] * (2 * len(pieces) - 1)
     joined[::2] = pieces
-    joined[1::2] = cells[special].tolist()
+    joined[1::2] = cells[replaced].tolist()
     return "".join(joined)
 
 
