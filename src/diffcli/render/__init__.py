@@ -280,8 +280,9 @@ def _marked_text(columns: Sequence[Any], start: int, rows: int, delimiter: str) 
     """Rows ``start`` … ``start + rows`` in one ``numbers_text`` call when every column is
     numbers, one cell shared by every row, or text; None when no column is numbers.
 
-    Neighbouring columns that are not numbers make one text column of ``numbers_text``:
-    each row's cells joined, made once for each distinct combination.
+    Neighbouring columns that are not numbers (a number column without a value in these
+    rows counts as empty text) make one text column of ``numbers_text``: each row's cells
+    joined, made once for each distinct combination.
     """
     import numpy as np
 
@@ -294,6 +295,9 @@ def _marked_text(columns: Sequence[Any], start: int, rows: int, delimiter: str) 
     for column in [*columns, end]:
         if not isinstance(column, np.ndarray):
             run.append(column if _is_column(column) else [column])
+            continue
+        if column is not end and np.ma.getmaskarray(column[start : start + rows]).all():
+            run.append([None])  # no value in any of these rows
             continue
         if run:
             texts[len(numbers)] = _joined_cells(run, start, rows, delimiter, cell_text)
