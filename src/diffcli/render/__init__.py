@@ -196,14 +196,18 @@ def numbers_text(
     result = text.tobytes().decode()
     if not replaced.any():
         return result
-    cells = np.full(matrix.shape, "", dtype=object)
+    flat_replaced = replaced.ravel()
+    place = np.cumsum(flat_replaced) - 1  # of each replaced cell among them, in text order
+    fills = np.full(int(flat_replaced.sum()), "", dtype=object)  # missing: empty
     for column, column_texts in (texts or {}).items():
-        cells[:, column] = column_texts
-    cells[by_repr] = [repr(value) for value in matrix[by_repr].tolist()]
+        fills[place[column::width]] = column_texts
+    by_repr_cells = np.flatnonzero(by_repr.ravel())
+    numbers = matrix.ravel()[by_repr_cells].tolist()
+    fills[place[by_repr_cells]] = [repr(value) for value in numbers]
     pieces = result.split("null")
     joined = [""] * (2 * len(pieces) - 1)
     joined[::2] = pieces
-    joined[1::2] = cells[replaced].tolist()
+    joined[1::2] = fills.tolist()
     return "".join(joined)
 
 
