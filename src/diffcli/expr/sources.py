@@ -54,10 +54,13 @@ def arrived_lines(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     pending = b""
     count = 0
     while data := read(READ_SIZE):
-        *complete, pending = (pending + data).split(b"\n")
-        if complete:
-            yield count + 1, _decoded(b"\n".join(complete))
-            count += len(complete)
+        pending += data
+        end = pending.rfind(b"\n")
+        if end >= 0:
+            lines = _decoded(pending[:end])
+            yield count + 1, lines
+            count += len(lines)
+            pending = pending[end + 1 :]
     if pending:
         yield count + 1, _decoded(pending)
 
@@ -133,8 +136,9 @@ class PointReader:
         commas = len(free) - 1
         if ("," in text) if commas == 0 else any(one.count(",") != commas for one in texts):
             return None
+        fields = texts if commas == 0 else text.replace("\n", ",").split(",")
         try:  # Python's float on each field: a field that is no number fails
-            numbers = np.array(text.replace("\n", ",").split(","), dtype=np.float64)
+            numbers = np.array(fields, dtype=np.float64)
         except ValueError:
             return None
         if not np.isfinite(numbers).all():
