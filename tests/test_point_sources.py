@@ -198,3 +198,31 @@ def test_a_stream_of_many_groups_asks_sympy_once(monkeypatch: pytest.MonkeyPatch
     assert len(outcome.stdout.splitlines()) == 11 and len(jobs) == 1  # four groups, one job
     monkeypatch.setattr(sources, "CHUNK_POINTS", 100)
     assert piped(text, "diff", "sin(x)*x", "--at", "-", "-f", "csv", "--no-cache") == outcome
+
+
+def test_what_waits_in_a_pipe_is_read_as_one_group() -> None:
+    import io
+    import os
+
+    class Pipe(io.BytesIO):
+        """64 KiB a read, as a pipe's buffer gives; its descriptor says more is waiting."""
+
+        def __init__(self, data: bytes, descriptor: int) -> None:
+            super().__init__(data)
+            self.descriptor = descriptor
+
+        def read1(self, size: int | None = -1) -> bytes:
+            return super().read1(min(65_536, size if size and size > 0 else 65_536))
+
+        def fileno(self) -> int:
+            return self.descriptor
+
+    lines = "".join(f"{k / 7!r}\n" for k in range(20_000)).encode()  # about 400 KB
+    reader, writer = os.pipe()
+    os.write(writer, b"x")  # readable: select says more is there
+    try:
+        groups = list(sources.arrived_lines(Pipe(lines, reader)))
+    finally:
+        os.close(reader)
+        os.close(writer)
+    assert [(first, len(texts)) for first, texts in groups] == [(1, 20_000)]

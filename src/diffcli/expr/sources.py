@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -50,10 +50,9 @@ def arrived_lines(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     """The stream's lines in groups, each with the number of its first line: each group
     holds every complete line that had arrived when the stream was read (a pipe's ``read1``
     returns what is there, waiting only for the first byte)."""
-    read = getattr(stream, "read1", stream.read)
     pending = b""
     count = 0
-    while data := read(READ_SIZE):
+    for data in _arrived(stream):
         pending += data
         end = pending.rfind(b"\n")
         if end >= 0:
@@ -63,6 +62,34 @@ def arrived_lines(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
             pending = pending[end + 1 :]
     if pending:
         yield count + 1, _decoded(pending)
+
+
+def _arrived(stream: IO[bytes]) -> Iterator[bytes]:
+    """The stream's bytes as they arrive: each read waits for the first byte only, then
+    takes whatever else is already there, up to ``READ_SIZE`` (a fast writer into a pipe,
+    whose buffer holds 64 KiB, makes few large groups; a slow one, an answer per line)."""
+    read = getattr(stream, "read1", stream.read)
+    waiting = _more_waiting(stream)
+    while data := read(READ_SIZE):
+        while len(data) < READ_SIZE and waiting():
+            more = read(READ_SIZE - len(data))
+            if not more:  # the end of the stream
+                break
+            data += more
+        yield data
+
+
+def _more_waiting(stream: IO[bytes]) -> Callable[[], bool]:
+    """Whether more of the stream can be read at once, without waiting (False where the
+    stream has no descriptor ``select`` can watch)."""
+    import select
+
+    try:
+        descriptor = stream.fileno()
+        select.select([descriptor], [], [], 0)
+    except (AttributeError, OSError, ValueError):
+        return lambda: False
+    return lambda: bool(select.select([descriptor], [], [], 0)[0])
 
 
 def _decoded(lines: bytes) -> list[str]:

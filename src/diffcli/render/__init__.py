@@ -238,8 +238,9 @@ def emit_column_block(
     """CSV or TSV from a report's columns, the text ``emit_delimited`` writes from its rows
     (a header row unless ``headers`` is None), ``BLOCK_ROWS`` rows formatted at a time.
 
-    Neighbouring number columns are written together (``numbers_text``); a row is then
-    joined from a few pieces, not cell by cell.
+    Without ``precision`` each block is one ``numbers_text`` call (``_block_text``);
+    with it, neighbouring number columns are written together and a row is joined from a
+    few pieces, not cell by cell.
     """
     from itertools import repeat
 
@@ -250,7 +251,7 @@ def emit_column_block(
     groups = _groups(block.columns)
     for start in range(0, block.rows, BLOCK_ROWS):
         rows = min(BLOCK_ROWS, block.rows - start)
-        text = _marked_text(block.columns, start, rows, delimiter) if precision is None else None
+        text = _block_text(block.columns, start, rows, delimiter) if precision is None else None
         if text is not None:
             sys.stdout.write(text)
             continue
@@ -280,7 +281,7 @@ def emit_column_block(
         sys.stdout.write("\n".join(map(delimiter.join, zip(*lines))) + "\n")
 
 
-def _marked_text(columns: Sequence[Any], start: int, rows: int, delimiter: str) -> str | None:
+def _block_text(columns: Sequence[Any], start: int, rows: int, delimiter: str) -> str | None:
     """Rows ``start`` … ``start + rows`` in one ``numbers_text`` call when every column is
     numbers, one cell shared by every row, or text; None when no column is numbers.
 
