@@ -60,9 +60,9 @@ def cases(diffcli: str, size: int, work: Path) -> dict[str, list[str]]:
     step = 10 / size
     points = work / f"points-{size}.txt"
     if not points.exists():  # line by line: this process stays small, its children too
-        with points.open("w") as out:
+        with points.open("w") as lines:
             for k in range(size):
-                out.write(f"{k * step!r}\n")
+                lines.write(f"{k * step!r}\n")
     at = f"0:10:{step!r}"
     bench = str(Path(__file__).resolve().parent)
     out = str(work / "out.csv")
@@ -174,13 +174,18 @@ def gradient_runs(diffcli: str, runs: int, work: Path) -> None:
 
 
 def measured(argv: list[str]) -> tuple[float, float]:
-    """The wall time (s) and peak RSS (MB, the largest of the process and its children)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    if status != 0:
-        sys.exit(f"failed: {argv}")
+    """The wall time (s) and peak RSS (MB, the largest of the process and its children).
+
+    Its warnings go to a file: a pipe nobody reads until the end would fill (64 KiB) and
+    stop a stream that warns per group of points."""
+    with tempfile.TemporaryFile() as messages:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=messages)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        if status != 0:
+            messages.seek(0)
+            sys.exit(f"failed: {argv}\n{messages.read().decode(errors='replace')[-2000:]}")
     return elapsed, usage.ru_maxrss / 1024
 
 

@@ -14,6 +14,7 @@ from diffcli.expr.parsing import Expression
 from diffcli.expr.points import Point
 from diffcli.options import DiffOptions
 from diffcli.usecases.diff import _batchable, _rows_in_batches, _rows_point_by_point
+from diffcli.usecases.notes import MAX_POINT_WARNINGS
 from diffcli.usecases.prepare import compile_scalar, resolve_coordinate, shapes_key
 
 POINTS = "x0=-3:3:0.37,x1=0.5:2:0.5"
@@ -40,14 +41,17 @@ def test_batches_equal_the_point_by_point_path(
     compiled = compile_scalar(parsed, dict(shapes_key(points[0])))
     coordinate = resolve_coordinate(parsed, points, "x0", ())
     assert _batchable(points, entries, non_analytic_functions(parsed), options)
-    batched, batched_warnings = _rows_in_batches(
-        parsed, compiled, points, coordinate, entries[0], options, [None] * len(points)
+    batched, batched_warnings, unlisted = _rows_in_batches(
+        parsed, compiled, points, coordinate, entries[0], options, np.full(len(points), np.nan)
     )
     one_by_one, _, warnings = _rows_point_by_point(
         parsed, {shapes_key(points[0]): compiled}, points, coordinate, entries, [], options
     )
     assert batched == one_by_one  # every field of every row, bit for bit
-    assert batched_warnings == warnings
+    # the first warnings written out (past the few shown, only counted), the same count
+    assert batched_warnings == warnings[: len(batched_warnings)]
+    assert len(batched_warnings) + unlisted == len(warnings)
+    assert unlisted == 0 or len(batched_warnings) == MAX_POINT_WARNINGS + 1
 
 
 def test_the_primers_function_at_100000_points_batched_to_the_bit() -> None:

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 import diffcli
 from diffcli.cli import cli
 from diffcli.expr.points import PointColumns, bind, expand, read_bindings
-from diffcli.render import emit_delimited, numbers_text
+from diffcli.render import emit_column_block, emit_delimited, numbers_text
 from diffcli.render.fields import Selected
 from diffcli.render.formats import REGISTRY, Delimited
-from diffcli.render.schema import cell_text
+from diffcli.render.schema import ColumnBlock, cell_text
 from diffcli.render.schemas import schema_for
 from diffcli.results import DerivativeRows
 
@@ -57,6 +57,29 @@ def test_numbers_text_parses_back_to_the_same_doubles(rows: list[list[float]]) -
     assert text == "".join(",".join(map(repr, row)) + "\n" for row in matrix.tolist())
     back = np.array([[float(cell) for cell in line.split(",")] for line in text.splitlines()])
     assert np.array_equal(back.view(np.int64), matrix.view(np.int64)) or np.isnan(matrix).any()
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_a_block_of_numbers_shared_cells_and_text_writes_what_its_rows_write(
+    delimiter: str,
+) -> None:
+    statuses = ["ok", "unreliable", "ok", "not, finite", 'say "hi"', "ok"] * 3
+    numbers = np.array([1e-7, 2.5e-5, math.nan, 0.1, -1e-300, 1e22] * 3)
+    masked = np.ma.MaskedArray(numbers * 3, numbers > 1)
+    columns = ["a,b", 4, numbers, None, "", masked, statuses, 1e-6, numbers]
+    rows = [
+        [cell_text(np.ma.getdata(column)[row] if isinstance(column, (list, np.ndarray))
+                   else column) for column in columns]
+        for row in range(len(statuses))
+    ]  # fmt: skip
+    for row, gone in zip(rows, masked.mask):
+        row[5] = "" if gone else row[5]
+    expected, written = io.StringIO(), io.StringIO()
+    with redirect_stdout(expected):
+        emit_delimited(None, rows, delimiter)
+    with redirect_stdout(written):
+        emit_column_block(None, ColumnBlock(len(statuses), columns), delimiter, None)
+    assert written.getvalue() == expected.getvalue()
 
 
 def test_a_grid_held_as_columns_gives_the_points_bound_one_by_one() -> None:

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 import diffcli
 from diffcli.cli import cli
 from diffcli.engine import autodiff
+from diffcli.engine.autodiff.derivatives import hessian_at_points as autodiff_hessian_at_points
 from diffcli.engine.kernel import hessian, hessian_at_points, partials, partials_at_points
 from diffcli.expr.compiling import compile_expression
 from diffcli.expr.parsing import parse
@@ -125,6 +126,22 @@ def test_hessian_at_points_equals_hessian_point_by_point() -> None:
                 assert np.array_equal(one, batched[k], equal_nan=True)
 
 
+def test_ad_hessian_at_points_equals_ad_hessian_point_by_point() -> None:
+    axis = np.arange(-2, 2.5, 0.25)
+    first, second = np.meshgrid(axis, axis)
+    columns = {"x0": first.ravel(), "x1": second.ravel(), "x2": 0.3 * first.ravel()}
+    for text in ["sin(x0)*exp(-x1**2) + x0*x1*x2", "sqrt(abs(x0))*x1 + log(x2)", "x0"]:
+        compiled = compile_expression(parse(text), {"x0": (), "x1": (), "x2": ()})
+        for names in [("x0", "x1", "x2"), ("x2", "x0")]:
+            with np.errstate(all="ignore"):
+                batched = autodiff_hessian_at_points(compiled, columns, names)
+            for k in range(axis.size**2):
+                point = {name: np.array(column[k]) for name, column in columns.items()}
+                with np.errstate(all="ignore"):
+                    one = autodiff.hessian(compiled, point, names)
+                assert np.array_equal(one, batched[k], equal_nan=True)
+
+
 @pytest.mark.parametrize(
     ("text", "at", "extra"),
     [
@@ -147,3 +164,19 @@ def test_hessian_across_points_writes_the_text_of_point_by_point(
     expected = CliRunner().invoke(cli, arguments)
     assert (batched.exit_code, batched.output) == (expected.exit_code, expected.output)
     assert batched.stderr == expected.stderr
+
+
+@pytest.mark.parametrize("command", ["grad", "hessian"])
+def test_past_the_exact_points_the_analytic_side_across_points_is_point_by_points(
+    monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    # 4 held values of x1 (a derivation each), 280 points: SymPy's formulas compiled once
+    # per group and evaluated over its points, not point by point
+    arguments = [command, "x0**3*sin(x1) + x1*x0", "--at", "x0=0:3.5:0.05,x1=0:1:0.25"]
+    arguments += ["--wrt", "x0", "--analytic", "sympy", "-f", "csv"]
+    batched = CliRunner().invoke(cli, arguments)
+    assert batched.exit_code == 0 and len(batched.stdout.splitlines()) == 281
+    _point_by_point(monkeypatch)
+    monkeypatch.setattr(hessian_use_case, "one_scalar_layout", lambda points: False)
+    expected = CliRunner().invoke(cli, arguments)
+    assert (batched.exit_code, batched.output) == (expected.exit_code, expected.output)

@@ -8,12 +8,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from bench import primer
 from diffcli.cli import cli
+from diffcli.engine import analytic
+from diffcli.expr import sources
 from tests.conftest import Run
 
 
@@ -91,6 +94,18 @@ def test_a_bad_line_names_source_line_and_column_after_the_rows_before_it(tmp_pa
     assert outcome.stderr == f"error: {table}:3:3: 'an empty field' is not a number (column y)\n"
 
 
+@pytest.mark.parametrize("bad", ["1.2.3", "1e", "-", "1,2", "1 2", "1_0", "nan"])
+def test_lines_of_number_characters_that_are_no_number_are_read_one_by_one(bad: str) -> None:
+    good = "".join(f"{k / 8!r}\n" for k in range(3))
+    alone = piped(f"{bad}\n", "diff", "x**2", "--at", "-", "-f", "value", "--no-analytic")
+    after = piped(good + bad + "\n", "diff", "x**2", "--at", "-", "-f", "value", "--no-analytic")
+    assert alone.exit_code == after.exit_code
+    assert alone.stderr.replace("<stdin>:1:", "<stdin>:4:") == after.stderr
+    assert after.stdout.splitlines()[:3] == [
+        repr(primer.numerical_diff(lambda x: x**2, k / 8)) for k in range(3)
+    ]
+
+
 def test_a_header_must_name_every_variable() -> None:
     outcome = piped("x0,other\n1,2\n", "diff", "x0*x1", "--wrt", "x0", "--at", "-", "-f", "csv")
     assert (outcome.exit_code, outcome.stderr) == (
@@ -165,3 +180,49 @@ def test_an_empty_stream_and_a_missing_file_are_bad_input(tmp_path: Path) -> Non
     outcome = piped("", "diff", "x", "--points", str(missing))
     assert outcome.exit_code == 2
     assert f"File '{missing}' does not exist" in outcome.stderr
+
+
+def test_a_stream_of_many_groups_asks_sympy_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs: list[object] = []
+
+    def counted(work: Any, seconds: float) -> Any:
+        jobs.append(work)
+        return bounded(work, seconds)
+
+    bounded = analytic.bounded
+    monkeypatch.setattr(analytic, "bounded", counted)
+    monkeypatch.setattr(sources, "CHUNK_POINTS", 3)
+    text = "".join(f"{k / 4!r}\n" for k in range(10))
+    outcome = piped(text, "diff", "sin(x)*x", "--at", "-", "-f", "csv", "--no-cache")
+    assert (outcome.exit_code, outcome.stderr) == (0, "")
+    assert len(outcome.stdout.splitlines()) == 11 and len(jobs) == 1  # four groups, one job
+    monkeypatch.setattr(sources, "CHUNK_POINTS", 100)
+    assert piped(text, "diff", "sin(x)*x", "--at", "-", "-f", "csv", "--no-cache") == outcome
+
+
+def test_what_waits_in_a_pipe_is_read_as_one_group() -> None:
+    import io
+    import os
+
+    class Pipe(io.BytesIO):
+        """64 KiB a read, as a pipe's buffer gives; its descriptor says more is waiting."""
+
+        def __init__(self, data: bytes, descriptor: int) -> None:
+            super().__init__(data)
+            self.descriptor = descriptor
+
+        def read1(self, size: int | None = -1) -> bytes:
+            return super().read1(min(65_536, size if size and size > 0 else 65_536))
+
+        def fileno(self) -> int:
+            return self.descriptor
+
+    lines = "".join(f"{k / 7!r}\n" for k in range(20_000)).encode()  # about 400 KB
+    reader, writer = os.pipe()
+    os.write(writer, b"x")  # readable: select says more is there
+    try:
+        groups = list(sources.arrived_lines(Pipe(lines, reader)))
+    finally:
+        os.close(reader)
+        os.close(writer)
+    assert [(first, len(texts)) for first, texts in groups] == [(1, 20_000)]

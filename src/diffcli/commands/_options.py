@@ -305,6 +305,7 @@ def streamed(
     """Run the command once per group of points read from ``name`` (- for stdin), writing
     each group's rows as it comes (one report at the end for table and json); the exit code
     is the worst of the groups'."""
+    from ..engine.analytic import answers_kept
     from ..errors import InputError, param
     from ..expr.inputs import read_constants
     from ..expr.points import PointColumns
@@ -340,9 +341,10 @@ def streamed(
         state = _Stream()
         token = _STREAM.set(state)
         try:
-            for group in groups:
-                function(*args, points=group, **kwargs)
-                state.groups_written += 1
+            with answers_kept():
+                for group in groups:
+                    function(*args, points=group, **kwargs)
+                    state.groups_written += 1
         finally:
             _STREAM.reset(token)
     if not state.groups_written:

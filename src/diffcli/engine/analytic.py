@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import math
 import os
 import pickle
@@ -21,7 +22,8 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -298,9 +300,9 @@ def derivatives(
     coordinate: Coordinate,
     order: int,
     seconds: float,
-) -> Bounded[tuple[str, list[float | None]]]:
+) -> Bounded[tuple[str, Array]]:
     """SymPy's ``order``-th derivative by one coordinate, taken once per shape of the points:
-    its text, and its value at each point (None where it is not a real number; see
+    its text, and its value at each point, float64 (NaN where it is not a real number; see
     ``EXACT_VALUES``). See ``_formulas`` for the cache."""
 
     def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
@@ -327,17 +329,29 @@ def derivatives(
     if outcome.value is None:
         return Bounded(None, outcome.status, outcome.reason)
     if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
-        return Bounded(outcome.value[1], "ok")
+        text, found_values = outcome.value[1]
+        return Bounded((text, _nan_for_none(found_values)), "ok")
     found = outcome.value
-    values: list[float | None] = [None] * len(points)
     try:
-        for group, indices in found.groups.items():
-            (formula,) = found.formulas[group]
-            for index, value in zip(indices, _evaluate(formula, group, points, indices, found)):
-                values[index] = value
+        table = _table(found, points, 1)
     except OutOfTime:
         return _late(seconds)
-    return Bounded((found.extra[found.first], values), "ok")
+    return Bounded((found.extra[found.first], table[:, 0]), "ok")
+
+
+def _nan_for_none(values: Sequence[float | None]) -> Array:
+    """Values as float64, NaN for None."""
+    return np.array([math.nan if value is None else value for value in values], dtype=np.float64)
+
+
+def _table(found: _Formulas, points: Sequence[Point], width: int) -> Array:
+    """Every group's formulas at its points: a row per point, a column per formula (each
+    group holds ``width``), NaN where not real."""
+    table = np.full((len(points), width), np.nan)
+    for group, indices in found.groups.items():
+        rows = slice(None) if len(indices) == len(points) else indices
+        table[rows] = _evaluate_all(found.formulas[group], group, points, indices, found)
+    return table
 
 
 def _late(seconds: float) -> Bounded[Any]:
@@ -376,6 +390,24 @@ def _derivatives_by_sympy(
 
 
 Group = tuple[Shapes, Any]
+#: SymPy's answers kept for the rest of one command (``answers_kept``), by their cache key.
+_KEPT: ContextVar[dict[str, Any] | None] = ContextVar("diffcli_answers_kept", default=None)
+
+
+@contextlib.contextmanager
+def answers_kept() -> Iterator[None]:
+    """Within: each answer SymPy gives is kept in this process and given again for the
+    same question, cache or no cache, so a command run once per group of streamed points
+    derives once."""
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+def _kept_key(key: Mapping[str, Any]) -> str:
+    return json.dumps(key, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -399,7 +431,7 @@ class _Question:
 class _Formulas:
     """The points by group, each group's formulas (read through the parser) and extra text."""
 
-    groups: dict[Group, list[int]]
+    groups: Mapping[Group, Sequence[int]]
     formulas: dict[Group, list[Expression]]
     extra: dict[Group, Any]
     first: Group
@@ -437,8 +469,10 @@ def _formulas(
     }
     formulas: dict[Group, list[Expression]] = {}
     extra: dict[Group, Any] = {}
+    kept = _KEPT.get()
     for group, indices in groups.items():
-        answer = cache.load(keys[group])
+        answer = kept.get(_kept_key(keys[group])) if kept is not None else None
+        answer = answer if answer is not None else cache.load(keys[group])
         count = question.count(points[indices[0]])
         read = _read_formulas(answer, count, dict(group[0]))
         if read is not None and question.valid(answer.get("extra")):
@@ -462,21 +496,50 @@ def _formulas(
             return Bounded((how, answers), "ok")
         for group, (text, found) in zip(missing, answers):
             cache.store(keys[group], {"extra": text, "formulas": found})
+            if kept is not None:
+                kept[_kept_key(keys[group])] = {"extra": text, "formulas": found}
             formulas[group], extra[group] = [parse(item) for item in found], text
     return Bounded(_Formulas(groups, formulas, extra, next(iter(groups)), deadline(seconds)), "ok")
 
 
-def _groups(points: Sequence[Point], held: Callable[[Point], Any]) -> dict[Group, list[int]]:
+def _groups(points: Sequence[Point], held: Callable[[Point], Any]) -> Mapping[Group, Sequence[int]]:
     """The indices of the points, by their shapes and what ``held`` says of them."""
-    if isinstance(points, PointColumns) and held is _nothing_held and len(points):
-        # one layout for all, nothing held: one group, without making a million points
-        first = points[0]
-        shapes = tuple((name, tuple(np.shape(value))) for name, value in first.items())
-        return {(shapes, ()): list(range(len(points)))}
+    if isinstance(points, PointColumns) and len(points):
+        return _column_groups(points, held)
     groups: dict[Group, list[int]] = {}
     for index, point in enumerate(points):
         shapes = tuple((name, tuple(np.shape(value))) for name, value in point.items())
         groups.setdefault((shapes, held(point)), []).append(index)
+    return groups
+
+
+def _column_groups(
+    points: PointColumns, held: Callable[[Point], Any]
+) -> Mapping[Group, Sequence[int]]:
+    """``_groups`` of points held as columns (one layout), without making a point each:
+    one group, or one per distinct set of held values (in the order they first come)."""
+    first = points[0]
+    shapes = tuple((name, tuple(np.shape(value))) for name, value in first.items())
+    every = range(len(points))  # not a million Python numbers
+    if held is _nothing_held:
+        return {(shapes, ()): every}
+    assert isinstance(held, _HeldValues)
+    names = [name for name in sorted(first) if name not in held.names]
+    if not names:
+        return {(shapes, ()): every}
+    if any(shape for _, shape in shapes):
+        return {(shapes, held(first)): every} if len(points) == 1 else _groups(list(points), held)
+    values = np.column_stack([points.column(name) for name in names])
+    distinct, firsts, inverse = np.unique(values, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(firsts, kind="stable")
+    members = np.argsort(inverse.reshape(-1), kind="stable")
+    ends = np.cumsum(np.bincount(inverse.reshape(-1), minlength=len(distinct)))
+    groups: dict[Group, Sequence[int]] = {}
+    for one in order.tolist():  # keyed by the group's first point, as point by point
+        first_values = values[firsts[one]].tolist()
+        key = tuple((name, (value,)) for name, value in zip(names, first_values))
+        start = ends[one - 1] if one else 0
+        groups[(shapes, key)] = members[start : ends[one]].tolist()
     return groups
 
 
@@ -485,17 +548,18 @@ def _nothing_held(point: Point) -> tuple[()]:
     return ()
 
 
-def _held_values(names: tuple[str, ...]) -> Callable[[Point], Any]:
+@dataclass(frozen=True)
+class _HeldValues:
     """The values of a point's variables not in ``names`` (held fixed), hashable."""
 
-    def held(point: Point) -> Any:
+    names: tuple[str, ...]
+
+    def __call__(self, point: Point) -> Any:
         return tuple(
             (name, tuple(np.asarray(value, dtype=np.float64).reshape(-1).tolist()))
             for name, value in sorted(point.items())
-            if name not in names
+            if name not in self.names
         )
-
-    return held
 
 
 def _jsonable_held(held: Any) -> list[Any]:
@@ -556,23 +620,27 @@ def _evaluate(
     formula: Expression,
     group: Group,
     points: Sequence[Point],
-    indices: list[int],
+    indices: Sequence[int],
     found: _Formulas,
-) -> list[float | None]:
+) -> Array:
     """A formula's value at the points of ``indices``: exact up to ``EXACT_VALUES`` values in
-    all (``found.check`` between points), else in one NumPy pass (None where not a finite
-    real number)."""
+    all (``found.check`` between points), else in one NumPy pass, and exact again where
+    digits may have cancelled; float64, NaN where not a finite real number."""
     if len(points) * len(found.formulas[group]) <= EXACT_VALUES:
         values = []
         for index in indices:
             found.check()
             values.append(exact.value_at(formula.tree, _scalars(formula, points[index])))
-        return values
+        return _nan_for_none(values)
     shapes = dict(group[0])
     compiled = compile_expression(formula, shapes)
     scalars = all(shapes[name] == () for name in formula.variables)
-    if isinstance(points, PointColumns) and len(indices) == len(points) and scalars:
-        batch = {name: points.column(name) for name in formula.variables}
+    if isinstance(points, PointColumns) and scalars:
+        every = len(indices) == len(points)
+        batch = {
+            name: points.column(name) if every else points.column(name)[indices]
+            for name in formula.variables
+        }
     else:
         batch = {
             name: np.stack([np.asarray(points[index][name], dtype=np.float64) for index in indices])
@@ -583,7 +651,7 @@ def _evaluate(
             np.asarray(compiled.evaluate_batch(batch), dtype=np.float64).reshape(-1),
             len(indices),
         )
-    values = [value if math.isfinite(value) else None for value in computed.tolist()]
+    values = np.where(np.isfinite(computed), computed, np.nan)
     if len(points) > SCREENED_POINTS:
         return values
     # where digits may have cancelled, exact again: up to EXACT_VALUES values in all
@@ -591,7 +659,8 @@ def _evaluate(
     for position in cancellation.untrusted(formula.tree, batch, len(indices))[:budget].tolist():
         found.check()
         point = _scalars(formula, points[indices[position]])
-        values[position] = exact.value_at(formula.tree, point)
+        value = exact.value_at(formula.tree, point)
+        values[position] = math.nan if value is None else value
     return values
 
 
@@ -636,29 +705,7 @@ def gradients(
     """SymPy's partial derivatives by every coordinate of ``names``: each one's formula (None
     when too long to print), and their values at each point (NaN where not real). See
     ``_formulas`` for the cache."""
-
-    def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
-        partials = _partials(expression, point, names, check)
-        texts = {
-            coordinate.label: formula(partials[i])
-            for i, coordinate in enumerate(coordinates(point, names))
-        }
-        return texts, partials
-
-    outcome = _formulas(
-        _Question(
-            "gradient",
-            expression,
-            {"names": list(names)},
-            held=_held_values(names),
-            count=lambda point: _size(point, names),
-            valid=_are_texts,
-        ),
-        points,
-        derive,
-        lambda: _gradients_by_sympy(expression, points, names, deadline(seconds)),
-        seconds,
-    )
+    outcome = _gradient_formulas(expression, points, names, seconds)
     if outcome.value is None:
         return Bounded(None, outcome.status, outcome.reason)
     if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
@@ -673,6 +720,56 @@ def gradients(
     except OutOfTime:
         return _late(seconds)
     return Bounded((found.extra[found.first], values), "ok")
+
+
+def gradient_table(
+    expression: Expression, points: Sequence[Point], names: tuple[str, ...], seconds: float
+) -> Bounded[tuple[dict[str, str | None], Array]]:
+    """``gradients`` at points of one layout of scalar variables, as a table: a row per
+    point, a column per name of ``names`` (NaN where not real); each formula is evaluated
+    once over the points of its group (held as columns: no point made one at a time)."""
+    outcome = _gradient_formulas(expression, points, names, seconds)
+    if outcome.value is None:
+        return Bounded(None, outcome.status, outcome.reason)
+    if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
+        texts, values = outcome.value[1]
+        rows = [[float(one[name]) for name in names] for one in values]
+        return Bounded((texts, np.array(rows, dtype=np.float64).reshape(-1, len(names))), "ok")
+    found = outcome.value
+    try:
+        table = _table(found, points, len(names))
+    except OutOfTime:
+        return _late(seconds)
+    return Bounded((found.extra[found.first], table), "ok")
+
+
+def _gradient_formulas(
+    expression: Expression, points: Sequence[Point], names: tuple[str, ...], seconds: float
+) -> Bounded[Any]:
+    """``_formulas`` for the gradient by ``names``: each group's partial derivatives."""
+
+    def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
+        partials = _partials(expression, point, names, check)
+        texts = {
+            coordinate.label: formula(partials[i])
+            for i, coordinate in enumerate(coordinates(point, names))
+        }
+        return texts, partials
+
+    return _formulas(
+        _Question(
+            "gradient",
+            expression,
+            {"names": list(names)},
+            held=_HeldValues(names),
+            count=lambda point: _size(point, names),
+            valid=_are_texts,
+        ),
+        points,
+        derive,
+        lambda: _gradients_by_sympy(expression, points, names, deadline(seconds)),
+        seconds,
+    )
 
 
 def _gradients_by_sympy(
@@ -697,9 +794,11 @@ def _gradients_by_sympy(
 
 def hessians(
     expression: Expression, points: Sequence[Point], names: tuple[str, ...], seconds: float
-) -> Bounded[list[Array]]:
-    """SymPy's Hessian by the coordinates of ``names`` at each point (NaN where not real).
-    See ``_formulas`` for the cache (the upper triangle is stored, row by row)."""
+) -> Bounded[Array]:
+    """SymPy's Hessian by the coordinates of ``names`` at each point, a list of matrices
+    (NaN where not real), or one array of them all where every point has as many
+    coordinates. See ``_formulas``
+    for the cache (the upper triangle is stored, row by row)."""
 
     def derive(group: Group, point: Point, check: Callable[[], None]) -> tuple[Any, list[Any]]:
         return None, _upper_triangle(expression, point, names, check)
@@ -709,7 +808,7 @@ def hessians(
             "hessian",
             expression,
             {"names": list(names)},
-            held=_held_values(names),
+            held=_HeldValues(names),
             count=lambda point: _size(point, names) * (_size(point, names) + 1) // 2,
             valid=lambda extra: extra is None,
         ),
@@ -723,8 +822,17 @@ def hessians(
     if isinstance(outcome.value, tuple):  # SymPy's own values: an answer not cached
         return Bounded(outcome.value[1], "ok")
     found = outcome.value
+    sizes = {_size(points[indices[0]], names) for indices in found.groups.values()}
     matrices: list[Array] = [None] * len(points)
     try:
+        if len(sizes) == 1:  # each group's entries at once, into one array
+            (size,) = sizes
+            upper = np.triu_indices(size)
+            table = _table(found, points, len(upper[0]))
+            every = np.empty((len(points), size, size))
+            every[:, upper[0], upper[1]] = table
+            every[:, upper[1], upper[0]] = table
+            return Bounded(every, "ok")
         for group, indices in found.groups.items():
             size = _size(points[indices[0]], names)
             upper = np.triu_indices(size)
@@ -806,15 +914,13 @@ def _evaluate_all(
     formulas: Sequence[Expression],
     group: Group,
     points: Sequence[Point],
-    indices: list[int],
+    indices: Sequence[int],
     found: _Formulas,
 ) -> Array:
     """Each formula's value at each point of ``indices`` (rows: points), NaN where not real."""
     table = np.full((len(indices), len(formulas)), np.nan)
     for column, formula in enumerate(formulas):
-        for row, value in enumerate(_evaluate(formula, group, points, indices, found)):
-            if value is not None:
-                table[row, column] = value
+        table[:, column] = _evaluate(formula, group, points, indices, found)
     return table
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -32,8 +32,8 @@ READ_SIZE = 1 << 20
 #: (One way only to match a number: a block of lines that fails fails in linear time.)
 _NUMBER = r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*"
 _PLAIN = re.compile(f"{_NUMBER}(?:,{_NUMBER})*\\Z")
-#: Lines of plain numbers, so many a line, by that count (compiled on first use).
-_PLAIN_LINES: dict[int, re.Pattern[str]] = {}
+#: What ``str.translate`` drops from lines of plain numbers: every character they may hold.
+_PLAIN_CHARACTERS = str.maketrans("", "", "0123456789.eE+-, \t\n")
 #: A header's field: a variable (``x0``) or one element of one (``W[0,1]``).
 _LABEL = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:\[\s*(\d+(?:\s*,\s*\d+)*)\s*\])?\s*\Z")
 
@@ -50,16 +50,46 @@ def arrived_lines(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     """The stream's lines in groups, each with the number of its first line: each group
     holds every complete line that had arrived when the stream was read (a pipe's ``read1``
     returns what is there, waiting only for the first byte)."""
-    read = getattr(stream, "read1", stream.read)
     pending = b""
     count = 0
-    while data := read(READ_SIZE):
-        *complete, pending = (pending + data).split(b"\n")
-        if complete:
-            yield count + 1, _decoded(b"\n".join(complete))
-            count += len(complete)
+    for data in _arrived(stream):
+        pending += data
+        end = pending.rfind(b"\n")
+        if end >= 0:
+            lines = _decoded(pending[:end])
+            yield count + 1, lines
+            count += len(lines)
+            pending = pending[end + 1 :]
     if pending:
         yield count + 1, _decoded(pending)
+
+
+def _arrived(stream: IO[bytes]) -> Iterator[bytes]:
+    """The stream's bytes as they arrive: each read waits for the first byte only, then
+    takes whatever else is already there, up to ``READ_SIZE`` (a fast writer into a pipe,
+    whose buffer holds 64 KiB, makes few large groups; a slow one, an answer per line)."""
+    read = getattr(stream, "read1", stream.read)
+    waiting = _more_waiting(stream)
+    while data := read(READ_SIZE):
+        while len(data) < READ_SIZE and waiting():
+            more = read(READ_SIZE - len(data))
+            if not more:  # the end of the stream
+                break
+            data += more
+        yield data
+
+
+def _more_waiting(stream: IO[bytes]) -> Callable[[], bool]:
+    """Whether more of the stream can be read at once, without waiting (False where the
+    stream has no descriptor ``select`` can watch)."""
+    import select
+
+    try:
+        descriptor = stream.fileno()
+        select.select([descriptor], [], [], 0)
+    except (AttributeError, OSError, ValueError):
+        return lambda: False
+    return lambda: bool(select.select([descriptor], [], [], 0)[0])
 
 
 def _decoded(lines: bytes) -> list[str]:
@@ -127,14 +157,17 @@ class PointReader:
         free = [name for name in self.expression.variables if name not in self.fixed]
         if not free or any(name in self.expression.indexed for name in free):
             return None
-        pattern = _PLAIN_LINES.get(len(free))
-        if pattern is None:
-            pattern = re.compile(f"(?:{_NUMBER}(?:,{_NUMBER}){{{len(free) - 1}}}\n)*")
-            _PLAIN_LINES[len(free)] = pattern
-        text = "\n".join(texts) + "\n"
-        if not pattern.fullmatch(text):
+        text = "\n".join(texts)
+        if text.translate(_PLAIN_CHARACTERS):  # a character no plain number holds
             return None
-        numbers = np.array(text.replace("\n", ",").split(",")[:-1], dtype=np.float64)
+        commas = len(free) - 1
+        if ("," in text) if commas == 0 else any(one.count(",") != commas for one in texts):
+            return None
+        fields = texts if commas == 0 else text.replace("\n", ",").split(",")
+        try:  # Python's float on each field: a field that is no number fails
+            numbers = np.array(fields, dtype=np.float64)
+        except ValueError:
+            return None
         if not np.isfinite(numbers).all():
             return None  # read line by line: the error names the number
         first = self._plain_numbers(texts[0])

@@ -147,51 +147,71 @@ def emit_delimited(
 
 #: Rows formatted and written at a time by ``emit_column_block`` (bounds the text in memory).
 BLOCK_ROWS = 65_536
-#: Magnitudes at which orjson's shortest round-trip text differs from ``repr``'s: from 1e-9
-#: to 1e-5 only in the exponent (``1e-7`` for ``1e-07``), from 1e-5 to 1e-4 in form
-#: (``0.00001`` for ``1e-05``; these, with a margin, are written by ``repr`` itself).
-_SHORT_EXPONENTS, _POSITIONAL, _REPR_BELOW = 1e-9, 1e-5, 1.1e-4
+#: Magnitudes at which orjson's shortest round-trip text may differ from ``repr``'s: from
+#: ``_SHORT_FROM`` to ``_REPR_FROM`` in the exponent only (``1e-7`` for ``1e-07``: told by the
+#: text), from there to ``_REPR_BELOW`` in form (``0.00001`` for ``1e-05``: these numbers, the
+#: band widened on both sides, are written by ``repr``).
+_SHORT_FROM, _REPR_FROM, _REPR_BELOW = 9e-10, 9.9e-6, 1.1e-4
+#: Bytes of orjson's text that ``numbers_text`` looks for.
+_COMMA, _MINUS, _EXPONENT = b",-e"
 
 
-def numbers_text(matrix: Any, missing: Any, delimiter: str) -> str:
+def numbers_text(
+    matrix: Any, missing: Any, delimiter: str, texts: Mapping[int, Any] | None = None
+) -> str:
     """Rows of floats as delimited text (each row ends in a line break), each number as
-    ``repr`` writes it (so it parses back to the same double), empty where ``missing``.
+    ``repr`` writes it (so it parses back to the same double), empty where ``missing``;
+    ``texts``: columns (by position) whose cells are the given text instead, one per row.
 
-    The whole matrix is written by one call of orjson's compiled shortest round-trip
-    formatter. Where its text differs from ``repr``'s (single-digit exponents, ``1e-7`` for
-    ``1e-07``; the positional form from 1e-5 to 1e-4, ``0.00001`` for ``1e-05``; NaN and
-    infinities, which it writes as null) and in missing cells, orjson is given NaN and its
-    null is replaced by the cell's own text.
+    Every number is written by one call of orjson's compiled shortest round-trip formatter
+    (the matrix as one flat list), and its text made ``repr``'s by array operations over its
+    bytes: the commas found (each cell's end), every row's last made a line break, and
+    single-digit exponents given their zero (``1e-07`` for ``1e-7``). Missing cells, text
+    cells and the few numbers whose text differs in form (``0.00001`` for ``1e-05``; NaN and
+    infinities) are given as NaN, and their null replaced by their own text in one pass.
     """
     import numpy as np
 
+    if not matrix.size:
+        return ""
+    width = matrix.shape[1]
+    is_text = np.zeros(matrix.shape, dtype=bool)
+    is_text[:, list(texts or ())] = True
     size = np.abs(matrix)
-    short = (size >= _SHORT_EXPONENTS) & (size < _POSITIONAL) & ~missing
-    by_repr = (size >= _POSITIONAL) & (size < _REPR_BELOW) | ~np.isfinite(matrix)
-    special = missing | short | by_repr
-    text = _orjson_text(np.where(special, np.nan, matrix))[1:-1]
-    if special.any():
-        fills = np.full(int(special.sum()), "", dtype=object)
-        values, short, by_repr = (
-            matrix[special],
-            short[special],
-            by_repr[special] & ~missing[special],
-        )
-        if short.any():
-            fills[short] = _orjson_text(values[short])[1:-1].replace("e-", "e-0").split(",")
-        fills[by_repr] = [repr(value) for value in values[by_repr].tolist()]
-        pieces = text.split("null")
-        joined = [""] * (2 * len(pieces) - 1)
-        joined[::2] = pieces
-        joined[1::2] = fills.tolist()
-        text = "".join(joined)
-    text = text.replace("],[", "\n")[1:-1]
+    by_repr = (size >= _REPR_FROM) & (size < _REPR_BELOW) | ~np.isfinite(matrix)
+    by_repr &= ~missing & ~is_text
+    replaced = missing | by_repr | is_text
+    flat = np.where(replaced, np.nan, matrix).ravel()
+    text = np.frombuffer(_orjson_text(flat), np.uint8)[1:-1].copy()  # without [ and ]
+    ends = np.append(np.flatnonzero(text == _COMMA), len(text))  # of each cell
     if delimiter != ",":
-        text = text.replace(",", delimiter)
-    return text + "\n"
+        text[ends[:-1]] = ord(delimiter)
+    text[ends[width - 1 :: width][:-1]] = ord("\n")  # the last row's ends the text
+    candidates = (size >= _SHORT_FROM) & (size < _REPR_FROM) & ~replaced
+    cell_ends = ends[np.flatnonzero(candidates.ravel())]
+    short = cell_ends[(text[cell_ends - 2] == _MINUS) & (text[cell_ends - 3] == _EXPONENT)]
+    inserted = np.full(len(short) + 1, ord("0"), dtype=np.uint8)
+    inserted[-1] = ord("\n")
+    text = np.insert(text, np.append(short - 1, len(text)), inserted)
+    result = text.tobytes().decode()
+    if not replaced.any():
+        return result
+    flat_replaced = replaced.ravel()
+    place = np.cumsum(flat_replaced) - 1  # of each replaced cell among them, in text order
+    fills = np.full(int(flat_replaced.sum()), "", dtype=object)  # missing: empty
+    for column, column_texts in (texts or {}).items():
+        fills[place[column::width]] = column_texts
+    by_repr_cells = np.flatnonzero(by_repr.ravel())
+    numbers = matrix.ravel()[by_repr_cells].tolist()
+    fills[place[by_repr_cells]] = [repr(value) for value in numbers]
+    pieces = result.split("null")
+    joined = [""] * (2 * len(pieces) - 1)
+    joined[::2] = pieces
+    joined[1::2] = fills.tolist()
+    return "".join(joined)
 
 
-def _orjson_text(array: Any) -> str:
+def _orjson_text(array: Any) -> bytes:
     """A float64 array as orjson writes it (JSON lists; NaN and infinities as null)."""
     import numpy as np
     import orjson
@@ -199,7 +219,7 @@ def _orjson_text(array: Any) -> str:
     written: bytes = orjson.dumps(
         np.ascontiguousarray(array, dtype=np.float64), option=orjson.OPT_SERIALIZE_NUMPY
     )
-    return written.decode()
+    return written
 
 
 def column_texts(column: Any, precision: int) -> list[str]:
@@ -218,8 +238,9 @@ def emit_column_block(
     """CSV or TSV from a report's columns, the text ``emit_delimited`` writes from its rows
     (a header row unless ``headers`` is None), ``BLOCK_ROWS`` rows formatted at a time.
 
-    Neighbouring number columns are written together (``numbers_text``); a row is then
-    joined from a few pieces, not cell by cell.
+    Without ``precision`` each block is one ``numbers_text`` call (``_block_text``);
+    with it, neighbouring number columns are written together and a row is joined from a
+    few pieces, not cell by cell.
     """
     from itertools import repeat
 
@@ -230,7 +251,7 @@ def emit_column_block(
     groups = _groups(block.columns)
     for start in range(0, block.rows, BLOCK_ROWS):
         rows = min(BLOCK_ROWS, block.rows - start)
-        text = _marked_text(block.columns, start, rows, delimiter) if precision is None else None
+        text = _block_text(block.columns, start, rows, delimiter) if precision is None else None
         if text is not None:
             sys.stdout.write(text)
             continue
@@ -260,47 +281,69 @@ def emit_column_block(
         sys.stdout.write("\n".join(map(delimiter.join, zip(*lines))) + "\n")
 
 
-def _marked_text(columns: Sequence[Any], start: int, rows: int, delimiter: str) -> str | None:
+def _block_text(columns: Sequence[Any], start: int, rows: int, delimiter: str) -> str | None:
     """Rows ``start`` … ``start + rows`` in one ``numbers_text`` call when every column is
-    numbers or one cell shared by every row; None otherwise (a text column).
+    numbers, one cell shared by every row, or text; None when no column is numbers.
 
-    Each run of shared cells stands in the matrix as a marker number found nowhere in the
-    numbers, whose text is then replaced by the cells' own (one replacement per run).
+    Neighbouring columns that are not numbers (a number column without a value in these
+    rows counts as empty text) make one text column of ``numbers_text``: each row's cells
+    joined, made once for each distinct combination.
     """
     import numpy as np
 
     from .schema import cell_text
 
-    numbers: list[Any] = []
-    runs: list[list[str]] = []  # the shared cells of each run, by the marker's position
-    places: list[int | None] = []  # for each matrix column: its run, or None for numbers
-    for column in columns:
-        if isinstance(column, np.ndarray):
+    numbers: list[Any] = []  # each matrix column's numbers, or None for text
+    texts: dict[int, Any] = {}  # the text columns' cells, by their place in the matrix
+    run: list[Any] = []  # the run of columns that are not numbers, being gathered
+    end = np.empty(0)  # after the last column
+    for column in [*columns, end]:
+        if not isinstance(column, np.ndarray):
+            run.append(column if _is_column(column) else [column])
+            continue
+        if column is not end and np.ma.getmaskarray(column[start : start + rows]).all():
+            run.append([None])  # no value in any of these rows
+            continue
+        if run:
+            texts[len(numbers)] = _joined_cells(run, start, rows, delimiter, cell_text)
+            numbers.append(None)
+            run = []
+        if column is not end:
             numbers.append(column[start : start + rows])
-            places.append(None)
-        elif _is_column(column):
-            return None
-        elif places and places[-1] is not None:
-            runs[-1].append(_quoted(cell_text(column), delimiter))
-        else:
-            runs.append([_quoted(cell_text(column), delimiter)])
-            places.append(len(runs) - 1)
-    data = np.column_stack([np.ma.getdata(one) for one in numbers]).astype(np.float64)
-    markers = [float(f"3.14159{run:03d}e+300") for run in range(len(runs))]
-    if np.isin(np.abs(data), markers).any():
+    if len(texts) == len(numbers):
         return None
-    matrix = np.empty((rows, len(places)))
-    missing = np.zeros((rows, len(places)), dtype=bool)
-    data_places = [index for index, place in enumerate(places) if place is None]
-    matrix[:, data_places] = data
-    missing[:, data_places] = np.column_stack([np.ma.getmaskarray(one) for one in numbers])
-    for index, place in enumerate(places):
-        if place is not None:
-            matrix[:, index] = markers[place]
-    text = numbers_text(matrix, missing, delimiter)
-    for marker, cells in zip(markers, runs):
-        text = text.replace(repr(marker), delimiter.join(cells))
-    return text
+    matrix = np.full((rows, len(numbers)), np.nan)
+    missing = np.zeros((rows, len(numbers)), dtype=bool)
+    for index, part in enumerate(numbers):
+        if part is not None:
+            matrix[:, index] = np.ma.getdata(part)
+            missing[:, index] = np.ma.getmaskarray(part)
+    return numbers_text(matrix, missing, delimiter, texts)
+
+
+def _joined_cells(run: list[Any], start: int, rows: int, delimiter: str, cell_text: Any) -> Any:
+    """Each row's cells of a run of text columns (a one-cell list: shared by every row),
+    quoted and joined by ``delimiter``, as an object array."""
+    import numpy as np
+
+    codes = np.zeros(rows, dtype=np.int64)
+    distinct_cells: list[list[Any]] = []
+    for column in run:
+        part = column if len(column) == 1 else column[start : start + rows]
+        distinct = dict.fromkeys(part)
+        index = {cell: position for position, cell in enumerate(distinct)}
+        distinct_cells.append(list(distinct))
+        if len(distinct) > 1:
+            codes = codes * len(distinct) + np.array([index[cell] for cell in part])
+    combinations, inverse = np.unique(codes, return_inverse=True)
+    joined = []
+    for code in combinations.tolist():
+        cells = []
+        for distinct in reversed(distinct_cells):
+            code, position = divmod(code, len(distinct))
+            cells.append(_quoted(cell_text(distinct[position]), delimiter))
+        joined.append(delimiter.join(reversed(cells)))
+    return np.array(joined, dtype=object)[inverse]
 
 
 def _groups(columns: Sequence[Any]) -> list[list[Any]]:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import analytic, autodiff, registry
-from ..engine.coordinates import Coordinate, along
+from ..engine.coordinates import Array, Coordinate, along
 from ..engine.estimate import Estimate, checked_zero, estimate
 from ..engine.kinks import kink_at, kink_suspects, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
@@ -23,6 +23,7 @@ from ..options import DiffOptions
 from ..results import Analytic, DerivativeRow, DerivativeRows, DiffReport
 from .exact import exact_side
 from .notes import (
+    MAX_POINT_WARNINGS,
     capped,
     large_step_warning,
     step_too_large,
@@ -66,27 +67,32 @@ def differentiate(
         )
         (compiled,) = compiled_by_shapes.values()
         rows: Sequence[DerivativeRow]
-        rows, warnings = _rows_in_batches(
+        rows, warnings, unlisted = _rows_in_batches(
             expression, compiled, points, coordinate, entries[0], options, analytic_values
         )
     else:
         rows, row_points, warnings = _rows_point_by_point(
             expression, compiled_by_shapes, points, coordinate, entries, suspects, options
         )
+        unlisted = 0
         derivative_text, analytic_values, symbolic = _analytic(
             expression, points, coordinate, options, compiled_by_shapes
         )
         # At a kink SymPy still answers (sign(0) = 0, Heaviside(0) = 1/2): not a derivative.
+        found = analytic_values.tolist()
         rows = [
-            replace(row, analytic=analytic_values[index])
-            if analytic_values[index] is not None and not row.is_kink
+            replace(row, analytic=found[index])
+            if not math.isnan(found[index]) and not row.is_kink
             else row
             for row, index in zip(rows, row_points)
         ]
     if symbolic.status not in {"ok", "skipped"}:
         warnings.append(f"no analytic derivative: {symbolic.reason}")
     if symbolic.status == "ok":
-        for index in [index for index, value in enumerate(analytic_values) if value is None]:
+        for count, index in enumerate(np.flatnonzero(np.isnan(analytic_values)).tolist()):
+            if len(warnings) > MAX_POINT_WARNINGS:  # the rest only counted
+                unlisted += int(np.isnan(analytic_values).sum()) - count
+                break
             warnings.append(
                 "the analytic derivative has no finite real value at "
                 f"{shortened(format_point(points[index]))}"
@@ -97,7 +103,7 @@ def differentiate(
         derivative_text,
         symbolic,
         rows if isinstance(rows, DerivativeRows) else tuple(rows),
-        tuple(capped(warnings)),
+        tuple(capped(warnings, unlisted=unlisted)),
         options.order,
     )
 
@@ -213,14 +219,16 @@ def _rows_in_batches(
     coordinate: Coordinate,
     entry: registry.Method,
     options: DiffOptions,
-    analytic_values: Sequence[float | None],
-) -> tuple[DerivativeRows, list[str]]:
+    analytic_values: Array,
+) -> tuple[DerivativeRows, list[str], int]:
     """The rows from batched evaluations, held as columns: the numbers of the point-by-point
-    path, each row with its analytic value."""
+    path, each row with its analytic value; the warnings, the first few written out (as
+    ``capped`` shows them) and how many more there are."""
     step = options.h if options.h is not None else default_step(entry.name, 0.0, options.order)
     found: dict[str, list[Any]] = {"numerical": [], "error_estimate": [], "value": []}
     statuses: dict[int, str] = {}
     warnings: list[str] = []
+    unlisted = 0  # warnings counted, not written: past the few a command shows
     checks = _Checks()
     evaluations = 0
     for start in range(0, len(points), _POINTS_PER_BATCH):
@@ -254,24 +262,36 @@ def _rows_in_batches(
             with np.errstate(all="ignore"):
                 checked[index] = checked_zero(estimates.at(index), line, float(xs[index]))
             trusted[index] = checked[index].trusted
-        flagged = step_too_large(step, xs) | ~np.isfinite(estimates.values) | ~trusted
-        for index in np.flatnonzero(flagged).tolist():
+        large, finite = step_too_large(step, xs), np.isfinite(estimates.values)
+        vanished = estimates.vanished
+        flagged = np.flatnonzero(large | ~finite | ~trusted)
+        # as _status and _warnings settle them point by point
+        status = np.where(vanished, "step-vanished", np.where(~trusted | large, "unreliable", ""))
+        status[~finite] = ""
+        statuses.update(zip((flagged + start).tolist(), status[flagged].tolist()))
+        untrusted = ~(trusted | vanished | large)
+        counts = large.astype(int) + vanished + ~finite + untrusted
+        written = 0  # flagged points whose warnings are written out (the first few only)
+        for index in flagged.tolist():
+            if len(warnings) > MAX_POINT_WARNINGS:
+                break
+            written += 1
             result, x = checked.get(index) or estimates.at(index), float(xs[index])
             better = ""
-            if _untrusted(result, x):
+            if untrusted[index]:
                 better = checks.better(
                     expression, compiled, batch[index], coordinate, options.order
                 )
             warnings.extend(_warnings(result, entry, batch[index], coordinate, x, better))
-            statuses[start + index] = _status(result, entry, x)
+        unlisted += int(counts[flagged[written:]].sum())
         found["numerical"].append(estimates.values)
         found["error_estimate"].append(estimates.errors)
         found["value"].append(values)
         evaluations = estimates.evaluations
     columns_of_rows = {name: np.concatenate(parts) for name, parts in found.items()}
-    columns_of_rows["analytic"] = np.array(analytic_values, dtype=np.float64)  # None: NaN
+    columns_of_rows["analytic"] = analytic_values
     rows = DerivativeRows(points, entry.name, step, evaluations, columns_of_rows, statuses)
-    return rows, warnings
+    return rows, warnings, unlisted
 
 
 def _large_step(result: Estimate, x: float) -> bool:
@@ -376,10 +396,11 @@ def _analytic(
     coordinate: Coordinate,
     options: DiffOptions,
     compiled_by_shapes: dict[Any, Compiled],
-) -> tuple[str | None, list[float | None], Analytic]:
-    """SymPy's derivative and its values, or Taylor-mode AD's values (no formula)."""
+) -> tuple[str | None, Array, Analytic]:
+    """SymPy's derivative and its values, or Taylor-mode AD's values (no formula); the
+    values float64, NaN where there is none."""
 
-    def by_ad() -> tuple[None, list[float | None]]:
+    def by_ad() -> tuple[None, Array]:
         return None, _by_taylor_mode(compiled_by_shapes, points, coordinate, options.order)
 
     outcome, symbolic = exact_side(
@@ -391,7 +412,7 @@ def _analytic(
         by_ad,
     )
     if outcome is None:
-        return None, [None] * len(points), symbolic
+        return None, np.full(len(points), np.nan), symbolic
     text, values = outcome
     return text, values, symbolic
 
@@ -401,20 +422,27 @@ def _by_taylor_mode(
     points: Sequence[Point],
     coordinate: Coordinate,
     order: int,
-) -> list[float | None]:
-    """The derivative at every point by Taylor-mode AD (None where not finite): points of
+) -> Array:
+    """The derivative at every point by Taylor-mode AD (NaN where not finite): points of
     one shape in batches of the evaluator, each batch one pass."""
-    values: list[float | None] = [None] * len(points)
+    values = np.full(len(points), np.nan)
     for key, compiled in compiled_by_shapes.items():
-        indices = [index for index, point in enumerate(points) if shapes_key(point) == key]
+        every = None  # points of one layout of scalars: their columns
+        if len(compiled_by_shapes) == 1 and all(shape == () for _, shape in key):
+            every, indices = scalar_columns(points), np.arange(len(points))
+        else:
+            indices = np.array(
+                [index for index, point in enumerate(points) if shapes_key(point) == key]
+            )
         for start in range(0, len(indices), _POINTS_PER_BATCH):
             batch = indices[start : start + _POINTS_PER_BATCH]
             columns = {
-                name: np.array([points[index][name] for index in batch], dtype=np.float64)
+                name: every[name][start : start + _POINTS_PER_BATCH]
+                if every is not None
+                else np.array([points[index][name] for index in batch.tolist()], dtype=np.float64)
                 for name, _ in key
             }
             found = autodiff.derivatives_along(compiled, columns, coordinate, order)
-            flat = np.broadcast_to(found, (len(batch),)).tolist()
-            for index, value in zip(batch, flat):
-                values[index] = value if math.isfinite(value) else None
+            values[batch] = np.broadcast_to(found, (len(batch),))
+    values[~np.isfinite(values)] = np.nan
     return values

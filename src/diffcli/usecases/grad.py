@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import cast
 
 import numpy as np
 
@@ -80,11 +79,11 @@ def gradient_report(
         compiled, across = _rows_across_points(
             expression, points, names, method, quotient_step, warnings
         )
-        formulas, analytic_values, symbolic = _analytic_gradients(
-            expression, points, [compiled] * len(points), names, options, across.columns
+        formulas, analytic_columns, symbolic = _analytic_columns(
+            expression, points, compiled, names, options, across.columns
         )
         warnings += _analytic_failure(symbolic)
-        rows = _with_analytic(across, analytic_values, names, warnings)
+        rows = _with_analytic(across, analytic_columns, names, warnings)
     else:
         formulas, symbolic, rows = _rows_point_by_point(
             expression, points, names, options, step, shown, predicted, warnings
@@ -198,16 +197,14 @@ def _analytic_failure(symbolic: Analytic) -> list[str]:
 
 def _with_analytic(
     rows: GradientRows,
-    values: Sequence[dict[str, Array] | None],
+    analytic: dict[str, Array] | None,
     names: tuple[str, ...],
     warnings: list[str],
 ) -> GradientRows:
-    """The rows with the analytic side's values (None: it gave none) as columns. Appends a
-    warning for each point where some value is not a real number."""
-    if not values or values[0] is None:
+    """The rows with the analytic side's columns (None: it gave none). Appends a warning for
+    each point where some value is not a real number."""
+    if analytic is None:
         return rows
-    found = cast("Sequence[dict[str, Array]]", values)
-    analytic = {name: np.array([one[name] for one in found], dtype=np.float64) for name in names}
     missing = np.logical_or.reduce([np.isnan(analytic[name]) for name in names])
     for index in np.flatnonzero(missing).tolist():
         labels = [name for name in names if math.isnan(analytic[name][index])]
@@ -427,24 +424,47 @@ def _about_show(error: ParseError) -> ParseError:
     return type(error)(f"{param('show')}: {error.template}", error.text, error.column)
 
 
+def _analytic_columns(
+    expression: Expression,
+    points: Sequence[Point],
+    compiled: Compiled,
+    names: tuple[str, ...],
+    options: GradOptions,
+    columns: Mapping[str, Array],
+) -> tuple[dict[str, str | None] | None, dict[str, Array] | None, Analytic]:
+    """``_analytic_gradients`` at points of one layout of scalar variables (``columns``):
+    each partial derivative's values as one column (NaN where not real), SymPy's formulas
+    evaluated once over the points, or one reverse pass of AD over them all."""
+
+    def by_ad() -> tuple[None, dict[str, Array]]:
+        values = autodiff.gradient_at_points(compiled, columns, names)
+        return None, {name: _real(value) for name, value in values.items()}
+
+    outcome, symbolic = exact_side(
+        options,
+        len(names),
+        lambda: analytic.gradient_table(expression, points, names, options.analytic_timeout),
+        by_ad,
+    )
+    if outcome is None:
+        return None, None, symbolic
+    texts, values = outcome
+    if isinstance(values, dict):
+        return texts, values, symbolic
+    return texts, {name: values[:, position] for position, name in enumerate(names)}, symbolic
+
+
 def _analytic_gradients(
     expression: Expression,
     points: Sequence[Point],
     compiled_at: Sequence[Compiled],
     names: tuple[str, ...],
     options: GradOptions,
-    columns: Mapping[str, Array] | None = None,
 ) -> tuple[dict[str, str | None] | None, list[dict[str, Array] | None], Analytic]:
-    """SymPy's formulas and values, or reverse-mode AD's values (no formulas); ``columns``:
-    the points' variables as columns, where they are all scalars (``scalar_columns``)."""
+    """SymPy's formulas and values, or reverse-mode AD's values (no formulas), point by
+    point."""
 
     def by_ad() -> tuple[None, list[dict[str, Array] | None]]:
-        if columns is not None:  # scalar variables: one reverse pass over all points
-            values = autodiff.gradient_at_points(compiled_at[0], columns, names)
-            real = {name: _real(value) for name, value in values.items()}
-            return None, [
-                {name: real[name][index] for name in names} for index in range(len(points))
-            ]
         found: list[dict[str, Array] | None] = []
         for point, compiled in zip(points, compiled_at):
             values = autodiff.gradient(compiled, point, names)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..catalog import MAX_ADAPTIVE_HESSIAN_COORDINATES
 from ..engine import analytic, autodiff, registry
+from ..engine.autodiff.derivatives import hessian_at_points as ad_hessian_at_points
 from ..engine.coordinates import along, along_line, coordinates
 from ..engine.estimate import Estimate, estimate
 from ..engine.kernel import hessian, hessian_at_points
@@ -65,7 +66,7 @@ def hessian_report(
     if across and not kink_near(expression, points, names):
         compiled, batched = _rows_across_points(expression, points, names, options.step, warnings)
         analytic_values, symbolic = _analytic_hessians(
-            expression, points, [compiled] * len(points), names, options
+            expression, points, [compiled] * len(points), names, options, batched.columns
         )
         warnings += _analytic_failure(symbolic)
         return HessianReport(
@@ -201,9 +202,9 @@ def _with_analytic(
 ) -> HessianRows:
     """The rows with the analytic side's matrices (None: it gave none). Appends a warning
     for each point where some entry is not a real number."""
-    if not values or values[0] is None:
+    if len(values) == 0 or values[0] is None:
         return rows
-    analytic = np.array(values, dtype=np.float64)
+    analytic = np.asarray(values, dtype=np.float64)
     for index in np.flatnonzero(np.isnan(analytic).any(axis=(1, 2))).tolist():
         warnings.append(
             f"at {short_point(rows.points[index])} some analytic second derivatives are not "
@@ -389,10 +390,17 @@ def _analytic_hessians(
     compiled_at: Sequence[Compiled],
     names: tuple[str, ...],
     options: HessianOptions,
-) -> tuple[list[Array | None], Analytic]:
-    """SymPy's Hessians, or forward-over-reverse AD's (NaN where not finite)."""
+    columns: Mapping[str, Array] | None = None,
+) -> tuple[Sequence[Array | None], Analytic]:
+    """SymPy's Hessians, or forward-over-reverse AD's (NaN where not finite); ``columns``:
+    the points' variables as columns, where they are all scalars (AD's pass then takes
+    them all at once)."""
 
-    def by_ad() -> list[Array]:
+    def by_ad() -> Sequence[Array]:
+        if columns is not None:
+            matrices = ad_hessian_at_points(compiled_at[0], columns, names)
+            matrices[~np.isfinite(matrices)] = np.nan
+            return matrices  # type: ignore[no-any-return]
         found = []
         for point, compiled in zip(points, compiled_at):
             matrix = np.array(autodiff.hessian(compiled, point, names), dtype=np.float64)
@@ -409,4 +417,4 @@ def _analytic_hessians(
     )
     if outcome is None:
         return [None] * len(points), symbolic
-    return list(outcome), symbolic
+    return outcome, symbolic

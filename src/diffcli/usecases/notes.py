@@ -21,12 +21,15 @@ _NAMED_IN_WARNING = 5
 MAX_POINT_WARNINGS = 10
 
 
-def capped(warnings: Sequence[str], limit: int = MAX_POINT_WARNINGS) -> list[str]:
-    """The first ``limit`` warnings and one line counting the rest: a range of a million
-    points must not print a line per point (each row keeps its status)."""
-    if len(warnings) <= limit:
+def capped(
+    warnings: Sequence[str], limit: int = MAX_POINT_WARNINGS, unlisted: int = 0
+) -> list[str]:
+    """The first ``limit`` warnings and one line counting the rest (and ``unlisted`` more,
+    counted but never written out): a range of a million points must not print a line per
+    point (each row keeps its status)."""
+    if len(warnings) + unlisted <= limit:
         return list(warnings)
-    rest = len(warnings) - limit
+    rest = len(warnings) + unlisted - limit
     return [
         *warnings[:limit],
         f"{rest} more warning{'s' if rest > 1 else ''} like these at other points: each "

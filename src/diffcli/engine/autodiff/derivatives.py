@@ -78,6 +78,33 @@ def hessian(compiled: Compiled, point: Point, names: tuple[str, ...]) -> Array:
     return np.concatenate(columns, axis=1) if columns else np.zeros((0, 0))
 
 
+#: Points taken at a time by ``hessian_at_points`` (each carries a tangent per coordinate).
+_HESSIAN_BATCH = 8192
+
+
+def hessian_at_points(compiled: Compiled, columns: Point, names: tuple[str, ...]) -> Array:
+    """``hessian`` at many points of scalar variables: ``columns`` holds each variable's
+    value at every point (float64 arrays of one length). One forward-over-reverse pass per
+    batch of points, every tangent direction at once; the matrices stacked, points first."""
+    batch = {name: np.asarray(column, dtype=np.float64) for name, column in columns.items()}
+    length = len(next(iter(batch.values()))) if batch else 0
+    count = len(names)
+    matrices = np.zeros((length, count, count))
+    for start in range(0, length, _HESSIAN_BATCH):
+        stop = min(start + _HESSIAN_BATCH, length)
+        env: dict[str, Array] = {name: column[start:stop] for name, column in batch.items()}
+        for position, name in enumerate(names):
+            tangent = np.zeros((count, stop - start))
+            tangent[position] = 1.0
+            env[name] = Jet([env[name], tangent])
+        found = backward(record(compiled, env)).variables
+        for position, name in enumerate(names):
+            adjoint = found.get(name)
+            column: Array = adjoint.coefficients[1] if isinstance(adjoint, Jet) else 0.0
+            matrices[start:stop, :, position] = np.broadcast_to(column, (count, stop - start)).T
+    return matrices
+
+
 def derivatives_along(
     compiled: Compiled, columns: Mapping[str, Array], coordinate: Coordinate, order: int
 ) -> Array:
