@@ -627,11 +627,11 @@ def _evaluate(
     all (``found.check`` between points), else in one NumPy pass, and exact again where
     digits may have cancelled; float64, NaN where not a finite real number."""
     if len(points) * len(found.formulas[group]) <= EXACT_VALUES:
-        values = []
+        exact_values = []
         for index in indices:
             found.check()
-            values.append(exact.value_at(formula.tree, _scalars(formula, points[index])))
-        return _nan_for_none(values)
+            exact_values.append(exact.value_at(formula.tree, _scalars(formula, points[index])))
+        return _nan_for_none(exact_values)
     shapes = dict(group[0])
     compiled = compile_expression(formula, shapes)
     scalars = all(shapes[name] == () for name in formula.variables)
