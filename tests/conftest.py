@@ -42,9 +42,15 @@ def invoke(args: Sequence[str], columns: int = 80, env: dict[str, str] | None = 
 @pytest.fixture(autouse=True)
 def _cache_directory(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every test gets an empty analytic cache of its own, never the user's."""
+) -> Iterator[None]:
+    """Every test gets an empty analytic cache of its own, never the user's, switched on (a
+    command run with --no-cache earlier in this process switched it off)."""
+    from diffcli.engine import cache
+
     monkeypatch.setenv("DIFFCLI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    token = cache.ENABLED.set(True)
+    yield
+    cache.ENABLED.reset(token)
 
 
 @pytest.fixture

@@ -63,13 +63,7 @@ def analytic_functions(
             cannot compute; the message suggests ``--grad numerical``.
     """
     layout = Layout(names, tuple(tuple(shapes[name]) for name in names))
-    key = cache.question(
-        "gradient plans",
-        expression=canonical(expression.tree),
-        names=list(layout.names),
-        shapes=[list(shape) for shape in layout.shapes],
-        fixed=_jsonable_fixed(fixed),
-    )
+    key = _question("gradient plans", expression, layout, fixed)
     plans = _read_plans(cache.load(key), layout.size)
     if plans is None:
         plans = _gradient_plans(expression, shapes, names, fixed, layout, seconds)
@@ -140,6 +134,21 @@ def _read_plans(stored: Any, size: int) -> list[tuple[Any, ...]] | None:
     return plans
 
 
+def _question(
+    kind: str, expression: Expression, layout: Layout, fixed: Mapping[str, Array], **more: Any
+) -> dict[str, Any]:
+    """The cache key of a question about descent's function: its kind, the canonical
+    expression, the variables' names and shapes, the held values (and ``more``)."""
+    return cache.question(
+        kind,
+        expression=canonical(expression.tree),
+        names=list(layout.names),
+        shapes=[list(shape) for shape in layout.shapes],
+        fixed=_jsonable_fixed(fixed),
+        **more,
+    )
+
+
 def _jsonable_fixed(fixed: Mapping[str, Array]) -> list[list[Any]]:
     """The values held fixed, as a cache key holds them: name, shape, values."""
     return [
@@ -161,12 +170,11 @@ def stationary_points(
     from ``near``. Never raises: a timeout or failure is reported in the status. The answer
     is kept in the analytic cache (plain numbers, checked when read back).
     """
-    key = cache.question(
+    key = _question(
         "stationary",
-        expression=canonical(expression.tree),
-        names=list(layout.names),
-        shapes=[list(shape) for shape in layout.shapes],
-        fixed=_jsonable_fixed(fixed),
+        expression,
+        layout,
+        fixed,
         near=np.asarray(near, dtype=np.float64).ravel().tolist(),
     )
     stored = _read_stationary(cache.load(key), layout.size)
