@@ -1,8 +1,9 @@
 """The one fixed-step kernel: stencils applied to a compiled expression, batched, in NumPy.
 
 ``apply_stencil`` is the quotient every fixed-step estimate computes: ``partials`` applies it to
-every coordinate at once (``grad``, ``descend``), ``methods.fixed_step`` to one coordinate
-(``diff``, ``sweep``). Both equal the primer's loops to the last bit.
+every coordinate at once (``descend``, the kink screen), ``methods.fixed_step`` to one
+coordinate at many points, with its error estimate (``diff``, ``sweep``, ``grad``). Both equal
+the primer's loops to the last bit.
 """
 
 from __future__ import annotations
@@ -91,44 +92,6 @@ def partials(
     result = {name: np.zeros_like(base[name]) for name in names}
     for name in names:
         _variable_partials(compiled, base, name, stencil, step, result[name].reshape(-1))
-    return result
-
-
-def partials_at_points(
-    compiled: Compiled,
-    columns: Mapping[str, Array],
-    names: tuple[str, ...],
-    method: str = "central",
-    step: float = DEFAULT_STEP,
-) -> dict[str, Array]:
-    """``partials`` at many points of scalar variables at once: ``columns`` holds each
-    variable's value at every point (one float64 array each, all of one length); the answer,
-    each partial derivative at every point. Each value equals ``partials`` at that point to the
-    last bit: the same moved coordinates, the same element-wise evaluation, the same stencil.
-    """
-    stencil = method_stencil(method)
-    offsets, numerators, denominator = stencil.offsets, stencil.numerators, stencil.denominator
-    base = {name: np.asarray(column, dtype=np.float64) for name, column in columns.items()}
-    length = len(next(iter(base.values()))) if base else 0
-    chunk = max(1, BATCH_BUDGET // len(offsets))
-    result = {name: np.empty(length) for name in names}
-    for start in range(0, length, chunk):
-        part = {name: column[start : start + chunk] for name, column in base.items()}
-        count = len(next(iter(part.values())))
-        tiled = {name: np.tile(column, len(offsets)) for name, column in part.items()}
-        for name in names:
-            moved = dict(tiled)
-            # rows k*count..(k+1)*count hold the points moved by the stencil's offset k
-            moved[name] = np.concatenate(
-                [part[name] + offset * step if offset else part[name] for offset in offsets]
-            )
-            values = np.asarray(compiled.evaluate_batch(moved)).reshape(-1)
-            if values.size == 1:  # the expression does not depend on the variables
-                values = np.broadcast_to(values, (len(offsets) * count,))
-            rows = values.reshape(len(offsets), count)
-            result[name][start : start + count] = apply_stencil(
-                numerators, rows, denominator, step, 1
-            )
     return result
 
 
@@ -223,10 +186,10 @@ def hessian_at_points(
     names: tuple[str, ...],
     step: float = DEFAULT_STEP,
 ) -> Array:
-    """``hessian`` at many points of scalar variables at once (``columns`` as for
-    ``partials_at_points``): one matrix per point, shape ``(points, len(names), len(names))``,
-    each equal to ``hessian`` at that point to the last bit (the same moved coordinates and
-    the same sums, element-wise)."""
+    """``hessian`` at many points of scalar variables at once (``columns``: each variable's
+    value at every point, float64 arrays of one length): one matrix per point, shape
+    ``(points, len(names), len(names))``, each equal to ``hessian`` at that point to the last
+    bit (the same moved coordinates and the same sums, element-wise)."""
     base = {name: np.asarray(column, dtype=np.float64) for name, column in columns.items()}
     length = len(next(iter(base.values()))) if base else 0
     size = len(names)

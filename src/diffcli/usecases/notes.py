@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -80,8 +80,7 @@ class EstimateNotes:
             )
         if self.untrusted:
             found.append(
-                f"at {where} the {method} values of {listing(self.untrusted)} cannot be "
-                f"trusted: {'; '.join(self.untrusted_reasons)}"
+                untrusted_values_warning(where, method, self.untrusted, self.untrusted_reasons)
             )
         if self.one_sided:
             found.append(
@@ -123,6 +122,16 @@ def untrusted_reason(result: Estimate) -> str:
     return (
         f"its error estimate ({result.error:.3g}) is more than "
         f"{format_scalar(TRUSTED_RELATIVE_ERROR)} of the value"
+    )
+
+
+def untrusted_values_warning(
+    where: str, method: str, labels: Sequence[str], reasons: Iterable[str], better: str = ""
+) -> str:
+    """The warning for the values of several coordinates that are not ``trusted``."""
+    return (
+        f"at {where} the {method} values of {listing(labels)} cannot be trusted: "
+        f"{'; '.join(reasons)}{better}"
     )
 
 
