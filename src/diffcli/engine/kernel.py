@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
@@ -139,12 +140,32 @@ def _variable_partials(
             diagonal[:] = centre
 
 
+@dataclass(frozen=True)
+class SecondDifferences:
+    """A Hessian's central second differences (one matrix, or one per point) and each
+    entry's rounding bound ``2ε Σ|w_i f_i| / (d h²)`` over the values it was computed from."""
+
+    values: Array
+    rounding: Array
+
+
 def hessian(
     compiled: Compiled,
     point: Mapping[str, Array],
     names: tuple[str, ...],
     step: float = DEFAULT_STEP,
 ) -> Array:
+    """The numerical Hessian of a scalar expression by every coordinate of ``names``
+    (``second_differences``' values)."""
+    return second_differences(compiled, point, names, step).values
+
+
+def second_differences(
+    compiled: Compiled,
+    point: Mapping[str, Array],
+    names: tuple[str, ...],
+    step: float = DEFAULT_STEP,
+) -> SecondDifferences:
     """The numerical Hessian of a scalar expression by every coordinate of ``names``.
 
     Second central differences on the diagonal, ``(f(x+h e_i) - 2 f(x) + f(x-h e_i)) / h**2``,
@@ -157,8 +178,9 @@ def hessian(
     flat = np.concatenate([base[name].reshape(-1) for name in names]) if names else np.zeros(0)
     size = flat.size
     result = np.zeros((size, size))
+    rounding = np.zeros((size, size))
     if size == 0:
-        return result
+        return SecondDifferences(result, rounding)
     evaluate = flat_evaluator(compiled, base, names)
     centre = evaluate(flat[np.newaxis, :])[0]
     chunk = max(1, BATCH_BUDGET // (4 * size))
@@ -167,6 +189,7 @@ def hessian(
         upper = evaluate(_perturbed(flat, i, step, i, 0.0))
         lower = evaluate(_perturbed(flat, i, -step, i, 0.0))
         result[i, i] = (upper - 2 * centre + lower) / (step * step)
+        rounding[i, i] = _diagonal_rounding(upper, centre, lower, step)
     first, second = np.triu_indices(size, 1)
     for start in range(0, first.size, chunk):
         i, j = first[start : start + chunk], second[start : start + chunk]
@@ -177,7 +200,8 @@ def hessian(
         mixed = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * step * step)
         result[i, j] = mixed
         result[j, i] = mixed
-    return result
+        rounding[i, j] = rounding[j, i] = _mixed_rounding(corners, step)
+    return SecondDifferences(result, rounding)
 
 
 def hessian_at_points(
@@ -185,15 +209,16 @@ def hessian_at_points(
     columns: Mapping[str, Array],
     names: tuple[str, ...],
     step: float = DEFAULT_STEP,
-) -> Array:
-    """``hessian`` at many points of scalar variables at once (``columns``: each variable's
-    value at every point, float64 arrays of one length): one matrix per point, shape
-    ``(points, len(names), len(names))``, each equal to ``hessian`` at that point to the last
-    bit (the same moved coordinates and the same sums, element-wise)."""
+) -> SecondDifferences:
+    """``second_differences`` at many points of scalar variables at once (``columns``: each
+    variable's value at every point, float64 arrays of one length): one matrix per point,
+    shape ``(points, len(names), len(names))``, each equal to ``hessian`` at that point to the
+    last bit (the same moved coordinates and the same sums, element-wise)."""
     base = {name: np.asarray(column, dtype=np.float64) for name, column in columns.items()}
     length = len(next(iter(base.values()))) if base else 0
     size = len(names)
     result = np.zeros((length, size, size))
+    rounding = np.zeros((length, size, size))
 
     def evaluate(env: Mapping[str, Array]) -> Array:
         return np.broadcast_to(np.asarray(compiled.evaluate_batch(env)), (length,))
@@ -209,6 +234,7 @@ def hessian_at_points(
         upper = evaluate(moved((name, step)))
         lower = evaluate(moved((name, -step)))
         result[:, i, i] = (upper - 2 * centre + lower) / (step * step)
+        rounding[:, i, i] = _diagonal_rounding(upper, centre, lower, step)
     for i, j in combinations(range(size), 2):
         first, second = names[i], names[j]
         corners = [
@@ -218,7 +244,22 @@ def hessian_at_points(
         mixed = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * step * step)
         result[:, i, j] = mixed
         result[:, j, i] = mixed
-    return result
+        rounding[:, i, j] = rounding[:, j, i] = _mixed_rounding(corners, step)
+    return SecondDifferences(result, rounding)
+
+
+def _diagonal_rounding(upper: Array, centre: Array, lower: Array, step: float) -> Array:
+    """The rounding bound of a second central difference: ``2ε (|f+| + 2|f0| + |f-|) / h²``."""
+    with np.errstate(all="ignore"):
+        total = np.abs(upper) + 2 * np.abs(centre) + np.abs(lower)
+        return divided_by_power(2 * EPSILON * total, 1, step, 2)
+
+
+def _mixed_rounding(corners: Sequence[Array], step: float) -> Array:
+    """The rounding bound of a mixed central difference: ``2ε Σ|f_corner| / (4 h²)``."""
+    with np.errstate(all="ignore"):
+        total = np.abs(corners[0]) + np.abs(corners[1]) + np.abs(corners[2]) + np.abs(corners[3])
+        return divided_by_power(2 * EPSILON * total, 4, step, 2)
 
 
 def _perturbed(

@@ -210,8 +210,7 @@ def fixed_step_at_points(
         truncation = np.abs(quotient - half) / (1 - 2.0**-accuracy)
         if accuracy >= 4:  # f's noise at x ± h can cancel in D(h) - D(h/2), not in both gaps
             truncation = np.maximum(truncation, np.abs(half - quotients[2]) / (1 - 2.0**-accuracy))
-        # past the range where the error shrinks like h**p the estimate says nothing
-        beyond = (truncation > OUT_OF_RANGE * np.abs(quotient)) & (truncation > rounding)
+        beyond = out_of_range(quotient, truncation, rounding)
         if accuracy == 1:
             gap = half - quotients[2]
             ratio = (quotient - half) / gap
@@ -219,8 +218,7 @@ def fixed_step_at_points(
             # (4 or 8 where f'' or f''' vanishes at x: faster, and the estimate only larger)
             erratic = ~((ratio >= 1) & (ratio <= 8)) & (np.abs(gap) > 8 * rounding)
             beyond |= erratic & (truncation > rounding)
-    likely = np.where(vanished | beyond, math.inf, truncation + rounding)
-    errors = np.where(vanished | beyond, math.inf, TRUNCATION_SAFETY * truncation + rounding)
+    errors, likely = halving_bounds(truncation, rounding, vanished | beyond)
     lost = (xs != 0) & (xs + step == step)
     # where the value is not trusted outright, f's own noise is measured: the rounding bound
     # assumes values rounded once, and a cancellation inside f (sqrt(x + 1) - sqrt(x) at
@@ -236,6 +234,23 @@ def fixed_step_at_points(
     return FixedStepEstimates(
         quotient, errors, likely, vanished, rounding, lost, step, method, len(steps) * count, noise
     )
+
+
+def out_of_range(quotient: Array, truncation: Array, rounding: Array) -> Array:
+    """Where a truncation estimate is past the range in which the error shrinks like h**p
+    (``OUT_OF_RANGE``): there it says nothing."""
+    with np.errstate(all="ignore"):
+        return (truncation > OUT_OF_RANGE * np.abs(quotient)) & (truncation > rounding)
+
+
+def halving_bounds(truncation: Array, rounding: Array, unusable: Array) -> tuple[Array, Array]:
+    """The error bound (``TRUNCATION_SAFETY`` times the truncation estimate ``|D(h) -
+    D(h/2)| / (1 - 2**-p)``, plus the rounding) and the most likely error (the truncation
+    once, plus the rounding) of quotients; ``inf`` where ``unusable``."""
+    with np.errstate(all="ignore"):
+        likely = np.where(unusable, math.inf, truncation + rounding)
+        errors = np.where(unusable, math.inf, TRUNCATION_SAFETY * truncation + rounding)
+    return errors, likely
 
 
 def partials_at_points(
@@ -258,7 +273,7 @@ def partials_at_points(
     for start in range(0, max(length, 1), chunk):
         part = {name: column[start : start + chunk] for name, column in base.items()}
         for name in names:
-            function = _columns_function(compiled, part, name)
+            function = columns_function(compiled, part, name)
             parts[name].append(fixed_step_at_points(function, part[name], method, step))
     return {name: FixedStepEstimates.joined(found) for name, found in parts.items()}
 
@@ -304,9 +319,7 @@ def _rows_per_point(method: str) -> int:
     return len(shape.offsets) * (2 if shape.exponents[0] == 2 else 3)
 
 
-def _columns_function(
-    compiled: Compiled, columns: Mapping[str, Array], name: str
-) -> PointsFunction:
+def columns_function(compiled: Compiled, columns: Mapping[str, Array], name: str) -> PointsFunction:
     """f at abscissae of variable ``name`` (shape (k, n)), the other variables at their
     values in ``columns`` (see ``PointsFunction``)."""
 
