@@ -28,6 +28,7 @@ from ..options import GradOptions
 from ..results import Analytic, GradientReport, GradientRow, GradientRows
 from .exact import exact_side
 from .notes import (
+    MAX_POINT_WARNINGS,
     EstimateNotes,
     capped,
     kink_notes,
@@ -291,6 +292,7 @@ def _rows_across_points(
         judged[name] = (estimates[name], *estimates[name].checked(columns[name], line))
     side = registry.method(method).side or "central"
     flagged = np.zeros(len(points), dtype=bool)
+    trusted = np.ones(len(points), dtype=bool)
     for name in names:
         value = columns[name]
         if side != "backward":
@@ -298,27 +300,25 @@ def _rows_across_points(
         if side != "forward":
             flagged |= value - step == value
         flagged |= step_too_large(step, value) | ~np.isfinite(numerical[name])
-        flagged |= ~judged[name][1]
+        trusted &= judged[name][1]
     statuses: dict[int, str] = {}
-    untrusted_warnings: list[str] = []
     for index in np.flatnonzero(flagged).tolist():
         point = points[index]
         values = {name: numerical[name][index] for name in names}
         vanished = step_warnings(point, names, side, step)
         large = large_step_warnings(point, names, step)
         warnings += vanished + large + non_finite_warnings(point, values, {})
-        untrusted: list[str] = []
-        if not (vanished or large):
-            positions = {name: [(name, index)] for name in names}
-            untrusted, reasons = _untrusted_coordinates(judged, positions, {})
-            if untrusted:
-                untrusted_warnings.append(
-                    untrusted_values_warning(
-                        short_point(point), method, untrusted, reasons, _TRY_AUTO
-                    )
-                )
-        statuses[index] = _status(vanished, large + untrusted, values, {})
-    warnings += capped(untrusted_warnings)
+        statuses[index] = _status(vanished, large, values, {})
+    # the other points with a value that cannot be trusted: a warning for the first few
+    untrusted = np.flatnonzero(~flagged & ~trusted).tolist()
+    statuses.update(dict.fromkeys(untrusted, "unreliable"))
+    written = []
+    for index in untrusted[:MAX_POINT_WARNINGS]:
+        positions = {name: [(name, index)] for name in names}
+        labels, reasons = _untrusted_coordinates(judged, positions, {})
+        where = short_point(points[index])
+        written.append(untrusted_values_warning(where, method, labels, reasons, _TRY_AUTO))
+    warnings += capped(written, total=len(untrusted))
     evaluations = estimates[names[0]].evaluations if names else 0
     rows = GradientRows(points, columns, loss, numerical, evaluations, statuses)
     return compiled, rows

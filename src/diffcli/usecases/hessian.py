@@ -13,7 +13,6 @@ from ..engine import analytic, autodiff, registry
 from ..engine.coordinates import BatchFunction, along, along_line, coordinates
 from ..engine.estimate import (
     NOISY,
-    TRUSTED_RELATIVE_ERROR,
     Estimate,
     estimate,
     noise_at_points,
@@ -32,6 +31,7 @@ from ..options import HessianOptions
 from ..results import Analytic, HessianReport, HessianRow, HessianRows
 from .exact import exact_side
 from .notes import (
+    MAX_POINT_WARNINGS,
     EstimateNotes,
     capped,
     kink_notes,
@@ -192,31 +192,31 @@ def _rows_across_points(
     judged = _JudgedHessian(coarse, fine, step)
     _measure_noise(judged, compiled, columns, names)
     finite = np.isfinite(matrices).all(axis=(1, 2))
-    flagged = ~finite | ~judged.trusted.all(axis=(1, 2))
+    flagged = ~finite
     for name in names:
         value = columns[name]
         flagged |= (value + step == value) | (value - step == value)
         flagged |= step_too_large(step, value)
     statuses: dict[int, str] = {}
-    untrusted_warnings: list[str] = []
-    labels = tuple(names)
     for index in np.flatnonzero(flagged).tolist():
         point = points[index]
-        vanished = step_warnings(point, names, "central", step)
         large = large_step_warnings(point, names, step)
-        warnings += vanished + large
+        warnings += step_warnings(point, names, "central", step) + large
         if not finite[index]:
             warnings.append(
                 f"at {short_point(point)} some second differences are not finite: "
                 "the expression is not finite within h of the point"
             )
-            continue
-        untrusted = [] if vanished or large else judged.untrusted(index)
-        if untrusted:
-            untrusted_warnings.append(judged.warning(short_point(point), index, labels, untrusted))
-        if large or untrusted:
+        elif large:
             statuses[index] = "unreliable"
-    warnings += capped(untrusted_warnings)
+    # the other points with an entry that cannot be trusted: a warning for the first few
+    untrusted = np.flatnonzero(~flagged & ~judged.trusted.all(axis=(1, 2))).tolist()
+    statuses.update(dict.fromkeys(untrusted, "unreliable"))
+    written = [
+        judged.warning(short_point(points[index]), index, names, judged.untrusted(index))
+        for index in untrusted[:MAX_POINT_WARNINGS]
+    ]
+    warnings += capped(written, total=len(untrusted))
     evaluations = _evaluations(len(names))
     return compiled, HessianRows(points, columns, names, matrices, evaluations, statuses)
 
@@ -276,21 +276,28 @@ class _JudgedHessian:
         self.rounding = np.asarray(coarse.rounding)
         self.step = step
         with np.errstate(all="ignore"):
-            truncation = np.abs(self.values - fine.values) / (1 - 2.0**-2)
+            gap = np.abs(self.values - fine.values)
+            truncation = gap / (1 - 2.0**-2)
             unusable = out_of_range(self.values, truncation, self.rounding)
             self.errors, likely = halving_bounds(truncation, self.rounding, unusable)
             # h = 1e-4 leaves second differences near their rounding limit: the bound
             # 8ε|f|/h² (2ε per value) is 1.6e-6 of sin''(2) = 0.91, the error made 2.8e-7.
-            # The gap to h/2 measures the rounding made (four times larger at h/2) with the
-            # truncation; the status reads it, and at least the rounding of values rounded
-            # once (ε/2 each)
-            made = np.maximum(truncation, ROUNDED_ONCE * self.rounding)
+            # The gap to h/2 measures the rounding made: at h/2 it is four times h's, so a gap
+            # within the rounding of values rounded once (ε/2 each) at both steps is about
+            # three times h's error; the rest of the gap is truncation
+            once = ROUNDED_ONCE * (self.rounding + fine.rounding)
+            rounding_made = np.maximum(
+                np.minimum(gap, once) / ROUNDING_GAP, ROUNDED_ONCE * self.rounding
+            )
+            made = rounding_made + np.maximum(gap - once, 0.0) / (1 - 2.0**-2)
             self.likely = np.where(unusable, likely, made)
-            found = trusted(self.values, self.likely, self.rounding)
-            magnitude = np.abs(self.values)
-            #: the entries trusted only as zero to within rounding
-            self.zero_only = found & (magnitude <= self.likely)
-            self.zero_only &= ~(self.likely <= TRUSTED_RELATIVE_ERROR * magnitude)
+            # zero to within rounding is judged by the bound, as for every method
+            found = trusted(self.values, self.likely, 0.0) | trusted(
+                self.values, likely, self.rounding
+            )
+            #: the entries of the size of f's rounding, whose value says nothing where f is
+            #: noisy (``distrust_noisy``)
+            self.zero_only = found & (np.abs(self.values) <= self.rounding)
         self.trusted = np.asarray(found | ~np.isfinite(self.values))
         self.noise = np.zeros(self.values.shape[:-1])
 
@@ -355,6 +362,10 @@ class _JudgedHessian:
 
 #: The share of the rounding bound (2ε per value) that values rounded once (ε/2) reach.
 ROUNDED_ONCE = 0.25
+
+#: A gap between second differences at h and h/2 made by rounding alone is about this many
+#: times the error at h (the error at h/2 being four times it, of either sign: 3 to 5).
+ROUNDING_GAP = 3.0
 
 #: What the warning on an untrusted central Hessian suggests.
 _TRY_AUTO = "; try --method auto (an adaptive estimate of each entry)"

@@ -20,12 +20,16 @@ _NAMED_IN_WARNING = 5
 MAX_POINT_WARNINGS = 10
 
 
-def capped(warnings: Sequence[str], limit: int = MAX_POINT_WARNINGS) -> list[str]:
+def capped(
+    warnings: Sequence[str], limit: int = MAX_POINT_WARNINGS, total: int | None = None
+) -> list[str]:
     """The first ``limit`` warnings and one line counting the rest: a range of a million
-    points must not print a line per point (each row keeps its status)."""
-    if len(warnings) <= limit:
+    points must not print a line per point (each row keeps its status). ``total``: how many
+    warnings there are, where only the first ``limit`` were written."""
+    count = len(warnings) if total is None else total
+    if count <= limit:
         return list(warnings)
-    rest = len(warnings) - limit
+    rest = count - limit
     return [
         *warnings[:limit],
         f"{rest} more warning{'s' if rest > 1 else ''} like these at other points: each "
