@@ -104,9 +104,9 @@ def test_csv_has_one_row_per_point_and_a_column_per_coordinate(run: Any) -> None
         "x0,x1,value,numerical.x0,numerical.x1,analytic.x0,analytic.x1,norm,analytic_norm,"
         "max_abs_error,evaluations,status\n"
         "3.0,4.0,25.0,6.00000000000378,7.999999999999119,6.0,8.0,10.000000000001563,10.0,"
-        "3.780087354243733e-12,4,ok\n"
+        "3.780087354243733e-12,8,ok\n"
         "1.0,0.0,1.0,1.9999999999992246,0.0,2.0,0.0,1.9999999999992246,2.0,"
-        "7.753797603982093e-13,4,ok\n"
+        "7.753797603982093e-13,8,ok\n"
     )
 
 
@@ -129,7 +129,7 @@ def test_json_contract(run: Any) -> None:
     flat = [numerical["a"], *numerical["x"]]
     assert result["norm"] == math.sqrt(math.fsum(v * v for v in flat))
     assert result["analytic_norm"] == math.sqrt(105.0)
-    assert result["evaluations"] == 6
+    assert result["evaluations"] == 12  # 3 coordinates, 4 values each (h and h/2)
     assert result["loss"] == 10.0
     assert result["max_abs_error"] == max(result["abs_error"]["a"], *result["abs_error"]["x"])
     assert "predicted" not in result and "shown" not in result

@@ -9,8 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from diffcli.engine.kernel import partials
+from diffcli.engine.methods.fixed_step import partials_by_coordinate
 from diffcli.errors import InputError
+from diffcli.expr.compiling import compile_expression
 from diffcli.expr.parsing import parse
+from diffcli.usecases import grad
 from diffcli.usecases.grad import GradOptions, gradient_report
 from diffcli.usecases.hessian import HessianOptions, hessian_report
 
@@ -87,6 +91,52 @@ def test_the_batched_quotients_keep_their_output(run: Any) -> None:
     assert result["numerical"] == {"x0": 6.00000000000378, "x1": 7.999999999999119}
     table = run("grad", "x0**2 + x1**2", "--at", "3,4").stdout
     assert "est. err" not in table and "error estimate" not in table
+
+
+@pytest.mark.parametrize("method", ["forward", "backward", "central"])
+@pytest.mark.parametrize("across", [True, False])
+def test_a_batched_quotient_that_cannot_be_trusted_says_so(
+    monkeypatch: pytest.MonkeyPatch, method: str, across: bool
+) -> None:
+    # f cancels at x0 = 1e-5 (true ∂f/∂x0 = -8.3e-7): every quotient there is wrong
+    if not across:
+        monkeypatch.setattr(grad, "_across_points", lambda *arguments: False)
+    options = GradOptions(method=method, analytic=False)
+    report = gradient_report(parse("(1 - cos(x0))/x0**2 + x1"), [POINT_A, POINT_B], options)
+    first, second = report.results
+    # at x0 = 2 a one-sided quotient is off by 1e-5 of the value (h f''/2), the central by 1e-9
+    assert (first.status, second.status) == (
+        "unreliable",
+        "ok" if method == "central" else "unreliable",
+    )
+    assert not abs(first.numerical["x0"] + 8.3e-7) <= 1e-6 * 8.3e-7
+    warning = report.warnings[0]
+    assert warning.startswith(f"at x0=1e-05, x1=1 the {method} values of x0 cannot be trusted")
+    assert warning.endswith("; try --method auto (an adaptive estimate of each partial derivative)")
+
+
+POINT_A = {"x0": np.array(1e-5), "x1": np.array(1.0)}
+POINT_B = {"x0": np.array(2.0), "x1": np.array(1.0)}
+
+
+@pytest.mark.parametrize("method", ["forward", "central"])
+def test_batched_estimates_by_coordinate_keep_the_primer_bits(method: str) -> None:
+    point = {"x": np.array([[0.3, -2.0], [1e-5, 4.0]]), "a": np.array(1.5)}
+    compiled = compile_expression(
+        parse("sum(sin(a*x)) + (1 - cos(a))/a**2"), {"x": (2, 2), "a": ()}
+    )
+    for name in ("x", "a"):
+        found = partials_by_coordinate(compiled, point, name, method)
+        expected = partials(compiled, point, ("x", "a"), method)[name]
+        assert found.values.tolist() == np.ravel(expected).tolist()
+        assert found.evaluations == (4 if method == "central" else 6)
+        assert np.all(found.errors > np.abs(found.values - _exact_partials(point)[name]))
+
+
+def _exact_partials(point: dict[str, Any]) -> dict[str, Any]:
+    x, a = point["x"], float(point["a"])
+    d_a = (a * math.sin(a) - 2 * (1 - math.cos(a))) / a**3
+    return {"x": np.ravel(a * np.cos(a * x)), "a": np.array([np.sum(x * np.cos(a * x)) + d_a])}
 
 
 def test_csv_gains_error_estimate_and_evaluations(run: Any) -> None:

@@ -11,7 +11,8 @@ import diffcli
 from diffcli.cli import cli
 from diffcli.engine import autodiff
 from diffcli.engine.autodiff.derivatives import hessian_at_points as autodiff_hessian_at_points
-from diffcli.engine.kernel import hessian, hessian_at_points, partials, partials_at_points
+from diffcli.engine.kernel import hessian, hessian_at_points, partials
+from diffcli.engine.methods.fixed_step import partials_at_points
 from diffcli.expr.compiling import compile_expression
 from diffcli.expr.parsing import parse
 from diffcli.usecases import grad
@@ -44,7 +45,8 @@ def test_partials_at_points_equal_partials_point_by_point(method: str) -> None:
         for k in range(axis.size**2):
             point = {name: np.array(column[k]) for name, column in columns.items()}
             one = partials(compiled, point, ("x0", "x1"), method, 1e-4)
-            assert [float(one["x0"]), float(one["x1"])] == [batched["x0"][k], batched["x1"][k]]
+            found = [batched["x0"].values[k], batched["x1"].values[k]]
+            assert [float(one["x0"]), float(one["x1"])] == found
 
 
 def test_ad_gradient_at_points_equals_ad_gradient_point_by_point() -> None:
@@ -119,7 +121,7 @@ def test_hessian_at_points_equals_hessian_point_by_point() -> None:
     for text in ["sin(x0)*exp(-x1**2) + x0*x1*x2", "log(x0**2 + 1)/(1 + x1**2) + x2**3"]:
         compiled = compile_expression(parse(text), {"x0": (), "x1": (), "x2": ()})
         for names in [("x0", "x1", "x2"), ("x2", "x0")]:
-            batched = hessian_at_points(compiled, columns, names, 1e-4)
+            batched = hessian_at_points(compiled, columns, names, 1e-4).values
             for k in range(axis.size**2):
                 point = {name: np.array(column[k]) for name, column in columns.items()}
                 one = hessian(compiled, point, names, 1e-4)

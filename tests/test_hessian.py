@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from diffcli.engine.kernel import hessian
+import diffcli
+from diffcli.engine.kernel import hessian, second_differences
 from diffcli.expr.compiling import compile_expression
 from diffcli.expr.parsing import parse
+from diffcli.usecases import hessian as hessian_use_case
 from diffcli.usecases.hessian import MAX_HESSIAN_COORDINATES
 
 
@@ -61,7 +63,7 @@ def test_closed_form_hessians(run: Any, expression: str, point: Any, closed_form
     )
     assert document["variables"] == [f"x{i}" for i in range(len(point))]
     assert result["coordinates"] == document["variables"]
-    assert result["evaluations"] == 1 + 2 * len(point) ** 2
+    assert result["evaluations"] == 2 * (1 + 2 * len(point) ** 2)  # at h and at h/2
 
 
 def test_stencils_bit_for_bit_against_a_plain_loop() -> None:
@@ -158,7 +160,7 @@ def test_value_and_csv_formats(run: Any) -> None:
     )
     entries = ",".join(repr(value) for line in numerical for value in line)
     error = max(abs(numerical[0][1] - 1.0), abs(numerical[0][0]), abs(numerical[1][1]))
-    assert csv[1] == f"1.0,2.0,{entries},0.0,1.0,1.0,0.0,{error!r},9,ok"
+    assert csv[1] == f"1.0,2.0,{entries},0.0,1.0,1.0,0.0,{error!r},18,ok"
     assert len(csv) == 2
 
 
@@ -231,3 +233,58 @@ def test_set_holds_a_variable_fixed(run: Any) -> None:
     assert row["coordinates"] == ["x0", "x1"]
     assert row["analytic"] == [[1.0, 0.0], [0.0, 0.0]]
     assert row["at"] == {"x0": 1.0, "x1": 2.0, "y": 0.5}
+
+
+#: Central Hessians beside the status their error estimate gives: wrong ones are unreliable
+#: (f cancels; a pole; f of 1e8 whose change over h rounds away, so its differences are 0
+#: at every step), right ones ok (a linear and a quadratic f, whose entries are zero or
+#: exact to within f's rounding; sin''(2), near the rounding limit of h = 1e-4).
+CENTRAL_STATUSES = [
+    ("(1 - cos(x0))/x0**2 + x1", "1e-5,1", "unreliable", "(x0), (x0,x1)"),
+    ("1/(x0 - x1)", "1,1.001", "unreliable", "(x0), (x0,x1), (x1)"),
+    ("sin(x0)*cos(x1) + x0", "1e8,0.5", "unreliable", "(x0), (x0,x1)"),
+    ("x0 + x1", "1,2", "ok", ""),
+    ("x0**2 + x1**2", "3,4", "ok", ""),
+    ("x0*x1 + sin(x1)", "1,2", "ok", ""),
+]
+
+
+@pytest.mark.parametrize("across", [True, False])
+@pytest.mark.parametrize(("expression", "at", "status", "entries"), CENTRAL_STATUSES)
+def test_central_entries_that_cannot_be_trusted_say_so(
+    monkeypatch: pytest.MonkeyPatch,
+    across: bool,
+    expression: str,
+    at: str,
+    status: str,
+    entries: str,
+) -> None:
+    if not across:
+        monkeypatch.setattr(hessian_use_case, "one_scalar_layout", lambda points: False)
+    report = diffcli.hessian(expression, at=at, analytic=False)
+    (row,) = report.results
+    assert row.status == status
+    if not entries:
+        assert report.warnings == ()
+        return
+    (warning,) = report.warnings
+    assert f"the central values of {entries} cannot be trusted: " in warning
+    assert warning.endswith("; try --method auto (an adaptive estimate of each entry)")
+
+
+def test_a_noisy_flat_entry_names_the_noise() -> None:
+    (warning,) = diffcli.hessian("sin(x0)*cos(x1) + x0", at="1e8,0.5", analytic=False).warnings
+    assert "f(x) itself carries relative rounding noise" in warning
+
+
+def test_second_differences_bound_their_rounding() -> None:
+    compiled = compile_expression(parse("exp(x0)*x1 + 1e3"), {"x0": (), "x1": ()})
+    point = {"x0": np.array(0.5), "x1": np.array(2.0)}
+    found = second_differences(compiled, point, ("x0", "x1"), 1e-4)
+    f = math.exp(0.5) * 2.0 + 1e3
+    epsilon = float(np.finfo(np.float64).eps)
+    # 2ε (|f+| + 2|f0| + |f-|) / h² on the diagonal, 2ε Σ|corners| / (4h²) off it: 8ε|f|/h²
+    # and 2ε|f|/h², to the first order in h
+    expected = np.array([[8.0, 2.0], [2.0, 8.0]]) * epsilon * f / 1e-8
+    assert np.allclose(found.rounding, expected, rtol=1e-3)
+    assert found.values.tolist() == hessian(compiled, point, ("x0", "x1"), 1e-4).tolist()

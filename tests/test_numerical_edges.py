@@ -73,7 +73,7 @@ def test_the_norm_at_and_near_the_minimum_by_every_method(method: str, point: st
         (
             "csv",
             "x0,x1,value,numerical.x0,numerical.x1,norm,analytic_norm,max_abs_error,"
-            "evaluations,status\n0.0,0.0,0.0,0.0,0.0,0.0,,,4,ok\n",
+            "evaluations,status\n0.0,0.0,0.0,0.0,0.0,0.0,,,8,ok\n",
         ),
         ("value", "0.0\n0.0\n"),
     ],

@@ -189,7 +189,7 @@ def test_a_format_added_at_run_time_is_a_choice_of_every_command(run: Any) -> No
     outcome = run("grad", "x0**2 + x1**2", "--at", "3,4", "--no-analytic", "-f", "markdown")
     assert outcome.stdout.splitlines()[2] == (
         "| 3.0 | 4.0 | 25.0 | 6.00000000000378 | 7.999999999999119 | 10.000000000001563 |  |  "
-        "| 4 | ok |"
+        "| 8 | ok |"
     )
     assert "[table|json|jsonl|csv|tsv|value|markdown]" in run("hessian", "--help").stdout
 

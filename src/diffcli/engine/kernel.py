@@ -1,13 +1,15 @@
 """The one fixed-step kernel: stencils applied to a compiled expression, batched, in NumPy.
 
 ``apply_stencil`` is the quotient every fixed-step estimate computes: ``partials`` applies it to
-every coordinate at once (``grad``, ``descend``), ``methods.fixed_step`` to one coordinate
-(``diff``, ``sweep``). Both equal the primer's loops to the last bit.
+every coordinate at once (``descend``, the kink screen), ``methods.fixed_step`` to one
+coordinate at many points, with its error estimate (``diff``, ``sweep``, ``grad``). Both equal
+the primer's loops to the last bit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
@@ -17,7 +19,7 @@ from ..catalog import DEFAULT_STEP
 from ..expr.compiling import Compiled
 from .coordinates import flat_evaluator
 from .methods.stencils import Stencil, method_stencil
-from .quotients import apply_stencil
+from .quotients import EPSILON, apply_stencil, divided_by_power
 
 Array = Any
 #: Roughly how many float64 numbers one batched evaluation may hold per variable. Small on
@@ -44,44 +46,6 @@ def partials(
     result = {name: np.zeros_like(base[name]) for name in names}
     for name in names:
         _variable_partials(compiled, base, name, stencil, step, result[name].reshape(-1))
-    return result
-
-
-def partials_at_points(
-    compiled: Compiled,
-    columns: Mapping[str, Array],
-    names: tuple[str, ...],
-    method: str = "central",
-    step: float = DEFAULT_STEP,
-) -> dict[str, Array]:
-    """``partials`` at many points of scalar variables at once: ``columns`` holds each
-    variable's value at every point (one float64 array each, all of one length); the answer,
-    each partial derivative at every point. Each value equals ``partials`` at that point to the
-    last bit: the same moved coordinates, the same element-wise evaluation, the same stencil.
-    """
-    stencil = method_stencil(method)
-    offsets, numerators, denominator = stencil.offsets, stencil.numerators, stencil.denominator
-    base = {name: np.asarray(column, dtype=np.float64) for name, column in columns.items()}
-    length = len(next(iter(base.values()))) if base else 0
-    chunk = max(1, BATCH_BUDGET // len(offsets))
-    result = {name: np.empty(length) for name in names}
-    for start in range(0, length, chunk):
-        part = {name: column[start : start + chunk] for name, column in base.items()}
-        count = len(next(iter(part.values())))
-        tiled = {name: np.tile(column, len(offsets)) for name, column in part.items()}
-        for name in names:
-            moved = dict(tiled)
-            # rows k*count..(k+1)*count hold the points moved by the stencil's offset k
-            moved[name] = np.concatenate(
-                [part[name] + offset * step if offset else part[name] for offset in offsets]
-            )
-            values = np.asarray(compiled.evaluate_batch(moved)).reshape(-1)
-            if values.size == 1:  # the expression does not depend on the variables
-                values = np.broadcast_to(values, (len(offsets) * count,))
-            rows = values.reshape(len(offsets), count)
-            result[name][start : start + count] = apply_stencil(
-                numerators, rows, denominator, step, 1
-            )
     return result
 
 
@@ -129,12 +93,32 @@ def _variable_partials(
             diagonal[:] = centre
 
 
+@dataclass(frozen=True)
+class SecondDifferences:
+    """A Hessian's central second differences (one matrix, or one per point) and each
+    entry's rounding bound ``2ε Σ|w_i f_i| / (d h²)`` over the values it was computed from."""
+
+    values: Array
+    rounding: Array
+
+
 def hessian(
     compiled: Compiled,
     point: Mapping[str, Array],
     names: tuple[str, ...],
     step: float = DEFAULT_STEP,
 ) -> Array:
+    """The numerical Hessian of a scalar expression by every coordinate of ``names``
+    (``second_differences``' values)."""
+    return second_differences(compiled, point, names, step).values
+
+
+def second_differences(
+    compiled: Compiled,
+    point: Mapping[str, Array],
+    names: tuple[str, ...],
+    step: float = DEFAULT_STEP,
+) -> SecondDifferences:
     """The numerical Hessian of a scalar expression by every coordinate of ``names``.
 
     Second central differences on the diagonal, ``(f(x+h e_i) - 2 f(x) + f(x-h e_i)) / h**2``,
@@ -147,8 +131,9 @@ def hessian(
     flat = np.concatenate([base[name].reshape(-1) for name in names]) if names else np.zeros(0)
     size = flat.size
     result = np.zeros((size, size))
+    rounding = np.zeros((size, size))
     if size == 0:
-        return result
+        return SecondDifferences(result, rounding)
     evaluate = flat_evaluator(compiled, base, names)
     centre = evaluate(flat[np.newaxis, :])[0]
     chunk = max(1, BATCH_BUDGET // (4 * size))
@@ -157,6 +142,7 @@ def hessian(
         upper = evaluate(_perturbed(flat, i, step, i, 0.0))
         lower = evaluate(_perturbed(flat, i, -step, i, 0.0))
         result[i, i] = (upper - 2 * centre + lower) / (step * step)
+        rounding[i, i] = _diagonal_rounding(upper, centre, lower, step)
     first, second = np.triu_indices(size, 1)
     for start in range(0, first.size, chunk):
         i, j = first[start : start + chunk], second[start : start + chunk]
@@ -167,7 +153,8 @@ def hessian(
         mixed = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * step * step)
         result[i, j] = mixed
         result[j, i] = mixed
-    return result
+        rounding[i, j] = rounding[j, i] = _mixed_rounding(corners, step)
+    return SecondDifferences(result, rounding)
 
 
 def hessian_at_points(
@@ -175,15 +162,16 @@ def hessian_at_points(
     columns: Mapping[str, Array],
     names: tuple[str, ...],
     step: float = DEFAULT_STEP,
-) -> Array:
-    """``hessian`` at many points of scalar variables at once (``columns`` as for
-    ``partials_at_points``): one matrix per point, shape ``(points, len(names), len(names))``,
-    each equal to ``hessian`` at that point to the last bit (the same moved coordinates and
-    the same sums, element-wise)."""
+) -> SecondDifferences:
+    """``second_differences`` at many points of scalar variables at once (``columns``: each
+    variable's value at every point, float64 arrays of one length): one matrix per point,
+    shape ``(points, len(names), len(names))``, each equal to ``hessian`` at that point to the
+    last bit (the same moved coordinates and the same sums, element-wise)."""
     base = {name: np.asarray(column, dtype=np.float64) for name, column in columns.items()}
     length = len(next(iter(base.values()))) if base else 0
     size = len(names)
     result = np.zeros((length, size, size))
+    rounding = np.zeros((length, size, size))
 
     def evaluate(env: Mapping[str, Array]) -> Array:
         return np.broadcast_to(np.asarray(compiled.evaluate_batch(env)), (length,))
@@ -199,6 +187,7 @@ def hessian_at_points(
         upper = evaluate(moved((name, step)))
         lower = evaluate(moved((name, -step)))
         result[:, i, i] = (upper - 2 * centre + lower) / (step * step)
+        rounding[:, i, i] = _diagonal_rounding(upper, centre, lower, step)
     for i, j in combinations(range(size), 2):
         first, second = names[i], names[j]
         corners = [
@@ -208,7 +197,22 @@ def hessian_at_points(
         mixed = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * step * step)
         result[:, i, j] = mixed
         result[:, j, i] = mixed
-    return result
+        rounding[:, i, j] = rounding[:, j, i] = _mixed_rounding(corners, step)
+    return SecondDifferences(result, rounding)
+
+
+def _diagonal_rounding(upper: Array, centre: Array, lower: Array, step: float) -> Array:
+    """The rounding bound of a second central difference: ``2ε (|f+| + 2|f0| + |f-|) / h²``."""
+    with np.errstate(all="ignore"):
+        total = np.abs(upper) + 2 * np.abs(centre) + np.abs(lower)
+        return divided_by_power(2 * EPSILON * total, 1, step, 2)
+
+
+def _mixed_rounding(corners: Sequence[Array], step: float) -> Array:
+    """The rounding bound of a mixed central difference: ``2ε Σ|f_corner| / (4 h²)``."""
+    with np.errstate(all="ignore"):
+        total = np.abs(corners[0]) + np.abs(corners[1]) + np.abs(corners[2]) + np.abs(corners[3])
+        return divided_by_power(2 * EPSILON * total, 4, step, 2)
 
 
 def _perturbed(

@@ -103,7 +103,7 @@ def differentiate(
         derivative_text,
         symbolic,
         rows if isinstance(rows, DerivativeRows) else tuple(rows),
-        tuple(capped(warnings, unlisted=unlisted)),
+        tuple(capped(warnings, total=len(warnings) + unlisted)),
         options.order,
     )
 

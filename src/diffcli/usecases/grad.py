@@ -10,11 +10,14 @@ import numpy as np
 
 from ..catalog import DEFAULT_STEP
 from ..engine import analytic, autodiff, registry
-from ..engine.coordinates import along, coordinates
-from ..engine.estimate import estimate
-from ..engine.kernel import partials, partials_at_points
+from ..engine.coordinates import BatchFunction, Coordinate, along, coordinates
+from ..engine.estimate import Estimate, estimate
 from ..engine.kinks import batched_kinks, kink_suspects
-from ..engine.methods.stencils import method_stencil
+from ..engine.methods.fixed_step import (
+    FixedStepEstimates,
+    partials_at_points,
+    partials_by_coordinate,
+)
 from ..errors import InputError, ParseError, param
 from ..expr.compiling import Compiled, compile_expression
 from ..expr.nodes import Call
@@ -24,7 +27,9 @@ from ..options import GradOptions
 from ..results import Analytic, GradientReport, GradientRow, GradientRows
 from .exact import exact_side
 from .notes import (
+    MAX_POINT_WARNINGS,
     EstimateNotes,
+    capped,
     kink_notes,
     large_step_warning,
     large_step_warnings,
@@ -33,6 +38,8 @@ from .notes import (
     short_point,
     step_too_large,
     step_warnings,
+    untrusted_reason,
+    untrusted_values_warning,
 )
 from .prepare import (
     compiled_columns,
@@ -123,16 +130,18 @@ def _rows_point_by_point(
         with np.errstate(all="ignore"):
             loss = float(compiled(point))
         if entry.batched:
-            with np.errstate(all="ignore"):
-                numerical = partials(compiled, point, names, method, quotient_step)
+            judged = _judged_at_point(compiled, point, names, method, quotient_step)
+            numerical = {
+                name: found.values.reshape(np.shape(point[name]))
+                for name, (found, _, _) in judged.items()
+            }
             errors = None
-            evaluations = len(method_stencil(method).offsets)
+            evaluations = judged[names[0]][0].evaluations if names else 0
             counts = {name: np.full(np.shape(point[name]), evaluations) for name in names}
             vanished = step_warnings(point, names, entry.side or "central", quotient_step)
             large = large_step_warnings(point, names, quotient_step)
             warnings += vanished + large
             kinks: dict[str, tuple[float, float]] = {}
-            untrusted: list[str] = []
             if kink_suspects(expression):
                 notes = kink_notes(batched_kinks(compiled, point, names, quotient_step))
                 kinks = notes.kink_values
@@ -141,6 +150,19 @@ def _rows_point_by_point(
                         numerical[coordinate.name][coordinate.index] = math.nan
                 warnings += notes.warnings(point, method)
             warnings += non_finite_warnings(point, numerical, kinks)
+            untrusted: list[str] = []
+            if not (vanished or large):
+                positions = {
+                    name: [(c.label, index) for index, c in enumerate(coordinates(point, (name,)))]
+                    for name in names
+                }
+                untrusted, reasons = _untrusted_coordinates(judged, positions, kinks)
+                if untrusted:
+                    warnings.append(
+                        untrusted_values_warning(
+                            short_point(point), method, untrusted, reasons, _TRY_AUTO
+                        )
+                    )
         else:
             estimated = _estimated_gradient(expression, compiled, point, names, method, step)
             numerical, errors, counts = estimated.numerical, estimated.errors, estimated.counts
@@ -256,9 +278,18 @@ def _rows_across_points(
     """
     compiled, columns, loss = compiled_columns(expression, points)
     with np.errstate(all="ignore"):
-        numerical = partials_at_points(compiled, columns, names, method, step)
+        estimates = partials_at_points(compiled, columns, names, method, step)
+    numerical = {name: found.values for name, found in estimates.items()}
+    judged: dict[str, _Judged] = {}
+    for name in names:
+
+        def line(index: int, name: str = name) -> BatchFunction:
+            return along(compiled, points[index], Coordinate(name))
+
+        judged[name] = (estimates[name], *estimates[name].checked(columns[name], line))
     side = registry.method(method).side or "central"
     flagged = np.zeros(len(points), dtype=bool)
+    trusted = np.ones(len(points), dtype=bool)
     for name in names:
         value = columns[name]
         if side != "backward":
@@ -266,6 +297,7 @@ def _rows_across_points(
         if side != "forward":
             flagged |= value - step == value
         flagged |= step_too_large(step, value) | ~np.isfinite(numerical[name])
+        trusted &= judged[name][1]
     statuses: dict[int, str] = {}
     for index in np.flatnonzero(flagged).tolist():
         point = points[index]
@@ -274,9 +306,64 @@ def _rows_across_points(
         large = large_step_warnings(point, names, step)
         warnings += vanished + large + non_finite_warnings(point, values, {})
         statuses[index] = _status(vanished, large, values, {})
-    evaluations = len(method_stencil(method).offsets)
+    # the other points with a value that cannot be trusted: a warning for the first few
+    untrusted = np.flatnonzero(~flagged & ~trusted).tolist()
+    statuses.update(dict.fromkeys(untrusted, "unreliable"))
+    written = []
+    for index in untrusted[:MAX_POINT_WARNINGS]:
+        positions = {name: [(name, index)] for name in names}
+        labels, reasons = _untrusted_coordinates(judged, positions, {})
+        where = short_point(points[index])
+        written.append(untrusted_values_warning(where, method, labels, reasons, _TRY_AUTO))
+    warnings += capped(written, total=len(untrusted))
+    evaluations = estimates[names[0]].evaluations if names else 0
     rows = GradientRows(points, columns, loss, numerical, evaluations, statuses)
     return compiled, rows
+
+
+#: A batched quotient's estimates of one variable, where they are trusted (after
+#: ``checked_zero``), and the estimates ``checked_zero`` changed, by position.
+_Judged = tuple[FixedStepEstimates, Array, dict[int, Estimate]]
+
+
+def _judged_at_point(
+    compiled: Compiled, point: Point, names: tuple[str, ...], method: str, step: float
+) -> dict[str, _Judged]:
+    """The batched quotient by every coordinate of ``names`` at one point, judged."""
+    judged: dict[str, _Judged] = {}
+    for name in names:
+        by_coordinate = coordinates(point, (name,))
+
+        def line(index: int, by_coordinate: list[Coordinate] = by_coordinate) -> BatchFunction:
+            return along(compiled, point, by_coordinate[index])
+
+        with np.errstate(all="ignore"):
+            found = partials_by_coordinate(compiled, point, name, method, step)
+        flat = np.asarray(point[name], dtype=np.float64).reshape(-1)
+        judged[name] = (found, *found.checked(flat, line))
+    return judged
+
+
+#: What the warning on an untrusted batched quotient suggests.
+_TRY_AUTO = "; try --method auto (an adaptive estimate of each partial derivative)"
+
+
+def _untrusted_coordinates(
+    judged: Mapping[str, _Judged],
+    positions: Mapping[str, Sequence[tuple[str, int]]],
+    kinks: Mapping[str, object],
+) -> tuple[list[str], dict[str, None]]:
+    """The labels of the finite values that are not trusted (``positions``: each variable's
+    labels and their places in its estimates), away from kinks, and why, in words."""
+    labels: list[str] = []
+    reasons: dict[str, None] = {}
+    for name, (found, trusted, checked) in judged.items():
+        for label, index in positions[name]:
+            if trusted[index] or not math.isfinite(found.values[index]) or label in kinks:
+                continue
+            labels.append(label)
+            reasons[untrusted_reason(checked.get(index) or found.at(index))] = None
+    return labels, reasons
 
 
 def _status(

@@ -11,11 +11,19 @@ import numpy as np
 from ..catalog import MAX_ADAPTIVE_HESSIAN_COORDINATES
 from ..engine import analytic, autodiff, registry
 from ..engine.autodiff.derivatives import hessian_at_points as ad_hessian_at_points
-from ..engine.coordinates import along, along_line, coordinates
-from ..engine.estimate import Estimate, estimate
-from ..engine.kernel import hessian, hessian_at_points
+from ..engine.coordinates import BatchFunction, along, along_line, coordinates
+from ..engine.estimate import (
+    NOISY,
+    Estimate,
+    estimate,
+    noise_at_points,
+    real_noise,
+)
+from ..engine.kernel import SecondDifferences, hessian_at_points, second_differences
 from ..engine.kinks import batched_kinks, kink_suspects
+from ..engine.methods.fixed_step import columns_function, halving_bounds, out_of_range
 from ..engine.methods.richardson import power_of_two
+from ..engine.quotients import EPSILON, trusted
 from ..errors import InputError, param
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
@@ -24,12 +32,16 @@ from ..options import HessianOptions
 from ..results import Analytic, HessianReport, HessianRow, HessianRows
 from .exact import exact_side
 from .notes import (
+    MAX_POINT_WARNINGS,
     EstimateNotes,
+    capped,
     kink_notes,
     large_step_warnings,
     short_point,
     step_too_large,
     step_warnings,
+    untrusted_reason,
+    untrusted_values_warning,
 )
 from .prepare import (
     compiled_columns,
@@ -92,10 +104,12 @@ def hessian_report(
             )
         if central:
             with np.errstate(all="ignore"):
-                numerical = hessian(compiled, point, names, options.step)
-            warnings += step_warnings(point, names, "central", options.step)
+                coarse = second_differences(compiled, point, names, options.step)
+                fine = second_differences(compiled, point, names, options.step / 2)
+            numerical = coarse.values
+            vanished = step_warnings(point, names, "central", options.step)
             large = large_step_warnings(point, names, options.step)
-            warnings += large
+            warnings += vanished + large
             kinks: tuple[str, ...] = ()
             if kink_suspects(expression):
                 kinks, notes = _clear_kinks(numerical, compiled, point, names, options.step)
@@ -105,11 +119,18 @@ def hessian_report(
                     f"at {short_point(point)} some second differences are not finite: "
                     "the expression is not finite within h of the point"
                 )
+            entries: list[tuple[int, int]] = []
+            if not (large or vanished):
+                judged = _judged_at_point(compiled, point, names, coarse, fine, options.step)
+                entries = judged.untrusted(0, _kink_mask(labels, kinks))
+                if entries:
+                    warnings.append(judged.warning(short_point(point), 0, labels, entries))
             # a far too large step leaves finite but meaningless entries: say so in the row
-            status = "unreliable" if large and not kinks and np.all(np.isfinite(numerical)) else ""
+            finite = np.all(np.isfinite(numerical))
+            status = "unreliable" if (large or entries) and not kinks and finite else ""
             rows.append(
                 HessianRow(
-                    point, labels, numerical, None, 1 + 2 * size * size, kinks=kinks, status=status
+                    point, labels, numerical, None, _evaluations(size), kinks=kinks, status=status
                 )
             )
             continue
@@ -166,7 +187,11 @@ def _rows_across_points(
     """
     compiled, columns, _ = compiled_columns(expression, points)
     with np.errstate(all="ignore"):
-        matrices = hessian_at_points(compiled, columns, names, step)
+        coarse = hessian_at_points(compiled, columns, names, step)
+        fine = hessian_at_points(compiled, columns, names, step / 2)
+    matrices = coarse.values
+    judged = _JudgedHessian(coarse, fine, step)
+    _measure_noise(judged, compiled, columns, names)
     finite = np.isfinite(matrices).all(axis=(1, 2))
     flagged = ~finite
     for name in names:
@@ -176,9 +201,8 @@ def _rows_across_points(
     statuses: dict[int, str] = {}
     for index in np.flatnonzero(flagged).tolist():
         point = points[index]
-        warnings += step_warnings(point, names, "central", step)
         large = large_step_warnings(point, names, step)
-        warnings += large
+        warnings += step_warnings(point, names, "central", step) + large
         if not finite[index]:
             warnings.append(
                 f"at {short_point(point)} some second differences are not finite: "
@@ -186,8 +210,166 @@ def _rows_across_points(
             )
         elif large:
             statuses[index] = "unreliable"
-    evaluations = 1 + 2 * len(names) ** 2
+    # the other points with an entry that cannot be trusted: a warning for the first few
+    untrusted = np.flatnonzero(~flagged & ~judged.trusted.all(axis=(1, 2))).tolist()
+    statuses.update(dict.fromkeys(untrusted, "unreliable"))
+    written = [
+        judged.warning(short_point(points[index]), index, names, judged.untrusted(index))
+        for index in untrusted[:MAX_POINT_WARNINGS]
+    ]
+    warnings += capped(written, total=len(untrusted))
+    evaluations = _evaluations(len(names))
     return compiled, HessianRows(points, columns, names, matrices, evaluations, statuses)
+
+
+def _judged_at_point(
+    compiled: Compiled,
+    point: Point,
+    names: tuple[str, ...],
+    coarse: SecondDifferences,
+    fine: SecondDifferences,
+    step: float,
+) -> _JudgedHessian:
+    """The central Hessian at one point judged, f's noise measured where it decides."""
+    judged = _JudgedHessian(coarse, fine, step)
+    found = coordinates(point, names)
+
+    def line(k: int) -> tuple[BatchFunction, float]:
+        value = float(np.asarray(point[found[k].name])[found[k].index])
+        return along(compiled, point, found[k]), value
+
+    judged.checked_lines(line, 0)
+    return judged
+
+
+def _measure_noise(
+    judged: _JudgedHessian,
+    compiled: Compiled,
+    columns: dict[str, Array],
+    names: tuple[str, ...],
+) -> None:
+    """``judged.distrust_noisy`` with f's noise along each coordinate, measured at once at
+    the points where an entry in that coordinate's row is trusted only as zero."""
+    noise = np.zeros(judged.noise.shape)
+    for k, name in enumerate(names):
+        which = np.flatnonzero(judged.zero_only[:, k, :].any(axis=1))
+        if which.size:
+            chosen = {other: column[which] for other, column in columns.items()}
+            function = columns_function(compiled, chosen, name)
+            with np.errstate(all="ignore"):
+                noise[which, k] = noise_at_points(function, chosen[name])
+    judged.distrust_noisy(noise)
+
+
+def _evaluations(size: int) -> int:
+    """What the central Hessian of ``size`` coordinates costs: f at the point and at 2n²
+    moved points, at h and again at h/2 (its error estimate)."""
+    return 2 * (1 + 2 * size * size)
+
+
+class _JudgedHessian:
+    """Which entries of central Hessians can be trusted: ``fixed_step``'s rule (the gap to
+    the same differences at h/2, and the rounding of f's values), entry by entry."""
+
+    def __init__(self, coarse: SecondDifferences, fine: SecondDifferences, step: float) -> None:
+        """``coarse`` at h, ``fine`` at h/2: one matrix, or one per point."""
+        self.values = np.asarray(coarse.values)
+        self.rounding = np.asarray(coarse.rounding)
+        self.step = step
+        with np.errstate(all="ignore"):
+            gap = np.abs(self.values - fine.values)
+            truncation = gap / (1 - 2.0**-2)
+            unusable = out_of_range(self.values, truncation, self.rounding)
+            self.errors, likely = halving_bounds(truncation, self.rounding, unusable)
+            # h = 1e-4 leaves second differences near their rounding limit: the bound
+            # 8ε|f|/h² (2ε per value) is 1.6e-6 of sin''(2) = 0.91, the error made 2.8e-7.
+            # The gap to h/2 measures the rounding made: at h/2 it is four times h's, so a gap
+            # within the rounding of values rounded once (ε/2 each) at both steps is about
+            # three times h's error; the rest of the gap is truncation
+            once = ROUNDED_ONCE * (self.rounding + fine.rounding)
+            rounding_made = np.maximum(
+                np.minimum(gap, once) / ROUNDING_GAP, ROUNDED_ONCE * self.rounding
+            )
+            made = rounding_made + np.maximum(gap - once, 0.0) / (1 - 2.0**-2)
+            self.likely = np.where(unusable, likely, made)
+            # zero to within rounding is judged by the bound, as for every method
+            found = trusted(self.values, self.likely, 0.0) | trusted(
+                self.values, likely, self.rounding
+            )
+            #: the entries of the size of f's rounding, whose value says nothing where f is
+            #: noisy (``distrust_noisy``)
+            self.zero_only = found & (np.abs(self.values) <= self.rounding)
+        self.trusted = np.asarray(found | ~np.isfinite(self.values))
+        self.noise = np.zeros(self.values.shape[:-1])
+
+    def distrust_noisy(self, noise: Array) -> None:
+        """Distrust the entries trusted only as zero where f's values are noisy along either
+        coordinate (``noise``: f's relative noise along each coordinate, ``values``' shape
+        without the last axis): a flat-looking f of 1e8 (``sin(x0) + x0`` at 1e8) rounds
+        away its change over h, and its differences are 0 at every step."""
+        self.noise = noise
+        noisy = noise > NOISY * EPSILON
+        either = noisy[..., :, np.newaxis] | noisy[..., np.newaxis, :]
+        self.trusted = self.trusted & ~(self.zero_only & either)
+
+    def checked_lines(
+        self, lines: Callable[[int], tuple[BatchFunction, float]], index: int
+    ) -> None:
+        """``distrust_noisy`` for matrix ``index`` of the points (0 for a single matrix),
+        measuring f's noise (``real_noise``) along the coordinates of its zero-only entries;
+        ``lines(k)``: f along coordinate k at that point, and the coordinate's value."""
+        zero_only = self.zero_only if self.zero_only.ndim == 2 else self.zero_only[index]
+        wanted = np.flatnonzero(zero_only.any(axis=0))
+        if not wanted.size:
+            return
+        noise = np.array(self.noise, dtype=np.float64)
+        row = noise if noise.ndim == 1 else noise[index]
+        for k in wanted.tolist():
+            with np.errstate(all="ignore"):
+                row[k] = real_noise(*lines(k))[0]
+        self.distrust_noisy(noise)
+
+    def untrusted(self, index: int, cleared: Array | None = None) -> list[tuple[int, int]]:
+        """The entries (i <= j) of matrix ``index`` (0 for a single matrix) not trusted,
+        other than where ``cleared`` (kinks)."""
+        trusted_here = self.trusted if self.trusted.ndim == 2 else self.trusted[index]
+        if cleared is not None:
+            trusted_here = trusted_here | cleared
+        return [(int(i), int(j)) for i, j in zip(*np.nonzero(~trusted_here)) if i <= j]
+
+    def warning(
+        self, where: str, index: int, labels: tuple[str, ...], entries: list[tuple[int, int]]
+    ) -> str:
+        """The warning naming ``entries`` of matrix ``index`` and why they are not trusted."""
+        reasons: dict[str, None] = {}
+        names = []
+        for i, j in entries:
+            key = (i, j) if self.values.ndim == 2 else (index, i, j)
+            names.append(f"({labels[i]})" if i == j else f"({labels[i]},{labels[j]})")
+            noise = self.noise if self.values.ndim == 2 else self.noise[index]
+            estimate = Estimate(
+                float(self.values[key]),
+                float(self.errors[key]),
+                0,
+                self.step,
+                "central",
+                rounding=float(self.rounding[key]),
+                noise=float(max(noise[i], noise[j])),
+                likely_error=float(self.likely[key]),
+            )
+            reasons[untrusted_reason(estimate)] = None
+        return untrusted_values_warning(where, "central", names, reasons, _TRY_AUTO)
+
+
+#: The share of the rounding bound (2ε per value) that values rounded once (ε/2) reach.
+ROUNDED_ONCE = 0.25
+
+#: A gap between second differences at h and h/2 made by rounding alone is about this many
+#: times the error at h (the error at h/2 being four times it, of either sign: 3 to 5).
+ROUNDING_GAP = 3.0
+
+#: What the warning on an untrusted central Hessian suggests.
+_TRY_AUTO = "; try --method auto (an adaptive estimate of each entry)"
 
 
 def _analytic_failure(symbolic: Analytic) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,14 +22,15 @@ MAX_POINT_WARNINGS = 10
 
 
 def capped(
-    warnings: Sequence[str], limit: int = MAX_POINT_WARNINGS, unlisted: int = 0
+    warnings: Sequence[str], limit: int = MAX_POINT_WARNINGS, total: int | None = None
 ) -> list[str]:
-    """The first ``limit`` warnings and one line counting the rest (and ``unlisted`` more,
-    counted but never written out): a range of a million points must not print a line per
-    point (each row keeps its status)."""
-    if len(warnings) + unlisted <= limit:
+    """The first ``limit`` warnings and one line counting the rest: a range of a million
+    points must not print a line per point (each row keeps its status). ``total``: how many
+    warnings there are, where only the first ``limit`` were written."""
+    count = len(warnings) if total is None else total
+    if count <= limit:
         return list(warnings)
-    rest = len(warnings) + unlisted - limit
+    rest = count - limit
     return [
         *warnings[:limit],
         f"{rest} more warning{'s' if rest > 1 else ''} like these at other points: each "
@@ -84,8 +85,7 @@ class EstimateNotes:
             )
         if self.untrusted:
             found.append(
-                f"at {where} the {method} values of {listing(self.untrusted)} cannot be "
-                f"trusted: {'; '.join(self.untrusted_reasons)}"
+                untrusted_values_warning(where, method, self.untrusted, self.untrusted_reasons)
             )
         if self.one_sided:
             found.append(
@@ -127,6 +127,16 @@ def untrusted_reason(result: Estimate) -> str:
     return (
         f"its error estimate ({result.error:.3g}) is more than "
         f"{format_scalar(TRUSTED_RELATIVE_ERROR)} of the value"
+    )
+
+
+def untrusted_values_warning(
+    where: str, method: str, labels: Sequence[str], reasons: Iterable[str], better: str = ""
+) -> str:
+    """The warning for the values of several coordinates that are not ``trusted``."""
+    return (
+        f"at {where} the {method} values of {listing(labels)} cannot be trusted: "
+        f"{'; '.join(reasons)}{better}"
     )
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from ...catalog import DEFAULT_STEP
+from ...expr.compiling import Compiled
 from ..coordinates import BatchFunction
-from ..estimate import NOISY, Estimate, noise_at_points
-from ..kernel import Array
+from ..estimate import NOISY, Estimate, checked_zero, noise_at_points
+from ..kernel import BATCH_BUDGET, Array
 from ..quotients import (
     EPSILON,
     TRUNCATION_SAFETY,
@@ -95,6 +97,43 @@ class FixedStepEstimates:
             found &= ~((self.lost | self.noisy) & (np.abs(self.values) <= self.likely))
         return found & ~self.vanished | ~np.isfinite(self.values)
 
+    def checked(
+        self, xs: Array, line: Callable[[int], BatchFunction]
+    ) -> tuple[Array, dict[int, Estimate]]:
+        """Where the values are trusted, after ``checked_zero`` at the points only "zero to
+        within rounding" trusts (``line(index)``: f along the coordinate at that point), and
+        those points' checked estimates."""
+        found = self.trusted()
+        checked = {}
+        for index in np.flatnonzero(found & self.zero_to_rounding()).tolist():
+            with np.errstate(all="ignore"):
+                checked[index] = checked_zero(self.at(index), line(index), float(xs[index]))
+            found[index] = checked[index].trusted
+        return found, checked
+
+    @staticmethod
+    def joined(parts: Sequence[FixedStepEstimates]) -> FixedStepEstimates:
+        """The estimates of consecutive batches of points as one."""
+        first = parts[0]
+        if len(parts) == 1:
+            return first
+
+        def joined_field(name: str) -> Array:
+            return np.concatenate([getattr(part, name) for part in parts])
+
+        return FixedStepEstimates(
+            joined_field("values"),
+            joined_field("errors"),
+            joined_field("likely"),
+            joined_field("vanished"),
+            joined_field("rounding"),
+            joined_field("lost"),
+            first.step,
+            first.method,
+            first.evaluations,
+            joined_field("noise"),
+        )
+
 
 #: A truncation estimate above this share of the value means h is far beyond f's scale
 #: (``1/x`` at 1e-5 with h = 1e-4): D(h) and D(h/2) are not in the range where the error
@@ -170,8 +209,7 @@ def fixed_step_at_points(
         truncation = truncation_estimate(quotient, half, accuracy)
         if accuracy >= 4:  # f's noise at x ± h can cancel in D(h) - D(h/2), not in both gaps
             truncation = np.maximum(truncation, truncation_estimate(half, quotients[2], accuracy))
-        # past the range where the error shrinks like h**p the estimate says nothing
-        beyond = (truncation > OUT_OF_RANGE * np.abs(quotient)) & (truncation > rounding)
+        beyond = out_of_range(quotient, truncation, rounding)
         if accuracy == 1:
             gap = half - quotients[2]
             ratio = (quotient - half) / gap
@@ -179,8 +217,7 @@ def fixed_step_at_points(
             # (4 or 8 where f'' or f''' vanishes at x: faster, and the estimate only larger)
             erratic = ~((ratio >= 1) & (ratio <= 8)) & (np.abs(gap) > 8 * rounding)
             beyond |= erratic & (truncation > rounding)
-    likely = np.where(vanished | beyond, math.inf, truncation + rounding)
-    errors = np.where(vanished | beyond, math.inf, TRUNCATION_SAFETY * truncation + rounding)
+    errors, likely = halving_bounds(truncation, rounding, vanished | beyond)
     lost = (xs != 0) & (xs + step == step)
     # where the value is not trusted outright, f's own noise is measured: the rounding bound
     # assumes values rounded once, and a cancellation inside f (sqrt(x + 1) - sqrt(x) at
@@ -196,6 +233,106 @@ def fixed_step_at_points(
     return FixedStepEstimates(
         quotient, errors, likely, vanished, rounding, lost, step, method, len(steps) * count, noise
     )
+
+
+def out_of_range(quotient: Array, truncation: Array, rounding: Array) -> Array:
+    """Where a truncation estimate is past the range in which the error shrinks like h**p
+    (``OUT_OF_RANGE``): there it says nothing."""
+    with np.errstate(all="ignore"):
+        return (truncation > OUT_OF_RANGE * np.abs(quotient)) & (truncation > rounding)
+
+
+def halving_bounds(truncation: Array, rounding: Array, unusable: Array) -> tuple[Array, Array]:
+    """The error bound (``TRUNCATION_SAFETY`` times the truncation estimate ``|D(h) -
+    D(h/2)| / (1 - 2**-p)``, plus the rounding) and the most likely error (the truncation
+    once, plus the rounding) of quotients; ``inf`` where ``unusable``."""
+    with np.errstate(all="ignore"):
+        likely = np.where(unusable, math.inf, truncation + rounding)
+        errors = np.where(unusable, math.inf, TRUNCATION_SAFETY * truncation + rounding)
+    return errors, likely
+
+
+def partials_at_points(
+    compiled: Compiled,
+    columns: Mapping[str, Array],
+    names: tuple[str, ...],
+    method: str = "central",
+    step: float = DEFAULT_STEP,
+) -> dict[str, FixedStepEstimates]:
+    """Each partial derivative of a scalar expression at many points of scalar variables at
+    once (``columns``: each variable's value at every point, float64 arrays of one length),
+    with ``fixed_step``'s error estimate. Each value equals ``kernel.partials`` at that point
+    to the last bit: the same moved coordinates, the same element-wise evaluation, the same
+    stencil; the estimate costs one more batched evaluation per offset at h/2 (and h/4 for
+    ``forward`` and ``backward``)."""
+    base = {name: np.asarray(column, dtype=np.float64) for name, column in columns.items()}
+    length = len(next(iter(base.values()))) if base else 0
+    chunk = max(1, BATCH_BUDGET // _rows_per_point(method))
+    parts: dict[str, list[FixedStepEstimates]] = {name: [] for name in names}
+    for start in range(0, max(length, 1), chunk):
+        part = {name: column[start : start + chunk] for name, column in base.items()}
+        for name in names:
+            function = columns_function(compiled, part, name)
+            parts[name].append(fixed_step_at_points(function, part[name], method, step))
+    return {name: FixedStepEstimates.joined(found) for name, found in parts.items()}
+
+
+def partials_by_coordinate(
+    compiled: Compiled,
+    point: Mapping[str, Array],
+    name: str,
+    method: str = "central",
+    step: float = DEFAULT_STEP,
+) -> FixedStepEstimates:
+    """The partial derivatives by every coordinate of variable ``name`` at one point (flat,
+    in C order), with ``fixed_step``'s error estimate; each value equals ``kernel.partials``
+    to the last bit. Perturbed copies of the point are evaluated in bounded batches."""
+    base = {other: np.asarray(value, dtype=np.float64) for other, value in point.items()}
+    value = base[name]
+    flat = value.reshape(-1)
+    others = {other: v[np.newaxis, ...] for other, v in base.items() if other != name}
+
+    def function(abscissae: Array, which: Array) -> Array:
+        count = abscissae.size
+        rows = np.repeat(flat[np.newaxis, :], count, axis=0)
+        rows[np.arange(count), np.tile(which, len(abscissae))] = abscissae.reshape(-1)
+        env = {**others, name: rows.reshape((count, *value.shape))}
+        found = np.asarray(compiled.evaluate_batch(env)).reshape(-1)
+        return np.broadcast_to(found, (count,)).reshape(abscissae.shape)
+
+    chunk = max(1, BATCH_BUDGET // (_rows_per_point(method) * max(flat.size, 1)))
+    parts = []
+    for start in range(0, max(flat.size, 1), chunk):
+        indices = np.arange(start, min(flat.size, start + chunk))
+
+        def moved(abscissae: Array, which: Array | None = None, indices: Array = indices) -> Array:
+            return function(abscissae, indices if which is None else indices[which])
+
+        parts.append(fixed_step_at_points(moved, flat[indices], method, step))
+    return FixedStepEstimates.joined(parts)
+
+
+def _rows_per_point(method: str) -> int:
+    """How many values of f ``fixed_step_at_points`` takes per point (first derivatives)."""
+    shape = method_stencil(method)
+    return len(shape.offsets) * (2 if shape.exponents[0] == 2 else 3)
+
+
+def columns_function(compiled: Compiled, columns: Mapping[str, Array], name: str) -> PointsFunction:
+    """f at abscissae of variable ``name`` (shape (k, n)), the other variables at their
+    values in ``columns`` (see ``PointsFunction``)."""
+
+    def function(abscissae: Array, which: Array | None = None) -> Array:
+        chosen = {n: c if which is None else c[which] for n, c in columns.items()}
+        env = {
+            other: np.broadcast_to(column, abscissae.shape).reshape(-1)
+            for other, column in chosen.items()
+        }
+        env[name] = abscissae.reshape(-1)
+        found = compiled.evaluate_batch(env)
+        return np.broadcast_to(found, (abscissae.size,)).reshape(abscissae.shape)
+
+    return function
 
 
 def _abscissa_shifts(abscissae: Array, xs: Array, offsets: Array, step: float) -> Array:
