@@ -102,6 +102,11 @@ def main() -> None:
         Command("`python -c pass`", [python, "-c", "pass"]),
         Command('`python -c "import click"`', [python, "-c", "import click"]),
         Command('`python -c "import sympy, numpy"`', [python, "-c", "import sympy, numpy"]),
+        Command(
+            '`python -c "import rich.console, rich.table"`',
+            [python, "-c", "import rich.console, rich.table"],
+            "qalc",
+        ),
         Command("`diffcli --version`", [executable, "--version"], "click", 1.2),
         Command("`diffcli diff --help`", [executable, "diff", "--help"], "click", 1.2),
         Command(
@@ -123,6 +128,13 @@ def main() -> None:
             cold,
         ),
         Command("repeated query, table", [executable, *QUERY], "qalc", 2.5, True),
+        Command(  # the same table by the full path (Click, NumPy), which declines no spelling
+            "repeated query, table, `--format=table`",
+            [executable, *QUERY, "--format=table"],
+            "qalc",
+            None,
+            True,
+        ),
         Command("repeated query, `-f value`", [executable, *QUERY, "-f", "value"], "qalc", 1.5),
         Command("`--no-analytic -f value`", [executable, *QUERY, "--no-analytic", "-f", "value"]),
     ]

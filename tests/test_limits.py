@@ -245,7 +245,7 @@ def import_and_interrupt(name, *args, **kwargs):
 
 
 builtins.__import__ = import_and_interrupt
-sys.argv = ["diffcli", "diff", "x**2", "--at", "1"]
+sys.argv = ["diffcli", "diff", "x**2", "--at", "1", *{extra!r}]
 from diffcli.__main__ import main
 
 main()
@@ -253,15 +253,17 @@ main()
 
 
 @pytest.mark.parametrize(
-    "module",
+    ("module", "extra"),
     [
-        "click",  # start-up: the command line is loading
-        "numpy",  # the command has started and loads NumPy
+        ("click", ["--format=table"]),  # start-up: the command line is loading
+        ("numpy", ["--format=table"]),  # the command has started and loads NumPy
+        ("numpy", []),  # the plain spelling, before Click: SymPy's job loads NumPy
+        ("rich.console", []),  # the plain spelling's table is about to be drawn
     ],
 )
-def test_ctrl_c_while_loading(module: str) -> None:
+def test_ctrl_c_while_loading(module: str, extra: list[str]) -> None:
     # before: a traceback through importlib, at any moment of the first tenth of a second
-    code = textwrap.dedent(INTERRUPT_ON_IMPORT.format(module=module))
+    code = textwrap.dedent(INTERRUPT_ON_IMPORT.format(module=module, extra=extra))
     completed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
+import pty
 import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +87,62 @@ def test_each_path_loads_no_module_it_does_not_need(name: str, warm_cache: dict[
     assert set(loaded(args, warm_cache if after_a_miss else None)) & set(forbidden) == set()
 
 
+#: The console script's start (``__main__``): the plain spelling answered before Click, then
+#: the modules it loaded on stderr (its exit code first).
+BEFORE_CLICK = (
+    "import json, sys\n"
+    "from diffcli.commands._one_point import answer\n"
+    "code = answer(sys.argv[1:])\n"
+    "sys.stdout.flush()\n"
+    f"loaded = [m for m in {(*HEAVY, 'click')!r} if m in sys.modules]\n"
+    "print(json.dumps([code, loaded]), file=sys.stderr)"
+)
+
+
+def output_of(argv: list[str], environment: dict[str, str], terminal: bool) -> tuple[bytes, str]:
+    """What ``argv`` writes to stdout (as bytes: colours and all) and to stderr, stdout on a
+    pipe or on a pseudo-terminal of 100 columns."""
+    if not terminal:
+        done = subprocess.run(argv, capture_output=True, env=environment, check=True)
+        return done.stdout, done.stderr.decode()
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    process = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE, env=environment
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 1 << 16)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    assert process.wait() == 0, stderr
+    return b"".join(chunks), stderr
+
+
+@pytest.mark.parametrize(("args", "terminal"), [(DIFF, False), (DIFF_TWO, True)])
+def test_a_repeated_table_is_the_full_paths_without_numpy_or_click(
+    args: list[str], terminal: bool, warm_cache: dict[str, str]
+) -> None:
+    environment = {**warm_cache, "TERM": "xterm-256color", "COLUMNS": "100"}
+    environment.pop("NO_COLOR", None)
+    full = output_of(
+        [sys.executable, "-m", "diffcli", *args, "--format=table"], environment, terminal
+    )
+    quick, report = output_of([sys.executable, "-c", BEFORE_CLICK, *args], environment, terminal)
+    code, modules = json.loads(report.splitlines()[-1])
+    assert code == 0 and "rich" in modules  # answered here (mpmath: sin's exact values)
+    assert set(modules) & {"numpy", "sympy", "click", "matplotlib"} == set()
+    assert quick == full[0] and full[1] == ""
+    assert (b"\x1b[" in quick) == terminal  # colour and bold on the terminal only
+
+
 # The one-point path (``expr.floats``, ``engine.one_point``) against NumPy's batched path: the
 # same bits wherever the one-point path answers.
 
@@ -154,8 +213,8 @@ def test_one_point_quotient_is_the_batched_paths(text: str, x: float, y: float) 
         report = derivative(expression, point if "y" in text else {"x": x}, wrt="x", analytic=False)
     (row,) = report.results
     assert (row.status, report.warnings) == ("ok", ())
-    assert (found[0], found[1], found[2]) == (row.value, row.numerical, row.error_estimate)
-    for one, other in zip(found, (row.value, row.numerical, row.error_estimate)):
+    assert found == (row.value, row.numerical, row.error_estimate, row.evaluations)
+    for one, other in zip(found[:3], (row.value, row.numerical, row.error_estimate)):
         assert struct.pack("<d", one) == struct.pack("<d", other)
 
 
@@ -191,12 +250,20 @@ def test_a_cache_hit_prints_what_the_full_path_prints(
         report.results[0].analytic,
     )
     assert found.derivative == report.derivative
+    # the report the table is drawn from, from the cache: the full path's record
+    at_one_point = _one_point._at_one_point(parse(text), at, wrt, None)
+    assert at_one_point is not None
+    quick_report = _one_point.one_point_report(parse(text), *at_one_point)
+    assert quick_report.as_dict() == report.as_dict()
 
 
 @pytest.mark.parametrize(
     "args",
     [
-        ["diff", "x**3", "--at", "2"],  # a table
+        ["diff", "x**3", "--at", "2", "--format=table"],
+        ["diff", "x**3", "--at", "2", "--color", "always"],
+        ["diff", "x**3", "--at", "0"],  # the full path warns: the estimate cannot be trusted
+        ["diff", "x**3", "--at", "2", "-f", "csv"],
         ["diff", "x**3", "--at", "2", "-f", "json"],
         ["diff", "x**3", "--at=2", "-f", "value"],
         ["diff", "x**3", "--at", "2", "-fvalue"],
@@ -225,6 +292,10 @@ def test_only_the_plain_spelling_is_answered_before_click(
         ["diff", "x**3 - sin(x)", "--at", "2", "-f", "value"],
         ["diff", "x**3 - sin(x)", "--format", "value", "--at", "x=2"],
         ["diff", "x**3 - sin(x)*y", "--wrt", "y", "-f", "value", "--at", "x=2,y=0.5"],
+        ["diff", "x**3 - sin(x)", "--at", "2"],
+        ["diff", " -x**3 - sin(x)", "--at", "-2.5", "-f", "table"],
+        ["diff", "x**3 - sin(x)*y", "--at", "y=0.5,x=2", "--wrt", "x"],
+        ["diff", "x**3 - sin(x)*y", "--at", "x=2,y=0.5", "--wrt", "y", "--format", "table"],
     ],
 )
 def test_the_plain_spelling_prints_what_click_prints(

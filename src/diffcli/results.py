@@ -7,8 +7,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar, overload
 
-import numpy as np
-
 from .errors import EXIT_EVALUATION
 from .expr.points import Array, Point, point_as_json
 
@@ -66,6 +64,8 @@ def _settle_status(row: Any, failed: bool, kink: bool = False) -> None:
 def plain(values: Mapping[str, Any]) -> dict[str, Any]:
     """Each 0-d value as a Python float, so that a scalar variable's value reads as a number
     (``{'x0': 6.0}``, not ``{'x0': array(6.)}``); arrays stay arrays."""
+    import numpy as np
+
     return {name: float(value) if np.ndim(value) == 0 else value for name, value in values.items()}
 
 
@@ -152,6 +152,8 @@ class DerivativeRow:
 def settled_statuses(finite: Array, given: Mapping[int, str]) -> list[str]:
     """Each row's status where rows held as columns give ``given`` ones (by index) and the
     others settle theirs: ``ok`` where ``finite``, else ``not-finite``."""
+    import numpy as np
+
     found = ["ok"] * len(finite)
     for index in np.flatnonzero(~finite).tolist():
         found[index] = "not-finite"
@@ -239,11 +241,15 @@ class DerivativeRows(ColumnRows[DerivativeRow]):
     @property
     def statuses(self) -> list[str]:
         """Every row's status, as each row settles it."""
+        import numpy as np
+
         return settled_statuses(np.isfinite(self.columns["numerical"]), self.given_statuses)
 
     def numbers(self) -> dict[str, Array]:
         """Each number column of the rows' JSON, float64 (masked: no value): ``value``,
         ``numerical``, ``analytic``, ``abs_error``, ``rel_error``, ``error_estimate``."""
+        import numpy as np
+
         numerical, analytic = self.columns["numerical"], self.columns["analytic"]
         none = ~np.isfinite(analytic)
         with np.errstate(all="ignore"):
@@ -377,6 +383,8 @@ def json_ready(data: Any, warnings: list[str], path: str = "") -> Any:
 
 def _listed(value: Any, missing_as_none: bool = False) -> Any:
     """A float array as a number or nested lists; NaN as None where it means "no value"."""
+    import numpy as np
+
     if isinstance(value, np.ndarray) and value.ndim > 0:
         return [_listed(item, missing_as_none) for item in value]
     number = float(value)
@@ -429,6 +437,8 @@ class GradientRow:
     @property
     def failed(self) -> bool:
         """A partial derivative is not finite, other than at a kink (which is reported)."""
+        import numpy as np
+
         if all(np.all(np.isfinite(value)) for value in self.numerical.values()):
             return False  # the common case, without a label per coordinate
         return any(
@@ -438,6 +448,8 @@ class GradientRow:
 
     @property
     def abs_error(self) -> dict[str, Array] | None:
+        import numpy as np
+
         if self.analytic is None:
             return None
         return {name: np.abs(self.numerical[name] - self.analytic[name]) for name in self.numerical}
@@ -445,6 +457,8 @@ class GradientRow:
     @property
     def max_abs_error(self) -> float | None:
         """The largest ``|numerical - analytic|`` over the coordinates with both values."""
+        import numpy as np
+
         errors = self.abs_error
         if errors is None:
             return None
@@ -455,6 +469,8 @@ class GradientRow:
     @property
     def max_error_estimate(self) -> float | None:
         """The largest error estimate over the coordinates (NaN ones ignored), or None."""
+        import numpy as np
+
         if self.error_estimate is None:
             return None
         flat = np.concatenate([np.ravel(value) for value in self.error_estimate.values()])
@@ -474,6 +490,8 @@ class GradientRow:
 
     def components(self) -> list[tuple[str, float, float | None]]:
         """``(coordinate label, numerical, analytic)`` for every coordinate, in order."""
+        import numpy as np
+
         from .engine.coordinates import coordinates
 
         found = []
@@ -526,6 +544,8 @@ class GradientRow:
     def _estimates_as_dict(self) -> dict[str, Any]:
         """``error_estimate``, ``max_error_estimate``, ``partial_evaluations``: only for the
         methods that estimate their error (the batched quotients' JSON stays as it was)."""
+        import numpy as np
+
         if self.error_estimate is None:
             return {}
         counts = self.partial_evaluations or {}
@@ -566,6 +586,8 @@ class GradientRows(ColumnRows[GradientRow]):
         self.analytic = None if analytic is None else dict(analytic)
 
     def _row(self, index: int) -> GradientRow:
+        import numpy as np
+
         analytic = self.analytic
         return GradientRow(
             self.points[index],
@@ -587,6 +609,8 @@ class GradientRows(ColumnRows[GradientRow]):
     @property
     def statuses(self) -> list[str]:
         """Every row's status, as each row settles it."""
+        import numpy as np
+
         finite = np.logical_and.reduce([np.isfinite(v) for v in self.numerical.values()])
         return settled_statuses(finite, self.given_statuses)
 
@@ -594,6 +618,8 @@ class GradientRows(ColumnRows[GradientRow]):
         """The number columns of the flat rows, float64 (masked: no value): ``value``,
         ``numerical.NAME`` and ``analytic.NAME`` per variable, ``norm``, ``analytic_norm``
         and ``max_abs_error`` (each as the rows compute it)."""
+        import numpy as np
+
         found: dict[str, Array] = {"value": self.loss}
         found.update({f"numerical.{name}": v for name, v in self.numerical.items()})
         found["norm"] = np.array([_norm(items) for items in _by_row(self.numerical)])
@@ -620,6 +646,8 @@ def _by_row(columns: Mapping[str, Array]) -> Iterable[tuple[float, ...]]:
 
 
 def _euclidean(values: dict[str, Array]) -> float:
+    import numpy as np
+
     return _norm([float(item) for value in values.values() for item in np.ravel(value)])
 
 
@@ -705,12 +733,16 @@ class HessianRow:
     @property
     def failed(self) -> bool:
         """An entry is not finite, other than in the row or column of a kink."""
+        import numpy as np
+
         at_kink = np.array([label in self.kinks for label in self.labels])
         reported = at_kink[:, np.newaxis] | at_kink[np.newaxis, :]
         return not bool(np.all(np.isfinite(self.numerical) | reported))
 
     @property
     def abs_error(self) -> Array | None:
+        import numpy as np
+
         if self.analytic is None:
             return None
         return np.abs(self.numerical - self.analytic)
@@ -718,6 +750,8 @@ class HessianRow:
     @property
     def max_abs_error(self) -> float | None:
         """The largest ``|numerical - analytic|`` over entries with an analytic value."""
+        import numpy as np
+
         errors = self.abs_error
         if errors is None or np.all(np.isnan(errors)):
             return None
@@ -726,6 +760,8 @@ class HessianRow:
     @property
     def max_error_estimate(self) -> float | None:
         """The largest entry of ``error_estimate`` (NaN ones ignored), or None."""
+        import numpy as np
+
         if self.error_estimate is None or np.all(np.isnan(self.error_estimate)):
             return None
         return float(np.nanmax(self.error_estimate))
@@ -797,6 +833,8 @@ class HessianRows(ColumnRows[HessianRow]):
     @property
     def statuses(self) -> list[str]:
         """Every row's status, as each row settles it."""
+        import numpy as np
+
         finite = np.isfinite(self.numerical).all(axis=(1, 2))
         return settled_statuses(finite, self.given_statuses)
 
@@ -804,6 +842,8 @@ class HessianRows(ColumnRows[HessianRow]):
         """The number columns of the flat rows, float64 (masked: no value):
         ``numerical.A.B`` and ``analytic.A.B`` per entry (row A, column B) and
         ``max_abs_error`` (as the rows compute it)."""
+        import numpy as np
+
         found: dict[str, Array] = {}
         pairs = [(i, a, j, b) for i, a in enumerate(self.labels) for j, b in enumerate(self.labels)]
         for i, first, j, second in pairs:
@@ -874,11 +914,15 @@ class GraphNode:
     status: str = ""
 
     def __post_init__(self) -> None:
+        import numpy as np
+
         values = [self.value] if self.adjoint is None else [self.value, self.adjoint]
         failed = not all(np.all(np.isfinite(value)) for value in values)
         _settle_status(self, failed)
 
     def as_dict(self) -> dict[str, Any]:
+        import numpy as np
+
         return {
             "index": self.index,
             "parent": self.parent,
@@ -910,6 +954,8 @@ class GraphReport:
         return tuple(node.status for node in self.nodes)
 
     def as_dict(self) -> dict[str, Any]:
+        import numpy as np
+
         return {
             "expression": self.expression,
             "at": point_as_json(self.at),

@@ -35,10 +35,14 @@ from .quotients import (
 
 @dataclass(frozen=True)
 class OnePoint:
-    """``diff``'s answer at one point (status ``ok``, no warning): the central quotient, SymPy's
-    derivative there (exact) and its formula."""
+    """``diff``'s answer at one point (status ``ok``, no warning): f there, the central
+    quotient, its error estimate and how many values of f it took, SymPy's derivative there
+    (exact) and its formula."""
 
+    value: float
     numerical: float
+    error_estimate: float
+    evaluations: int
     analytic: float
     derivative: str
 
@@ -60,7 +64,7 @@ def central_derivative(
     function = float_function(expression.tree, scalars)
     if function is None:
         return None
-    row = _central(function, point, name)  # f, the quotient, its error estimate
+    row = _central(function, point, name)  # f, the quotient, its error estimate, evaluations
     if row is None:
         return None
     analytic = _cached_derivative(expression, point, name)
@@ -73,14 +77,15 @@ def central_derivative(
         analytic = _cached_derivative(expression, point, name)
     if analytic is None:
         return None
-    return OnePoint(row[1], *analytic)
+    return OnePoint(*row, *analytic)
 
 
 def _central(
     function: FloatFunction, point: Mapping[str, float], name: str
-) -> tuple[float, float, float] | None:
-    """f, the quotient and its error estimate, as ``fixed_step_at_points`` computes them for
-    one point; None unless all are finite and the estimate is trusted without a check."""
+) -> tuple[float, float, float, int] | None:
+    """f, the quotient, its error estimate and the evaluations it took, as
+    ``fixed_step_at_points`` computes them for one point; None unless all are finite and the
+    estimate is trusted without a check."""
     stencil = method_stencil("central", 1)
     step = DEFAULT_STEP
     x = point[name]
@@ -110,7 +115,7 @@ def _central(
     # the full path words any warning); then never past its range (truncation <= 1e-6 |D|)
     if not finite or vanished or lost or not likely <= TRUSTED_RELATIVE_ERROR * abs(quotient):
         return None
-    return value, quotient, TRUNCATION_SAFETY * truncation + rounding
+    return value, quotient, TRUNCATION_SAFETY * truncation + rounding, len(wide) + len(narrow)
 
 
 #: The longest a miss waits here for SymPy (SymPy's import included): past it the full path asks

@@ -13,14 +13,14 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, overload
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..errors import DiffcliError, InputError, param
 from .floats import DECIMAL_LITERAL
 from .parsing import Expression, parse
-from .ranges import NumberRange, grid, grid_size, number_range
+
+if TYPE_CHECKING:  # NumPy, which ranges need, is imported by the functions that use it
+    from .ranges import NumberRange
 
 Array = Any
 #: A point: each variable's value, a float64 array (0-d for a scalar).
@@ -48,6 +48,8 @@ class Bindings:
 
     def has_ranges(self) -> bool:
         """Whether a value is a range (then the text stands for several points)."""
+        from .ranges import NumberRange
+
         values = (*self.positional, *self.named.values())
         return any(isinstance(value, NumberRange) for value in values)
 
@@ -57,6 +59,8 @@ class Bindings:
         Raises:
             InputError: a grid of more than ``ranges.MAX_POINTS`` points.
         """
+        from .ranges import NumberRange, grid_size
+
         values = (*self.positional, *self.named.values())
         ranges = [value for value in values if isinstance(value, NumberRange)]
         return grid_size(ranges, f"{self.option} {quoted(self.text)}")
@@ -119,6 +123,8 @@ def bind_each(
     Raises:
         InputError: as ``bind``, or a grid of more than ``ranges.MAX_POINTS`` points.
     """
+    import numpy as np
+
     slots, columns = _grid_of(bindings)
     if not slots:
         return [bind(bindings, expression, fixed, option)]
@@ -140,6 +146,8 @@ class PointColumns(Sequence[Point]):
     """
 
     def __init__(self, first: Point, columns: Mapping[str, Array]) -> None:
+        import numpy as np
+
         #: The first point: its variables' order, and the values the points share.
         self.first = first
         self.columns = {
@@ -157,6 +165,8 @@ class PointColumns(Sequence[Point]):
     def __getitem__(self, index: slice) -> PointColumns: ...
 
     def __getitem__(self, index: int | slice) -> Point | PointColumns:
+        import numpy as np
+
         if isinstance(index, slice):
             return PointColumns(
                 self.first, {name: column[index] for name, column in self.columns.items()}
@@ -180,6 +190,8 @@ class PointColumns(Sequence[Point]):
 
     def column(self, name: str) -> Array:
         """A scalar variable's value at every point, one float64 array."""
+        import numpy as np
+
         if name in self.columns:
             return self.columns[name]
         return np.full(self.length, float(self.first[name]))
@@ -187,6 +199,8 @@ class PointColumns(Sequence[Point]):
     def flat_columns(self) -> list[Array]:
         """Every scalar coordinate's value at every point (variables in order, each one's
         elements row-major): one float64 array each."""
+        import numpy as np
+
         return [
             self.columns[name] if name in self.columns else np.full(self.length, float(element))
             for name, value in self.first.items()
@@ -208,6 +222,8 @@ Slot = int | str
 
 def _grid_of(bindings: Bindings) -> tuple[list[Slot], list[Array]]:
     """The positions and names holding ranges, and each one's column of the grid."""
+    from .ranges import NumberRange, grid
+
     slots: list[tuple[Slot, Array]] = [
         *enumerate(bindings.positional),
         *bindings.named.items(),
@@ -221,6 +237,8 @@ def _grid_of(bindings: Bindings) -> tuple[list[Slot], list[Array]]:
 
 def _filled(bindings: Bindings, values: Mapping[Slot, Any]) -> Bindings:
     """``bindings`` with the ranges at these positions and names replaced by numbers."""
+    import numpy as np
+
     positional = tuple(
         np.asarray(values[index], dtype=np.float64) if index in values else value
         for index, value in enumerate(bindings.positional)
@@ -234,6 +252,8 @@ def _filled(bindings: Bindings, values: Mapping[Slot, Any]) -> Bindings:
 
 def _read_item(text: str, option: str, whole: str) -> Array | NumberRange:
     """A value, or a range ``START:STOP:STEP`` (a ``:`` outside brackets)."""
+    from .ranges import number_range
+
     if ":" not in text or text.strip().startswith("["):
         return read_value(text, option, whole)
     parts = text.split(":")
@@ -247,6 +267,10 @@ def _read_item(text: str, option: str, whole: str) -> Array | NumberRange:
 
 
 def _join(values: list[Array], option: str, text: str, name: str) -> Array:
+    import numpy as np
+
+    from .ranges import NumberRange
+
     if len(values) == 1:
         return values[0]
     if any(isinstance(value, NumberRange) for value in values):
@@ -281,6 +305,8 @@ def _split_top_level(text: str, option: str) -> list[str]:
 
 def read_value(text: str, option: str = AT, whole: str | None = None) -> Array:
     """A number, constant expression or nested list of them, as a float64 array."""
+    import numpy as np
+
     whole = text if whole is None else whole
     stripped = text.strip()
     if stripped.startswith("["):
@@ -334,6 +360,8 @@ def _read_list(node: ast.expr, source: _Source, option: str, whole: str, depth: 
 
 
 def _constant(text: str, option: str, whole: str) -> float:
+    import numpy as np
+
     from .compiling import compile_expression
 
     if whole.strip() == "-":  # diff, grad and hessian read their points from stdin
@@ -460,6 +488,8 @@ def _refuse_decimal_comma(
     ``sum(x)``, a misread decimal comma for ``x**2``, whose value would then not be one
     number. Said here, where the text is known, rather than as a shape error later.
     """
+    import numpy as np
+
     from .compiling import compile_expression
 
     match = _DECIMAL_COMMA.match(bindings.text)
@@ -477,6 +507,8 @@ def _refuse_decimal_comma(
 
 
 def _join_positional(values: Sequence[Array], option: str, text: str, name: str) -> Array:
+    import numpy as np
+
     if len(values) == 1:
         return np.atleast_1d(values[0])
     return _join(list(values), option, text, name)
@@ -504,6 +536,10 @@ def _example(names: Sequence[str]) -> str:
 
 def format_value(value: Array) -> str:
     """A value as a user would type it: ``5``, ``0.1``, ``[3, 4]``."""
+    if isinstance(value, float):  # a point read without NumPy (``expr.floats.plain_point``)
+        return format_scalar(value)
+    import numpy as np
+
     array = np.asarray(value)
     if array.ndim == 0:
         return format_scalar(float(array))
@@ -543,4 +579,6 @@ def format_point(point: Mapping[str, Array]) -> str:
 
 def point_as_json(point: Mapping[str, Array]) -> dict[str, Any]:
     """Each variable as a number or nested list of numbers."""
+    import numpy as np
+
     return {name: np.asarray(value).tolist() for name, value in point.items()}

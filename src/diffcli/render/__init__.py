@@ -88,13 +88,13 @@ def analytic_heading(source: str | None) -> str:
 def point_text(point: Mapping[str, Any]) -> str:
     """A point as typed (``x0=3, x1=4``); a large tensor as ``W=(20×30) [0, 0.1, 0.2, … 5.9]``:
     its shape, its first elements and its last, in row-major order."""
-    import numpy as np
-
     from ..expr.points import format_point, format_scalar, format_value
 
     text = format_point(point)
     if len(text) <= POINT_LENGTH:
         return text
+    import numpy as np
+
     parts = []
     for name, value in point.items():
         array = np.asarray(value, dtype=np.float64)
