@@ -199,6 +199,17 @@ def test_the_complex_step_does_not_underflow_at_1e_300(method: str) -> None:
     assert (row["numerical"], row["status"], stderr) == (2e-300, "ok", "")
 
 
+@pytest.mark.parametrize("method", ["complex", "auto"])
+def test_where_even_the_largest_complex_step_underflows_the_zero_is_not_trusted(
+    method: str,
+) -> None:
+    # 2xh at x = 1e-320 is below the smallest subnormal at every step: before, 0.0 ok (est. 0)
+    row, stderr, code = _row("x**2", "--at", "1e-320", "--method", method, "--no-analytic")
+    assert (code, row["numerical"], row["status"]) == (0, 0.0, "unreliable")
+    assert row["error_estimate"] is None or row["error_estimate"] >= 2e-320
+    assert "f underflows there" in stderr
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_a_third_derivative_at_1e300_is_a_number(method: str) -> None:
     row, _, code = _row("x", "--at", "1e300", "--order", "3", "--method", method, "--no-analytic")

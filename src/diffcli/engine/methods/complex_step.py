@@ -144,7 +144,18 @@ def complex_step(
     error = 4 * scatter + 2 * EPSILON * abs(value)
     # with no subtraction of f's values and a step far below |x|, the scatter is rounding
     rounding = error if step <= _SMALL_STEP * abs(x) or x == 0 else 2 * EPSILON * abs(value)
-    return Estimate(value, error, evaluations, step, "complex step", rounding=rounding)
+    # still exact zeros at the largest step, and f underflows there (x**2 at 1e-320: 2xh is
+    # below the smallest subnormal): those zeros carry no digits of the derivative
+    underflow = bool(grows and x != 0 and not np.any(quotients) and _underflows(function, x, steps))
+    return Estimate(
+        value,
+        math.inf if underflow else error,
+        evaluations,
+        step,
+        "complex step",
+        rounding=rounding,
+        underflow=underflow,
+    )
 
 
 def _underflows(function: BatchFunction, x: float, steps: Array) -> bool:
