@@ -441,7 +441,7 @@ def _joined_cells(after: int, run: list[Any], start: int, rows: int, delimiter: 
         index = {cell: position for position, cell in enumerate(distinct)}
         distinct_cells.append(list(distinct))
         if len(distinct) > 1:
-            codes = codes * len(distinct) + np.array([index[cell] for cell in part])
+            codes = codes * len(distinct) + np.fromiter(map(index.__getitem__, part), np.int64)
     combinations, inverse = np.unique(codes, return_inverse=True)
     joined = []
     for code in combinations.tolist():
