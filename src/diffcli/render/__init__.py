@@ -146,7 +146,7 @@ def emit_delimited(
 
 
 #: Rows formatted and written at a time by ``emit_column_block`` (bounds the text in memory).
-BLOCK_ROWS = 16_384
+BLOCK_ROWS = 8_192
 #: Magnitudes at which orjson's shortest round-trip text may differ from ``repr``'s: from
 #: ``_SHORT_FROM`` to ``_REPR_FROM`` in the exponent only (``1e-7`` for ``1e-07``: told by the
 #: text), from there to ``_REPR_BELOW`` in form (``0.00001`` for ``1e-05``: these numbers, the
