@@ -154,7 +154,8 @@ BLOCK_ROWS = 8_192
 _SHORT_FROM, _REPR_FROM, _REPR_BELOW = 9e-10, 9.9e-6, 1.1e-4
 #: Bytes of orjson's text that ``delimited_bytes`` looks for.
 _COMMA, _MINUS, _EXPONENT = b",-e"
-#: orjson's text for the zero a cell written otherwise is given first (then taken out).
+#: orjson's text for the zero a cell written otherwise is given first: then written over (a
+#: number ``repr`` writes) or taken out (a cell without a value).
 _PLACEHOLDER = b"0.0"
 
 
