@@ -82,6 +82,34 @@ def test_a_block_of_numbers_shared_cells_and_text_writes_what_its_rows_write(
     assert written.getvalue() == expected.getvalue()
 
 
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_text_written_in_place_of_stand_in_numbers_keeps_every_row_as_written(
+    delimiter: str,
+) -> None:
+    # runs of 3 to 18 characters (written over stand-in numbers), varying by row, at a row's
+    # start, between numbers and at its end; around them numbers whose text is fixed after
+    # orjson's (1e-05, 1e-07, NaN), missing cells, and a number equal to a stand-in (100.0)
+    kinds = ["ok", "unreliable", "step-vanished", "x" * 18, "x" * 19, "abc"]
+    statuses = [kinds[(row * 7) % len(kinds)] for row in range(24)]
+    methods = [kinds[(row * 5) % 3 + 1] for row in range(24)]
+    numbers = np.array([1e-5, 2.5e-7, math.nan, 100.0, -3e-9, 1e16] * 4)
+    masked = np.ma.MaskedArray(numbers, numbers > 50)
+    columns = [methods, numbers, "abc", masked, statuses, numbers[::-1].copy(), "central", 4]
+    rows = [
+        [cell_text(np.ma.getdata(column)[row] if isinstance(column, (list, np.ndarray))
+                   else column) for column in columns]
+        for row in range(len(statuses))
+    ]  # fmt: skip
+    for row, gone in zip(rows, masked.mask):
+        row[3] = "" if gone else row[3]
+    expected, written = io.StringIO(), io.StringIO()
+    with redirect_stdout(expected):
+        emit_delimited(None, rows, delimiter)
+    with redirect_stdout(written):
+        emit_column_block(None, ColumnBlock(len(statuses), columns), delimiter, None)
+    assert written.getvalue() == expected.getvalue()
+
+
 def test_a_grid_held_as_columns_gives_the_points_bound_one_by_one() -> None:
     expression = diffcli.parse("x0*sin(x1)")
     text = "x0=-2:2.5:0.25,x1=0:1:0.3"

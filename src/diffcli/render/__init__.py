@@ -146,69 +146,182 @@ def emit_delimited(
 
 
 #: Rows formatted and written at a time by ``emit_column_block`` (bounds the text in memory).
-BLOCK_ROWS = 65_536
+BLOCK_ROWS = 8_192
 #: Magnitudes at which orjson's shortest round-trip text may differ from ``repr``'s: from
 #: ``_SHORT_FROM`` to ``_REPR_FROM`` in the exponent only (``1e-7`` for ``1e-07``: told by the
 #: text), from there to ``_REPR_BELOW`` in form (``0.00001`` for ``1e-05``: these numbers, the
 #: band widened on both sides, are written by ``repr``).
 _SHORT_FROM, _REPR_FROM, _REPR_BELOW = 9e-10, 9.9e-6, 1.1e-4
-#: Bytes of orjson's text that ``numbers_text`` looks for.
+#: Bytes of orjson's text that ``delimited_bytes`` looks for.
 _COMMA, _MINUS, _EXPONENT = b",-e"
+#: orjson's text for the zero a cell written otherwise is given first: then written over (a
+#: number ``repr`` writes) or taken out (a cell without a value).
+_PLACEHOLDER = b"0.0"
 
 
-def numbers_text(
-    matrix: Any, missing: Any, delimiter: str, texts: Mapping[int, Any] | None = None
-) -> str:
+@dataclass(frozen=True)
+class TextRun:
+    """Cells that are not numbers between two number columns of ``delimited_bytes``: the
+    ``after``-th number column's (0: before the first), each row's text ``texts[codes[row]]``
+    (``codes`` None: ``texts[0]`` on every row), its cells already joined by the delimiter."""
+
+    after: int
+    texts: Sequence[str]
+    codes: Any = None
+
+
+def numbers_text(matrix: Any, missing: Any, delimiter: str) -> str:
     """Rows of floats as delimited text (each row ends in a line break), each number as
-    ``repr`` writes it (so it parses back to the same double), empty where ``missing``;
-    ``texts``: columns (by position) whose cells are the given text instead, one per row.
+    ``repr`` writes it (so it parses back to the same double), empty where ``missing``."""
+    text: str = delimited_bytes(matrix, missing, delimiter, ()).tobytes().decode()
+    return text
+
+
+def delimited_bytes(matrix: Any, missing: Any, delimiter: str, runs: Sequence[TextRun]) -> Any:
+    """Rows of floats and text cells as delimited text (a uint8 array, each row ending in a
+    line break): each number as ``repr`` writes it, empty where ``missing``, the ``runs`` of
+    text cells in their places.
 
     Every number is written by one call of orjson's compiled shortest round-trip formatter
-    (the matrix as one flat list), and its text made ``repr``'s by array operations over its
-    bytes: the commas found (each cell's end), every row's last made a line break, and
-    single-digit exponents given their zero (``1e-07`` for ``1e-7``). Missing cells, text
-    cells and the few numbers whose text differs in form (``0.00001`` for ``1e-05``; NaN and
-    infinities) are given as NaN, and their null replaced by their own text in one pass.
+    (the matrix as one flat list); its commas are each cell's end (every row's last made a
+    line break). A run whose texts are all 3 to 18 characters long is given a column of
+    numbers whose text is as long (``_stand_in``), then written over them in place. The
+    rest is put in by one splice of the bytes (``_Insertions``): the other runs, a zero into
+    single-digit exponents (``1e-07`` for ``1e-7``), and for the cells written otherwise
+    (missing; ``1e-05`` for orjson's ``0.00001``; NaN, infinities) their text in place of
+    orjson's.
     """
     import numpy as np
 
-    if not matrix.size:
-        return ""
-    width = matrix.shape[1]
-    is_text = np.zeros(matrix.shape, dtype=bool)
-    is_text[:, list(texts or ())] = True
-    size = np.abs(matrix)
-    by_repr = (size >= _REPR_FROM) & (size < _REPR_BELOW) | ~np.isfinite(matrix)
-    by_repr &= ~missing & ~is_text
-    replaced = missing | by_repr | is_text
-    flat = np.where(replaced, np.nan, matrix).ravel()
+    rows = matrix.shape[0]
+    if not rows:
+        return np.empty(0, dtype=np.uint8)
+    columns: list[Any] = list(matrix.T)
+    gaps: list[Any] = list(missing.T)
+    in_place: dict[int, TextRun] = {}  # by column
+    spliced: list[TextRun] = []  # their ``after`` counting the columns in place
+    for run in sorted(runs, key=lambda one: one.after, reverse=True):
+        texts = [one.encode() for one in run.texts]
+        if all(_STAND_IN_SIZES[0] <= len(one) <= _STAND_IN_SIZES[1] for one in texts):
+            codes = 0 if run.codes is None else run.codes
+            stand_ins = np.array([_stand_in(len(one)) for one in texts])
+            columns.insert(run.after, np.broadcast_to(stand_ins[codes], (rows,)))
+            gaps.insert(run.after, np.zeros(rows, dtype=bool))
+            in_place = {column + 1: placed for column, placed in in_place.items()}
+            in_place[run.after] = run
+            spliced = [TextRun(one.after + 1, one.texts, one.codes) for one in spliced]
+        else:
+            spliced.append(run)
+    wide = np.column_stack(columns)
+    missing = np.column_stack(gaps)
+    width = wide.shape[1]
+    size = np.abs(wide)
+    by_repr = ((size >= _REPR_FROM) & (size < _REPR_BELOW) | ~np.isfinite(wide)) & ~missing
+    replaced = missing | by_repr
+    flat = np.where(replaced, 0.0, wide).ravel()  # replaced: orjson's text is _PLACEHOLDER
     text = np.frombuffer(_orjson_text(flat), np.uint8)[1:-1].copy()  # without [ and ]
     ends = np.append(np.flatnonzero(text == _COMMA), len(text))  # of each cell
     if delimiter != ",":
         text[ends[:-1]] = ord(delimiter)
-    text[ends[width - 1 :: width][:-1]] = ord("\n")  # the last row's ends the text
-    candidates = (size >= _SHORT_FROM) & (size < _REPR_FROM) & ~replaced
-    cell_ends = ends[np.flatnonzero(candidates.ravel())]
-    short = cell_ends[(text[cell_ends - 2] == _MINUS) & (text[cell_ends - 3] == _EXPONENT)]
-    inserted = np.full(len(short) + 1, ord("0"), dtype=np.uint8)
-    inserted[-1] = ord("\n")
-    text = np.insert(text, np.append(short - 1, len(text)), inserted)
-    result = text.tobytes().decode()
-    if not replaced.any():
-        return result
-    flat_replaced = replaced.ravel()
-    place = np.cumsum(flat_replaced) - 1  # of each replaced cell among them, in text order
-    fills = np.full(int(flat_replaced.sum()), "", dtype=object)  # missing: empty
-    for column, column_texts in (texts or {}).items():
-        fills[place[column::width]] = column_texts
+    text[ends[width - 1 :: width][:-1]] = ord("\n")  # the last row's: inserted below
+    cell_ends = ends.reshape(rows, width)
+    row_starts = np.append(0, cell_ends[:-1, -1] + 1)
+    for column, run in in_place.items():
+        starts = row_starts if column == 0 else cell_ends[:, column - 1] + 1
+        for code, one in enumerate(run.texts):
+            chosen = starts if run.codes is None else starts[run.codes == code]
+            encoded = np.frombuffer(one.encode(), np.uint8)
+            text[chosen[:, None] + np.arange(len(encoded))] = encoded
+    insertions = _Insertions()  # in this order where they meet: see spliced
+    cell_starts = np.append(0, ends[:-1] + 1)
     by_repr_cells = np.flatnonzero(by_repr.ravel())
-    numbers = matrix.ravel()[by_repr_cells].tolist()
-    fills[place[by_repr_cells]] = [repr(value) for value in numbers]
-    pieces = result.split("null")
-    joined = [""] * (2 * len(pieces) - 1)
-    joined[::2] = pieces
-    joined[1::2] = fills.tolist()
-    return "".join(joined)
+    if len(by_repr_cells):  # each text at least as long as _PLACEHOLDER: written over it
+        written = [repr(value).encode() for value in wide.ravel()[by_repr_cells].tolist()]
+        heads = np.frombuffer(b"".join(one[: len(_PLACEHOLDER)] for one in written), np.uint8)
+        places = cell_starts[by_repr_cells]
+        text[(places[:, None] + np.arange(len(_PLACEHOLDER))).ravel()] = heads
+        tails = [one[len(_PLACEHOLDER) :] for one in written]
+        insertions.add(places + len(_PLACEHOLDER), tails, np.arange(len(tails)))
+    for run in spliced:
+        if run.after == width:
+            place = cell_ends[:, -1]
+            texts = [(delimiter + one).encode() for one in run.texts]
+        else:
+            place = row_starts if run.after == 0 else cell_ends[:, run.after - 1] + 1
+            texts = [(one + delimiter).encode() for one in run.texts]
+        insertions.add(place, texts, 0 if run.codes is None else run.codes)
+    placeholders = cell_starts[np.flatnonzero(missing.ravel())]  # of empty cells: taken out
+    candidates = (size >= _SHORT_FROM) & (size < _REPR_FROM) & ~replaced
+    candidate_ends = ends[np.flatnonzero(candidates.ravel())]
+    short = candidate_ends[
+        (text[candidate_ends - 2] == _MINUS) & (text[candidate_ends - 3] == _EXPONENT)
+    ]
+    insertions.add(short - 1, [b"0"], 0)
+    insertions.add(np.array([len(text)]), [b"\n"], 0)
+    if len(placeholders):
+        kept = np.ones(len(text), dtype=bool)
+        kept[(placeholders[:, None] + np.arange(len(_PLACEHOLDER))).ravel()] = False
+        text = text[kept]
+    return insertions.spliced(text, placeholders, len(_PLACEHOLDER))
+
+
+#: The lengths of text ``_stand_in`` has a number for.
+_STAND_IN_SIZES = (3, 18)
+
+
+def _stand_in(length: int) -> float:
+    """A number orjson writes in ``length`` characters (3 to 18): ``1.0``, ``10.0``, …"""
+    return float(10 ** (length - 3))
+
+
+class _Insertions:
+    """Texts to put into a text (a uint8 array) at places, gathered, then put in at once."""
+
+    def __init__(self) -> None:
+        self.pool: list[bytes] = []  # every distinct text, in turn
+        self.pool_size = 0
+        self.places: list[Any] = []
+        self.starts: list[Any] = []  # in the pool, of each insertion's text
+        self.lengths: list[Any] = []
+
+    def add(self, places: Any, texts: Sequence[bytes], chosen: Any) -> None:
+        """At each of ``places`` (before the byte there), ``texts[chosen]`` (an index per
+        place, or one for all); put in after what was added before at the same place."""
+        import numpy as np
+
+        sizes = np.array([len(one) for one in texts], dtype=np.int64)
+        offsets = self.pool_size + np.cumsum(sizes) - sizes
+        self.pool.extend(texts)
+        self.pool_size += int(sizes.sum())
+        self.places.append(places)
+        self.starts.append(np.broadcast_to(offsets[chosen], places.shape))
+        self.lengths.append(np.broadcast_to(sizes[chosen], places.shape))
+
+    def spliced(self, text: Any, removed: Any, removed_length: int) -> Any:
+        """``text`` with every insertion put in; ``removed``: the sorted places of runs of
+        ``removed_length`` bytes already taken out of it (insertions there go where they
+        were)."""
+        import numpy as np
+
+        places = np.concatenate(self.places)
+        order = np.argsort(places, kind="stable")
+        places = places[order]
+        if len(removed):  # keeps the order: no insertion falls inside what was taken out
+            places -= removed_length * np.searchsorted(removed, places)
+        lengths = np.concatenate(self.lengths)[order]
+        starts = np.concatenate(self.starts)[order]
+        inserted = int(lengths.sum())
+        along = np.arange(inserted)  # each inserted byte's place among them
+        targets = np.repeat(places, lengths)
+        targets += along
+        sources = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        sources += along
+        result = np.empty(len(text) + inserted, dtype=np.uint8)
+        result[targets] = np.frombuffer(b"".join(self.pool), np.uint8)[sources]
+        from_text = np.ones(len(result), dtype=bool)
+        from_text[targets] = False
+        result[from_text] = text
+        return result
 
 
 def _orjson_text(array: Any) -> bytes:
@@ -238,7 +351,7 @@ def emit_column_block(
     """CSV or TSV from a report's columns, the text ``emit_delimited`` writes from its rows
     (a header row unless ``headers`` is None), ``BLOCK_ROWS`` rows formatted at a time.
 
-    Without ``precision`` each block is one ``numbers_text`` call (``_block_text``);
+    Without ``precision`` each block is one ``delimited_bytes`` call (``_block_text``);
     with it, neighbouring number columns are written together and a row is joined from a
     few pieces, not cell by cell.
     """
@@ -253,7 +366,7 @@ def emit_column_block(
         rows = min(BLOCK_ROWS, block.rows - start)
         text = _block_text(block.columns, start, rows, delimiter) if precision is None else None
         if text is not None:
-            sys.stdout.write(text)
+            sys.stdout.write(text.tobytes().decode())
             continue
         pieces: list[str | Iterable[str]] = []  # text of whole lines, or a cell per row
         before = ""  # shared cells that open the next piece
@@ -281,20 +394,18 @@ def emit_column_block(
         sys.stdout.write("\n".join(map(delimiter.join, zip(*lines))) + "\n")
 
 
-def _block_text(columns: Sequence[Any], start: int, rows: int, delimiter: str) -> str | None:
-    """Rows ``start`` … ``start + rows`` in one ``numbers_text`` call when every column is
+def _block_text(columns: Sequence[Any], start: int, rows: int, delimiter: str) -> Any:
+    """Rows ``start`` … ``start + rows`` in one ``delimited_bytes`` call when every column is
     numbers, one cell shared by every row, or text; None when no column is numbers.
 
     Neighbouring columns that are not numbers (a number column without a value in these
-    rows counts as empty text) make one text column of ``numbers_text``: each row's cells
-    joined, made once for each distinct combination.
+    rows counts as empty text) make one ``TextRun``: each row's cells joined, made once for
+    each distinct combination.
     """
     import numpy as np
 
-    from .schema import cell_text
-
-    numbers: list[Any] = []  # each matrix column's numbers, or None for text
-    texts: dict[int, Any] = {}  # the text columns' cells, by their place in the matrix
+    numbers: list[Any] = []  # the number columns' values in these rows
+    runs: list[TextRun] = []
     run: list[Any] = []  # the run of columns that are not numbers, being gathered
     end = np.empty(0)  # after the last column
     for column in [*columns, end]:
@@ -305,26 +416,23 @@ def _block_text(columns: Sequence[Any], start: int, rows: int, delimiter: str) -
             run.append([None])  # no value in any of these rows
             continue
         if run:
-            texts[len(numbers)] = _joined_cells(run, start, rows, delimiter, cell_text)
-            numbers.append(None)
+            runs.append(_joined_cells(len(numbers), run, start, rows, delimiter))
             run = []
         if column is not end:
             numbers.append(column[start : start + rows])
-    if len(texts) == len(numbers):
+    if not numbers:
         return None
-    matrix = np.full((rows, len(numbers)), np.nan)
-    missing = np.zeros((rows, len(numbers)), dtype=bool)
-    for index, part in enumerate(numbers):
-        if part is not None:
-            matrix[:, index] = np.ma.getdata(part)
-            missing[:, index] = np.ma.getmaskarray(part)
-    return numbers_text(matrix, missing, delimiter, texts)
+    matrix = np.column_stack([np.ma.getdata(part) for part in numbers]).astype(np.float64)
+    missing = np.column_stack([np.ma.getmaskarray(part) for part in numbers])
+    return delimited_bytes(matrix, missing, delimiter, runs)
 
 
-def _joined_cells(run: list[Any], start: int, rows: int, delimiter: str, cell_text: Any) -> Any:
-    """Each row's cells of a run of text columns (a one-cell list: shared by every row),
-    quoted and joined by ``delimiter``, as an object array."""
+def _joined_cells(after: int, run: list[Any], start: int, rows: int, delimiter: str) -> TextRun:
+    """The ``TextRun`` of a run of text columns (a one-cell list: shared by every row) after
+    the ``after``-th number column: each row's cells quoted and joined by ``delimiter``."""
     import numpy as np
+
+    from .schema import cell_text
 
     codes = np.zeros(rows, dtype=np.int64)
     distinct_cells: list[list[Any]] = []
@@ -334,7 +442,7 @@ def _joined_cells(run: list[Any], start: int, rows: int, delimiter: str, cell_te
         index = {cell: position for position, cell in enumerate(distinct)}
         distinct_cells.append(list(distinct))
         if len(distinct) > 1:
-            codes = codes * len(distinct) + np.array([index[cell] for cell in part])
+            codes = codes * len(distinct) + np.fromiter(map(index.__getitem__, part), np.int64)
     combinations, inverse = np.unique(codes, return_inverse=True)
     joined = []
     for code in combinations.tolist():
@@ -343,7 +451,7 @@ def _joined_cells(run: list[Any], start: int, rows: int, delimiter: str, cell_te
             code, position = divmod(code, len(distinct))
             cells.append(_quoted(cell_text(distinct[position]), delimiter))
         joined.append(delimiter.join(reversed(cells)))
-    return np.array(joined, dtype=object)[inverse]
+    return TextRun(after, joined, inverse if len(joined) > 1 else None)
 
 
 def _groups(columns: Sequence[Any]) -> list[list[Any]]:
