@@ -311,6 +311,18 @@ def test_a_linear_direction_of_a_hessian_is_ok(method: str) -> None:
     assert (row["status"], outcome.stderr) == ("ok", "")
 
 
+def test_the_complex_step_tells_aliasing_from_noise_above_1() -> None:
+    # along x0 at 1e8 the real values at spacings of |x0| 2**-18 alias sin(x0) and look
+    # noisy; at 2**-18 they are smooth and a real quotient agrees (auto's check): the exact
+    # value was unreliable with Richardson's 2.7e-6 as its estimate
+    report = gradient("sin(x0)*cos(x1) + x0", at="1e8,0.5", method="complex", analytic=False)
+    (row,) = report.results
+    with mpmath.workdps(50):
+        exact = float(mpmath.cos(mpmath.mpf(1e8)) * mpmath.cos(mpmath.mpf(0.5)) + 1)
+    assert (row.status, report.warnings) == ("ok", ())
+    assert abs(row.numerical["x0"] - exact) <= row.error_estimate["x0"] <= 1e-14  # type: ignore[index]
+
+
 # --- 5. a tenth of the evaluations --------------------------------------------------------
 
 #: First derivatives where the complex step is right (exact derivatives in mpmath, at the
