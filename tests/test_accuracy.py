@@ -323,6 +323,27 @@ def test_the_complex_step_tells_aliasing_from_noise_above_1() -> None:
     assert abs(row.numerical["x0"] - exact) <= row.error_estimate["x0"] <= 1e-14  # type: ignore[index]
 
 
+@pytest.mark.parametrize(
+    ("expression", "at", "order", "exact"),
+    [
+        # cos at 1e-8: -9.99999937e-9 with a bound of 2.6e-14 (2.6e-6 of it) for an error of
+        # 6.3e-16; atan's third derivative at 1e3: 7.2e-18 (1.2e-6) for 4.5e-19
+        ("cos(x)", "1e-8", 1, lambda x: -mpmath.sin(x)),
+        ("atan(x)", "1e3", 3, lambda x: mpmath.diff(mpmath.atan, x, 3)),
+    ],
+)
+def test_richardson_judges_its_value_by_values_rounded_once(
+    expression: str, at: str, order: int, exact: Callable[[Any], Any]
+) -> None:
+    row = derivative(expression, at=at, order=order, method="richardson", analytic=False)
+    (found,) = row.results
+    expected = _exact(exact, at)
+    assert (found.status, row.warnings) == ("ok", ())
+    error = abs(found.numerical - expected)
+    # the error estimate stays the bound (2ε per value) and covers the error
+    assert error <= 1e-6 * abs(expected) < found.error_estimate  # type: ignore[operator]
+
+
 # --- 5. a tenth of the evaluations --------------------------------------------------------
 
 #: First derivatives where the complex step is right (exact derivatives in mpmath, at the
