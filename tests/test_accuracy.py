@@ -344,6 +344,14 @@ def test_richardson_judges_its_value_by_values_rounded_once(
     assert error <= 1e-6 * abs(expected) < found.error_estimate  # type: ignore[operator]
 
 
+def test_a_widened_richardson_estimate_is_judged_widened() -> None:
+    # auto at 6.48e8: Richardson's 0 (zero to within its rounding) against the complex
+    # step's -1.5e-14 takes their gap as its error; judged by Richardson's own most likely
+    # error it was 0.0 "ok" for -1.5155752e-14
+    row = derivative("sqrt(x + 1) - sqrt(x)", at=6.48e8, method="auto", analytic=False)
+    assert row.results[0].status == "unreliable"
+
+
 # --- 5. a tenth of the evaluations --------------------------------------------------------
 
 #: First derivatives where the complex step is right (exact derivatives in mpmath, at the

@@ -68,7 +68,7 @@ def auto(
         if not checked.noisy and abs(checked.value) <= checked.error:
             if complex_estimate.trusted:
                 return replace(complex_estimate, evaluations=evaluations, noise=checked.noise)
-            checked = replace(checked, error=gap)
+            checked = replace(checked, error=gap, likely_error=None)
         return replace(
             checked,
             evaluations=evaluations,
@@ -80,7 +80,13 @@ def auto(
     error = max(complex_estimate.error, checked.error if checked.noisy else 0.0)
     if checked.error <= TRUSTED_RELATIVE_ERROR * abs(checked.value):
         error = max(error, gap)  # Richardson is sure of its value: their gap bounds the error
-    return replace(complex_estimate, error=error, evaluations=evaluations, noise=checked.noise)
+    return replace(
+        complex_estimate,
+        error=error,
+        likely_error=None,
+        evaluations=evaluations,
+        noise=checked.noise,
+    )
 
 
 def estimate(

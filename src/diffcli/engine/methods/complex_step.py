@@ -224,6 +224,7 @@ def checked_on_real_axis(
     candidate = replace(
         found,
         error=found.error + rounding,
+        likely_error=None,
         rounding=found.rounding + 2 * scatter,
         evaluations=found.evaluations + samples.evaluations,
         noise=samples.noise,
@@ -287,6 +288,7 @@ def estimate(
         quotient,
         noise=noise,
         error=error,
+        likely_error=None,  # (higher orders: Richardson's, without the widening)
         rounding=rounding,
         evaluations=quotient.evaluations + evaluations,
     )
@@ -305,5 +307,6 @@ def estimate(
     return replace(
         found,
         error=max(found.error, bound) if math.isfinite(bound) else math.inf,
+        likely_error=None,
         evaluations=found.evaluations + checked.evaluations,
     )
