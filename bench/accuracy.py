@@ -1,6 +1,7 @@
 """Accuracy benchmark: diffcli's methods beside numdifftools and scipy.differentiate.
 
 Run by hand (needs the ``bench`` extra):  python bench/accuracy.py [--cases] [--honesty]
+[--ranges METHOD]
 Relative errors are against SymPy's derivative evaluated with 50 digits at the exact binary
 value of each point (absolute errors where the derivative is 0). "fail" means NaN, infinite
 or a relative error above 1e-6. ``--honesty`` adds the hard cases of issue 15 (cancellations,
@@ -24,7 +25,7 @@ import numdifftools as nd
 import numpy as np
 from scipy.differentiate import derivative as scipy_derivative
 
-from diffcli import gradient, hessian
+from diffcli import derivative, gradient, hessian
 from diffcli.engine import sympy_tree
 from diffcli.engine.coordinates import Coordinate, along
 from diffcli.errors import InputError
@@ -404,11 +405,64 @@ def honesty(show_cases: bool) -> None:
     )
 
 
+#: Ranges over which a status rule is checked against the analytic column: (expression,
+#: range, order). Smooth functions where rounding limits the result, and cancellations.
+RANGES = [
+    ("sin(x)*exp(-x**2)", "0.001:6:0.006", 1),
+    ("cos(x)", "1e-9:1e-6:1e-9", 1),
+    ("cos(x)", "0.001:10:0.01", 1),
+    ("atan(x)", "1:2000:2", 3),
+    ("exp(x)", "-5:5:0.01", 4),
+    ("log(x)", "0.001:10:0.01", 2),
+    ("x**3", "1e90:1e100:1e97", 3),
+    ("sqrt(x)", "1e-8:1e-5:1e-8", 2),
+    ("tan(x)", "0:1.5:0.002", 3),
+    ("1/(1 + 25*x**2)", "-1:1:0.002", 2),
+    ("exp(-x**2)", "0:12:0.01", 1),
+    ("sin(x)", "1e7:1e7+1000:1", 1),
+    ("(1 - cos(x))/x**2", "1e-4:0.1:1e-4", 1),
+    ("(exp(x) - 1)/x", "1e-9:1e-6:1e-9", 1),
+    ("log(1 + x) - x", "1e-5:1e-2:1e-5", 1),
+    ("sqrt(x + 1) - sqrt(x)", "1e6:1e9:1e6", 1),
+    ("x*exp(-x)", "0.5:1.5:0.001", 1),
+    ("sin(x)*cos(0.5) + x", "1e6:1e6+100:0.1", 1),
+    ("exp(x)", "0:2:0.002", 3),
+    ("sin(1/x)", "0.01:0.1:0.0001", 2),
+]
+
+
+def ranges(method: str) -> None:
+    """Statuses against the analytic column over ``RANGES``: ok or unreliable, right or off
+    by more than 1e-6 (relative; absolute where the derivative is 0)."""
+    print(
+        "| expression | range | order | ok right | ok wrong | unreliable right | unreliable wrong |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for expression, at, order in RANGES:
+        counts = {"ok right": 0, "ok wrong": 0, "unreliable right": 0, "unreliable wrong": 0}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report = derivative(expression, at=at, method=method, order=order)
+        for row in report.results:
+            if row.analytic is None or not math.isfinite(row.analytic):
+                continue
+            wrong = not _error(row.numerical, row.analytic) <= FAIL
+            status = "ok" if row.status == "ok" else "unreliable"
+            counts[f"{status} {'wrong' if wrong else 'right'}"] += 1
+        print(
+            f"| `{expression}` | {at} | {order} | " + " | ".join(map(str, counts.values())) + " |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", action="store_true", help="print every case's errors")
     parser.add_argument("--honesty", action="store_true", help="issue 15's figures")
+    parser.add_argument("--ranges", metavar="METHOD", help="statuses over ranges (issue 15)")
     options = parser.parse_args()
+    if options.ranges:
+        ranges(options.ranges)
+        return
     if options.honesty:
         honesty(options.cases)
         return

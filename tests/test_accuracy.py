@@ -311,6 +311,47 @@ def test_a_linear_direction_of_a_hessian_is_ok(method: str) -> None:
     assert (row["status"], outcome.stderr) == ("ok", "")
 
 
+def test_the_complex_step_tells_aliasing_from_noise_above_1() -> None:
+    # along x0 at 1e8 the real values at spacings of |x0| 2**-18 alias sin(x0) and look
+    # noisy; at 2**-18 they are smooth and a real quotient agrees (auto's check): the exact
+    # value was unreliable with Richardson's 2.7e-6 as its estimate
+    report = gradient("sin(x0)*cos(x1) + x0", at="1e8,0.5", method="complex", analytic=False)
+    (row,) = report.results
+    with mpmath.workdps(50):
+        exact = float(mpmath.cos(mpmath.mpf(1e8)) * mpmath.cos(mpmath.mpf(0.5)) + 1)
+    assert (row.status, report.warnings) == ("ok", ())
+    assert abs(row.numerical["x0"] - exact) <= row.error_estimate["x0"] <= 1e-14  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "order", "exact"),
+    [
+        # cos at 1e-8: -9.99999937e-9 with a bound of 2.6e-14 (2.6e-6 of it) for an error of
+        # 6.3e-16; atan's third derivative at 1e3: 7.2e-18 (1.2e-6) for 4.5e-19
+        ("cos(x)", "1e-8", 1, lambda x: -mpmath.sin(x)),
+        ("atan(x)", "1e3", 3, lambda x: mpmath.diff(mpmath.atan, x, 3)),
+    ],
+)
+def test_richardson_judges_its_value_by_values_rounded_once(
+    expression: str, at: str, order: int, exact: Callable[[Any], Any]
+) -> None:
+    row = derivative(expression, at=at, order=order, method="richardson", analytic=False)
+    (found,) = row.results
+    expected = _exact(exact, at)
+    assert (found.status, row.warnings) == ("ok", ())
+    error = abs(found.numerical - expected)
+    # the error estimate stays the bound (2ε per value) and covers the error
+    assert error <= 1e-6 * abs(expected) < found.error_estimate  # type: ignore[operator]
+
+
+def test_a_widened_richardson_estimate_is_judged_widened() -> None:
+    # auto at 6.48e8: Richardson's 0 (zero to within its rounding) against the complex
+    # step's -1.5e-14 takes their gap as its error; judged by Richardson's own most likely
+    # error it was 0.0 "ok" for -1.5155752e-14
+    row = derivative("sqrt(x + 1) - sqrt(x)", at=6.48e8, method="auto", analytic=False)
+    assert row.results[0].status == "unreliable"
+
+
 # --- 5. a tenth of the evaluations --------------------------------------------------------
 
 #: First derivatives where the complex step is right (exact derivatives in mpmath, at the

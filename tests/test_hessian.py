@@ -288,3 +288,13 @@ def test_second_differences_bound_their_rounding() -> None:
     expected = np.array([[8.0, 2.0], [2.0, 8.0]]) * epsilon * f / 1e-8
     assert np.allclose(found.rounding, expected, rtol=1e-3)
     assert found.values.tolist() == hessian(compiled, point, ("x0", "x1"), 1e-4).tolist()
+
+
+def test_a_mixed_zero_is_judged_against_its_rounding_in_f_units() -> None:
+    # the mixed line w(t) moves x0 and x1 by 2**-20 t and 2**-27 t: its rounding bound is
+    # scaled back with the value and the error (it was not: 0 ± 3.7e-5 was "unreliable")
+    report = diffcli.hessian("log(x0) + sqrt(x1)", at="1e-6,1e-8", method="auto", analytic=False)
+    (row,) = report.results
+    assert row.numerical[0, 1] == row.numerical[1, 0] == 0.0
+    assert row.status == "ok"
+    assert report.warnings == ()

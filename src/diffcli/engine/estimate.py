@@ -49,7 +49,9 @@ class Estimate:
     #: quotient is the derivative near 0, not at x.
     point_lost: bool = False
     #: The most likely error where ``error`` is a bound with a margin (fixed-step methods:
-    #: the step-halving estimate once, ``error`` has it twice); ``trusted`` reads it.
+    #: the step-halving estimate once, ``error`` has it twice; ``richardson``: f's values
+    #: rounded once, ε/2 each, plus the noise it measured, where ``error`` allows 2ε each);
+    #: ``trusted`` reads it.
     likely_error: float | None = None
 
     @property

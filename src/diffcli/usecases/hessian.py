@@ -494,6 +494,13 @@ def _mixed_entry(
                 result,
                 value=_unscaled(result.value, first, second),
                 error=_unscaled(result.error, first, second),
+                # the rounding part and the most likely error are in w's units too: left
+                # scaled, a zero to within rounding of w would be judged against a bound
+                # a_i a_j times too small
+                rounding=_unscaled(result.rounding, first, second),
+                likely_error=None
+                if result.likely_error is None
+                else _unscaled(result.likely_error, first, second),
                 left=None if result.left is None else _unscaled(result.left, first, second),
                 right=None if result.right is None else _unscaled(result.right, first, second),
             )

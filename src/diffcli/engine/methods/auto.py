@@ -5,14 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-import numpy as np
-
 from ..coordinates import BatchFunction
-from ..estimate import NOISE_SPACING, Estimate, RealSamples, real_samples
-from ..quotients import EPSILON, TRUSTED_RELATIVE_ERROR
-from .complex_step import complex_step, quotient_scatter
-from .richardson import SMALLEST, richardson
-from .stencils import fornberg_weights
+from ..estimate import Estimate
+from ..quotients import TRUSTED_RELATIVE_ERROR
+from .complex_step import CHECKED_ORDER, checked_on_real_axis, complex_step, quotient_scatter
+from .richardson import richardson
 
 
 def auto(
@@ -35,7 +32,7 @@ def auto(
         return replace(checked, technique=f"Richardson ({checked.technique})")
     complex_estimate = complex_step(function, x, order)
     spent = complex_estimate.evaluations
-    if order <= _CHECKED_ORDER and math.isfinite(complex_estimate.value):
+    if order <= CHECKED_ORDER and math.isfinite(complex_estimate.value):
         scatter = 0.0
         if order == 1 and complex_estimate.step is not None:
             scatter, evaluations = quotient_scatter(
@@ -45,19 +42,10 @@ def auto(
         # f's scale is |x| (log, 1/x near 0) or, above 1, may be 1 (sin at 1e8, whose real
         # values at spacings of |x| * 2**-18 alias and look noisy)
         for scale in (abs(x), 1.0) if abs(x) > 1 else (abs(x) or 1.0,):
-            samples = real_samples(function, x, scale * NOISE_SPACING)
-            spent += samples.evaluations
-            rounding = 2 * scatter + samples.noise * abs(complex_estimate.value)
-            candidate = replace(
-                complex_estimate,
-                error=complex_estimate.error + rounding,
-                rounding=complex_estimate.rounding + 2 * scatter,
-                evaluations=spent,
-                noise=samples.noise,
-            )
-            real_value, real_error = _real_quotient(samples, order)
-            gap = abs(candidate.value - real_value)
-            if candidate.trusted and not candidate.noisy and gap <= 2 * real_error:
+            found = replace(complex_estimate, evaluations=spent)
+            candidate, agrees = checked_on_real_axis(function, x, found, scatter, scale, order)
+            spent = candidate.evaluations
+            if agrees:
                 return candidate
     checked = richardson(function, x, order)
     evaluations = checked.evaluations + spent
@@ -80,7 +68,7 @@ def auto(
         if not checked.noisy and abs(checked.value) <= checked.error:
             if complex_estimate.trusted:
                 return replace(complex_estimate, evaluations=evaluations, noise=checked.noise)
-            checked = replace(checked, error=gap)
+            checked = replace(checked, error=gap, likely_error=None)
         return replace(
             checked,
             evaluations=evaluations,
@@ -92,26 +80,13 @@ def auto(
     error = max(complex_estimate.error, checked.error if checked.noisy else 0.0)
     if checked.error <= TRUSTED_RELATIVE_ERROR * abs(checked.value):
         error = max(error, gap)  # Richardson is sure of its value: their gap bounds the error
-    return replace(complex_estimate, error=error, evaluations=evaluations, noise=checked.noise)
-
-
-#: The highest order whose complex step the real-axis quotient can check (its rounding
-#: error grows like ε / spacing**order).
-_CHECKED_ORDER = 2
-
-
-def _real_quotient(samples: RealSamples, order: int) -> tuple[float, float]:
-    """The five-point quotient of ``samples`` at the narrower spacing and a bound on its
-    error: its gap to the wider spacing's (which has the larger truncation error) plus
-    the rounding and measured noise of the values; NaN where a value is not finite."""
-    with np.errstate(all="ignore"):
-        weights = np.stack(fornberg_weights(list(samples.nodes.T), order), axis=1)
-        values = samples.values
-        quotients = np.sum(weights * values, axis=1)
-        noise = samples.noise * abs(float(values[0, 2]))
-        uncertainty = 2 * EPSILON * np.abs(values) + noise + SMALLEST
-        rounding = np.sum(np.abs(weights) * uncertainty, axis=1)
-    return float(quotients[1]), float(abs(quotients[1] - quotients[0]) + rounding[1])
+    return replace(
+        complex_estimate,
+        error=error,
+        likely_error=None,
+        evaluations=evaluations,
+        noise=checked.noise,
+    )
 
 
 def estimate(

@@ -14,10 +14,10 @@ from ...expr.compiling import compile_expression
 from ...expr.nodes import Binary, Index, Node, Number, Unary, Variable, walk
 from ...expr.parsing import Expression
 from ..coordinates import BatchFunction
-from ..estimate import Estimate, real_noise
+from ..estimate import NOISE_SPACING, Estimate, RealSamples, real_noise, real_samples
 from ..kinks import non_analytic_functions
 from ..quotients import EPSILON
-from .richardson import richardson
+from .richardson import SMALLEST, richardson
 from .stencils import fornberg_weights
 
 Array = Any
@@ -206,6 +206,48 @@ def quotient_scatter(
     return (max(wide, narrow) if wide <= 16 * narrow else narrow), evaluations
 
 
+#: The highest order whose complex step the real-axis quotient can check (its rounding
+#: error grows like ε / spacing**order).
+CHECKED_ORDER = 2
+
+
+def checked_on_real_axis(
+    function: BatchFunction, x: float, found: Estimate, scatter: float, scale: float, order: int
+) -> tuple[Estimate, bool]:
+    """The complex step ``found`` with its error widened by the rounding that reaches it
+    through f's real part (twice ``scatter``, from ``quotient_scatter``) and by f's noise
+    measured at spacing ``scale * NOISE_SPACING`` (``real_samples``); and whether it holds
+    there: trusted, f not noisy, and a five-point quotient of those real values agreeing
+    with it within that quotient's own error."""
+    samples = real_samples(function, x, scale * NOISE_SPACING)
+    rounding = 2 * scatter + samples.noise * abs(found.value)
+    candidate = replace(
+        found,
+        error=found.error + rounding,
+        likely_error=None,
+        rounding=found.rounding + 2 * scatter,
+        evaluations=found.evaluations + samples.evaluations,
+        noise=samples.noise,
+    )
+    real_value, real_error = _real_quotient(samples, order)
+    gap = abs(candidate.value - real_value)
+    return candidate, candidate.trusted and not candidate.noisy and gap <= 2 * real_error
+
+
+def _real_quotient(samples: RealSamples, order: int) -> tuple[float, float]:
+    """The five-point quotient of ``samples`` at the narrower spacing and a bound on its
+    error: its gap to the wider spacing's (which has the larger truncation error) plus
+    the rounding and measured noise of the values; NaN where a value is not finite."""
+    with np.errstate(all="ignore"):
+        weights = np.stack(fornberg_weights(list(samples.nodes.T), order), axis=1)
+        values = samples.values
+        quotients = np.sum(weights * values, axis=1)
+        noise = samples.noise * abs(float(values[0, 2]))
+        uncertainty = 2 * EPSILON * np.abs(values) + noise + SMALLEST
+        rounding = np.sum(np.abs(weights) * uncertainty, axis=1)
+    return float(quotients[1]), float(abs(quotients[1] - quotients[0]) + rounding[1])
+
+
 #: A step at most this share of |x| leaves no truncation error to speak of.
 _SMALL_STEP = 2.0**-26
 #: Where ``Im f(x + ih)`` underflows, the step grows by this factor, up to ``_LARGEST``.
@@ -233,27 +275,38 @@ def estimate(
     """
     if complex_obstacle is not None:
         raise ValueError(complex_obstacle)
-    found = complex_step(function, x, order, step)
+    quotient = complex_step(function, x, order, step)
     noise, evaluations = real_noise(function, x)
-    error, rounding = found.error + noise * abs(found.value), found.rounding
-    if order == 1 and found.step is not None and math.isfinite(found.value):
-        scatter, more = quotient_scatter(function, x, found.step, found.value)
+    error, rounding = quotient.error + noise * abs(quotient.value), quotient.rounding
+    scatter = 0.0
+    if order == 1 and quotient.step is not None and math.isfinite(quotient.value):
+        scatter, more = quotient_scatter(function, x, quotient.step, quotient.value)
         evaluations += more
         if math.isfinite(scatter):  # (not where the neighbours' weights overflow: x = 1e-300)
             error, rounding = error + 2 * scatter, rounding + 2 * scatter
     found = replace(
-        found,
+        quotient,
         noise=noise,
         error=error,
+        likely_error=None,  # (higher orders: Richardson's, without the widening)
         rounding=rounding,
-        evaluations=found.evaluations + evaluations,
+        evaluations=quotient.evaluations + evaluations,
     )
     if not found.noisy:
         return found
+    if abs(x) > 1 and order <= CHECKED_ORDER and math.isfinite(scatter + found.value):
+        # above 1, f's scale may be 1 and the noise seen at spacings of |x| 2**-18 its shape
+        # aliasing (sin(x0)*cos(x1) + x0 along x0 at 1e8): auto's check at spacing 2**-18
+        spent = replace(quotient, evaluations=found.evaluations)
+        candidate, holds = checked_on_real_axis(function, x, spent, scatter, 1.0, order)
+        if holds:
+            return candidate
+        found = replace(found, evaluations=candidate.evaluations)
     checked = richardson(function, x, order)
     bound = abs(found.value - checked.value) + checked.error
     return replace(
         found,
         error=max(found.error, bound) if math.isfinite(bound) else math.inf,
+        likely_error=None,
         evaluations=found.evaluations + checked.evaluations,
     )

@@ -140,7 +140,7 @@ def _richardson_from(
             )
             for kind, shape in shapes.items()
         }
-        value, error, _ = _choose(best)[1]
+        value, error = _choose(best)[1][:2]
         smallest = float(steps[-1])
         if error <= GOOD_ENOUGH * abs(value) or smallest <= 64 * EPSILON * abs(x):
             break
@@ -151,7 +151,7 @@ def _richardson_from(
             and _rounding_at(central, last, position, smallest, order, noise) > error
         ):
             break
-    kind, (value, error, rounding) = _choose(best)
+    kind, (value, error, rounding, likely) = _choose(best)
     left, right = best["backward"], best["forward"]
     centre = all_values[0, position[0]] if 0 in position else math.nan
     relative_noise = _relative_noise(noise, float(centre))
@@ -166,7 +166,16 @@ def _richardson_from(
             right=right[0],
             noise=relative_noise,
         ), noise
-    found = Estimate(value, error, evaluations, None, kind, rounding=rounding, noise=relative_noise)
+    found = Estimate(
+        value,
+        error,
+        evaluations,
+        None,
+        kind,
+        rounding=rounding,
+        noise=relative_noise,
+        likely_error=likely,
+    )
     return found, noise
 
 
@@ -189,8 +198,8 @@ def _relative_noise(noise: float, centre: float) -> float:
     return noise / abs(centre)
 
 
-#: Value, error estimate, and the part of it that f's double rounding explains.
-Extrapolated = tuple[float, float, float]
+#: Value, error estimate, the part of it that f's double rounding explains, the most likely error.
+Extrapolated = tuple[float, float, float, float]
 
 
 def _choose(best: dict[str, Extrapolated]) -> tuple[str, Extrapolated]:
@@ -200,7 +209,7 @@ def _choose(best: dict[str, Extrapolated]) -> tuple[str, Extrapolated]:
     *absolute* error estimate beside a large derivative; central differences, where the
     function allows them, are not second-guessed by it.
     """
-    value, error, _ = best["central"]
+    value, error = best["central"][:2]
     one_sided = [best[side] for side in ("forward", "backward") if math.isfinite(best[side][1])]
     smallest = min((side[1] for side in one_sided), default=math.inf)
     if math.isfinite(error) and (
@@ -279,8 +288,10 @@ _NOT_NOISE = 1e-3
 def _extrapolate(
     nodes: Array, values: Array, order: int, exponents: tuple[int, ...], noise: float
 ) -> Extrapolated:
-    """The best Richardson value, its error estimate and that estimate's share from f's
-    double rounding, for one stencil over all steps.
+    """The best Richardson value, its error estimate, that estimate's share from f's
+    double rounding, and its most likely error (the spread plus f's values rounded once,
+    ε/2 each, and the noise measured: ``Estimate.likely_error``), for one stencil over all
+    steps.
 
     ``nodes`` (steps × points) are the actual offsets ``fl(x + o h) - x``: the weights are
     computed for them, so a step that does not add exactly to ``x`` costs no accuracy.
@@ -296,16 +307,20 @@ def _extrapolate(
         # a value also carries the spacing of the subnormal numbers (x**2 at 1e-300 is 0)
         own = _divided(np.sum(np.abs(weights) * 2 * EPSILON * np.abs(values), axis=1), unit, order)
         own = own + SMALLEST * _divided(np.sum(np.abs(weights), axis=1), unit, order)
-        rounding = own + _divided(np.sum(np.abs(weights) * noise, axis=1), unit, order)
+        measured = _divided(np.sum(np.abs(weights) * noise, axis=1), unit, order)
+        rounding = own + measured
+        # values rounded once (ε/2 each) plus the noise measured: the most likely rounding
+        once = own / 4 + measured
         if noise <= NOISY * EPSILON * np.max(np.abs(values), initial=0.0, where=usable[:, None]):
             own = rounding  # noise at the level of f's own rounding is rounding
-        best_value, best_error, best_own = math.nan, math.inf, math.inf
+        best_value, best_error, best_own, best_likely = math.nan, math.inf, math.inf, math.inf
         for depth in range(len(exponents) // 2):
             if depth > 0:
                 factor = RATIO ** exponents[depth - 1]
                 level = (factor * level[1:] - level[:-1]) / (factor - 1)
                 rounding = (factor * rounding[1:] + rounding[:-1]) / (factor - 1)
                 own = (factor * own[1:] + own[:-1]) / (factor - 1)
+                once = (factor * once[1:] + once[:-1]) / (factor - 1)
             if len(level) < 3:
                 break
             spread = np.abs(level[1:-1] - level[:-2]) + np.abs(level[1:-1] - level[2:])
@@ -315,7 +330,9 @@ def _extrapolate(
             if error[index] < best_error:
                 best_value, best_error = float(level[1:-1][index]), float(error[index])
                 best_own = float(own[1:-1][index])
-    return best_value, max(best_error, EPSILON * abs(best_value)), best_own
+                best_likely = float(spread[index] + once[1:-1][index])
+    floor = EPSILON * abs(best_value)
+    return best_value, max(best_error, floor), best_own, max(best_likely, floor)
 
 
 def _units(nodes: Array, usable: Array, order: int) -> Array:
