@@ -9,8 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .errors import EXIT_CANNOT_WRITE, EXIT_CLOSED_PIPE, DiffcliError
 
@@ -22,9 +21,9 @@ ColorChoice = Literal["auto", "always", "never"]
 COLOR_CHOICES: tuple[ColorChoice, ...] = ("auto", "always", "never")
 
 
-@dataclass(frozen=True)
-class TerminalSettings:
-    """How one command talks to the terminal: ``--color`` and ``--quiet``."""
+class TerminalSettings(NamedTuple):
+    """How one command talks to the terminal: ``--color`` and ``--quiet`` (a named tuple, not a
+    dataclass: ``--help`` imports this module, and a tuple class is built faster)."""
 
     color: ColorChoice = "auto"
     quiet: bool = False

@@ -6,8 +6,7 @@ import functools
 import sys
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import click
 
@@ -405,10 +404,9 @@ def rendered_plainly() -> bool:
     return not _FIELDS.get() and _STREAM.get() is None and report_listener.get() is None
 
 
-@dataclass(frozen=True)
-class PlotRequest:
+class PlotRequest(NamedTuple):
     """Where and how to draw a command's figure: ``--plot FILE`` (or ``-o``), ``--dpi``,
-    ``--size``."""
+    ``--size`` (a named tuple: ``--help`` imports this module without dataclasses)."""
 
     target: str
     option: str
