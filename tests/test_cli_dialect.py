@@ -359,3 +359,18 @@ def test_an_error_line_never_echoes_a_huge_argument_whole():
     first = outcome.stderr.splitlines()[0]
     assert first.startswith("error: No such option '--yyyy")
     assert len(first) == len("error: ") + 300 and first.endswith("…")
+
+
+@pytest.mark.parametrize("columns", ["30", "60", "99", "100", "300", "", "0", "wide"])
+def test_help_is_as_wide_as_clicks_own_formatter_makes_it(columns, monkeypatch):
+    # diffcli's context finds the width without importing shutil; Click's formatter with no
+    # width asks shutil: both must give the same width, whatever COLUMNS says
+    import click.formatting
+
+    from diffcli.cli import HelpContext, cli
+
+    monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setattr(click.formatting, "FORCED_WIDTH", None)
+    ours = HelpContext(cli, max_content_width=100).make_formatter().width
+    clicks = click.formatting.HelpFormatter(max_width=100).width
+    assert ours == clicks

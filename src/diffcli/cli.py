@@ -33,6 +33,37 @@ COMMANDS = {
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+class HelpContext(click.Context):
+    """Click's context, whose help formatter reads the terminal's width as Click does, without
+    importing ``shutil`` for it (5 ms of every ``--help``)."""
+
+    def make_formatter(self) -> click.HelpFormatter:
+        from click import formatting
+
+        width = self.terminal_width
+        if width is None:
+            width = formatting.FORCED_WIDTH
+        if width is None:
+            width = max(min(_terminal_columns(), self.max_content_width or 80) - 2, 50)
+        return self.formatter_class(width=width, max_width=self.max_content_width)
+
+
+def _terminal_columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size().columns`` gives it: ``COLUMNS``
+    if a positive number, else standard output's terminal, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        columns = 0
+    return columns or 80
+
+
 class ExpressionCommand(click.Command):
     """A command whose first argument is an expression, which may begin with a minus sign.
 
@@ -42,6 +73,8 @@ class ExpressionCommand(click.Command):
     (an unknown one is refused, with Click's suggestion), and after the expression every
     ``-`` argument is an option again.
     """
+
+    context_class = HelpContext
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not ctx.resilient_parsing:
@@ -111,6 +144,8 @@ class ExpressionCommand(click.Command):
 
 class DiffcliGroup(click.Group):
     """Loads sub-commands on demand and turns every failure into one line and an exit code."""
+
+    context_class = HelpContext
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         others = sorted(set(super().list_commands(ctx)) - set(COMMANDS))
