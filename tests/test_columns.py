@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 from contextlib import redirect_stdout
+from typing import Any
 
 import numpy as np
 import pytest
@@ -67,19 +68,7 @@ def test_a_block_of_numbers_shared_cells_and_text_writes_what_its_rows_write(
     numbers = np.array([1e-7, 2.5e-5, math.nan, 0.1, -1e-300, 1e22] * 3)
     masked = np.ma.MaskedArray(numbers * 3, numbers > 1)
     columns = ["a,b", 4, numbers, None, "", masked, statuses, 1e-6, numbers]
-    rows = [
-        [cell_text(np.ma.getdata(column)[row] if isinstance(column, (list, np.ndarray))
-                   else column) for column in columns]
-        for row in range(len(statuses))
-    ]  # fmt: skip
-    for row, gone in zip(rows, masked.mask):
-        row[5] = "" if gone else row[5]
-    expected, written = io.StringIO(), io.StringIO()
-    with redirect_stdout(expected):
-        emit_delimited(None, rows, delimiter)
-    with redirect_stdout(written):
-        emit_column_block(None, ColumnBlock(len(statuses), columns), delimiter, None)
-    assert written.getvalue() == expected.getvalue()
+    _assert_block_is_written_as_rows(columns, len(statuses), delimiter)
 
 
 @pytest.mark.parametrize("delimiter", [",", "\t"])
@@ -95,18 +84,26 @@ def test_text_written_in_place_of_stand_in_numbers_keeps_every_row_as_written(
     numbers = np.array([1e-5, 2.5e-7, math.nan, 100.0, -3e-9, 1e16] * 4)
     masked = np.ma.MaskedArray(numbers, numbers > 50)
     columns = [methods, numbers, "abc", masked, statuses, numbers[::-1].copy(), "central", 4]
-    rows = [
-        [cell_text(np.ma.getdata(column)[row] if isinstance(column, (list, np.ndarray))
-                   else column) for column in columns]
-        for row in range(len(statuses))
-    ]  # fmt: skip
-    for row, gone in zip(rows, masked.mask):
-        row[3] = "" if gone else row[3]
+    _assert_block_is_written_as_rows(columns, len(statuses), delimiter)
+
+
+def _assert_block_is_written_as_rows(columns: list[Any], length: int, delimiter: str) -> None:
+    """The block writer writes ``columns`` as the row writer writes their cells (a masked
+    cell empty)."""
+
+    def cell(column: Any, row: int) -> str:
+        if np.ma.is_masked(column) and np.ma.getmaskarray(column)[row]:
+            return ""
+        if isinstance(column, (list, np.ndarray)):
+            return cell_text(np.ma.getdata(column)[row])
+        return cell_text(column)
+
+    rows = [[cell(column, row) for column in columns] for row in range(length)]
     expected, written = io.StringIO(), io.StringIO()
     with redirect_stdout(expected):
         emit_delimited(None, rows, delimiter)
     with redirect_stdout(written):
-        emit_column_block(None, ColumnBlock(len(statuses), columns), delimiter, None)
+        emit_column_block(None, ColumnBlock(length, columns), delimiter, None)
     assert written.getvalue() == expected.getvalue()
 
 

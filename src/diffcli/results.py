@@ -191,6 +191,13 @@ class ColumnRows(Sequence[R]):
         """The row at ``index`` (0 ≤ index < len)."""
         raise NotImplementedError
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
 
 class DerivativeRows(ColumnRows[DerivativeRow]):
     """The rows of one fixed-step method at many points, held as columns (``diff``'s batched
@@ -230,13 +237,6 @@ class DerivativeRows(ColumnRows[DerivativeRow]):
             status=self.given_statuses.get(index, ""),
             value=numbers["value"],
         )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return tuple(self) == tuple(other)
-
-    __hash__ = None  # type: ignore[assignment]
 
     @property
     def statuses(self) -> list[str]:
@@ -599,13 +599,6 @@ class GradientRows(ColumnRows[GradientRow]):
             status=self.given_statuses.get(index, ""),
         )
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return tuple(self) == tuple(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
     @property
     def statuses(self) -> list[str]:
         """Every row's status, as each row settles it."""
@@ -822,13 +815,6 @@ class HessianRows(ColumnRows[HessianRow]):
             self.evaluations,
             status=self.given_statuses.get(index, ""),
         )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return tuple(self) == tuple(other)
-
-    __hash__ = None  # type: ignore[assignment]
 
     @property
     def statuses(self) -> list[str]:

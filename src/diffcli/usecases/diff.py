@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 
 from ..engine import analytic, autodiff, registry
-from ..engine.coordinates import Array, Coordinate, along
-from ..engine.estimate import Estimate, checked_zero, estimate
+from ..engine.coordinates import Array, BatchFunction, Coordinate, along
+from ..engine.estimate import Estimate, estimate
 from ..engine.kinks import kink_at, kink_suspects, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
-from ..engine.methods.fixed_step import default_step, fixed_step_at_points
+from ..engine.methods.fixed_step import columns_function, default_step, fixed_step_at_points
 from ..errors import InputError, param
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
@@ -241,27 +241,15 @@ def _rows_in_batches(
             check_finite(compiled, expression, batch[int(np.argmax(not_finite))])
         xs = columns[coordinate.name]
 
-        def function(abscissae: Any, which: Any = None, columns: dict[str, Any] = columns) -> Any:
-            # (``which``: the points of the batch the columns of ``abscissae`` belong to)
-            chosen = {n: c if which is None else c[which] for n, c in columns.items()}
-            env = {
-                name: np.broadcast_to(column, abscissae.shape).reshape(-1)
-                for name, column in chosen.items()
-            }
-            env[coordinate.name] = abscissae.reshape(-1)
-            found = compiled.evaluate_batch(env)
-            return np.broadcast_to(found, (abscissae.size,)).reshape(abscissae.shape)
-
+        function = columns_function(compiled, columns, coordinate.name)
         with np.errstate(all="ignore"):
             estimates = fixed_step_at_points(function, xs, entry.name, step, options.order)
-        trusted = estimates.trusted()
+
+        def line(index: int, batch: Sequence[Point] = batch) -> BatchFunction:
+            return along(compiled, batch[index], coordinate)
+
         # a value trusted only as zero to within rounding is checked point by point
-        checked = {}
-        for index in np.flatnonzero(trusted & estimates.zero_to_rounding()).tolist():
-            line = along(compiled, batch[index], coordinate)
-            with np.errstate(all="ignore"):
-                checked[index] = checked_zero(estimates.at(index), line, float(xs[index]))
-            trusted[index] = checked[index].trusted
+        trusted, checked = estimates.checked(xs, line)
         large, finite = step_too_large(step, xs), np.isfinite(estimates.values)
         vanished = estimates.vanished
         flagged = np.flatnonzero(large | ~finite | ~trusted)
