@@ -674,3 +674,13 @@ def test_edge_inputs_to_the_graph_api_give_a_report_or_a_diffcli_error(
         return
     assert document["nodes"][0]["index"] == 0
     assert isinstance(document["warnings"], list)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_option_missing_its_value_points_to_help(command: str) -> None:
+    # before: Click's line alone, without the hint every other usage error has
+    outcome = invoke([*command_line(command, "x**2", "1", []), "--format"])
+    assert outcome.exit_code == 2, outcome.explain()
+    assert outcome.stderr == (
+        f"error: Option '--format' requires an argument. (see 'diffcli {command} --help')\n"
+    )

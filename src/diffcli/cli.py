@@ -125,7 +125,12 @@ class ExpressionCommand(click.Command):
                     expression_given = True
                 expecting_value = bool(waits)
             fixed.append(argument)
-        return super().parse_args(ctx, fixed)
+        try:
+            return super().parse_args(ctx, fixed)
+        except click.UsageError as error:
+            if error.ctx is None:  # Click's "requires an argument" comes without one
+                error.ctx = ctx  # so the line ends with the command's --help hint
+            raise
 
     def _refuse_help_with_a_value(self, ctx: click.Context, args: list[str]) -> None:
         """``-h 1e-3`` means the step, not help: refuse it rather than print help and exit 0."""
