@@ -12,6 +12,7 @@ import pytest
 
 import diffcli
 from diffcli import DiffcliError, InputError, api, derivative, descend, gradient, hessian, sweep
+from diffcli.results import SweepsReport
 from tests.conftest import invoke
 
 
@@ -152,9 +153,10 @@ def test_bad_points_name_the_parameter(at: object, message: str) -> None:
     assert str(raised.value) == message
 
 
-def test_sweep_takes_one_point() -> None:
-    with pytest.raises(InputError, match=r"^at: sweep takes one point, got 2$"):
-        sweep("x**2", at=[{"x": 1}, {"x": 2}])
+def test_sweep_at_several_points_gives_a_sweep_of_each() -> None:
+    report = sweep("x**2", at=[{"x": 1}, {"x": 2}])
+    assert isinstance(report, SweepsReport)
+    assert [swept.reference for swept in report.sweeps] == [2.0, 4.0]
 
 
 def test_import_diffcli_imports_nothing_heavy() -> None:

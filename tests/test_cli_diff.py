@@ -295,7 +295,7 @@ def test_no_analytic_with_an_explicit_analytic_engine_is_a_usage_error(command, 
 @pytest.mark.parametrize(
     ("args", "option"),
     [
-        (["sweep", "x**2", "--at", "1", "--at", "2"], "--at"),
+        (["graph", "x**2", "--at", "1", "--at", "2"], "--at"),
         (["descend", "x**2", "--from", "1", "--from=2"], "--from"),
         (["diff", "x", "--at", "1", "-f", "json", "--format", "value"], "--format"),
         (["diff", "x", "--at", "1", "--h", "0.1", "--h", "0.2"], "--h"),

@@ -113,12 +113,12 @@ def test_a_kink_is_said_not_hidden_behind_the_adjoint_ad_chose(run: Any) -> None
 
 
 def test_at_dash_names_the_commands_that_read_stdin(run: Any) -> None:
-    # before: "--at '-': '-' is not a number", for graph, sweep and descend alike
-    for command, option in (("graph", "--at"), ("sweep", "--at"), ("descend", "--from")):
+    # before: "--at '-': '-' is not a number", for graph and descend alike
+    for command, option in (("graph", "--at"), ("descend", "--from")):
         outcome = run(command, "x**2", option, "-", expect=2)
         assert outcome.stderr == (
-            f"error: {option} '-': points from stdin are read only by the diff, grad and hessian "
-            f"commands; write the point here (e.g. {option} 3)\n"
+            f"error: {option} '-': points from stdin are read only by the diff, grad, hessian "
+            f"and sweep commands; write the point here (e.g. {option} 3)\n"
         )
     assert run("graph", "x", "--at", "1,-", expect=2).stderr == (
         "error: --at '1,-': '-' is not a number\n"

@@ -256,9 +256,9 @@ def test_sweep_value_format_at_a_kink_prints_nan() -> None:
 def test_sweep_rows_at_a_kink_have_status_kink_and_no_errors() -> None:
     outcome = ran("sweep", "abs(x)", "--at", "0", "-f", "csv")
     assert outcome.stdout.splitlines()[:3] == [
-        "step,forward,forward_error,central,central_error,status",
-        "0.1,1.0,,0.0,,kink",
-        "0.01,1.0,,0.0,,kink",
+        "x,step,forward,forward_error,central,central_error,status",
+        "0.0,0.1,1.0,,0.0,,kink",
+        "0.0,0.01,1.0,,0.0,,kink",
     ]
 
 

@@ -246,6 +246,7 @@ def test_json_and_csv_never_disagree(run: Any, method: str) -> None:
     sweep_args = ("sweep", "sin(x)", "--at", "1")
     document = json.loads(run(*sweep_args, "-f", "json").stdout)
     for line, row in zip(csv_rows(run, *sweep_args), document["rows"], strict=True):
+        assert line["x"] == "1.0"  # the point's column leads, as in every command's CSV
         assert {key: line[key] for key in row if key != "status"} == {
             key: "" if value is None else repr(value)
             for key, value in row.items()

@@ -108,9 +108,6 @@ def test_every_points_together_are_bounded_too():
 
 
 def test_commands_of_one_point_refuse_a_range(run):
-    assert run("sweep", "x**2", "--at", "0:1:0.5", expect=2).stderr == (
-        "error: --at: sweep takes one point, got 2\n"
-    )
     assert run("descend", "x**2", "--from", "0:1:0.5", expect=2).stderr == (
         "error: --from: descend takes one start, got 2\n"
     )

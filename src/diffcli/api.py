@@ -24,7 +24,14 @@ from .options import (
 if TYPE_CHECKING:
     from .expr.parsing import Expression
     from .expr.points import Point
-    from .results import DiffReport, GradientReport, GraphReport, HessianReport, SweepReport
+    from .results import (
+        DiffReport,
+        GradientReport,
+        GraphReport,
+        HessianReport,
+        SweepReport,
+        SweepsReport,
+    )
     from .usecases.descent import CompareReport, DescentReport
     from .usecases.plot import FunctionSamples
 
@@ -182,18 +189,19 @@ def hessian(
 
 def sweep(
     expression: str | Expression,
-    at: PointLike,
+    at: PointsLike,
     *,
     wrt: str | None = None,
     constants: ConstantsLike = None,
     analytic: bool | str = True,
     analytic_timeout: float = DEFAULT_TIMEOUT,
-) -> SweepReport:
+) -> SweepReport | SweepsReport:
     """Forward and central differences for h = 1e-1 … 1e-16 against a reference.
 
     Args:
         expression: the function.
-        at: one point.
+        at: one point (a ``SweepReport``) or several (a ``SweepsReport``: one sweep per
+            point, in order; see ``PointsLike``).
         wrt: the coordinate (default: the only variable not held fixed).
         constants: values held fixed.
         analytic: the exact derivative as the reference (True/``auto``, ``sympy``, ``ad``;
@@ -203,16 +211,19 @@ def sweep(
     >>> report = sweep("sin(x)", at=1)
     >>> report.best_forward_step, report.best_central_step  # about √ε and ∛ε
     (1e-08, 1e-05)
+    >>> [one.best_central_step for one in sweep("sin(x)", at="1:4:1").sweeps]
+    [1e-05, 1e-06, 1e-05]
     """
-    from .expr.inputs import only_point
     from .usecases.sweep import sweep as run_sweep
+    from .usecases.sweep import sweeps as run_sweeps
 
     parsed, points, fixed = _inputs(expression, at, constants)
-    point = only_point(points, "at", "sweep takes one point")
     options = SweepOptions(
         wrt=wrt, analytic=analytic, analytic_timeout=analytic_timeout, constants=tuple(fixed)
     )
-    return run_sweep(parsed, point, options)
+    if len(points) == 1:
+        return run_sweep(parsed, points[0], options)
+    return run_sweeps(parsed, points, options)
 
 
 def descend(

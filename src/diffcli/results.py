@@ -364,6 +364,31 @@ class SweepReport:
         }
 
 
+@dataclass(frozen=True)
+class SweepsReport:
+    """The answer of ``diffcli sweep`` at several points: one sweep per point, in order."""
+
+    failing_statuses: ClassVar[frozenset[str]] = frozenset()
+
+    expression: str
+    variable: str
+    sweeps: tuple[SweepReport, ...]
+    #: Every sweep's warnings, once each, in order (a point's own say where).
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return tuple(status for swept in self.sweeps for status in swept.statuses)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expression": self.expression,
+            "variable": self.variable,
+            "sweeps": [swept.as_dict() for swept in self.sweeps],
+            "warnings": list(self.warnings),
+        }
+
+
 def json_ready(data: Any, warnings: list[str], path: str = "") -> Any:
     """Replace non-finite floats by None, noting each in ``warnings``: the output stays JSON."""
     if isinstance(data, float):

@@ -302,8 +302,8 @@ def streamed(
     function: Callable[..., Any], args: Any, kwargs: dict[str, Any], name: str, parameter: str
 ) -> None:
     """Run the command once per group of points read from ``name`` (- for stdin), writing
-    each group's rows as it comes (one report at the end for table and json); the exit code
-    is the worst of the groups'."""
+    each group's rows as it comes (one report at the end for table and json, and with
+    ``--plot``: a figure shows every point); the exit code is the worst of the groups'."""
     from ..engine.analytic import answers_kept
     from ..errors import InputError, param
     from ..expr.inputs import read_constants
@@ -331,7 +331,8 @@ def streamed(
             for group in reader.chunks(stream)
         )
         nothing = InputError(f"{param(parameter)} {name!r}: no points (no line but blanks and #)")
-        if not REGISTRY[kwargs["output_format"]].streams:
+        # a figure shows every point at once: with --plot the command waits for them all
+        if not REGISTRY[kwargs["output_format"]].streams or kwargs.get("plot_target") is not None:
             every = [point for group in groups for point in group]
             if not every:
                 raise nothing

@@ -14,6 +14,7 @@ from ._options import (
     finish,
     output_options,
     plot_options,
+    points_option,
     terminal_options,
     timeout_option,
 )
@@ -30,16 +31,11 @@ Examples:
   diffcli sweep "x0**2 * x1" --at x0=3,x1=4 --wrt x1
   diffcli sweep "a*exp(x)" --at x=1 --set a=2
   diffcli sweep "0.01*x**2+0.1*x" --at 5 --plot sweep.svg
+  diffcli sweep "sin(x)" --at 0:3:0.5 -f csv
 """,
 )
 @click.argument("expression")
-@click.option(
-    "--at",
-    "point",
-    required=True,
-    metavar="POINT",
-    help="Where to differentiate (one point): 5, x=5, x0=3,x1=4.",
-)
+@points_option("Where to sweep (one sweep a point)")
 @constants_option
 @coordinate_option
 @analytic_options
@@ -49,7 +45,7 @@ Examples:
 @timeout_option
 def sweep(
     expression: str,
-    point: str,
+    points: tuple[str, ...],
     constants: tuple[str, ...],
     wrt: str | None,
     analytic_timeout: float,
@@ -60,13 +56,19 @@ def sweep(
 ) -> None:
     """Show how the step h decides the error: truncation falls, then rounding rises."""
     from ..api import sweep as sweep_of
+    from ..results import SweepsReport
 
     report = sweep_of(
         expression_argument(expression),
-        point,
+        points,
         wrt=wrt,
         constants=list(constants),
         analytic=analytic,
         analytic_timeout=analytic_timeout,
     )
+    if plot is not None and isinstance(report, SweepsReport):
+        raise click.UsageError(
+            f"--plot draws the sweep at one point, not {len(report.sweeps):,}: "
+            "give one --at for a figure"
+        )
     finish(report, output_format, precision, plot)

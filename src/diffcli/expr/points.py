@@ -364,10 +364,10 @@ def _constant(text: str, option: str, whole: str) -> float:
 
     from .compiling import compile_expression
 
-    if whole.strip() == "-":  # diff, grad and hessian read their points from stdin
+    if whole.strip() == "-":  # diff, grad, hessian and sweep read their points from stdin
         raise InputError(
-            f"{option} '-': points from stdin are read only by the diff, grad and hessian "
-            f"commands; write the point here (e.g. {option} 3)"
+            f"{option} '-': points from stdin are read only by the diff, grad, hessian and "
+            f"sweep commands; write the point here (e.g. {option} 3)"
         )
     if DECIMAL_LITERAL.match(text):  # a plain number: float() rounds it as the parser would
         literal = float(text)

@@ -14,6 +14,7 @@ SCHEMAS = {
     "GradientReport": ("grad", "GradientSchema"),
     "HessianReport": ("hessian", "HessianSchema"),
     "SweepReport": ("sweep", "SweepSchema"),
+    "SweepsReport": ("sweep", "SweepsSchema"),
     "DescentReport": ("descend", "DescentSchema"),
     "CompareReport": ("descend", "CompareSchema"),
     "GraphReport": ("graph", "GraphSchema"),

@@ -31,11 +31,17 @@ def capped(
     if count <= limit:
         return list(warnings)
     rest = count - limit
-    return [
-        *warnings[:limit],
-        f"{rest} more warning{'s' if rest > 1 else ''} like these at other points: each "
-        "row's status says which (see -f csv or -f json)",
-    ]
+    return [*warnings[:limit], f"{rest} more warning{'s' if rest > 1 else ''}{_REST}"]
+
+
+#: How ``capped``'s line counting the warnings it leaves out ends.
+_REST = " like these at other points: each row's status says which (see -f csv or -f json)"
+
+
+def about_one_point(warning: str) -> bool:
+    """Whether a warning of ``capped``'s list is about one point (``at x=…``) or counts such
+    warnings, rather than about the command as a whole."""
+    return warning.startswith("at ") or warning.endswith(_REST)
 
 
 class EstimateNotes:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..engine import registry
 from ..engine.coordinates import along
 from ..engine.estimate import estimate
+from ..engine.methods.fixed_step import values_at_steps
+from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
 from ..expr.points import Point, format_point, format_scalar, shortened
 from ..options import DiffOptions, SweepOptions
-from ..results import SweepReport, SweepRow, absolute_error
+from ..results import SweepReport, SweepRow, SweepsReport, absolute_error
 from .diff import differentiate
-from .prepare import check_finite, compile_scalar, resolve_coordinate
+from .notes import about_one_point
+from .prepare import check_finite, compile_scalar, resolve_coordinate, shapes_key
 
 #: The steps of the sweep: 1e-1, 1e-2, …, 1e-16.
 STEPS = tuple(10.0**-k for k in range(1, 17))
@@ -40,70 +45,112 @@ def sweep(
         InputError: a bad ``wrt`` or an expression that is not a scalar.
         EvaluationError: the expression has no finite value at the point.
     """
+    (report,) = _sweeps(expression, [point], options)
+    return report
+
+
+def sweeps(
+    expression: Expression,
+    points: Sequence[Point],
+    options: SweepOptions = SweepOptions(),
+) -> SweepsReport:
+    """``sweep`` at each of ``points``, in order: the exact derivative found once for all of
+    them (as ``diff`` finds it across points), each point's quotients from one evaluation.
+
+    Raises:
+        InputError: a bad ``wrt`` or an expression that is not a scalar.
+        EvaluationError: the expression has no finite value at one of the points.
+    """
+    reports = _sweeps(expression, points, options)
+    warnings: dict[str, None] = {}
+    for report, point in zip(reports, points):
+        for warning in report.warnings:
+            # the derivation's warnings are the same at every point: each is given once
+            own = warning.startswith(_NO_ANALYTIC)
+            place = f"at {shortened(format_point(point))}: " if own else ""
+            warnings[place + warning] = None
+    return SweepsReport(expression.text, reports[0].variable, tuple(reports), tuple(warnings))
+
+
+#: How the warning of a sweep measured against the ``auto`` estimate begins.
+_NO_ANALYTIC = "no analytic value: the errors are measured against the auto estimate"
+
+
+def _sweeps(
+    expression: Expression, points: Sequence[Point], options: SweepOptions
+) -> list[SweepReport]:
+    """One sweep report per point."""
     settings = DiffOptions(
         wrt=options.wrt,
         analytic=options.analytic,
         analytic_timeout=options.analytic_timeout,
         constants=options.constants,
     )
-    report = differentiate(expression, [point], settings)
-    coordinate = resolve_coordinate(expression, [point], options.wrt, options.constants)
-    compiled = compile_scalar(expression, {name: np.shape(v) for name, v in point.items()})
-    check_finite(compiled, expression, point)
-    function = along(compiled, point, coordinate)
-    x = float(np.asarray(point[coordinate.name])[coordinate.index])
-    warnings = [w for w in report.warnings if not w.startswith("at ")]
-    reference = report.results[0].analytic
+    report = differentiate(expression, points, settings)
+    coordinate = resolve_coordinate(expression, points, options.wrt, options.constants)
+    # diff's warnings about its own quotients at each point are not the sweep's
+    shared = [w for w in report.warnings if not about_one_point(w)]
     source = "ad" if report.analytic.source == "ad" else "analytic"
-    # at a kink there is no derivative to measure the quotients against (diff warned of it)
-    kink = report.results[0].is_kink
-    if reference is None and not kink:
+    swept = registry.names("sweep")  # the report's columns, in the registry's order
+    compiled_by_shapes: dict[Any, Compiled] = {}
+    reports = []
+    for point, result in zip(points, report.results):
+        key = shapes_key(point)
+        if key not in compiled_by_shapes:
+            compiled_by_shapes[key] = compile_scalar(expression, dict(key))
+        compiled = compiled_by_shapes[key]
+        check_finite(compiled, expression, point)
+        function = along(compiled, point, coordinate)
+        x = float(np.asarray(point[coordinate.name])[coordinate.index])
+        warnings = list(shared)
+        reference = result.analytic
+        reference_source = source
+        # at a kink there is no derivative to measure the quotients against (diff warned of it)
+        kink = result.is_kink
+        if reference is None and not kink:
+            with np.errstate(all="ignore"):
+                best = estimate(function, x, "auto")
+            reference = best.value if math.isfinite(best.value) else None
+            reference_source = "auto"
+            warnings.append(f"{_NO_ANALYTIC} {best.value!r} (estimated error {best.error:.3g})")
         with np.errstate(all="ignore"):
-            best = estimate(function, x, "auto")
-        reference = best.value if math.isfinite(best.value) else None
-        source = "auto"
-        warnings.append(
-            "no analytic value: the errors are measured against the auto estimate "
-            f"{best.value!r} (estimated error {best.error:.3g})"
-        )
-    rows: list[SweepRow] = []
-    swept = registry.names("sweep")
-    with np.errstate(all="ignore"):
-        for step in STEPS:
-            # the report's columns: the methods the registry gives ``sweep``, in its order
-            forward, central = (estimate(function, x, name, 1, step).value for name in swept)
-            rows.append(
-                SweepRow(
-                    step,
-                    forward,
-                    absolute_error(forward, reference),
-                    central,
-                    absolute_error(central, reference),
-                    "kink" if kink else "",
-                )
+            forwards, centrals = (values_at_steps(function, x, name, STEPS) for name in swept)
+        rows = tuple(
+            SweepRow(
+                step,
+                forward,
+                absolute_error(forward, reference),
+                central,
+                absolute_error(central, reference),
+                "kink" if kink else "",
             )
-    overflowed = [
-        format_scalar(row.step)
-        for row in rows
-        if not (math.isfinite(row.forward) and math.isfinite(row.central))
-    ]
-    if overflowed:
-        warnings.append(
-            f"at {shortened(format_point(point))} a quotient is not finite for h = "
-            f"{', '.join(overflowed)}: the expression is not finite within h of the point"
+            for step, forward, central in zip(STEPS, forwards.tolist(), centrals.tolist())
         )
-    return SweepReport(
-        expression.text,
-        coordinate.label,
-        point,
-        reference,
-        source,
-        tuple(rows),
-        _best([(row.step, row.forward_error) for row in rows]),
-        _best([(row.step, row.central_error) for row in rows]),
-        EXPLANATION,
-        tuple(warnings),
-    )
+        overflowed = [
+            format_scalar(row.step)
+            for row in rows
+            if not (math.isfinite(row.forward) and math.isfinite(row.central))
+        ]
+        if overflowed:
+            warnings.append(
+                f"at {shortened(format_point(point))} a quotient is not finite for h = "
+                f"{', '.join(overflowed)}: the expression is not finite within h of the point"
+            )
+        reports.append(
+            SweepReport(
+                expression.text,
+                coordinate.label,
+                point,
+                reference,
+                reference_source,
+                rows,
+                _best([(row.step, row.forward_error) for row in rows]),
+                _best([(row.step, row.central_error) for row in rows]),
+                EXPLANATION,
+                tuple(warnings),
+            )
+        )
+    return reports
 
 
 def _best(errors: list[tuple[float, float | None]]) -> float | None:

@@ -162,6 +162,23 @@ def fixed_step(
     return fixed_step_at_points(along_rows, np.array([x]), method, step, order).at(0)
 
 
+def values_at_steps(
+    function: BatchFunction, x: float, method: str, steps: Sequence[float]
+) -> Array:
+    """``fixed_step``'s first-derivative value (not its error estimate) at each of ``steps``,
+    to the last bit, from one evaluation of f: what ``sweep`` tabulates."""
+    shape = method_stencil(method, 1)
+    offsets = np.array(shape.offsets, dtype=np.float64)[:, np.newaxis]
+    abscissae = np.array([x]) + offsets * np.array(steps, dtype=np.float64)  # one column a step
+    values = np.asarray(function(abscissae.reshape(-1))).reshape(abscissae.shape)
+    return np.array(
+        [
+            apply_stencil(shape.numerators, values[:, [k]], shape.denominator, size, 1)[0]
+            for k, size in enumerate(steps)
+        ]
+    )
+
+
 class PointsFunction(Protocol):
     """f at abscissae of shape (k, m), column j moved from point ``which[j]`` of the batch
     (from every point, in order, where ``which`` is None), as values of that shape."""
