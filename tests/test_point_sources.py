@@ -17,7 +17,10 @@ from bench import primer
 from diffcli.cli import cli
 from diffcli.engine import analytic
 from diffcli.expr import sources
-from tests.conftest import Run
+from diffcli.expr.inputs import read_points
+from diffcli.expr.parsing import parse
+from diffcli.expr.points import PointColumns
+from tests.conftest import Run, invoke
 
 
 def piped(text: str, *args: str) -> Run:
@@ -226,3 +229,28 @@ def test_what_waits_in_a_pipe_is_read_as_one_group() -> None:
         os.close(reader)
         os.close(writer)
     assert [(first, len(texts)) for first, texts in groups] == [(1, 20_000)]
+
+
+def test_many_plain_at_values_are_read_at_once_as_columns() -> None:
+    expression = parse("x0*sin(x1)")
+    texts = ["1,2", " 3, 4.5", "-1e-3,+7"]
+    many = read_points(expression, texts, {})
+    assert isinstance(many, PointColumns)
+    one_by_one = [read_points(expression, text, {})[0] for text in texts]
+    assert [{k: float(v) for k, v in p.items()} for p in many] == [
+        {k: float(v) for k, v in p.items()} for p in one_by_one
+    ]
+    # any text that is not plain numbers: each read in full, the same points
+    mixed = read_points(expression, [*texts, "x0=pi,x1=1"], {})
+    assert not isinstance(mixed, PointColumns)
+    assert [float(p["x0"]) for p in mixed] == [1.0, 3.0, -1e-3, math.pi]
+
+
+def test_many_at_values_write_what_each_writes_alone() -> None:
+    values = ["0.5", "1", "2.25"]
+    together = invoke(["diff", "sin(x)", *(f"--at={v}" for v in values), "-f", "csv"])
+    header, *rows = together.stdout.splitlines()
+    for value, row in zip(values, rows, strict=True):
+        assert invoke(["diff", "sin(x)", "--at", value, "-f", "csv"]).stdout == (
+            f"{header}\n{row}\n"
+        )

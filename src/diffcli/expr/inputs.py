@@ -69,6 +69,15 @@ def read_points(
     if _is_many(at):
         if not at:
             raise InputError(f"{option}: no points given")
+        if len(at) > MAX_POINTS:
+            raise InputError(f"{option}: {len(at):,} points, more than {MAX_POINTS:,}")
+        if len(at) > 1 and all(isinstance(one, str) for one in at):
+            from .sources import PointReader
+
+            # many plain numbers (``--at 0.1 --at 0.2 …``) are read at once, as a stream's
+            plain = PointReader(expression, fixed, "", parameter).plain_lines(list(at))
+            if plain is not None:
+                return plain
         readings = [read_bindings(one, option) if isinstance(one, str) else one for one in at]
         count = sum(one.point_count() if isinstance(one, Bindings) else 1 for one in readings)
         if count > MAX_POINTS:

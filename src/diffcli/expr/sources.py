@@ -128,7 +128,7 @@ class PointReader:
                 start += 1
             for first in range(start, len(texts), CHUNK_POINTS):
                 part = texts[first : first + CHUNK_POINTS]
-                many = None if self.columns is not None else self._plain_lines(part)
+                many = None if self.columns is not None else self.plain_lines(part)
                 if many is not None:
                     yield many
                 else:
@@ -151,7 +151,7 @@ class PointReader:
         if points:
             yield points
 
-    def _plain_lines(self, texts: list[str]) -> PointColumns | None:
+    def plain_lines(self, texts: list[str]) -> PointColumns | None:
         """Lines that are all plain numbers, one for each scalar variable (``0.5``, ``3,4``),
         read at once into columns: the points ``read`` makes of them; None for any other."""
         free = [name for name in self.expression.variables if name not in self.fixed]
