@@ -186,7 +186,8 @@ def fixed_step_at_points(
     # a first-order quotient's next error term is only one power of h below the first:
     # a third step checks that the gap changes with the step as that error does; a wide
     # stencil's second gap shows noise of f that the first can miss
-    scales = _CHECK_SCALES[order > 1][: 2 if accuracy == 2 and order == 1 else 3]
+    doubles = order > 1 and accuracy > 1
+    scales = _CHECK_SCALES[doubles][: 2 if accuracy == 2 and not doubles else 3]
     values, quotients = _quotients_at(function, xs, shape, offsets, step, scales, order)
     quotient = quotients[0]
     abscissae = xs + offsets * step
@@ -199,8 +200,8 @@ def fixed_step_at_points(
         shape.numerators, values[:count], shape.denominator, step, order, moves
     )
     evaluations = len(scales) * count
-    truncation, beyond = _checked_truncation(quotients, rounding, scales, accuracy, order)
-    if order > 1:
+    truncation, beyond = _checked_truncation(quotients, rounding, scales, accuracy)
+    if doubles:
         # where a larger step leaves f's domain (or the doubles), the smaller ones check h
         fallback = np.flatnonzero(np.isfinite(quotient) & ~np.isfinite(truncation))
         if fallback.size:
@@ -211,7 +212,7 @@ def fixed_step_at_points(
 
             found = _quotients_at(at_fallback, xs[fallback], shape, offsets, step, smaller, order)
             truncation[fallback], beyond[fallback] = _checked_truncation(
-                found[1], rounding[fallback], smaller, accuracy, order
+                found[1], rounding[fallback], smaller, accuracy
             )
             evaluations += len(smaller) * count
     errors, likely = halving_bounds(truncation, rounding, vanished | beyond)
@@ -233,9 +234,10 @@ def fixed_step_at_points(
 
 
 #: The steps, as multiples of h, whose quotients check the one at h: smaller ones for first
-#: derivatives; larger ones for higher orders, whose rounding grows like h**-n: at h/2 it is
-#: 2**n times h's, and the gap D(h) - D(h/2) measures that rather than the truncation at h
-#: (``exp`` at 1, order 4, five-point: 2.1e-5 for an error of 2.4e-7).
+#: derivatives and first-order stencils; larger ones for higher derivatives by central and
+#: five-point stencils, whose step balances truncation against rounding, which grows like
+#: h**-n: at h/2 it is 2**n times h's, and the gap D(h) - D(h/2) measures that rather than
+#: the truncation at h (``exp`` at 1, order 4, five-point: 2.1e-5 for an error of 2.4e-7).
 _CHECK_SCALES = {False: (1.0, 0.5, 0.25), True: (1.0, 2.0, 4.0)}
 
 
@@ -271,37 +273,37 @@ def _checked_truncation(
     rounding: Array,
     scales: tuple[float, ...],
     accuracy: int,
-    order: int,
 ) -> tuple[Array, Array]:
     """The truncation error of the quotient at h (``quotients[0]``) from its gaps to the
     quotients at the other steps (``scales``: 1, then halved or doubled), and where that
-    estimate says nothing (``out_of_range``; for a first-order stencil or a higher
-    derivative, three steps whose gaps do not shrink as h**p does); NaN where a quotient is
-    not finite."""
+    estimate says nothing (``out_of_range``; with a first-order stencil or larger steps,
+    three steps whose gaps do not shrink as h**p does); NaN where a quotient is not finite."""
+    doubled = scales[1] > 1
     with np.errstate(all="ignore"):
         # each pair of consecutive steps estimates the error at its larger step, which is
         # (larger / h)**p times the error at h
         pairs = []
         for k in range(len(scales) - 1):
-            larger, smaller = (k + 1, k) if scales[1] > 1 else (k, k + 1)
+            larger, smaller = (k + 1, k) if doubled else (k, k + 1)
             at_larger = truncation_estimate(quotients[larger], quotients[smaller], accuracy)
             pairs.append(at_larger / max(scales[larger], 1.0) ** accuracy)
-        # f's noise can cancel in one gap, not in both (a wide stencil's at x ± h)
-        both = len(pairs) > 1 and (accuracy >= 4 or order > 1)
+        # f's noise at x ± h can cancel in one gap, not in both
+        both = accuracy >= 4 or doubled
         truncation = np.maximum(pairs[0], pairs[1]) if both else pairs[0]
         beyond = out_of_range(quotients[0], truncation, rounding)
-        if len(scales) == 3 and (accuracy == 1 or order > 1):
+        if accuracy == 1 or doubled:
             # the gaps shrink about 2**p-fold per halving of the step (up to 8 times that
             # where the next derivatives vanish at x: faster, and the estimate only larger);
-            # the gap between the two smaller steps is rounding within 4/3 of its bound
-            # (each quotient's is h's times (h / its step)**n)
+            # the gap between the two smaller steps is rounding where it is within twice the
+            # rounding at the smallest step (for first derivatives; higher orders at h/4 are
+            # judged alike)
             widest, middle, narrowest = sorted(range(3), key=lambda k: -scales[k])
             narrow = quotients[middle] - quotients[narrowest]
             ratio = (quotients[widest] - quotients[middle]) / narrow
             expected = 2.0**accuracy
-            bound = sum(scales[k] ** -order for k in (middle, narrowest)) * rounding
             erratic = ~((ratio >= expected / 2) & (ratio <= 4 * expected))
-            beyond |= erratic & (np.abs(narrow) > 4 / 3 * bound) & (truncation > rounding)
+            noise = 2 * rounding / scales[narrowest]
+            beyond |= erratic & (np.abs(narrow) > noise) & (truncation > rounding)
     return truncation, beyond
 
 
