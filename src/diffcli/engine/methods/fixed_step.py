@@ -145,15 +145,18 @@ def fixed_step(
     function: BatchFunction, x: float, method: str, step: float, order: int = 1
 ) -> Estimate:
     """A textbook difference quotient at step ``h``, with an error estimate from steps ``h/2``
-    (and ``h/4``: every stencil but the central one).
+    (and ``h/4``: every stencil but the central one), or for higher derivatives by central
+    and five-point stencils from ``2h`` and ``4h`` (``_CHECK_SCALES``).
 
     The value is computed exactly as written, e.g. central ``(f(x+h) - f(x-h)) / (2*h)``, so
     first derivatives agree to the last bit with the primer's code. The error estimate is
     twice ``|D(h) - D(h/2)| / (1 - 2**-p)`` (truncation, p the accuracy order) plus the
-    rounding bound ``2ε Σ|w_i f_i| / h**n``; ``inf`` where the truncation part exceeds
-    ``OUT_OF_RANGE`` of the value and the rounding (no estimate there), or, for first-order
-    stencils (forward, backward), where the gap D(h) - D(h/2) is not 1 to 8 times the gap
-    D(h/2) - D(h/4) (2 where the estimate holds).
+    rounding bound ``2ε Σ|w_i f_i| / h**n`` (from 2h: ``|D(2h) - D(h)| / (2**p - 1)``, the
+    larger of the two pairs'); ``inf`` where the truncation part exceeds ``OUT_OF_RANGE`` of
+    the value and the rounding (no estimate there), or, for first-order stencils (forward,
+    backward), where the gap D(h) - D(h/2) is not 1 to 8 times the gap D(h/2) - D(h/4) (2
+    where the estimate holds), and from 2h where the gaps do not shrink as h**p does
+    (``_checked_truncation``).
     """
 
     def along_rows(abscissae: Array, which: Array | None = None) -> Array:
@@ -292,11 +295,11 @@ def _checked_truncation(
         truncation = np.maximum(pairs[0], pairs[1]) if both else pairs[0]
         beyond = out_of_range(quotients[0], truncation, rounding)
         if accuracy == 1 or doubled:
-            # the gaps shrink about 2**p-fold per halving of the step (up to 8 times that
-            # where the next derivatives vanish at x: faster, and the estimate only larger);
-            # the gap between the two smaller steps is rounding where it is within twice the
-            # rounding at the smallest step (for first derivatives; higher orders at h/4 are
-            # judged alike)
+            # the gaps shrink about 2**p-fold per halving of the step (half that to 4 times
+            # it: faster where the next derivatives vanish at x, and the estimate only
+            # larger); the gap between the two smaller steps is rounding where it is within
+            # twice the rounding at the smallest step, taken as a first derivative's (4 times
+            # h's at h/4; forward and backward judge higher orders so too, as before)
             widest, middle, narrowest = sorted(range(3), key=lambda k: -scales[k])
             narrow = quotients[middle] - quotients[narrowest]
             ratio = (quotients[widest] - quotients[middle]) / narrow
