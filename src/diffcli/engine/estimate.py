@@ -50,7 +50,8 @@ class Estimate:
     point_lost: bool = False
     #: The most likely error where ``error`` is a bound with a margin (fixed-step methods:
     #: the step-halving estimate once, ``error`` has it twice; ``richardson``: f's values
-    #: rounded once, ε/2 each, plus the noise it measured, where ``error`` allows 2ε each);
+    #: rounded once, half a spacing each, or off by the noise it measured where that is
+    #: larger, where ``error`` allows 2ε of each and the noise besides);
     #: ``trusted`` reads it.
     likely_error: float | None = None
 

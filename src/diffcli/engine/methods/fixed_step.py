@@ -23,7 +23,7 @@ from ..quotients import (
     truncation_estimate,
     trusted,
 )
-from .stencils import method_stencil
+from .stencils import Stencil, method_stencil
 
 
 def default_step(method: str, x: float, order: int) -> float:
@@ -145,15 +145,18 @@ def fixed_step(
     function: BatchFunction, x: float, method: str, step: float, order: int = 1
 ) -> Estimate:
     """A textbook difference quotient at step ``h``, with an error estimate from steps ``h/2``
-    (and ``h/4``: every stencil but the central one).
+    (and ``h/4``: every stencil but the central one), or for higher derivatives by central
+    and five-point stencils from ``2h`` and ``4h`` (``_CHECK_SCALES``).
 
     The value is computed exactly as written, e.g. central ``(f(x+h) - f(x-h)) / (2*h)``, so
     first derivatives agree to the last bit with the primer's code. The error estimate is
     twice ``|D(h) - D(h/2)| / (1 - 2**-p)`` (truncation, p the accuracy order) plus the
-    rounding bound ``2ε Σ|w_i f_i| / h**n``; ``inf`` where the truncation part exceeds
-    ``OUT_OF_RANGE`` of the value and the rounding (no estimate there), or, for first-order
-    stencils (forward, backward), where the gap D(h) - D(h/2) is not 1 to 8 times the gap
-    D(h/2) - D(h/4) (2 where the estimate holds).
+    rounding bound ``2ε Σ|w_i f_i| / h**n`` (from 2h: ``|D(2h) - D(h)| / (2**p - 1)``, the
+    larger of the two pairs'); ``inf`` where the truncation part exceeds ``OUT_OF_RANGE`` of
+    the value and the rounding (no estimate there), or, for first-order stencils (forward,
+    backward), where the gap D(h) - D(h/2) is not 1 to 8 times the gap D(h/2) - D(h/4) (2
+    where the estimate holds), and from 2h where the gaps do not shrink as h**p does
+    (``_checked_truncation``).
     """
 
     def along_rows(abscissae: Array, which: Array | None = None) -> Array:
@@ -199,41 +202,39 @@ def fixed_step_at_points(
     shape = method_stencil(method, order)
     accuracy = shape.exponents[0]
     offsets = np.array(shape.offsets, dtype=np.float64)[:, np.newaxis]
-    # a first-order quotient's next error term is only one power of h below the first:
-    # a third step checks that the gap halves with the step, as that error does; a wide
-    # stencil's second gap shows noise of f at x ± h that the first can miss
-    steps = (step, step / 2) if accuracy == 2 else (step, step / 2, step / 4)
-    abscissae = np.concatenate([xs + offsets * size for size in steps])
-    values = np.asarray(function(abscissae))
     count = len(offsets)
-    quotients = [
-        apply_stencil(
-            shape.numerators, values[k * count : (k + 1) * count], shape.denominator, size, order
-        )
-        for k, size in enumerate(steps)
-    ]
-    quotient, half = quotients[0], quotients[1]
-    moved = abscissae[:count][offsets[:, 0] != 0]
-    vanished = np.any(moved == xs, axis=0)
+    # a first-order quotient's next error term is only one power of h below the first:
+    # a third step checks that the gap changes with the step as that error does; a wide
+    # stencil's second gap shows noise of f that the first can miss
+    doubles = order > 1 and accuracy > 1
+    scales = _CHECK_SCALES[doubles][: 2 if accuracy == 2 and not doubles else 3]
+    values, quotients = _quotients_at(function, xs, shape, offsets, step, scales, order)
+    quotient = quotients[0]
+    abscissae = xs + offsets * step
+    vanished = np.any(abscissae[offsets[:, 0] != 0] == xs, axis=0)
     moves = None  # how far each value moves with its abscissa's rounding (first derivatives)
     if order == 1:
         with np.errstate(all="ignore"):
-            moves = _abscissa_shifts(abscissae[:count], xs, offsets, step) * np.abs(quotient)
+            moves = _abscissa_shifts(abscissae, xs, offsets, step) * np.abs(quotient)
     rounding = rounding_bound(
         shape.numerators, values[:count], shape.denominator, step, order, moves
     )
-    with np.errstate(all="ignore"):
-        truncation = truncation_estimate(quotient, half, accuracy)
-        if accuracy >= 4:  # f's noise at x ± h can cancel in D(h) - D(h/2), not in both gaps
-            truncation = np.maximum(truncation, truncation_estimate(half, quotients[2], accuracy))
-        beyond = out_of_range(quotient, truncation, rounding)
-        if accuracy == 1:
-            gap = half - quotients[2]
-            ratio = (quotient - half) / gap
-            # the gap at h/4 is rounding where it is within twice its rounding bound (4x h's)
-            # (4 or 8 where f'' or f''' vanishes at x: faster, and the estimate only larger)
-            erratic = ~((ratio >= 1) & (ratio <= 8)) & (np.abs(gap) > 8 * rounding)
-            beyond |= erratic & (truncation > rounding)
+    evaluations = len(scales) * count
+    truncation, beyond = _checked_truncation(quotients, rounding, scales, accuracy)
+    if doubles:
+        # where a larger step leaves f's domain (or the doubles), the smaller ones check h
+        fallback = np.flatnonzero(np.isfinite(quotient) & ~np.isfinite(truncation))
+        if fallback.size:
+            smaller = _CHECK_SCALES[False][: len(scales)]
+
+            def at_fallback(abscissae: Array, which: Array | None = None) -> Array:
+                return function(abscissae, fallback if which is None else fallback[which])
+
+            found = _quotients_at(at_fallback, xs[fallback], shape, offsets, step, smaller, order)
+            truncation[fallback], beyond[fallback] = _checked_truncation(
+                found[1], rounding[fallback], smaller, accuracy
+            )
+            evaluations += len(smaller) * count
     errors, likely = halving_bounds(truncation, rounding, vanished | beyond)
     lost = (xs != 0) & (xs + step == step)
     # where the value is not trusted outright, f's own noise is measured: the rounding bound
@@ -248,8 +249,82 @@ def fixed_step_at_points(
         errors = errors + rounding * noise / EPSILON
         likely = likely + rounding * noise / EPSILON
     return FixedStepEstimates(
-        quotient, errors, likely, vanished, rounding, lost, step, method, len(steps) * count, noise
+        quotient, errors, likely, vanished, rounding, lost, step, method, evaluations, noise
     )
+
+
+#: The steps, as multiples of h, whose quotients check the one at h: smaller ones for first
+#: derivatives and first-order stencils; larger ones for higher derivatives by central and
+#: five-point stencils, whose step balances truncation against rounding, which grows like
+#: h**-n: at h/2 it is 2**n times h's, and the gap D(h) - D(h/2) measures that rather than
+#: the truncation at h (``exp`` at 1, order 4, five-point: 2.1e-5 for an error of 2.4e-7).
+_CHECK_SCALES = {False: (1.0, 0.5, 0.25), True: (1.0, 2.0, 4.0)}
+
+
+def _quotients_at(
+    function: PointsFunction,
+    xs: Array,
+    shape: Stencil,
+    offsets: Array,
+    step: float,
+    scales: tuple[float, ...],
+    order: int,
+) -> tuple[Array, list[Array]]:
+    """f's values at the stencil's points for each step ``step * scale`` (rows: the offsets at
+    the first step, then at the next), and the quotient at each step."""
+    abscissae = np.concatenate([xs + offsets * (step * scale) for scale in scales])
+    values = np.asarray(function(abscissae))
+    count = len(offsets)
+    quotients = [
+        apply_stencil(
+            shape.numerators,
+            values[k * count : (k + 1) * count],
+            shape.denominator,
+            step * scale,
+            order,
+        )
+        for k, scale in enumerate(scales)
+    ]
+    return values, quotients
+
+
+def _checked_truncation(
+    quotients: list[Array],
+    rounding: Array,
+    scales: tuple[float, ...],
+    accuracy: int,
+) -> tuple[Array, Array]:
+    """The truncation error of the quotient at h (``quotients[0]``) from its gaps to the
+    quotients at the other steps (``scales``: 1, then halved or doubled), and where that
+    estimate says nothing (``out_of_range``; with a first-order stencil or larger steps,
+    three steps whose gaps do not shrink as h**p does); NaN where a quotient is not finite."""
+    doubled = scales[1] > 1
+    with np.errstate(all="ignore"):
+        # each pair of consecutive steps estimates the error at its larger step, which is
+        # (larger / h)**p times the error at h
+        pairs = []
+        for k in range(len(scales) - 1):
+            larger, smaller = (k + 1, k) if doubled else (k, k + 1)
+            at_larger = truncation_estimate(quotients[larger], quotients[smaller], accuracy)
+            pairs.append(at_larger / max(scales[larger], 1.0) ** accuracy)
+        # f's noise at x ± h can cancel in one gap, not in both
+        both = accuracy >= 4 or doubled
+        truncation = np.maximum(pairs[0], pairs[1]) if both else pairs[0]
+        beyond = out_of_range(quotients[0], truncation, rounding)
+        if accuracy == 1 or doubled:
+            # the gaps shrink about 2**p-fold per halving of the step (half that to 4 times
+            # it: faster where the next derivatives vanish at x, and the estimate only
+            # larger); the gap between the two smaller steps is rounding where it is within
+            # twice the rounding at the smallest step, taken as a first derivative's (4 times
+            # h's at h/4; forward and backward judge higher orders so too, as before)
+            widest, middle, narrowest = sorted(range(3), key=lambda k: -scales[k])
+            narrow = quotients[middle] - quotients[narrowest]
+            ratio = (quotients[widest] - quotients[middle]) / narrow
+            expected = 2.0**accuracy
+            erratic = ~((ratio >= expected / 2) & (ratio <= 4 * expected))
+            noise = 2 * rounding / scales[narrowest]
+            beyond |= erratic & (np.abs(narrow) > noise) & (truncation > rounding)
+    return truncation, beyond
 
 
 def out_of_range(quotient: Array, truncation: Array, rounding: Array) -> Array:

@@ -290,8 +290,8 @@ def _extrapolate(
 ) -> Extrapolated:
     """The best Richardson value, its error estimate, that estimate's share from f's
     double rounding, and its most likely error (the spread plus f's values rounded once,
-    ε/2 each, and the noise measured: ``Estimate.likely_error``), for one stencil over all
-    steps.
+    half a spacing each, or off by the noise measured where it is larger:
+    ``Estimate.likely_error``), for one stencil over all steps.
 
     ``nodes`` (steps × points) are the actual offsets ``fl(x + o h) - x``: the weights are
     computed for them, so a step that does not add exactly to ``x`` costs no accuracy.
@@ -309,8 +309,10 @@ def _extrapolate(
         own = own + SMALLEST * _divided(np.sum(np.abs(weights), axis=1), unit, order)
         measured = _divided(np.sum(np.abs(weights) * noise, axis=1), unit, order)
         rounding = own + measured
-        # values rounded once (ε/2 each) plus the noise measured: the most likely rounding
-        once = own / 4 + measured
+        # the most likely rounding: each value rounded once (half its own spacing, at most
+        # ε/2 of it), or off by the noise measured where that is larger: a noise measured
+        # below half a spacing is that rounding, seen (it is not added to it)
+        once = _divided(np.sum(np.abs(weights) * _rounded_once(values, noise), axis=1), unit, order)
         if noise <= NOISY * EPSILON * np.max(np.abs(values), initial=0.0, where=usable[:, None]):
             own = rounding  # noise at the level of f's own rounding is rounding
         best_value, best_error, best_own, best_likely = math.nan, math.inf, math.inf, math.inf
@@ -333,6 +335,12 @@ def _extrapolate(
                 best_likely = float(spread[index] + once[1:-1][index])
     floor = EPSILON * abs(best_value)
     return best_value, max(best_error, floor), best_own, max(best_likely, floor)
+
+
+def _rounded_once(values: Array, noise: float) -> Array:
+    """How far each value is most likely off: half the spacing of the doubles at it (one
+    correct rounding; the subnormal spacing at least), or ``noise`` where that is larger."""
+    return np.maximum(np.maximum(np.spacing(np.abs(values)) / 2, SMALLEST), noise)
 
 
 def _units(nodes: Array, usable: Array, order: int) -> Array:
