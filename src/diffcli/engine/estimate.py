@@ -10,6 +10,7 @@ import numpy as np
 
 from . import registry
 from .coordinates import BatchFunction
+from .noise import irregular_noise
 from .quotients import EPSILON, TRUSTED_RELATIVE_ERROR, trusted
 
 #: f's values scatter by more than this many times ε|f| (relative): digits cancel inside it.
@@ -130,6 +131,9 @@ def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimat
             result, error=math.inf, likely_error=None, evaluations=result.evaluations + 3
         )
     noise, evaluations = real_noise(function, x)
+    if not noise > NOISY * EPSILON:  # (regular spacings can miss it: see ``irregular_noise``)
+        more_noise, more = irregular_noise(function, x, abs(x) * NOISE_SPACING)
+        noise, evaluations = max(noise, more_noise), evaluations + more
     return replace(
         result, noise=max(noise, result.noise), evaluations=result.evaluations + evaluations
     )

@@ -73,7 +73,8 @@ def auto(
             checked,
             evaluations=evaluations,
             technique=f"Richardson ({checked.technique})",
-            complex_rejected=True,
+            # (where f is noisy, that is why: the warning says so, not "a branch point?")
+            complex_rejected=not checked.noisy,
         )
     # where f's own values have lost digits (a cancellation inside it), the complex step's
     # scatter does not see it: it is no better than Richardson's estimate
