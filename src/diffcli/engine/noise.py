@@ -54,9 +54,9 @@ def irregular_noise(function: BatchFunction, x: float, spacing: float) -> tuple[
     nodes = (abscissae - x) / spacing
     shifted = values - values[_CENTRE]
     cubic, quintic = (_residual(nodes, shifted, degree) for degree in _SHAPE_DEGREES)
-    # a smooth f's residual shrinks fast with the degree (by (spacing / f's scale)**2);
-    # rounding noise does not
-    if quintic < cubic / 8 or not cubic <= _NOT_NOISE * size:
+    # a smooth f's residual shrinks with the degree by (spacing / f's scale)**2, below 1/32
+    # where it is under _NOT_NOISE; rounding noise's seldom does
+    if quintic < cubic / 32 or not cubic <= _NOT_NOISE * size:
         return 0.0, evaluations
     return cubic / size, evaluations
 

@@ -69,6 +69,11 @@ def auto(
             if complex_estimate.trusted:
                 return replace(complex_estimate, evaluations=evaluations, noise=checked.noise)
             checked = replace(checked, error=gap, likely_error=None)
+        elif complex_estimate.trusted:
+            # both sure of values far apart: one of them is wrong, and nothing here says which
+            # (x*(sqrt(x**2 + 1) - x) at 3e5: f's rounding makes its real values a line of
+            # slope 1.7e-6, which Richardson follows; the derivative is 9e-18)
+            checked = replace(checked, error=max(checked.error, gap), likely_error=None)
         return replace(
             checked,
             evaluations=evaluations,

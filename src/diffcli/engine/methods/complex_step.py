@@ -285,9 +285,9 @@ def estimate(
     derivatives) and by f's own noise (``real_samples``; for a first derivative that a
     five-point quotient of those real values does not confirm to 1e-6, also
     ``irregular_noise``). Where f has lost digits beyond rounding, nothing bounds what they
-    did to the imaginary part (``(exp(x) - 1)/x`` at 3e-9 gives -1.9085 for 0.5):
-    Richardson, which measures that noise, checks the value, and the estimate is at least
-    their gap plus Richardson's own.
+    did to the imaginary part (``(exp(x) - 1)/x`` at 3e-9 gives -1.9085 for 0.5), and where
+    that quotient disagrees with it, one of them is wrong: Richardson, which measures f's
+    noise, checks the value, and the estimate is at least their gap plus Richardson's own.
 
     Raises:
         ValueError: ``complex_obstacle`` says why the complex step may not be used.
@@ -295,20 +295,21 @@ def estimate(
     if complex_obstacle is not None:
         raise ValueError(complex_obstacle)
     quotient = complex_step(function, x, order, step)
-    noise, evaluations = 0.0, 0
+    noise, evaluations, disagrees = 0.0, 0, False
     if x != 0 and math.isfinite(x):
         samples = real_samples(function, x, abs(x) * NOISE_SPACING)
         noise, evaluations = samples.noise, samples.evaluations
-        if (
-            order == 1
-            and not noise > NOISY * EPSILON
-            and not _confirmed(quotient.value, *_real_quotient(samples, order))
-        ):
-            # regular spacings can miss f's noise (see ``irregular_noise``), and a real
-            # quotient that does not confirm the value leaves room for it
-            more_noise, more = irregular_noise(function, x, abs(x) * NOISE_SPACING)
-            evaluations += more
-            noise = more_noise if more_noise > NOISY * EPSILON else noise
+        if order == 1 and not noise > NOISY * EPSILON:
+            real_value, real_error = _real_quotient(samples, order)
+            # f's real values smooth but wrong (``(1 - cos(x))/x**2`` at 1e-6: cos(x + k d)
+            # is one double, so f follows 1/x**2) disagree with it: Richardson decides
+            disagrees = abs(quotient.value - real_value) > 2 * real_error
+            if not disagrees and not _confirmed(quotient.value, real_value, real_error):
+                # regular spacings can miss f's noise (see ``irregular_noise``), and a real
+                # quotient that does not confirm the value leaves room for it
+                more_noise, more = irregular_noise(function, x, abs(x) * NOISE_SPACING)
+                evaluations += more
+                noise = more_noise if more_noise > NOISY * EPSILON else noise
     error, rounding = quotient.error + noise * abs(quotient.value), quotient.rounding
     scatter = 0.0
     if order == 1 and quotient.step is not None and math.isfinite(quotient.value):
@@ -324,7 +325,7 @@ def estimate(
         rounding=rounding,
         evaluations=quotient.evaluations + evaluations,
     )
-    if not found.noisy:
+    if not (found.noisy or disagrees):
         return found
     if abs(x) > 1 and order <= CHECKED_ORDER and math.isfinite(scatter + found.value):
         # above 1, f's scale may be 1 and the noise seen at spacings of |x| 2**-18 its shape
