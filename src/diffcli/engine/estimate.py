@@ -132,7 +132,7 @@ def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimat
         )
     noise, evaluations = real_noise(function, x)
     if not noise > NOISY * EPSILON:  # (regular spacings can miss it: see ``irregular_noise``)
-        more_noise, more = irregular_noise(function, x, abs(x) * NOISE_SPACING)
+        more_noise, more = irregular_noise(function, x, abs(x) * NOISE_SPACING, capped=False)
         noise, evaluations = max(noise, more_noise), evaluations + more
     return replace(
         result, noise=max(noise, result.noise), evaluations=result.evaluations + evaluations

@@ -32,15 +32,19 @@ _SHAPE_DEGREES = (3, 5)
 _NOT_NOISE = 1e-3
 
 
-def irregular_noise(function: BatchFunction, x: float, spacing: float) -> tuple[float, int]:
+def irregular_noise(
+    function: BatchFunction, x: float, spacing: float, capped: bool = True
+) -> tuple[float, int]:
     """f's rounding noise near ``x`` relative to f's largest value there (``|f(x)|`` unless f
     crosses 0 nearby: ``sin`` at pi is not noisy), and the evaluations it took.
 
     f's values at ``x + o * spacing`` (``IRREGULAR_OFFSETS``; the offsets as rounded) are fitted
     by a cubic, which a smooth f follows to far below rounding at a spacing far below its
     scale; the residual scatter is f's noise where a quintic does not follow the values much
-    closer (then it is f's shape: ``tan`` near its pole). 0 where a value is not finite or
-    all are 0, and (no evaluations) where the spacing is 0.
+    closer (then it is f's shape: ``tan`` near its pole). A scatter above ``_NOT_NOISE`` of
+    the values is taken for f's shape beyond its scale, unless not ``capped`` (where f is
+    claimed flat: ``exp(x) - 1 - x`` at 3e-9, whose values are rounding only). 0 where a
+    value is not finite or all are 0, and (no evaluations) where the spacing is 0.
     """
     if not 0 < spacing < math.inf:
         return 0.0, 0
@@ -56,7 +60,7 @@ def irregular_noise(function: BatchFunction, x: float, spacing: float) -> tuple[
     cubic, quintic = (_residual(nodes, shifted, degree) for degree in _SHAPE_DEGREES)
     # a smooth f's residual shrinks with the degree by (spacing / f's scale)**2, below 1/32
     # where it is under _NOT_NOISE; rounding noise's seldom does
-    if quintic < cubic / 32 or not cubic <= _NOT_NOISE * size:
+    if quintic < cubic / 32 or (capped and not cubic <= _NOT_NOISE * size):
         return 0.0, evaluations
     return cubic / size, evaluations
 
