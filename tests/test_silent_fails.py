@@ -126,3 +126,22 @@ def test_a_zero_from_a_function_that_is_all_rounding_is_unreliable() -> None:
     (row,) = report.results
     assert (row.numerical, row.status) == (-5.551115123125783e-17, "unreliable")
     assert "carries relative rounding noise" in report.warnings[0]
+
+
+@pytest.mark.parametrize("method", ["auto", "complex"])
+def test_a_real_quotient_that_disagrees_sends_the_complex_step_to_richardson(method: str) -> None:
+    # (1 - cos(x))/x**2 at 1e-6: cos(x + k d) is one double, so f's real values follow 1/x**2
+    # smoothly; the complex step said -88.9 for -8.3e-8 with an estimate of 5.4e-10, status ok
+    row = derivative("(1 - cos(x))/x**2", at=1e-6, method=method, analytic=False).results[0]
+    assert row.status == "unreliable"
+    assert row.error_estimate > 88  # type: ignore[operator]
+
+
+def test_auto_does_not_trust_two_sure_values_far_apart() -> None:
+    # x*(sqrt(x**2 + 1) - x) at 3e5: f's rounding makes its real values a line of slope
+    # 1.67e-6, which Richardson followed (estimate 1.8e-15); the derivative is 9.26e-18
+    report = derivative("x*(sqrt(x**2 + 1) - x)", at=3e5, method="auto", analytic=False)
+    (row,) = report.results
+    assert row.status == "unreliable"
+    assert row.technique == "Richardson (central)"
+    assert abs(row.numerical - 9.26e-18) <= row.error_estimate  # type: ignore[operator]
