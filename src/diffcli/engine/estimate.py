@@ -112,7 +112,9 @@ def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimat
     """``result``, checked where only "zero to within rounding" would trust it: f must not
     underflow at ``x`` (``x**2`` at 1e-300 is 0), nor be flat only at the steps used (an
     estimate of exact zeros: ``inf`` then), nor carry noise beyond rounding
-    (``sqrt(x + 1) - sqrt(x)`` at 1e10 looks flat at any step)."""
+    (``sqrt(x + 1) - sqrt(x)`` at 1e10 looks flat at any step), measured at regular
+    spacings and, where they see none, at irregular offsets (``irregular_noise``, where
+    values that are rounding only count too: ``exp(x) - 1 - x`` at 3e-9)."""
     error = result.trust_error
     if not (
         math.isfinite(result.value)
