@@ -10,6 +10,7 @@ import numpy as np
 
 from . import registry
 from .coordinates import BatchFunction
+from .noise import irregular_noise
 from .quotients import EPSILON, TRUSTED_RELATIVE_ERROR, trusted
 
 #: f's values scatter by more than this many times ε|f| (relative): digits cancel inside it.
@@ -112,7 +113,9 @@ def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimat
     """``result``, checked where only "zero to within rounding" would trust it: f must not
     underflow at ``x`` (``x**2`` at 1e-300 is 0), nor be flat only at the steps used (an
     estimate of exact zeros: ``inf`` then), nor carry noise beyond rounding
-    (``sqrt(x + 1) - sqrt(x)`` at 1e10 looks flat at any step)."""
+    (``sqrt(x + 1) - sqrt(x)`` at 1e10 looks flat at any step), measured at regular
+    spacings and, where they see none, at irregular offsets (``irregular_noise``, where
+    values that are rounding only count too: ``exp(x) - 1 - x`` at 3e-9)."""
     error = result.trust_error
     if not (
         math.isfinite(result.value)
@@ -131,6 +134,9 @@ def checked_zero(result: Estimate, function: BatchFunction, x: float) -> Estimat
             result, error=math.inf, likely_error=None, evaluations=result.evaluations + 3
         )
     noise, evaluations = real_noise(function, x)
+    if not noise > NOISY * EPSILON:  # (regular spacings can miss it: see ``irregular_noise``)
+        more_noise, more = irregular_noise(function, x, abs(x) * NOISE_SPACING, capped=False)
+        noise, evaluations = max(noise, more_noise), evaluations + more
     return replace(
         result, noise=max(noise, result.noise), evaluations=result.evaluations + evaluations
     )

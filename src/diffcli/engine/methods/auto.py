@@ -69,11 +69,18 @@ def auto(
             if complex_estimate.trusted:
                 return replace(complex_estimate, evaluations=evaluations, noise=checked.noise)
             checked = replace(checked, error=gap, likely_error=None)
+        elif complex_estimate.trusted and not checked.noisy:
+            # both sure of values far apart: one of them is wrong, and nothing here says which
+            # (where f is noisy, that is why the complex step is wrong)
+            # (x*(sqrt(x**2 + 1) - x) at 3e5: f's rounding makes its real values a line of
+            # slope 1.7e-6, which Richardson follows; the derivative is 9e-18)
+            checked = replace(checked, error=max(checked.error, gap), likely_error=None)
         return replace(
             checked,
             evaluations=evaluations,
             technique=f"Richardson ({checked.technique})",
-            complex_rejected=True,
+            # (where f is noisy, that is why: the warning says so, not "a branch point?")
+            complex_rejected=not checked.noisy,
         )
     # where f's own values have lost digits (a cancellation inside it), the complex step's
     # scatter does not see it: it is no better than Richardson's estimate

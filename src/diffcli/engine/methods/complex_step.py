@@ -14,9 +14,10 @@ from ...expr.compiling import compile_expression
 from ...expr.nodes import Binary, Index, Node, Number, Unary, Variable, walk
 from ...expr.parsing import Expression
 from ..coordinates import BatchFunction
-from ..estimate import NOISE_SPACING, Estimate, RealSamples, real_noise, real_samples
+from ..estimate import NOISE_SPACING, NOISY, Estimate, RealSamples, real_samples
 from ..kinks import non_analytic_functions
-from ..quotients import EPSILON
+from ..noise import irregular_noise
+from ..quotients import EPSILON, TRUSTED_RELATIVE_ERROR
 from .richardson import SMALLEST, richardson
 from .stencils import fornberg_weights
 
@@ -231,7 +232,23 @@ def checked_on_real_axis(
     )
     real_value, real_error = _real_quotient(samples, order)
     gap = abs(candidate.value - real_value)
-    return candidate, candidate.trusted and not candidate.noisy and gap <= 2 * real_error
+    holds = candidate.trusted and not candidate.noisy and gap <= 2 * real_error
+    if holds and order == 1 and x != 0 and not _confirmed(found.value, real_value, real_error):
+        # f's noise may hide in the real quotient's spread, and regular spacings can miss it
+        # (``(exp(x) - 1)/x`` at 3e-9); a second derivative's real quotient seldom confirms
+        # anything (its rounding grows like ε / spacing**2), and its complex step divides by
+        # no x + ih that would carry f's rounding into it: it is not asked
+        noise, evaluations = irregular_noise(function, x, scale * NOISE_SPACING)
+        candidate = replace(candidate, evaluations=candidate.evaluations + evaluations)
+        if noise > NOISY * EPSILON:
+            return replace(candidate, noise=noise), False
+    return candidate, holds
+
+
+def _confirmed(value: float, real_value: float, real_error: float) -> bool:
+    """A real-axis quotient ``real_value``, within ``real_error`` of the derivative, confirms
+    the complex step's ``value`` to the digits trusted."""
+    return abs(value - real_value) + real_error <= TRUSTED_RELATIVE_ERROR * abs(value)
 
 
 def _real_quotient(samples: RealSamples, order: int) -> tuple[float, float]:
@@ -265,10 +282,12 @@ def estimate(
 ) -> Estimate:
     """``complex_step`` with imaginary step ``step``, its error estimate widened by the
     rounding that reaches the quotient through f's real part (``quotient_scatter``, first
-    derivatives) and by f's own noise (``real_noise``). Where f has lost digits beyond
-    rounding, nothing bounds what they did to the imaginary part (``(exp(x) - 1)/x`` at
-    1e-9 gives -81.7 for 0.5): Richardson, which measures that noise, checks the value, and
-    the estimate is at least their gap plus Richardson's own.
+    derivatives) and by f's own noise (``real_samples``; for a first derivative that a
+    five-point quotient of those real values does not confirm to 1e-6, also
+    ``irregular_noise``). Where f has lost digits beyond rounding, nothing bounds what they
+    did to the imaginary part (``(exp(x) - 1)/x`` at 3e-9 gives -1.9085 for 0.5), and where
+    that quotient disagrees with it, one of them is wrong: Richardson, which measures f's
+    noise, checks the value, and the estimate is at least their gap plus Richardson's own.
 
     Raises:
         ValueError: ``complex_obstacle`` says why the complex step may not be used.
@@ -276,7 +295,21 @@ def estimate(
     if complex_obstacle is not None:
         raise ValueError(complex_obstacle)
     quotient = complex_step(function, x, order, step)
-    noise, evaluations = real_noise(function, x)
+    noise, evaluations, disagrees = 0.0, 0, False
+    if x != 0 and math.isfinite(x):
+        samples = real_samples(function, x, abs(x) * NOISE_SPACING)
+        noise, evaluations = samples.noise, samples.evaluations
+        if order == 1 and not noise > NOISY * EPSILON:
+            real_value, real_error = _real_quotient(samples, order)
+            # f's real values smooth but wrong (``(1 - cos(x))/x**2`` at 1e-6: cos(x + k d)
+            # is one double, so f follows 1/x**2) disagree with it: Richardson decides
+            disagrees = abs(quotient.value - real_value) > 2 * real_error
+            if not disagrees and not _confirmed(quotient.value, real_value, real_error):
+                # regular spacings can miss f's noise (see ``irregular_noise``), and a real
+                # quotient that does not confirm the value leaves room for it
+                more_noise, more = irregular_noise(function, x, abs(x) * NOISE_SPACING)
+                evaluations += more
+                noise = more_noise if more_noise > NOISY * EPSILON else noise
     error, rounding = quotient.error + noise * abs(quotient.value), quotient.rounding
     scatter = 0.0
     if order == 1 and quotient.step is not None and math.isfinite(quotient.value):
@@ -292,7 +325,7 @@ def estimate(
         rounding=rounding,
         evaluations=quotient.evaluations + evaluations,
     )
-    if not found.noisy:
+    if not (found.noisy or disagrees):
         return found
     if abs(x) > 1 and order <= CHECKED_ORDER and math.isfinite(scatter + found.value):
         # above 1, f's scale may be 1 and the noise seen at spacings of |x| 2**-18 its shape
