@@ -56,7 +56,8 @@ def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """An environment whose cache holds the answers to ``DIFF``, ``DIFF_TWO``, ``DESCEND``."""
     environment = {**os.environ, "DIFFCLI_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
     for query in (DIFF, DIFF_TWO, DESCEND):
-        command = [sys.executable, "-m", "diffcli", *query, "-f", "json"]
+        # no limit: on a busy machine SymPy may take longer than 5 s, leaving no answer to keep
+        command = [sys.executable, "-m", "diffcli", *query, "-f", "json", "--analytic-timeout", "0"]
         subprocess.run(command, check=True, capture_output=True, env=environment)
     assert list(Path(environment["DIFFCLI_CACHE_DIR"]).glob("*.json"))
     return environment
