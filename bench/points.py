@@ -8,7 +8,14 @@ paired: each round runs every case once, in turn, so a busy machine slows all al
 table shows each case's median wall time and peak RSS over the rounds and the ratio of the
 primer's loop's time to the case's. The per-point cost is the time at n points through
 ``--at -`` minus the time at one point, divided by n. ``--stream N`` also pipes N points
-into ``diffcli diff --at - -f csv`` once and reports its time and peak RSS.
+into ``diffcli diff --at - -f csv`` once and reports its time and peak RSS. Every column is
+also run with ``DIFFCLI_JOBS=1`` (one process formats the CSV) and ``DIFFCLI_JOBS=2`` (two,
+whatever the load); the other cases choose as a user's command does.
+
+The package's sources are compiled to bytecode first (``python -m compileall``), as an
+installed copy's are: where ``PYTHONDONTWRITEBYTECODE`` is set (this machine sets it) an
+editable install would otherwise compile them again in every run, while NumPy and SciPy come
+with their bytecode. Python reads bytecode that exists even with that variable set.
 
 ``--grad`` measures ``grad "x0**2 + x1**2"`` instead, on the primer's grid for its gradient
 figure (``x0=-2:2.5:0.25,x1=-2:2.5:0.25``, 324 points) and on a grid of 10^5 points
@@ -20,6 +27,7 @@ point and its gradient. Prints Markdown.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import statistics
@@ -81,6 +89,14 @@ def cases(diffcli: str, size: int, work: Path) -> dict[str, list[str]]:
         "diffcli --at range, every column": [
             *shell,
             f'exec {diffcli} diff "{EXPRESSION}" --at {at} -f csv > {out}',
+        ],
+        "diffcli --at range, every column, DIFFCLI_JOBS=1 (one process)": [
+            *shell,
+            f'DIFFCLI_JOBS=1 exec {diffcli} diff "{EXPRESSION}" --at {at} -f csv > {out}',
+        ],
+        "diffcli --at range, every column, DIFFCLI_JOBS=2 (two, whatever the load)": [
+            *shell,
+            f'DIFFCLI_JOBS=2 exec {diffcli} diff "{EXPRESSION}" --at {at} -f csv > {out}',
         ],
         "diffcli --at range, --no-analytic": [
             *shell,
@@ -204,6 +220,15 @@ def stream_run(diffcli: str, size: int, work: Path) -> None:
     )
 
 
+def compiled_package() -> None:
+    """The diffcli package's sources compiled to bytecode (``__pycache__``, git-ignored)."""
+    spec = importlib.util.find_spec("diffcli")
+    if spec is None or spec.origin is None:
+        sys.exit("diffcli is not importable here: run the bench in the project's environment")
+    package = str(Path(spec.origin).parent)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -212,6 +237,7 @@ def main() -> None:
     parser.add_argument("--grad", action="store_true", help="grad on two grids instead")
     arguments = parser.parse_args()
     diffcli = shutil.which("diffcli") or sys.exit("diffcli is not on PATH: pip install . first")
+    compiled_package()
     with tempfile.TemporaryDirectory() as directory:
         if arguments.grad:
             gradient_runs(diffcli, arguments.runs, Path(directory))
