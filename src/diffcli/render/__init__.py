@@ -230,8 +230,8 @@ def delimited_bytes(matrix: Any, missing: Any, delimiter: str, runs: Sequence[Te
         starts = row_starts if column == 0 else cell_ends[:, column - 1] + 1
         for code, one in enumerate(run.texts):
             chosen = starts if run.codes is None else starts[run.codes == code]
-            encoded = np.frombuffer(one.encode(), np.uint8)
-            text[chosen[:, None] + np.arange(len(encoded))] = encoded
+            for offset, byte in enumerate(one.encode()):  # a byte of every cell at a time
+                text[chosen + offset] = byte
     insertions = _Insertions()  # in this order where they meet: see spliced
     cell_starts = np.append(0, ends[:-1] + 1)
     by_repr_cells = np.flatnonzero(by_repr.ravel())
@@ -239,7 +239,8 @@ def delimited_bytes(matrix: Any, missing: Any, delimiter: str, runs: Sequence[Te
         written = [repr(value).encode() for value in wide.ravel()[by_repr_cells].tolist()]
         heads = np.frombuffer(b"".join(one[: len(_PLACEHOLDER)] for one in written), np.uint8)
         places = cell_starts[by_repr_cells]
-        text[(places[:, None] + np.arange(len(_PLACEHOLDER))).ravel()] = heads
+        for offset, column in enumerate(heads.reshape(-1, len(_PLACEHOLDER)).T):
+            text[places + offset] = column
         tails = [one[len(_PLACEHOLDER) :] for one in written]
         insertions.add(places + len(_PLACEHOLDER), tails, np.arange(len(tails)))
     for run in spliced:
@@ -260,7 +261,8 @@ def delimited_bytes(matrix: Any, missing: Any, delimiter: str, runs: Sequence[Te
     insertions.add(np.array([len(text)]), [b"\n"], 0)
     if len(placeholders):
         kept = np.ones(len(text), dtype=bool)
-        kept[(placeholders[:, None] + np.arange(len(_PLACEHOLDER))).ravel()] = False
+        for offset in range(len(_PLACEHOLDER)):
+            kept[placeholders + offset] = False
         text = text[kept]
     return insertions.spliced(text, placeholders, len(_PLACEHOLDER))
 
