@@ -23,7 +23,8 @@ from tests.conftest import invoke
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the worker is forked")
 
 #: ``diffcli ARGS`` with each forked worker's pid appended to ``$WORKERS``; with
-#: ``$FAILING_BLOCK`` set, the worker raises when it comes to that block; with
+#: ``$FAILING_BLOCK`` set, the worker raises (``$HOW``: fails) or stops answering (stalls) when
+#: it comes to that block, and is given up after half a second; with
 #: ``$GROUP_POINTS``, a stream's points come in groups of at most that many.
 RUN = """\
 import os, sys
@@ -37,11 +38,15 @@ def recorded(worker, pid, reader):
 
 parallel._Worker.__init__ = recorded
 if "FAILING_BLOCK" in os.environ:
+    import time
     import diffcli.render as render
     rows_text, parent = render._rows_text, os.getpid()
+    parallel.PATIENCE = 0.5
 
     def failing(block, groups, start, *rest):
         if os.getpid() != parent and start == int(os.environ["FAILING_BLOCK"]) * render.BLOCK_ROWS:
+            if os.environ["HOW"] == "stalls":
+                time.sleep(3600)
             raise RuntimeError("the worker fails")
         return rows_text(block, groups, start, *rest)
 
@@ -62,16 +67,17 @@ def _environment(workers: Path, **more: str) -> dict[str, str]:
 
 
 def _run(
-    args: list[str], workers: Path, stdin: bytes = b"", **more: str
+    args: list[str], workers: Path, stdin: Path | None = None, **more: str
 ) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-c", RUN, *args],
-        input=stdin,
-        capture_output=True,
-        timeout=120,
-        env=_environment(workers, **more),
-        check=False,
-    )
+    with open(stdin or os.devnull, "rb") as source:  # a file: read in as large pieces as asked
+        return subprocess.run(
+            [sys.executable, "-c", RUN, *args],
+            stdin=source,
+            capture_output=True,
+            timeout=120,
+            env=_environment(workers, **more),
+            check=False,
+        )
 
 
 def _workers(workers: Path) -> list[int]:
@@ -111,7 +117,9 @@ def test_a_stream_of_several_groups_is_written_as_one_process_writes_it(
     lines = "".join(f"{k / 10_000!r}\n" for k in range(85_000))
     workers = tmp_path / "workers"
     args = ["diff", "x**3", "--at", "-", "-f", "csv", "--no-analytic", "-q"]
-    done = _run(args, workers, stdin=lines.encode(), GROUP_POINTS="40000")
+    points = tmp_path / "points"
+    points.write_text(lines)
+    done = _run(args, workers, stdin=points, GROUP_POINTS="40000")
     assert done.returncode == 0, done.stderr
     assert len(_workers(workers)) == 2
     _assert_gone(_workers(workers))
@@ -122,9 +130,12 @@ def test_a_stream_of_several_groups_is_written_as_one_process_writes_it(
     assert done.stdout.decode() == alone.stdout
 
 
-def test_a_worker_that_fails_leaves_its_blocks_to_the_command(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["fails", "stalls"])
+def test_a_worker_that_fails_or_stalls_leaves_its_blocks_to_the_command(
+    how: str, tmp_path: Path
+) -> None:
     workers = tmp_path / "workers"
-    done = _run([*POINTS, "-f", "csv"], workers, FAILING_BLOCK="3")
+    done = _run([*POINTS, "-f", "csv"], workers, FAILING_BLOCK="3", HOW=how)
     alone = invoke([*POINTS, "-f", "csv"])
     assert done.returncode == 0, done.stderr
     assert (done.stdout.decode(), done.stderr.decode()) == (alone.stdout, alone.stderr)

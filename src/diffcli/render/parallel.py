@@ -11,8 +11,8 @@ more, and when a CPU of ours has nothing else to run (on a busy machine a second
 no more CPU time, since Linux shares it between sessions, and costs a tenth more work).
 ``DIFFCLI_JOBS=1`` never forks (the reference), ``DIFFCLI_JOBS=2`` forks whatever the load.
 The worker never writes to standard output, runs no clean-up of this process (it leaves by
-``os._exit``) and touches no cache. If it cannot be forked, or ends without handing back a
-block, this process formats the rest itself.
+``os._exit``) and touches no cache. If it cannot be forked, or ends (or stalls for
+``PATIENCE`` seconds) without handing back a block, this process formats the rest itself.
 Ctrl-C reaches both (the worker dies of it); on any way out this process kills the worker and
 waits for it, so none outlives the command.
 """
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import sys
 import warnings
@@ -32,6 +33,9 @@ JOBS_VARIABLE = "DIFFCLI_JOBS"
 FEWEST_BLOCKS = 4
 #: The pipe's capacity asked for (Linux; its usual ceiling for an unprivileged process).
 PIPE_SIZE = 1 << 20
+#: Seconds without a byte from the worker after which this process formats the rest itself (a
+#: block takes it some milliseconds; more than this, on the busiest machine, means it is stuck).
+PATIENCE = 10.0
 #: The signals held back while the worker is forked (Ctrl-C, ``--timeout``'s alarm).
 _DEFERRED = (signal.SIGINT, signal.SIGALRM)
 #: Bytes of the length sent before each block.
@@ -42,9 +46,18 @@ def write_in_order(
     count: int, block: Callable[[int], bytes], write: Callable[[bytes], None]
 ) -> None:
     """``write(block(0))``, ``write(block(1))``, … up to ``count`` blocks, in order; the odd
-    blocks formatted by a forked worker when that is worth it (see the module)."""
+    blocks formatted by a forked worker when that is worth it (see the module).
+
+    The worker is forked once the first block is made: everything formatting imports is
+    imported by then, so the worker imports nothing (a module another thread was importing
+    at the fork could never finish importing in it).
+    """
+    if not count:
+        return
+    first = block(0)
     with _forked(count, block) if _worth_forking(count) else contextlib.nullcontext() as worker:
-        for index in range(count):
+        write(first)
+        for index in range(1, count):
             handed = worker.next_block() if worker is not None and index % 2 else None
             write(block(index) if handed is None else handed)
 
@@ -132,11 +145,14 @@ class _Worker:
         return data
 
     def _read(self, size: int) -> bytes | None:
-        """Exactly ``size`` bytes from the pipe, or None if it ends first."""
+        """Exactly ``size`` bytes from the pipe, or None if it ends first or the worker
+        sends nothing for ``PATIENCE`` seconds (stuck: it is then killed)."""
         data = bytearray(size)
         view = memoryview(data)
         filled = 0
         while filled < size:
+            if not select.select([self.pipe], [], [], PATIENCE)[0]:
+                return None
             got = self.pipe.readinto(view[filled:])
             if not got:
                 return None
