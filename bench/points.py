@@ -21,7 +21,9 @@ with their bytecode. Python reads bytecode that exists even with that variable s
 figure (``x0=-2:2.5:0.25,x1=-2:2.5:0.25``, 324 points) and on a grid of 10^5 points
 (``x0=0:10:0.025,x1=0:2.5:0.01``), paired against a hand-written NumPy loop calling the
 primer's ``numerical_gradient`` at each point of the same meshgrid (flattened), writing the
-point and its gradient. Prints Markdown.
+point and its gradient. ``--formatting`` measures only the CSV writing of each size's report,
+in this process, with one process and with two (``DIFFCLI_JOBS=1`` and ``2``, in turn): wall
+time and CPU time of the command and of its worker. Prints Markdown.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -220,6 +223,55 @@ def stream_run(diffcli: str, size: int, work: Path) -> None:
     )
 
 
+def formatting_runs(size: int, runs: int, work: Path) -> None:
+    """``--formatting``: the CSV of one report of ``size`` points written to a file, in this
+    process, by one process (``DIFFCLI_JOBS=1``) and by two (``DIFFCLI_JOBS=2``), in turn:
+    wall time and CPU time of the command and of its worker (medians)."""
+    import diffcli
+    from diffcli.render.formats import render
+    from diffcli.terminal import guarded_streams
+
+    report = diffcli.derivative(EXPRESSION, at=f"0:10:{10 / size!r}")
+    results: dict[str, list[tuple[float, float, float]]] = {"1": [], "2": []}
+    output = os.open(work / "formatted.csv", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    saved = os.dup(1)
+    os.dup2(output, 1)  # the command's own standard output: the worker may be forked
+    try:
+        with guarded_streams(), open(os.devnull, "w") as messages:
+            sys.stderr = messages  # the report's warnings
+            for _ in range(runs):
+                for jobs in results:
+                    os.environ["DIFFCLI_JOBS"] = jobs
+                    os.lseek(1, 0, os.SEEK_SET)
+                    before = [
+                        resource.getrusage(who)
+                        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                    ]
+                    start = time.perf_counter()
+                    render(report, "csv", None)
+                    sys.stdout.flush()
+                    elapsed = time.perf_counter() - start
+                    after = [
+                        resource.getrusage(who)
+                        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                    ]
+                    own, worker = (
+                        end.ru_utime + end.ru_stime - begin.ru_utime - begin.ru_stime
+                        for begin, end in zip(before, after)
+                    )
+                    results[jobs].append((elapsed, own, worker))
+    finally:
+        os.dup2(saved, 1)
+        os.environ.pop("DIFFCLI_JOBS")
+    print(f"\n### CSV of {size:,} points, formatted and written (median of {runs} rounds)\n")
+    print("| DIFFCLI_JOBS | wall time | CPU, command | CPU, worker |")
+    print("| --- | --- | --- | --- |")
+    for jobs, found in results.items():
+        wall, own, worker = (statistics.median(values) for values in zip(*found))
+        print(f"| {jobs} | {wall:.2f} s | {own:.2f} s | {worker:.2f} s |")
+    print(f"\nload average after: {os.getloadavg()[0]:.1f}")
+
+
 def compiled_package() -> None:
     """The diffcli package's sources compiled to bytecode (``__pycache__``, git-ignored)."""
     spec = importlib.util.find_spec("diffcli")
@@ -235,12 +287,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stream", type=int, default=0, metavar="N")
     parser.add_argument("--grad", action="store_true", help="grad on two grids instead")
+    parser.add_argument(
+        "--formatting", action="store_true", help="only the CSV writing, one process and two"
+    )
     arguments = parser.parse_args()
     diffcli = shutil.which("diffcli") or sys.exit("diffcli is not on PATH: pip install . first")
     compiled_package()
     with tempfile.TemporaryDirectory() as directory:
         if arguments.grad:
             gradient_runs(diffcli, arguments.runs, Path(directory))
+            return
+        if arguments.formatting:
+            for size in arguments.sizes:
+                formatting_runs(size, arguments.runs, Path(directory))
             return
         for size in arguments.sizes:
             chosen = cases(diffcli, size, Path(directory))
