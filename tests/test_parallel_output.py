@@ -3,6 +3,7 @@ bytes as one process, and no worker left behind however the command ends."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from diffcli.errors import EXIT_CLOSED_PIPE, EXIT_INTERRUPTED
 from diffcli.expr import sources
 from diffcli.render import BLOCK_ROWS
 from diffcli.render.parallel import JOBS_VARIABLE
+from diffcli.terminal import GuardedStream
 from tests.conftest import invoke
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the worker is forked")
@@ -189,3 +191,33 @@ def test_few_blocks_and_jobs_1_are_written_by_one_process(tmp_path: Path) -> Non
     assert _run(few, workers).returncode == 0
     assert _run(jobs_1, workers, **{JOBS_VARIABLE: "1"}).returncode == 0
     assert _workers(workers) == []
+
+
+@pytest.mark.parametrize(
+    ("load", "forks"),
+    [
+        ("0.42 0.50 0.61 1/230 4242", True),  # nothing else runs now, nor did much of late
+        ("0.42 0.50 0.61 2/230 4242", False),  # another task runs now
+        ("2.10 1.50 0.61 1/230 4242", False),  # two CPUs' worth of work over the last minute
+        ("", False),  # unreadable
+    ],
+)
+def test_a_worker_is_forked_only_for_many_blocks_on_our_own_stdout_and_a_free_cpu(
+    load: str, forks: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from diffcli.render import parallel
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU: never a worker")
+    (tmp_path / "loadavg").write_text(load)
+    monkeypatch.setattr(parallel, "LOAD", str(tmp_path / "loadavg"))
+    monkeypatch.delenv(JOBS_VARIABLE, raising=False)
+    monkeypatch.setattr(sys, "stdout", GuardedStream(io.StringIO(), messages=False))
+    assert not parallel._worth_forking(parallel.FEWEST_BLOCKS)  # a caller's stream
+    monkeypatch.setattr(sys, "stdout", GuardedStream(sys.__stdout__, messages=False))
+    assert parallel._worth_forking(parallel.FEWEST_BLOCKS) is forks
+    assert not parallel._worth_forking(parallel.FEWEST_BLOCKS - 1)
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    assert parallel._worth_forking(parallel.FEWEST_BLOCKS)
+    monkeypatch.setenv(JOBS_VARIABLE, "1")
+    assert not parallel._worth_forking(parallel.FEWEST_BLOCKS)

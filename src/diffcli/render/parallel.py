@@ -7,8 +7,9 @@ process writes to standard output. The output is byte for byte what one process 
 
 The worker is forked only when the output is this process's own standard output (the command
 line, not a test runner's or a caller's stream), when there are ``FEWEST_BLOCKS`` blocks or
-more, and when a CPU of ours has nothing else to run (on a busy machine a second process gets
-no more CPU time, since Linux shares it between sessions, and costs a tenth more work).
+more, and when a CPU of ours has nothing else to run (``_cpu_free``: on a busy machine a second
+process gets no more CPU time, since Linux shares it between sessions, and costs a tenth more
+work).
 ``DIFFCLI_JOBS=1`` never forks (the reference), ``DIFFCLI_JOBS=2`` forks whatever the load.
 The worker never writes to standard output, runs no clean-up of this process (it leaves by
 ``os._exit``) and touches no cache. If it cannot be forked, or ends (or stalls for
@@ -29,6 +30,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 #: ``DIFFCLI_JOBS=1``: format every block in this process (the reference; no fork).
 JOBS_VARIABLE = "DIFFCLI_JOBS"
+#: Linux's load averages and count of runnable tasks (``_cpu_free``).
+LOAD = "/proc/loadavg"
 #: Fewer blocks than this are formatted here alone: the fork would cost more than it saves.
 FEWEST_BLOCKS = 4
 #: The pipe's capacity asked for (Linux; its usual ceiling for an unprivileged process).
@@ -70,19 +73,22 @@ def _worth_forking(count: int) -> bool:
     underneath = getattr(sys.stdout, "stream", sys.stdout)  # beneath the guarded stream
     if underneath is None or underneath is not sys.__stdout__:
         return False
-    return jobs == "2" or _idle_cpus() >= 1
+    return jobs == "2" or _cpu_free()
 
 
-def _idle_cpus() -> int:
-    """How many of our CPUs have nothing to run besides this process, by the kernel's count
-    of runnable tasks now (``/proc/loadavg``; 0 where it cannot be read)."""
+def _cpu_free() -> bool:
+    """Whether a CPU of ours has nothing else to run: nothing runnable beside this process
+    now (the kernel's count in ``/proc/loadavg``) and, over the last minute, fewer tasks
+    than CPUs on average (the load average; its own runs keep it below two). False where
+    either cannot be read."""
     try:
         cpus = len(os.sched_getaffinity(0))
-        with open("/proc/loadavg", "rb") as load:
-            running = int(load.read().split()[3].split(b"/")[0])
+        with open(LOAD, "rb") as load:
+            fields = load.read().split()
+        running, average = int(fields[3].split(b"/")[0]), float(fields[0])
     except (OSError, AttributeError, IndexError, ValueError):
-        return 0
-    return cpus - max(running, 1)
+        return False
+    return running < cpus and average < cpus
 
 
 @contextlib.contextmanager
