@@ -267,7 +267,7 @@ def formatting_runs(size: int, runs: int, work: Path) -> None:
     print("| DIFFCLI_JOBS | wall time | CPU, command | CPU, worker |")
     print("| --- | --- | --- | --- |")
     for jobs, found in results.items():
-        wall, own, worker = (statistics.median(values) for values in zip(*found))
+        wall, own, worker = (max(statistics.median(values), 0.0) for values in zip(*found))
         print(f"| {jobs} | {wall:.2f} s | {own:.2f} s | {worker:.2f} s |")
     print(f"\nload average after: {os.getloadavg()[0]:.1f}")
 
