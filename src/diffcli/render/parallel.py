@@ -79,8 +79,9 @@ def _worth_forking(count: int) -> bool:
 def _cpu_free() -> bool:
     """Whether a CPU of ours has nothing else to run: nothing runnable beside this process
     now (the kernel's count in ``/proc/loadavg``) and, over the last minute, fewer tasks
-    than CPUs on average (the load average; its own runs keep it below two). False where
-    either cannot be read."""
+    than CPUs on average (the load average: commands run one after another, a worker each,
+    keep it below two on an otherwise idle machine of two CPUs). False where either cannot
+    be read."""
     try:
         cpus = len(os.sched_getaffinity(0))
         with open(LOAD, "rb") as load:
