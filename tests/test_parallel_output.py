@@ -60,8 +60,8 @@ sys.argv[0] = "diffcli"
 from diffcli.__main__ import main
 main()
 """
-#: 40,000 points: five blocks of rows.
-POINTS = ["diff", "sin(x)*exp(-x**2)", "--at", "0:4:1e-4", "--no-analytic"]
+#: 32,768 points: four blocks of rows, the fewest two processes share.
+POINTS = ["diff", "sin(x)*exp(-x**2)", "--at", "0:3.2768:1e-4", "--no-analytic"]
 
 
 def _environment(workers: Path, **more: str) -> dict[str, str]:
@@ -106,7 +106,7 @@ def test_two_processes_write_the_bytes_one_process_writes(
     assert done.returncode == alone.exit_code == 0, done.stderr
     assert done.stdout.decode() == alone.stdout
     assert done.stderr.decode() == alone.stderr
-    assert len(done.stdout.splitlines()) == 40_001
+    assert len(done.stdout.splitlines()) == 32_769
     assert len(_workers(workers)) == 1
     _assert_gone(_workers(workers))
 
@@ -180,7 +180,7 @@ def test_ctrl_c_ends_the_command_and_its_worker(tmp_path: Path) -> None:
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: every process of the job
     stdout, stderr = process.communicate(timeout=30)
     assert (process.returncode, stderr) == (EXIT_INTERRUPTED, b"error: interrupted\n")
-    assert len(stdout.splitlines()) < 40_001
+    assert len(stdout.splitlines()) < 32_769
     _assert_gone(_workers(workers))
 
 
