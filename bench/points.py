@@ -8,19 +8,30 @@ paired: each round runs every case once, in turn, so a busy machine slows all al
 table shows each case's median wall time and peak RSS over the rounds and the ratio of the
 primer's loop's time to the case's. The per-point cost is the time at n points through
 ``--at -`` minus the time at one point, divided by n. ``--stream N`` also pipes N points
-into ``diffcli diff --at - -f csv`` once and reports its time and peak RSS.
+into ``diffcli diff --at - -f csv`` once and reports its time and peak RSS. Every column is
+also run with ``DIFFCLI_JOBS=1`` (one process formats the CSV) and ``DIFFCLI_JOBS=2`` (two,
+whatever the load); the other cases choose as a user's command does.
+
+The package's sources are compiled to bytecode first (``python -m compileall``), as an
+installed copy's are: where ``PYTHONDONTWRITEBYTECODE`` is set (this machine sets it) an
+editable install would otherwise compile them again in every run, while NumPy and SciPy come
+with their bytecode. Python reads bytecode that exists even with that variable set.
 
 ``--grad`` measures ``grad "x0**2 + x1**2"`` instead, on the primer's grid for its gradient
 figure (``x0=-2:2.5:0.25,x1=-2:2.5:0.25``, 324 points) and on a grid of 10^5 points
 (``x0=0:10:0.025,x1=0:2.5:0.01``), paired against a hand-written NumPy loop calling the
 primer's ``numerical_gradient`` at each point of the same meshgrid (flattened), writing the
-point and its gradient. Prints Markdown.
+point and its gradient. ``--formatting`` measures only the CSV writing of each size's report,
+in this process, with one process and with two (``DIFFCLI_JOBS=1`` and ``2``, in turn): wall
+time and CPU time of the command and of its worker. Prints Markdown.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -81,6 +92,14 @@ def cases(diffcli: str, size: int, work: Path) -> dict[str, list[str]]:
         "diffcli --at range, every column": [
             *shell,
             f'exec {diffcli} diff "{EXPRESSION}" --at {at} -f csv > {out}',
+        ],
+        "diffcli --at range, every column, DIFFCLI_JOBS=1 (one process)": [
+            *shell,
+            f'DIFFCLI_JOBS=1 exec {diffcli} diff "{EXPRESSION}" --at {at} -f csv > {out}',
+        ],
+        "diffcli --at range, every column, DIFFCLI_JOBS=2 (two, whatever the load)": [
+            *shell,
+            f'DIFFCLI_JOBS=2 exec {diffcli} diff "{EXPRESSION}" --at {at} -f csv > {out}',
         ],
         "diffcli --at range, --no-analytic": [
             *shell,
@@ -204,17 +223,83 @@ def stream_run(diffcli: str, size: int, work: Path) -> None:
     )
 
 
+def formatting_runs(size: int, runs: int, work: Path) -> None:
+    """``--formatting``: the CSV of one report of ``size`` points written to a file, in this
+    process, by one process (``DIFFCLI_JOBS=1``) and by two (``DIFFCLI_JOBS=2``), in turn:
+    wall time and CPU time of the command and of its worker (medians)."""
+    import diffcli
+    from diffcli.render.formats import render
+    from diffcli.terminal import guarded_streams
+
+    report = diffcli.derivative(EXPRESSION, at=f"0:10:{10 / size!r}")
+    results: dict[str, list[tuple[float, float, float]]] = {"1": [], "2": []}
+    output = os.open(work / "formatted.csv", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    saved = os.dup(1)
+    os.dup2(output, 1)  # the command's own standard output: the worker may be forked
+    try:
+        with guarded_streams(), open(os.devnull, "w") as messages:
+            sys.stderr = messages  # the report's warnings
+            for _ in range(runs):
+                for jobs in results:
+                    os.environ["DIFFCLI_JOBS"] = jobs
+                    os.lseek(1, 0, os.SEEK_SET)
+                    before = [
+                        resource.getrusage(who)
+                        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                    ]
+                    start = time.perf_counter()
+                    render(report, "csv", None)
+                    sys.stdout.flush()
+                    elapsed = time.perf_counter() - start
+                    after = [
+                        resource.getrusage(who)
+                        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                    ]
+                    own, worker = (
+                        end.ru_utime + end.ru_stime - begin.ru_utime - begin.ru_stime
+                        for begin, end in zip(before, after)
+                    )
+                    results[jobs].append((elapsed, own, worker))
+    finally:
+        os.dup2(saved, 1)
+        os.environ.pop("DIFFCLI_JOBS")
+    print(f"\n### CSV of {size:,} points, formatted and written (median of {runs} rounds)\n")
+    print("| DIFFCLI_JOBS | wall time | CPU, command | CPU, worker |")
+    print("| --- | --- | --- | --- |")
+    for jobs, found in results.items():
+        wall, own, worker = (max(statistics.median(values), 0.0) for values in zip(*found))
+        print(f"| {jobs} | {wall:.2f} s | {own:.2f} s | {worker:.2f} s |")
+    print(f"\nload average after: {os.getloadavg()[0]:.1f}")
+
+
+def compiled_package() -> None:
+    """The diffcli package's sources compiled to bytecode (``__pycache__``, git-ignored)."""
+    spec = importlib.util.find_spec("diffcli")
+    if spec is None or spec.origin is None:
+        sys.exit("diffcli is not importable here: run the bench in the project's environment")
+    package = str(Path(spec.origin).parent)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stream", type=int, default=0, metavar="N")
     parser.add_argument("--grad", action="store_true", help="grad on two grids instead")
+    parser.add_argument(
+        "--formatting", action="store_true", help="only the CSV writing, one process and two"
+    )
     arguments = parser.parse_args()
     diffcli = shutil.which("diffcli") or sys.exit("diffcli is not on PATH: pip install . first")
+    compiled_package()
     with tempfile.TemporaryDirectory() as directory:
         if arguments.grad:
             gradient_runs(diffcli, arguments.runs, Path(directory))
+            return
+        if arguments.formatting:
+            for size in arguments.sizes:
+                formatting_runs(size, arguments.runs, Path(directory))
             return
         for size in arguments.sizes:
             chosen = cases(diffcli, size, Path(directory))

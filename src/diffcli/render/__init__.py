@@ -230,8 +230,8 @@ def delimited_bytes(matrix: Any, missing: Any, delimiter: str, runs: Sequence[Te
         starts = row_starts if column == 0 else cell_ends[:, column - 1] + 1
         for code, one in enumerate(run.texts):
             chosen = starts if run.codes is None else starts[run.codes == code]
-            encoded = np.frombuffer(one.encode(), np.uint8)
-            text[chosen[:, None] + np.arange(len(encoded))] = encoded
+            for offset, byte in enumerate(one.encode()):  # a byte of every cell at a time
+                text[chosen + offset] = byte
     insertions = _Insertions()  # in this order where they meet: see spliced
     cell_starts = np.append(0, ends[:-1] + 1)
     by_repr_cells = np.flatnonzero(by_repr.ravel())
@@ -239,7 +239,8 @@ def delimited_bytes(matrix: Any, missing: Any, delimiter: str, runs: Sequence[Te
         written = [repr(value).encode() for value in wide.ravel()[by_repr_cells].tolist()]
         heads = np.frombuffer(b"".join(one[: len(_PLACEHOLDER)] for one in written), np.uint8)
         places = cell_starts[by_repr_cells]
-        text[(places[:, None] + np.arange(len(_PLACEHOLDER))).ravel()] = heads
+        for offset, column in enumerate(heads.reshape(-1, len(_PLACEHOLDER)).T):
+            text[places + offset] = column
         tails = [one[len(_PLACEHOLDER) :] for one in written]
         insertions.add(places + len(_PLACEHOLDER), tails, np.arange(len(tails)))
     for run in spliced:
@@ -260,7 +261,8 @@ def delimited_bytes(matrix: Any, missing: Any, delimiter: str, runs: Sequence[Te
     insertions.add(np.array([len(text)]), [b"\n"], 0)
     if len(placeholders):
         kept = np.ones(len(text), dtype=bool)
-        kept[(placeholders[:, None] + np.arange(len(_PLACEHOLDER))).ravel()] = False
+        for offset in range(len(_PLACEHOLDER)):
+            kept[placeholders + offset] = False
         text = text[kept]
     return insertions.spliced(text, placeholders, len(_PLACEHOLDER))
 
@@ -349,49 +351,76 @@ def emit_column_block(
     headers: Sequence[str] | None, block: ColumnBlock, delimiter: str, precision: int | None
 ) -> None:
     """CSV or TSV from a report's columns, the text ``emit_delimited`` writes from its rows
-    (a header row unless ``headers`` is None), ``BLOCK_ROWS`` rows formatted at a time.
+    (a header row unless ``headers`` is None), ``BLOCK_ROWS`` rows formatted at a time, by
+    two processes when there are many blocks (``parallel.write_in_order``).
+    """
+    from .parallel import write_in_order
 
-    Without ``precision`` each block is one ``delimited_bytes`` call (``_block_text``);
-    with it, neighbouring number columns are written together and a row is joined from a
-    few pieces, not cell by cell.
+    if headers is not None:
+        emit_delimited(headers, (), delimiter)
+    groups = _groups(block.columns)
+    starts = range(0, block.rows, BLOCK_ROWS)
+
+    def rows_text(index: int) -> bytes:
+        start = starts[index]
+        return _rows_text(
+            block, groups, start, min(BLOCK_ROWS, block.rows - start), delimiter, precision
+        )
+
+    write_in_order(len(starts), rows_text, _write_text)
+
+
+def _write_text(data: bytes) -> None:
+    """Text made by ``_rows_text`` on stdout."""
+    sys.stdout.write(data.decode("utf-8", "surrogatepass"))
+
+
+def _rows_text(
+    block: ColumnBlock,
+    groups: list[list[Any]],
+    start: int,
+    rows: int,
+    delimiter: str,
+    precision: int | None,
+) -> bytes:
+    """Rows ``start`` … ``start + rows`` of ``block`` as text (UTF-8, surrogates kept).
+
+    Without ``precision`` one ``delimited_bytes`` call (``_block_text``); with it,
+    neighbouring number columns are written together and a row is joined from a few
+    pieces, not cell by cell.
     """
     from itertools import repeat
 
     from .schema import cell_text
 
-    if headers is not None:
-        emit_delimited(headers, (), delimiter)
-    groups = _groups(block.columns)
-    for start in range(0, block.rows, BLOCK_ROWS):
-        rows = min(BLOCK_ROWS, block.rows - start)
-        text = _block_text(block.columns, start, rows, delimiter) if precision is None else None
-        if text is not None:
-            sys.stdout.write(text.tobytes().decode())
+    text = _block_text(block.columns, start, rows, delimiter) if precision is None else None
+    if text is not None:
+        written: bytes = text.tobytes()
+        return written
+    pieces: list[str | Iterable[str]] = []  # text of whole lines, or a cell per row
+    before = ""  # shared cells that open the next piece
+    for group in groups:
+        if _is_column(group[0]):
+            piece = _piece(group, start, rows, delimiter, precision)
+            if before and isinstance(piece, str):
+                piece = before + piece.replace("\n", "\n" + before)[: -len(before)]
+            elif before:
+                piece = [before + cell for cell in piece]
+            pieces.append(piece)
+            before = ""
             continue
-        pieces: list[str | Iterable[str]] = []  # text of whole lines, or a cell per row
-        before = ""  # shared cells that open the next piece
-        for group in groups:
-            if _is_column(group[0]):
-                piece = _piece(group, start, rows, delimiter, precision)
-                if before and isinstance(piece, str):
-                    piece = before + piece.replace("\n", "\n" + before)[: -len(before)]
-                elif before:
-                    piece = [before + cell for cell in piece]
-                pieces.append(piece)
-                before = ""
-                continue
-            shared = _quoted(cell_text(group[0], precision), delimiter)
-            if pieces and isinstance(pieces[-1], str):  # on the end of each line
-                pieces[-1] = pieces[-1].replace("\n", delimiter + shared + "\n")
-            elif pieces:
-                pieces.append(repeat(shared))
-            else:
-                before += shared + delimiter
-        if len(pieces) == 1 and isinstance(pieces[0], str):
-            sys.stdout.write(pieces[0])
-            continue
-        lines = [piece.splitlines() if isinstance(piece, str) else piece for piece in pieces]
-        sys.stdout.write("\n".join(map(delimiter.join, zip(*lines))) + "\n")
+        shared = _quoted(cell_text(group[0], precision), delimiter)
+        if pieces and isinstance(pieces[-1], str):  # on the end of each line
+            pieces[-1] = pieces[-1].replace("\n", delimiter + shared + "\n")
+        elif pieces:
+            pieces.append(repeat(shared))
+        else:
+            before += shared + delimiter
+    if len(pieces) == 1 and isinstance(pieces[0], str):
+        return pieces[0].encode("utf-8", "surrogatepass")
+    lines = [piece.splitlines() if isinstance(piece, str) else piece for piece in pieces]
+    joined = "\n".join(map(delimiter.join, zip(*lines))) + "\n"
+    return joined.encode("utf-8", "surrogatepass")
 
 
 def _block_text(columns: Sequence[Any], start: int, rows: int, delimiter: str) -> Any:
