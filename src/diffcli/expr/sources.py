@@ -25,9 +25,9 @@ from .parsing import Expression
 from .points import Array, Bindings, Point, PointColumns, bind, bind_each, read_bindings
 
 #: The most points handed on at once.
-CHUNK_POINTS = 65_536
+CHUNK_POINTS = 262_144
 #: Bytes asked of the stream at a time (a pipe gives what has arrived, up to this).
-READ_SIZE = 1 << 20
+READ_SIZE = 1 << 22
 #: A line of plain decimal numbers separated by commas.
 #: (One way only to match a number: a block of lines that fails fails in linear time.)
 _NUMBER = r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*"
@@ -71,12 +71,14 @@ def _arrived(stream: IO[bytes]) -> Iterator[bytes]:
     read = getattr(stream, "read1", stream.read)
     waiting = _more_waiting(stream)
     while data := read(READ_SIZE):
-        while len(data) < READ_SIZE and waiting():
-            more = read(READ_SIZE - len(data))
+        parts, size = [data], len(data)
+        while size < READ_SIZE and waiting():
+            more = read(READ_SIZE - size)
             if not more:  # the end of the stream
                 break
-            data += more
-        yield data
+            parts.append(more)
+            size += len(more)
+        yield b"".join(parts)
 
 
 def _more_waiting(stream: IO[bytes]) -> Callable[[], bool]:
@@ -124,7 +126,12 @@ class PointReader:
         for number, texts in arrived_lines(stream):
             start = 0
             while not self.started and start < len(texts):  # up to the header, if any
-                yield from self._read_lines(number + start, texts[start : start + 1])
+                text = texts[start]
+                if text.strip() and not text.lstrip().startswith("#"):
+                    self.started = True  # the first line that is not blank nor a comment
+                    if self._read_header(Line(number + start, text)):
+                        start += 1  # a header, not a point
+                    break
                 start += 1
             for first in range(start, len(texts), CHUNK_POINTS):
                 part = texts[first : first + CHUNK_POINTS]
