@@ -8,12 +8,15 @@ import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner
 
 from diffcli.cli import cli
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,22 @@ def _sympy_has_time(monkeypatch: pytest.MonkeyPatch) -> None:
         return original(work, PATIENT_SECONDS if seconds == DEFAULT_TIMEOUT else seconds)
 
     monkeypatch.setattr(analytic, "bounded", patient)
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
+    """The figures commands draw, caught before they are saved (and then saved as usual)."""
+    from diffcli.render import plots
+
+    figures: list[Figure] = []
+    save = plots.save
+
+    def catch(figure: Figure, target: str, dpi: int, option: str) -> None:
+        figures.append(figure)
+        save(figure, target, dpi, option)
+
+    monkeypatch.setattr(plots, "save", catch)
+    return figures
 
 
 @pytest.fixture

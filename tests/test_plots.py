@@ -25,20 +25,6 @@ BOWL = "x0**2 + x1**2"
 GRID = [f"{a},{b}" for a in (-2.0, -1.0, 0.0, 1.0, 2.5) for b in (-2.0, 0.5, 2.5)]
 
 
-@pytest.fixture
-def drawn(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
-    """The figures commands draw, caught before they are saved (and then saved as usual)."""
-    figures: list[Figure] = []
-    save = plots.save
-
-    def catch(figure: Figure, target: str, dpi: int, option: str) -> None:
-        figures.append(figure)
-        save(figure, target, dpi, option)
-
-    monkeypatch.setattr(plots, "save", catch)
-    return figures
-
-
 def plotted(args: list[str], tmp_path: Path, figures: list[Figure]) -> tuple[Any, Figure]:
     """Run a command with ``--format json --plot``: its JSON output and its figure."""
     outcome = invoke([*args, "--format", "json", "--plot", str(tmp_path / "figure.png")])

@@ -18,7 +18,6 @@ from diffcli.engine.estimate import estimate
 from diffcli.engine.methods.fixed_step import values_at_steps
 from diffcli.expr import sources
 from diffcli.expr.parsing import parse
-from diffcli.render import plots
 from diffcli.results import SweepReport, SweepsReport
 from diffcli.usecases.prepare import compile_scalar
 from diffcli.usecases.sweep import STEPS
@@ -110,22 +109,14 @@ def test_a_figure_of_several_sweeps_is_refused(run: Any) -> None:
 
 
 def test_a_figure_of_streamed_points_shows_every_group(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, drawn: list[Figure]
 ) -> None:
-    figures: list[Figure] = []
-    save = plots.save
-
-    def caught(figure: Figure, target: str, dpi: int, option: str) -> None:
-        figures.append(figure)
-        save(figure, target, dpi, option)
-
-    monkeypatch.setattr(plots, "save", caught)
     monkeypatch.setattr(sources, "CHUNK_POINTS", 1)
     target = str(tmp_path / "tangents.png")
     outcome = piped("1\n2\n3\n", "diff", "x**2", "--at", "-", "-f", "csv", "--plot", target)
     assert outcome.exit_code == 0
     # before: each group drew its own figure over the last, which showed only x = 3
-    (figure,) = figures
+    (figure,) = drawn
     tangents = [line for line in figure.axes[0].get_lines() if "slope" in line.get_label()]
     assert sorted(float(np.mean(line.get_xdata())) for line in tangents) == [1.0, 2.0, 3.0]
 
