@@ -91,13 +91,22 @@ def test_a_stream_of_points_sweeps_each(monkeypatch: pytest.MonkeyPatch, run: An
     assert outcome.stdout == expected
 
 
-def test_without_an_analytic_value_each_warning_names_its_point(run: Any) -> None:
-    outcome = run("sweep", "sin(x)", "--at", "1", "--at", "2", "--no-analytic", "-f", "csv")
-    lines = outcome.stderr.splitlines()
-    assert [line.split(": no analytic value")[0] for line in lines] == [
-        "warning: at x=1",
-        "warning: at x=2",
-    ]
+def test_without_an_analytic_value_one_warning_counts_the_points(run: Any) -> None:
+    outcome = run("sweep", "sin(x)", "--at", "0:3:0.1", "--no-analytic", "-f", "csv")
+    # before: a line per point, 30 of them
+    assert outcome.stderr == (
+        "warning: no analytic value: the errors are measured against the auto estimate at 30 "
+        "of the 30 points (each sweep's reference and its estimated error: -f json)\n"
+    )
+    document = json.loads(
+        run("sweep", "sin(x)", "--at", "1", "--at", "2", "--no-analytic", "-f", "json").stdout
+    )
+    for swept in document["sweeps"]:
+        (warning,) = swept["warnings"]
+        assert warning.startswith(
+            f"no analytic value: the errors are measured against the "
+            f"auto estimate {swept['reference']!r} (estimated error "
+        )
 
 
 def test_a_figure_of_several_sweeps_is_refused(run: Any) -> None:

@@ -18,7 +18,7 @@ from ..expr.points import Point, format_point, format_scalar, shortened
 from ..options import DiffOptions, SweepOptions
 from ..results import SweepReport, SweepRow, SweepsReport, absolute_error
 from .diff import differentiate
-from .notes import about_one_point
+from .notes import about_one_point, capped
 from .prepare import check_finite, compile_scalar, resolve_coordinate, shapes_key
 
 #: The steps of the sweep: 1e-1, 1e-2, …, 1e-16.
@@ -62,14 +62,24 @@ def sweeps(
         EvaluationError: the expression has no finite value at one of the points.
     """
     reports = _sweeps(expression, points, options)
-    warnings: dict[str, None] = {}
-    for report, point in zip(reports, points):
+    shared: dict[str, None] = {}  # the derivation's, the same at every point: each given once
+    own: list[str] = []  # each point's: the first few written, the rest counted
+    estimated = 0  # points measured against the auto estimate (each sweep's JSON says so)
+    for report in reports:
         for warning in report.warnings:
-            # the derivation's warnings are the same at every point: each is given once
-            own = warning.startswith(_NO_ANALYTIC)
-            place = f"at {shortened(format_point(point))}: " if own else ""
-            warnings[place + warning] = None
-    return SweepsReport(expression.text, reports[0].variable, tuple(reports), tuple(warnings))
+            if warning.startswith(_NO_ANALYTIC):
+                estimated += 1
+            elif about_one_point(warning):
+                own.append(warning)
+            else:
+                shared[warning] = None
+    if estimated:
+        shared[
+            f"{_NO_ANALYTIC} at {estimated:,} of the {len(reports):,} points "
+            "(each sweep's reference and its estimated error: -f json)"
+        ] = None
+    warnings = (*shared, *capped(own))
+    return SweepsReport(expression.text, reports[0].variable, tuple(reports), warnings)
 
 
 #: How the warning of a sweep measured against the ``auto`` estimate begins.
