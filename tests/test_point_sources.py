@@ -254,3 +254,17 @@ def test_many_at_values_write_what_each_writes_alone() -> None:
         assert invoke(["diff", "sin(x)", "--at", value, "-f", "csv"]).stdout == (
             f"{header}\n{row}\n"
         )
+
+
+def test_a_line_longer_than_the_csv_modules_limit_is_an_error_not_a_crash() -> None:
+    # before: exit 3, "internal error (Error: field larger than field limit (131072))"
+    long = "1" * 200_000
+    outcome = piped(f"{long}\n", "diff", "x", "--at", "-", "-f", "value")
+    assert outcome.exit_code == 2
+    assert outcome.stderr.startswith("error: <stdin>:1:1: --at '111")
+    assert outcome.stderr.endswith("overflows a double (the largest is 1.8e+308)\n")
+    outcome = piped(f"x,y\n1,{long}\n", "diff", "x*y", "--wrt", "x", "--at", "-")
+    assert (outcome.exit_code, outcome.stderr) == (
+        2,
+        "error: <stdin>:2:1: not a CSV row (field larger than field limit (131072))\n",
+    )

@@ -222,7 +222,10 @@ class PointReader:
         """Take the line as a header if a field names a variable and none binds one (``=``):
         as a point it could only be an error, since a variable is no number."""
         self.delimiter = "\t" if "\t" in line.text else ","
-        fields = next(csv.reader([line.text], delimiter=self.delimiter))
+        try:
+            fields = next(csv.reader([line.text], delimiter=self.delimiter))
+        except csv.Error:  # a field past the csv module's limit: no header, read as a point
+            return False
         if any("=" in field for field in fields):
             return False
         matches = [_LABEL.match(field) for field in fields]
@@ -244,7 +247,7 @@ class PointReader:
 
     def _row(self, line: Line) -> Point:
         assert self.columns is not None
-        fields = next(csv.reader([line.text], delimiter=self.delimiter))
+        fields = self._fields(line)
         elements: dict[str, dict[tuple[int, ...], float]] = {}
         for position, (name, index) in self.columns.items():
             column = _field_column(fields, position, self.delimiter)
@@ -265,6 +268,14 @@ class PointReader:
             return bind(bindings, self.expression, self.fixed, self.option)
         except InputError as error:
             raise self._located(line, 1, error) from None
+
+    def _fields(self, line: Line) -> list[str]:
+        """The line's fields as CSV (or TSV) reads them; a located InputError where the csv
+        module refuses the line (a field longer than its limit of 131,072 characters)."""
+        try:
+            return next(csv.reader([line.text], delimiter=self.delimiter))
+        except csv.Error as error:
+            raise self._located(line, 1, InputError(f"not a CSV row ({error})")) from None
 
     def _located(self, line: Line, column: int, error: DiffcliError) -> InputError:
         return InputError(f"{self.source}:{line.number}:{column}: {error.template}")
