@@ -60,7 +60,7 @@ sys.argv[0] = "diffcli"
 from diffcli.__main__ import main
 main()
 """
-#: 32,768 points: four blocks of rows, the fewest two processes share.
+#: 32,768 points: four full blocks of rows (two processes share four blocks or more).
 POINTS = ["diff", "sin(x)*exp(-x**2)", "--at", "0:3.2768:1e-4", "--no-analytic"]
 
 

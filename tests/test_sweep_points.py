@@ -19,6 +19,7 @@ from diffcli.engine.methods.fixed_step import values_at_steps
 from diffcli.expr import sources
 from diffcli.expr.parsing import parse
 from diffcli.results import SweepReport, SweepsReport
+from diffcli.usecases import sweep as sweep_usecase
 from diffcli.usecases.prepare import compile_scalar
 from diffcli.usecases.sweep import STEPS
 from tests.conftest import invoke
@@ -150,3 +151,24 @@ def test_diffs_warnings_about_its_own_quotients_are_left_out(run: Any) -> None:
     outcome = run("sweep", "sin(x)*exp(-x**2)", "--at", "3.2:3.4:0.002", "-f", "csv")
     assert outcome.stderr == ""
     assert len(outcome.stdout.splitlines()) == 1 + 100 * len(STEPS)
+
+
+def test_more_points_than_one_command_sweeps_are_refused_before_any_work(run: Any) -> None:
+    outcome = run("sweep", "sin(x)", "--at", "0:10001:1", "-f", "csv", expect=2)
+    assert outcome.stderr == (
+        "error: --at: sweep takes at most 10,000 points in one command (16 rows each), got "
+        "10,001: stream them (--at - or --points) to csv, tsv, jsonl or value\n"
+    )
+    assert outcome.stdout == ""
+
+
+def test_a_stream_reaches_sweep_in_groups_it_can_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sweep_usecase, "SWEEP_MOST_POINTS", 10)  # small sizes, the same rule
+    monkeypatch.setattr(sources, "CHUNK_POINTS", 4)
+    text = "".join(f"{k}\n" for k in range(25))
+    outcome = piped(text, "sweep", "x**2", "--at", "-", "-f", "value", "--no-analytic", "-q")
+    assert (outcome.exit_code, outcome.stderr) == (0, "")  # more than one command sweeps
+    assert len(outcome.stdout.splitlines()) == 16 * 25
+    outcome = piped(text, "sweep", "x**2", "--at", "-", "-f", "json", "--no-analytic")
+    assert outcome.exit_code == 2  # json waits for every point: one command, the limit holds
+    assert "sweep takes at most 10 points in one command" in outcome.stderr

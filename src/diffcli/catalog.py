@@ -27,3 +27,7 @@ PLOT_SIZE = (6.4, 4.8)
 PLOT_DPI = 100
 #: Where the analytic side's values come from (``--analytic``); see ``options.AnalyticChoice``.
 ANALYTIC_ENGINES = ("auto", "sympy", "ad")
+#: ``sweep`` holds 16 rows of every point until it writes them: at most this many points in one
+#: command, and a stream's points reach it in groups of at most ``SWEEP_GROUP_POINTS``.
+SWEEP_MOST_POINTS = 10_000
+SWEEP_GROUP_POINTS = 4_096

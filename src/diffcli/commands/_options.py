@@ -234,10 +234,11 @@ def timeout_option(function: F) -> F:
     return cast(F, wrapped)
 
 
-def points_option(what: str) -> Callable[[F], F]:
+def points_option(what: str, group: int | None = None) -> Callable[[F], F]:
     """``--at POINT`` (repeatable: one result per point; ``-``: read them from stdin) and
     ``--points FILE``; ``what`` starts the help. Points from a stream reach the command in
-    groups as they arrive, the command running once per group (``streamed``)."""
+    groups as they arrive (of at most ``group`` points), the command running once per group
+    (``streamed``)."""
 
     def decorate(function: F) -> F:
         @functools.wraps(function)
@@ -247,7 +248,7 @@ def points_option(what: str) -> Callable[[F], F]:
             source = _stream_source(points, points_file)
             if source is None:
                 return function(*args, points=points, **kwargs)
-            return streamed(function, args, kwargs, *source)
+            return streamed(function, args, kwargs, *source, group)
 
         wrapped = click.option(
             "--points",
@@ -299,11 +300,17 @@ _STREAM: ContextVar[_Stream | None] = ContextVar("stream", default=None)
 
 
 def streamed(
-    function: Callable[..., Any], args: Any, kwargs: dict[str, Any], name: str, parameter: str
+    function: Callable[..., Any],
+    args: Any,
+    kwargs: dict[str, Any],
+    name: str,
+    parameter: str,
+    most: int | None = None,
 ) -> None:
-    """Run the command once per group of points read from ``name`` (- for stdin), writing
-    each group's rows as it comes (one report at the end for table and json, and with
-    ``--plot``: a figure shows every point); the exit code is the worst of the groups'."""
+    """Run the command once per group of points read from ``name`` (- for stdin; at most
+    ``most`` points a group), writing each group's rows as it comes (one report at the end
+    for table and json, and with ``--plot``: a figure shows every point); the exit code is
+    the worst of the groups'."""
     from ..engine.analytic import answers_kept
     from ..errors import InputError, param
     from ..expr.inputs import read_constants
@@ -328,7 +335,7 @@ def streamed(
             else [
                 {key: value for key, value in point.items() if key not in fixed} for point in group
             ]
-            for group in reader.chunks(stream)
+            for group in reader.chunks(stream, most)
         )
         nothing = InputError(f"{param(parameter)} {name!r}: no points (no line but blanks and #)")
         # a figure shows every point at once: with --plot the command waits for them all

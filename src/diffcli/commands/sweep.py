@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..catalog import SWEEP_GROUP_POINTS
 from ..cli import CONTEXT_SETTINGS, ExpressionCommand
 from ._options import (
     PlotRequest,
@@ -35,7 +36,7 @@ Examples:
 """,
 )
 @click.argument("expression")
-@points_option("Where to sweep (one sweep a point)")
+@points_option("Where to sweep (one sweep a point)", group=SWEEP_GROUP_POINTS)
 @constants_option
 @coordinate_option
 @analytic_options
@@ -56,19 +57,22 @@ def sweep(
 ) -> None:
     """Show how the step h decides the error: truncation falls, then rounding rises."""
     from ..api import sweep as sweep_of
-    from ..results import SweepsReport
 
+    parsed = expression_argument(expression)
+    if plot is not None:  # refused before any work: a figure shows one point's sweep
+        from ..expr.inputs import read_constants, read_points
+
+        count = len(read_points(parsed, points, read_constants(parsed, list(constants))))
+        if count > 1:
+            raise click.UsageError(
+                f"--plot draws the sweep at one point, not {count:,}: give one --at for a figure"
+            )
     report = sweep_of(
-        expression_argument(expression),
+        parsed,
         points,
         wrt=wrt,
         constants=list(constants),
         analytic=analytic,
         analytic_timeout=analytic_timeout,
     )
-    if plot is not None and isinstance(report, SweepsReport):
-        raise click.UsageError(
-            f"--plot draws the sweep at one point, not {len(report.sweeps):,}: "
-            "give one --at for a figure"
-        )
     finish(report, output_format, precision, plot)

@@ -116,13 +116,15 @@ class PointReader:
         self.columns: dict[int, tuple[str, tuple[int, ...]]] | None = None
         self.delimiter = ","
 
-    def chunks(self, stream: IO[bytes]) -> Iterator[Sequence[Point]]:
-        """The stream's points, in groups as they arrive.
+    def chunks(self, stream: IO[bytes], most: int | None = None) -> Iterator[Sequence[Point]]:
+        """The stream's points, in groups as they arrive, of at most ``most`` points and
+        at most ``CHUNK_POINTS``.
 
         Raises:
             InputError: ``SOURCE:LINE:COLUMN: why``, for the first bad line, after the points
                 of the lines before it are handed on.
         """
+        most = min(most or CHUNK_POINTS, CHUNK_POINTS)
         for number, texts in arrived_lines(stream):
             start = 0
             while not self.started and start < len(texts):  # up to the header, if any
@@ -133,17 +135,17 @@ class PointReader:
                         start += 1  # a header, not a point
                     break
                 start += 1
-            for first in range(start, len(texts), CHUNK_POINTS):
-                part = texts[first : first + CHUNK_POINTS]
+            for first in range(start, len(texts), most):
+                part = texts[first : first + most]
                 many = None if self.columns is not None else self.plain_lines(part)
                 if many is not None:
                     yield many
                 else:
-                    yield from self._read_lines(number + first, part)
+                    yield from self._read_lines(number + first, part, most)
 
-    def _read_lines(self, number: int, texts: list[str]) -> Iterator[list[Point]]:
+    def _read_lines(self, number: int, texts: list[str], most: int) -> Iterator[list[Point]]:
         """The points of lines ``number``, ``number + 1``, … one line at a time, at most
-        ``CHUNK_POINTS`` at a time."""
+        ``most`` at a time."""
         points: list[Point] = []
         for offset, text in enumerate(texts):
             try:
@@ -152,7 +154,7 @@ class PointReader:
                 if points:
                     yield points
                 raise error from None
-            if len(points) >= CHUNK_POINTS:
+            if len(points) >= most:
                 yield points
                 points = []
         if points:

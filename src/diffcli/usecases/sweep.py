@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from ..catalog import SWEEP_MOST_POINTS
 from ..engine import registry
 from ..engine.coordinates import along
 from ..engine.estimate import estimate
 from ..engine.methods.fixed_step import values_at_steps
+from ..errors import InputError, param
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
 from ..expr.points import Point, format_point, format_scalar, shortened
@@ -58,9 +60,16 @@ def sweeps(
     them (as ``diff`` finds it across points), each point's quotients from one evaluation.
 
     Raises:
-        InputError: a bad ``wrt`` or an expression that is not a scalar.
+        InputError: a bad ``wrt``, an expression that is not a scalar, or more than
+            ``SWEEP_MOST_POINTS`` points.
         EvaluationError: the expression has no finite value at one of the points.
     """
+    if len(points) > SWEEP_MOST_POINTS:
+        raise InputError(
+            f"{param('at')}: sweep takes at most {SWEEP_MOST_POINTS:,} points in one command "
+            f"(16 rows each), got {len(points):,}: stream them (--at - or --points) to csv, "
+            "tsv, jsonl or value"
+        )
     reports = _sweeps(expression, points, options)
     shared: dict[str, None] = {}  # the derivation's, the same at every point: each given once
     own: list[str] = []  # each point's: the first few written, the rest counted
