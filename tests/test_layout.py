@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "diffcli"
 RANKS = {
     "errors": 0,
     "catalog": 0,
+    "children": 0,
     "_version": 0,
     "expr": 1,
     "engine": 2,

@@ -184,6 +184,31 @@ def test_ctrl_c_ends_the_command_and_its_worker(tmp_path: Path) -> None:
     _assert_gone(_workers(workers))
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal")
+def test_a_command_killed_by_a_signal_it_does_not_catch_takes_its_worker(tmp_path: Path) -> None:
+    # the worker ends too: the kernel's parent-death signal, or its next write into the pipe
+    workers = tmp_path / "workers"
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUN, *POINTS, "-f", "csv", "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_environment(workers),
+    )
+    deadline = time.monotonic() + 60
+    while not _workers(workers):  # the output is not read: the command waits to write it
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.02)
+    process.terminate()
+    process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGTERM
+    for pid in _workers(workers):  # killed by the kernel; whoever adopted it may reap it later
+        stat = Path(f"/proc/{pid}/stat")
+        deadline = time.monotonic() + 10
+        while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] not in "ZX":
+            assert time.monotonic() < deadline, f"the worker {pid} still runs"
+            time.sleep(0.02)
+
+
 def test_few_blocks_and_jobs_1_are_written_by_one_process(tmp_path: Path) -> None:
     workers = tmp_path / "workers"
     rows = f"0:{3 * BLOCK_ROWS}:1", f"0:{4 * BLOCK_ROWS}:1"

@@ -18,7 +18,6 @@ import os
 import pickle
 import select
 import signal
-import sys
 import threading
 import time
 import warnings
@@ -29,6 +28,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from ..children import DEFERRED, as_child, end_with_parent, write_all
 from ..errors import DiffcliError, InputError, param
 from ..expr import cancellation, exact
 from ..expr.compiling import Shape, compile_expression
@@ -45,10 +45,6 @@ MAX_FORMULA_NODES = 500
 _LONGEST_WAIT = 3600.0
 #: The thread that warms SymPy up, once started (``_warm_by``).
 _WARMING: list[threading.Thread] = []
-#: The signals held back while a child is forked (Ctrl-C, --timeout's alarm).
-_DEFERRED = (signal.SIGINT, signal.SIGALRM)
-#: Linux's prctl option: a signal the kernel sends a process when its parent dies.
-_PR_SET_PDEATHSIG = 1
 #: How much of a child's answer is read from the pipe at a time.
 _CHUNK = 1 << 16
 
@@ -108,19 +104,6 @@ def _wait_until(end: float | None) -> float | None:
     return min(max(0.0, end - time.monotonic()), _LONGEST_WAIT)
 
 
-def _end_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child
-    """On Linux, have the kernel kill this process when its parent dies (a parent killed with
-    SIGKILL cannot kill its SymPy child on the way out)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before the request
-        os._exit(0)
-
-
 def _outcome(work: Callable[[], Any]) -> dict[str, Any]:
     """Run ``work``: its value, or why there is none (``error``, or ``late`` past its deadline)."""
     try:
@@ -174,7 +157,7 @@ def _in_child_process(work: Callable[[], Any], end: float | None) -> tuple[dict[
     finished = False
     # Ctrl-C and --timeout's alarm wait until the child's pid is known: an exception raised
     # just after the fork would leave the child running.
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, DEFERRED)
     try:
         with warnings.catch_warnings():
             # Python 3.12+ warns of fork in a process with threads (NumPy's BLAS pool); the
@@ -259,23 +242,18 @@ def _child(
     does the parent's death (Linux) or, should the parent be gone, ``end`` past a second.
     """
     try:
-        with contextlib.suppress(ValueError):  # forked from a thread: not the main thread
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C held back ends it now
+        as_child(mask)
         if end is not None:  # the kernel ends the child; no Python needs to run for it
             left = min(max(end - time.monotonic(), 0.0) + 1, _LONGEST_WAIT)
             signal.setitimer(signal.ITIMER_REAL, left)
-        _end_with_parent(parent)
+        end_with_parent(parent)
         os.close(reader)
         outcome = _outcome(work)
         try:
             data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as error:
             data = pickle.dumps({"error": f"SymPy's answer cannot be sent back: {error}"})
-        view = memoryview(data)
-        while view:
-            view = view[os.write(writer, view) :]
+        write_all(writer, data)
     finally:
         os._exit(0)
 

@@ -28,6 +28,8 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 
+from ..children import DEFERRED, as_child, end_with_parent, write_all
+
 #: ``DIFFCLI_JOBS=1``: format every block in this process (the reference; no fork).
 JOBS_VARIABLE = "DIFFCLI_JOBS"
 #: Linux's load averages and count of runnable tasks (``_cpu_free``).
@@ -39,8 +41,6 @@ PIPE_SIZE = 1 << 20
 #: Seconds without a byte from the worker after which this process formats the rest itself (a
 #: block takes it some milliseconds; more than this, on the busiest machine, means it is stuck).
 PATIENCE = 10.0
-#: The signals held back while the worker is forked (Ctrl-C, ``--timeout``'s alarm).
-_DEFERRED = (signal.SIGINT, signal.SIGALRM)
 #: Bytes of the length sent before each block.
 _LENGTH_BYTES = 8
 
@@ -108,7 +108,8 @@ def _forked(count: int, block: Callable[[int], bytes]) -> Iterator[_Worker | Non
     # Ctrl-C and the alarm wait until the worker is held: an exception raised in the child
     # before its handlers are reset would run this process's way out there, and one raised
     # here before the ``try`` below would leave the worker running.
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, DEFERRED)
+    parent = os.getpid()
     try:
         with warnings.catch_warnings():
             # Python 3.12+ warns of fork in a process with threads; the worker only
@@ -122,7 +123,7 @@ def _forked(count: int, block: Callable[[int], bytes]) -> Iterator[_Worker | Non
         yield None
         return
     if pid == 0:  # pragma: no cover - the worker; coverage cannot follow it
-        _work(count, block, reader, writer, mask)
+        _work(count, block, reader, writer, mask, parent)
     os.close(writer)
     worker = _Worker(pid, reader)
     try:
@@ -179,20 +180,23 @@ class _Worker:
 
 
 def _work(
-    count: int, block: Callable[[int], bytes], reader: int, writer: int, mask: Iterable[int]
+    count: int,
+    block: Callable[[int], bytes],
+    reader: int,
+    writer: int,
+    mask: Iterable[int],
+    parent: int,
 ) -> None:  # pragma: no cover - runs in the worker
     """The worker's whole life: the odd blocks into the pipe, then ``os._exit``, whatever
-    happens (an exception ends it without a word: this process formats what is missing)."""
+    happens (an exception ends it without a word: this process formats what is missing). It
+    dies with this process, however that ends (``end_with_parent``)."""
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        as_child(mask)
+        end_with_parent(parent)
         os.close(reader)
         for index in range(1, count, 2):
             data = block(index)
-            for part in (len(data).to_bytes(_LENGTH_BYTES, "little"), data):
-                view = memoryview(part)
-                while view:
-                    view = view[os.write(writer, view) :]
+            write_all(writer, len(data).to_bytes(_LENGTH_BYTES, "little"))
+            write_all(writer, data)
     finally:
         os._exit(0)
