@@ -158,11 +158,7 @@ def fixed_step(
     where the estimate holds), and from 2h where the gaps do not shrink as h**p does
     (``_checked_truncation``).
     """
-
-    def along_rows(abscissae: Array, which: Array | None = None) -> Array:
-        return np.asarray(function(abscissae.reshape(-1))).reshape(abscissae.shape)
-
-    return fixed_step_at_points(along_rows, np.array([x]), method, step, order).at(0)
+    return fixed_step_at_points(_rows(function), np.array([x]), method, step, order).at(0)
 
 
 def values_at_steps(
@@ -172,14 +168,20 @@ def values_at_steps(
     to the last bit, from one evaluation of f: what ``sweep`` tabulates."""
     shape = method_stencil(method, 1)
     offsets = np.array(shape.offsets, dtype=np.float64)[:, np.newaxis]
-    abscissae = np.array([x]) + offsets * np.array(steps, dtype=np.float64)  # one column a step
-    values = np.asarray(function(abscissae.reshape(-1))).reshape(abscissae.shape)
-    return np.array(
-        [
-            apply_stencil(shape.numerators, values[:, [k]], shape.denominator, size, 1)[0]
-            for k, size in enumerate(steps)
-        ]
+    # step 1.0 scaled by each step: the abscissae x + o * (1.0 * h), bit for bit fixed_step's
+    _, quotients = _quotients_at(
+        _rows(function), np.array([x]), shape, offsets, 1.0, tuple(steps), 1
     )
+    return np.array([quotient[0] for quotient in quotients])
+
+
+def _rows(function: BatchFunction) -> PointsFunction:
+    """A function of one point's abscissae as a ``PointsFunction`` of that one point."""
+
+    def along_rows(abscissae: Array, which: Array | None = None) -> Array:
+        return np.asarray(function(abscissae.reshape(-1))).reshape(abscissae.shape)
+
+    return along_rows
 
 
 class PointsFunction(Protocol):
