@@ -16,9 +16,11 @@ from ..engine.kinks import kink_at, kink_suspects, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
 from ..engine.methods.fixed_step import columns_function, default_step, fixed_step_at_points
 from ..errors import InputError, param
+from ..expr.cancellation import rounding_bounds
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
 from ..expr.points import Point, format_point, format_scalar, layouts, shortened
+from ..expr.rounding import readable
 from ..options import DiffOptions
 from ..results import Analytic, DerivativeRow, DerivativeRows, DiffReport
 from .exact import exact_side
@@ -164,6 +166,7 @@ def _rows_point_by_point(
                     right=kink.right,
                     evaluations=result.evaluations + kink.evaluations,
                 )
+            result = _bounded(result, expression, point, function_value)
             better = ""
             if entry.side is not None and _untrusted(result, x):
                 better = checks.better(expression, compiled, point, coordinate, options.order)
@@ -244,6 +247,9 @@ def _rows_in_batches(
         function = columns_function(compiled, columns, coordinate.name)
         with np.errstate(all="ignore"):
             estimates = fixed_step_at_points(function, xs, entry.name, step, options.order)
+        if readable(expression.tree):  # f's a-priori rounding bound: no evaluation of f
+            bounds = rounding_bounds(expression.tree, columns, len(batch))
+            estimates = estimates.bounded_by(bounds, values)
 
         def line(index: int, batch: Sequence[Point] = batch) -> BatchFunction:
             return along(compiled, batch[index], coordinate)
@@ -280,6 +286,22 @@ def _rows_in_batches(
     columns_of_rows["analytic"] = analytic_values
     rows = DerivativeRows(points, entry.name, step, evaluations, columns_of_rows, statuses)
     return rows, warnings, unlisted
+
+
+def _bounded(
+    result: Estimate, expression: Expression, point: Point, function_value: float
+) -> Estimate:
+    """``result`` judged also by f's a-priori rounding bound at the point, where the tree is
+    ``readable`` and the value a quotient of f's values (``Estimate.bounded_by``): the one
+    place the point-by-point path reads it. The bound at the point stands for the bound over
+    the steps (it moves little over them)."""
+    if not (result.sensitivity > 0 and readable(expression.tree)):
+        return result
+    columns = {
+        name: np.asarray(value, dtype=np.float64)[np.newaxis, ...] for name, value in point.items()
+    }
+    bound = float(rounding_bounds(expression.tree, columns, 1)[0])
+    return result.bounded_by(bound, function_value)
 
 
 def _large_step(result: Estimate, x: float) -> bool:
@@ -328,8 +350,10 @@ class _Checks:
         self.remaining -= 1
         x = float(np.asarray(point[coordinate.name])[coordinate.index])
         obstacle = complex_step_obstacle(expression, point, coordinate.name)
+        function = along(compiled, point, coordinate)
         with np.errstate(all="ignore"):
-            found = estimate(along(compiled, point, coordinate), x, "auto", order, None, obstacle)
+            found = estimate(function, x, "auto", order, None, obstacle)
+            found = _bounded(found, expression, point, float(function(np.array([x]))[0]))
         if found.trusted and math.isfinite(found.value):
             return (
                 f"; --method auto does better here: {found.value!r} "
