@@ -59,8 +59,11 @@ class Estimate:
     #: the stencil (or Richardson's combination of stencils) that gave it; 0 where the value
     #: is no quotient of f's real values (the complex step).
     sensitivity: float = 0.0
-    #: f's a-priori rounding bound at the point (``expr/cancellation.py``), absolute, where
-    #: the caller computed it (``bounded_by``); 0 where not.
+    #: The offsets from x of f's values that gave it (of the stencil; for Richardson, of its
+    #: largest and smallest steps): where f's rounding bound is read.
+    abscissae: tuple[float, ...] = ()
+    #: f's a-priori rounding bound (``expr/cancellation.py``), absolute, the largest at
+    #: ``abscissae``, where the caller computed it (``bounded_by``); 0 where not.
     value_bound: float = 0.0
     #: ``value_bound`` against the computed |f(x)| (inf where f(x) is 0).
     value_loss: float = 0.0
@@ -71,8 +74,9 @@ class Estimate:
         return self.sensitivity * self.value_bound
 
     def bounded_by(self, value_bound: float, function_value: float) -> Estimate:
-        """The estimate judged also by f's a-priori rounding bound ``value_bound`` at the point
-        (f's computed value there: ``function_value``); NaN or a quotient-free value: as is."""
+        """The estimate judged also by f's a-priori rounding bound ``value_bound`` (the largest
+        at ``abscissae``; f's computed value at x: ``function_value``); NaN or a quotient-free
+        value: as is."""
         if not (self.sensitivity > 0 and math.isfinite(value_bound)):
             return self
         loss = value_bound / abs(function_value) if function_value else math.inf

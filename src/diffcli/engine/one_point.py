@@ -67,9 +67,14 @@ def central_derivative(
     function = float_function(expression.tree, scalars)
     if function is None:
         return None
-    bound = 0.0  # f's a-priori rounding bound at the point, where the full path reads one
+    bound = 0.0  # f's a-priori rounding bound at x ± h, where the full path reads one
     if readable(expression.tree):
-        bound = float_bound(expression.tree, point, SAME_AS_NUMPY)
+        x = point[name]
+        bounds = [
+            float_bound(expression.tree, {**point, name: x + offset * DEFAULT_STEP}, SAME_AS_NUMPY)
+            for offset in method_stencil("central", 1).offsets
+        ]
+        bound = max((found for found in bounds if not math.isnan(found)), default=math.nan)
     row = _central(function, point, name, bound)  # f, the quotient, its error, evaluations
     if row is None:
         return None

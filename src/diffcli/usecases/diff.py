@@ -166,7 +166,7 @@ def _rows_point_by_point(
                     right=kink.right,
                     evaluations=result.evaluations + kink.evaluations,
                 )
-            result = _bounded(result, expression, point, function_value)
+            result = _bounded(result, expression, point, coordinate, function_value)
             better = ""
             if entry.side is not None and _untrusted(result, x):
                 better = checks.better(expression, compiled, point, coordinate, options.order)
@@ -248,7 +248,12 @@ def _rows_in_batches(
         with np.errstate(all="ignore"):
             estimates = fixed_step_at_points(function, xs, entry.name, step, options.order)
         if readable(expression.tree):  # f's a-priori rounding bound: no evaluation of f
-            bounds = rounding_bounds(expression.tree, columns, len(batch))
+            moved: dict[str, Any] = dict(columns)
+            bounds = np.zeros(len(batch))
+            for offset in estimates.offsets:
+                moved[coordinate.name] = xs + offset
+                at_offset = rounding_bounds(expression.tree, moved, len(batch))
+                bounds = np.fmax(bounds, at_offset)
             estimates = estimates.bounded_by(bounds, values)
 
         def line(index: int, batch: Sequence[Point] = batch) -> BatchFunction:
@@ -289,19 +294,27 @@ def _rows_in_batches(
 
 
 def _bounded(
-    result: Estimate, expression: Expression, point: Point, function_value: float
+    result: Estimate,
+    expression: Expression,
+    point: Point,
+    coordinate: Coordinate,
+    function_value: float,
 ) -> Estimate:
-    """``result`` judged also by f's a-priori rounding bound at the point, where the tree is
-    ``readable`` and the value a quotient of f's values (``Estimate.bounded_by``): the one
-    place the point-by-point path reads it. The bound at the point stands for the bound over
-    the steps (it moves little over them)."""
+    """``result`` judged also by f's a-priori rounding bound, the largest at the abscissae
+    that gave the value, where the tree is ``readable`` and the value a quotient of f's
+    values (``Estimate.bounded_by``): the one place the point-by-point path reads it."""
     if not (result.sensitivity > 0 and readable(expression.tree)):
         return result
+    offsets = np.array(result.abscissae or (0.0,))
     columns = {
-        name: np.asarray(value, dtype=np.float64)[np.newaxis, ...] for name, value in point.items()
+        name: np.repeat(np.asarray(value, dtype=np.float64)[np.newaxis, ...], len(offsets), 0)
+        for name, value in point.items()
     }
-    bound = float(rounding_bounds(expression.tree, columns, 1)[0])
-    return result.bounded_by(bound, function_value)
+    moved = columns[coordinate.name]
+    key: tuple[Any, ...] = (slice(None), *coordinate.index)
+    moved[key] = moved[key] + offsets
+    bounds = rounding_bounds(expression.tree, columns, len(offsets))
+    return result.bounded_by(float(np.max(bounds)), function_value)
 
 
 def _large_step(result: Estimate, x: float) -> bool:
@@ -353,7 +366,8 @@ class _Checks:
         function = along(compiled, point, coordinate)
         with np.errstate(all="ignore"):
             found = estimate(function, x, "auto", order, None, obstacle)
-            found = _bounded(found, expression, point, float(function(np.array([x]))[0]))
+            value = float(function(np.array([x]))[0])
+            found = _bounded(found, expression, point, coordinate, value)
         if found.trusted and math.isfinite(found.value):
             return (
                 f"; --method auto does better here: {found.value!r} "

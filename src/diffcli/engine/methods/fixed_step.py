@@ -65,8 +65,10 @@ class FixedStepEstimates:
     noise: Array
     #: ``Σ|w_i| / h**n``: how far a value moves per unit of error in each of f's values.
     sensitivity: float = 0.0
-    #: f's a-priori rounding bound at each point (absolute) and against |f(x)|, where the
-    #: caller computed them (``bounded_by``).
+    #: The stencil's offsets from each point (``o_i h``): where f's rounding bound is read.
+    offsets: tuple[float, ...] = ()
+    #: f's a-priori rounding bound at each point, the largest at ``offsets`` (absolute), and
+    #: against |f(x)|, where the caller computed them (``bounded_by``).
     value_bounds: Array | None = None
     value_loss: Array | None = None
 
@@ -93,6 +95,7 @@ class FixedStepEstimates:
             point_lost=bool(self.lost[index]),
             likely_error=float(self.likely[index]),
             sensitivity=self.sensitivity,
+            abscissae=self.offsets,
             value_bound=0.0 if self.value_bounds is None else float(self.value_bounds[index]),
             value_loss=0.0 if self.value_loss is None else float(self.value_loss[index]),
         )
@@ -155,6 +158,7 @@ class FixedStepEstimates:
             first.evaluations,
             joined_field("noise"),
             first.sensitivity,
+            first.offsets,
         )
 
 
@@ -286,6 +290,7 @@ def fixed_step_at_points(
         evaluations,
         noise,
         sensitivity,
+        tuple(float(offset) * step for offset in shape.offsets),
     )
 
 

@@ -151,7 +151,7 @@ def _richardson_from(
             and _rounding_at(central, last, position, smallest, order, noise) > error
         ):
             break
-    kind, (value, error, rounding, likely, sensitivity) = _choose(best)
+    kind, (value, error, rounding, likely, sensitivity, ends) = _choose(best)
     left, right = best["backward"], best["forward"]
     centre = all_values[0, position[0]] if 0 in position else math.nan
     relative_noise = _relative_noise(noise, float(centre))
@@ -176,6 +176,7 @@ def _richardson_from(
         noise=relative_noise,
         likely_error=likely,
         sensitivity=sensitivity if math.isfinite(sensitivity) else 0.0,
+        abscissae=ends,
     )
     return found, noise
 
@@ -200,8 +201,9 @@ def _relative_noise(noise: float, centre: float) -> float:
 
 
 #: Value, error estimate, the part of it that f's double rounding explains, the most likely
-#: error, and how far the value moves per unit of error in each of f's values.
-Extrapolated = tuple[float, float, float, float, float]
+#: error, how far the value moves per unit of error in each of f's values, and the offsets of
+#: the values at its largest and smallest steps.
+Extrapolated = tuple[float, float, float, float, float, tuple[float, ...]]
 
 
 def _choose(best: dict[str, Extrapolated]) -> tuple[str, Extrapolated]:
@@ -320,7 +322,7 @@ def _extrapolate(
         if noise <= NOISY * EPSILON * np.max(np.abs(values), initial=0.0, where=usable[:, None]):
             own = rounding  # noise at the level of f's own rounding is rounding
         best_value, best_error, best_own, best_likely = math.nan, math.inf, math.inf, math.inf
-        best_sensitivity = 0.0
+        best_sensitivity, best_abscissae = 0.0, tuple[float, ...]()
         for depth in range(len(exponents) // 2):
             if depth > 0:
                 factor = RATIO ** exponents[depth - 1]
@@ -340,6 +342,9 @@ def _extrapolate(
                 best_own = float(own[1:-1][index])
                 best_likely = float(spread[index] + once[1:-1][index])
                 best_sensitivity = float(sensitivity[1:-1][index])
+                # level ``index + 1`` of this depth combines rows index + 1 … index + 1 + depth
+                ends = nodes[[index + 1, index + 1 + depth]].reshape(-1)
+                best_abscissae = tuple(float(offset) for offset in ends)
     floor = EPSILON * abs(best_value)
     return (
         best_value,
@@ -347,6 +352,7 @@ def _extrapolate(
         best_own,
         max(best_likely, floor),
         best_sensitivity,
+        best_abscissae,
     )
 
 
