@@ -67,14 +67,7 @@ def central_derivative(
     function = float_function(expression.tree, scalars)
     if function is None:
         return None
-    bound = 0.0  # f's a-priori rounding bound at x ± h, where the full path reads one
-    if readable(expression.tree):
-        x = point[name]
-        bounds = [
-            float_bound(expression.tree, {**point, name: x + offset * DEFAULT_STEP}, SAME_AS_NUMPY)
-            for offset in method_stencil("central", 1).offsets
-        ]
-        bound = max((found for found in bounds if not math.isnan(found)), default=math.nan)
+    bound = rounding_bound_near(expression, point, name)
     row = _central(function, point, name, bound)  # f, the quotient, its error, evaluations
     if row is None:
         return None
@@ -89,6 +82,19 @@ def central_derivative(
     if analytic is None:
         return None
     return OnePoint(*row, *analytic)
+
+
+def rounding_bound_near(expression: Expression, point: Mapping[str, float], name: str) -> float:
+    """f's a-priori rounding bound, the largest at x ± h (``expr/rounding.py``), where the
+    full path reads one; 0 where it reads none (NaN: no finite bound)."""
+    if not readable(expression.tree):
+        return 0.0
+    x = point[name]
+    bounds = [
+        float_bound(expression.tree, {**point, name: x + offset * DEFAULT_STEP}, SAME_AS_NUMPY)
+        for offset in method_stencil("central", 1).offsets
+    ]
+    return max((found for found in bounds if not math.isnan(found)), default=math.nan)
 
 
 def _central(
