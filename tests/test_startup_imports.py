@@ -207,7 +207,9 @@ def test_one_point_quotient_is_the_batched_paths(text: str, x: float, y: float) 
     if function is None or "x" not in expression.variables:
         return
     point = {"x": x, "y": y}
-    found = one_point._central(function, {n: point[n] for n in expression.variables}, "x")
+    values = {n: point[n] for n in expression.variables}
+    bound = one_point.rounding_bound_near(expression, values, "x")
+    found = one_point._central(function, values, "x", bound)
     if found is None:
         return
     with np.errstate(all="ignore"):

@@ -11,7 +11,7 @@ import numpy as np
 from . import registry
 from .coordinates import BatchFunction
 from .noise import irregular_noise
-from .quotients import EPSILON, TRUSTED_RELATIVE_ERROR, trusted
+from .quotients import EPSILON, TRUSTED_RELATIVE_ERROR, cancels, trusted
 
 #: f's values scatter by more than this many times ε|f| (relative): digits cancel inside it.
 NOISY = 64.0
@@ -55,6 +55,32 @@ class Estimate:
     #: larger, where ``error`` allows 2ε of each and the noise besides);
     #: ``trusted`` reads it.
     likely_error: float | None = None
+    #: How far the value moves per unit of error in each of f's values: ``Σ|w_i| / h**n`` of
+    #: the stencil (or Richardson's combination of stencils) that gave it; 0 where the value
+    #: is no quotient of f's real values (the complex step).
+    sensitivity: float = 0.0
+    #: The offsets from x of f's values that gave it (of the stencil; for Richardson, of its
+    #: largest and smallest steps): where f's rounding bound is read.
+    abscissae: tuple[float, ...] = ()
+    #: f's a-priori rounding bound (``expr/cancellation.py``), absolute, the largest at
+    #: ``abscissae``, where the caller computed it (``bounded_by``); 0 where not.
+    value_bound: float = 0.0
+    #: ``value_bound`` against the computed |f(x)| (inf where f(x) is 0).
+    value_loss: float = 0.0
+
+    @property
+    def cancellation(self) -> float:
+        """How far ``value_bound`` can move the value: ``sensitivity`` times it."""
+        return self.sensitivity * self.value_bound
+
+    def bounded_by(self, value_bound: float, function_value: float) -> Estimate:
+        """The estimate judged also by f's a-priori rounding bound ``value_bound`` (the largest
+        at ``abscissae``; f's computed value at x: ``function_value``); NaN or a quotient-free
+        value: as is."""
+        if not (self.sensitivity > 0 and math.isfinite(value_bound)):
+            return self
+        loss = value_bound / abs(function_value) if function_value else math.inf
+        return replace(self, value_bound=value_bound, value_loss=loss)
 
     @property
     def trust_error(self) -> float:
@@ -71,14 +97,19 @@ class Estimate:
         return self.noise > NOISY * EPSILON
 
     @property
+    def cancels(self) -> bool:
+        """f's a-priori rounding bound can move the value beyond what is trusted (``cancels``)."""
+        return bool(cancels(self.value, self.cancellation, self.rounding))
+
+    @property
     def trusted(self) -> bool:
         """By the method's own evidence the value is within ``TRUSTED_RELATIVE_ERROR``
         (relative) of the derivative, or zero to within f's rounding. A kink or a value
-        that is not finite has its own status; a vanished step or an underflow is never
-        trusted."""
+        that is not finite has its own status; a vanished step, an underflow, or a value that
+        f's a-priori rounding bound can move too far (``cancels``) is never trusted."""
         if self.is_kink or not math.isfinite(self.value):
             return True
-        if self.step_vanished or self.underflow:
+        if self.step_vanished or self.underflow or self.cancels:
             return False
         if (self.point_lost or self.noisy) and abs(self.value) <= self.trust_error:
             return False  # zero to within rounding says nothing about f at x, or noisy f

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from ..catalog import DEFAULT_STEP
 from ..errors import DiffcliError
 from ..expr import exact
-from ..expr.floats import FloatFunction, float_function
+from ..expr.floats import SAME_AS_NUMPY, FloatFunction, float_function
 from ..expr.functions import FUNCTIONS
 from ..expr.nodes import Binary, Call, Index, Node, Variable, walk
 from ..expr.parsing import Expression, canonical, parse
+from ..expr.rounding import float_bound, readable
 from . import cache
 from .methods.stencils import method_stencil
 from .quotients import (
@@ -28,6 +29,8 @@ from .quotients import (
     TRUSTED_RELATIVE_ERROR,
     abscissa_shift,
     apply_stencil,
+    cancels,
+    divided_by_power,
     rounding_bound,
     truncation_estimate,
 )
@@ -64,7 +67,8 @@ def central_derivative(
     function = float_function(expression.tree, scalars)
     if function is None:
         return None
-    row = _central(function, point, name)  # f, the quotient, its error estimate, evaluations
+    bound = rounding_bound_near(expression, point, name)
+    row = _central(function, point, name, bound)  # f, the quotient, its error, evaluations
     if row is None:
         return None
     analytic = _cached_derivative(expression, point, name)
@@ -80,12 +84,27 @@ def central_derivative(
     return OnePoint(*row, *analytic)
 
 
+def rounding_bound_near(expression: Expression, point: Mapping[str, float], name: str) -> float:
+    """f's a-priori rounding bound, the largest at x ± h (``expr/rounding.py``), where the
+    full path reads one; 0 where it reads none (NaN: no finite bound)."""
+    if not readable(expression.tree):
+        return 0.0
+    x = point[name]
+    bounds = [
+        float_bound(expression.tree, {**point, name: x + offset * DEFAULT_STEP}, SAME_AS_NUMPY)
+        for offset in method_stencil("central", 1).offsets
+    ]
+    return max((found for found in bounds if not math.isnan(found)), default=math.nan)
+
+
 def _central(
-    function: FloatFunction, point: Mapping[str, float], name: str
+    function: FloatFunction, point: Mapping[str, float], name: str, bound: float = 0.0
 ) -> tuple[float, float, float, int] | None:
     """f, the quotient, its error estimate and the evaluations it took, as
     ``fixed_step_at_points`` computes them for one point; None unless all are finite and the
-    estimate is trusted without a check."""
+    estimate is trusted without a check, and f's a-priori rounding bound ``bound`` (NaN:
+    none) cannot move it too far, with a margin (``quotients.cancels``: the full path's
+    bound is NumPy's, which may differ from this one in the last bits)."""
     stencil = method_stencil("central", 1)
     step = DEFAULT_STEP
     x = point[name]
@@ -114,6 +133,9 @@ def _central(
     # trusted outright, as fixed_step_at_points judges it (else it measures f's noise, and
     # the full path words any warning); then never past its range (truncation <= 1e-6 |D|)
     if not finite or vanished or lost or not likely <= TRUSTED_RELATIVE_ERROR * abs(quotient):
+        return None
+    sensitivity = divided_by_power(sum(map(abs, numerators)), denominator, step, 1)
+    if math.isfinite(bound) and cancels(quotient, 2 * sensitivity * bound, rounding / 2):
         return None
     return value, quotient, TRUNCATION_SAFETY * truncation + rounding, len(wide) + len(narrow)
 

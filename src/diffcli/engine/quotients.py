@@ -79,6 +79,22 @@ def trusted(value: Any, error: Any, rounding: Any) -> Any:
     )
 
 
+def cancels(value: Any, cancellation: Any, rounding: Any) -> Any:
+    """Where f's own a-priori rounding bound, carried through the quotient
+    (``cancellation``: ``Σ|w_i| E(x) / h**n``), is more than ``TRUSTED_RELATIVE_ERROR`` of the
+    value and more than ``ROUNDING_MARGIN`` times the rounding the error estimate allowed for
+    (f's values may be off by far more than their own rounding: digits cancel inside f). No
+    sample of f can show it where the computed values are smooth with the wrong slope
+    (``x*(sqrt(x**2 + 1) - x)`` at 3e5); numbers or arrays, as ``trusted``. A value of
+    exactly 0 is not judged by it: the bound cannot tell a cancellation that is exact
+    (``sin(x) - sin(x)``, flat to the last bit) from one that lost every digit."""
+    return (
+        (value != 0)
+        & (cancellation > TRUSTED_RELATIVE_ERROR * abs(value))
+        & (cancellation > ROUNDING_MARGIN * rounding)
+    )
+
+
 def rounding_bound(
     numerators: Sequence[int],
     values: Array,

@@ -16,9 +16,11 @@ from ..engine.kinks import kink_at, kink_suspects, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
 from ..engine.methods.fixed_step import columns_function, default_step, fixed_step_at_points
 from ..errors import InputError, param
+from ..expr.cancellation import rounding_bounds
 from ..expr.compiling import Compiled
 from ..expr.parsing import Expression
 from ..expr.points import Point, format_point, format_scalar, layouts, shortened
+from ..expr.rounding import readable
 from ..options import DiffOptions
 from ..results import Analytic, DerivativeRow, DerivativeRows, DiffReport
 from .exact import exact_side
@@ -164,6 +166,7 @@ def _rows_point_by_point(
                     right=kink.right,
                     evaluations=result.evaluations + kink.evaluations,
                 )
+            result = _bounded(result, expression, point, coordinate, function_value)
             better = ""
             if entry.side is not None and _untrusted(result, x):
                 better = checks.better(expression, compiled, point, coordinate, options.order)
@@ -244,6 +247,14 @@ def _rows_in_batches(
         function = columns_function(compiled, columns, coordinate.name)
         with np.errstate(all="ignore"):
             estimates = fixed_step_at_points(function, xs, entry.name, step, options.order)
+        if readable(expression.tree):  # f's a-priori rounding bound: no evaluation of f
+            moved: dict[str, Any] = dict(columns)
+            bounds = np.zeros(len(batch))
+            for offset in estimates.offsets:
+                moved[coordinate.name] = xs + offset
+                at_offset = rounding_bounds(expression.tree, moved, len(batch))
+                bounds = np.fmax(bounds, at_offset)
+            estimates = estimates.bounded_by(bounds, values)
 
         def line(index: int, batch: Sequence[Point] = batch) -> BatchFunction:
             return along(compiled, batch[index], coordinate)
@@ -280,6 +291,30 @@ def _rows_in_batches(
     columns_of_rows["analytic"] = analytic_values
     rows = DerivativeRows(points, entry.name, step, evaluations, columns_of_rows, statuses)
     return rows, warnings, unlisted
+
+
+def _bounded(
+    result: Estimate,
+    expression: Expression,
+    point: Point,
+    coordinate: Coordinate,
+    function_value: float,
+) -> Estimate:
+    """``result`` judged also by f's a-priori rounding bound, the largest at the abscissae
+    that gave the value, where the tree is ``readable`` and the value a quotient of f's
+    values (``Estimate.bounded_by``): the one place the point-by-point path reads it."""
+    if not (result.sensitivity > 0 and readable(expression.tree)):
+        return result
+    offsets = np.array(result.abscissae or (0.0,))
+    columns = {
+        name: np.repeat(np.asarray(value, dtype=np.float64)[np.newaxis, ...], len(offsets), 0)
+        for name, value in point.items()
+    }
+    moved = columns[coordinate.name]
+    key: tuple[Any, ...] = (slice(None), *coordinate.index)
+    moved[key] = moved[key] + offsets
+    bounds = rounding_bounds(expression.tree, columns, len(offsets))
+    return result.bounded_by(float(np.max(bounds)), function_value)
 
 
 def _large_step(result: Estimate, x: float) -> bool:
@@ -328,8 +363,11 @@ class _Checks:
         self.remaining -= 1
         x = float(np.asarray(point[coordinate.name])[coordinate.index])
         obstacle = complex_step_obstacle(expression, point, coordinate.name)
+        function = along(compiled, point, coordinate)
         with np.errstate(all="ignore"):
-            found = estimate(along(compiled, point, coordinate), x, "auto", order, None, obstacle)
+            found = estimate(function, x, "auto", order, None, obstacle)
+            value = float(function(np.array([x]))[0])
+            found = _bounded(found, expression, point, coordinate, value)
         if found.trusted and math.isfinite(found.value):
             return (
                 f"; --method auto does better here: {found.value!r} "

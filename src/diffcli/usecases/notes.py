@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -103,6 +104,8 @@ class EstimateNotes:
 
 def untrusted_reason(result: Estimate) -> str:
     """Why ``result`` is not ``trusted``, in words."""
+    if result.cancels and replace(result, value_bound=0.0).trusted:
+        return cancellation_reason(result)  # (the one reason: the rest of the evidence holds)
     if result.underflow:
         return (
             "f underflows there (an intermediate result falls below the smallest double, "
@@ -143,6 +146,19 @@ def untrusted_values_warning(
     return (
         f"at {where} the {method} values of {listing(labels)} cannot be trusted: "
         f"{'; '.join(reasons)}{better}"
+    )
+
+
+def cancellation_reason(result: Estimate) -> str:
+    """Why a value that f's a-priori rounding bound can move too far is not trusted."""
+    if math.isfinite(result.value_loss):
+        size = f"≈ {result.value_loss:.0e} of f"
+    else:
+        size = f"≈ {result.value_bound:.0e}, and f is computed as 0"
+    steps = f"step {format_scalar(result.step)}" if result.step is not None else "its steps"
+    return (
+        f"f's value loses digits to cancellation here (a rounding bound of {size}); no "
+        f"difference quotient with {steps} is reliable"
     )
 
 

@@ -122,6 +122,7 @@ def complex_step(
             evaluations=inner.evaluations + 1 + evaluations,
             step=step,
             technique=f"complex step, then Richardson ({inner.technique})",
+            sensitivity=0.0,  # (Richardson's quotients are of complex steps, not of f's values)
         )
     quotients = complex_quotients(function, np.array([x]), steps)[0]
     evaluations = len(steps)

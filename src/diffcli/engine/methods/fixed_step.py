@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -19,6 +19,8 @@ from ..quotients import (
     TRUNCATION_SAFETY,
     TRUSTED_RELATIVE_ERROR,
     apply_stencil,
+    cancels,
+    divided_by_power,
     rounding_bound,
     truncation_estimate,
     trusted,
@@ -61,6 +63,22 @@ class FixedStepEstimates:
     #: trusted outright (10 more evaluations per point, left out of ``evaluations``, which
     #: counts the quotients' own: the rows of a batch share one count).
     noise: Array
+    #: ``Σ|w_i| / h**n``: how far a value moves per unit of error in each of f's values.
+    sensitivity: float = 0.0
+    #: The stencil's offsets from each point (``o_i h``): where f's rounding bound is read.
+    offsets: tuple[float, ...] = ()
+    #: f's a-priori rounding bound at each point, the largest at ``offsets`` (absolute), and
+    #: against |f(x)|, where the caller computed them (``bounded_by``).
+    value_bounds: Array | None = None
+    value_loss: Array | None = None
+
+    def bounded_by(self, value_bounds: Array, function_values: Array) -> FixedStepEstimates:
+        """The estimates judged also by f's a-priori rounding bound at each point (NaN: none),
+        f's computed values there being ``function_values`` (``Estimate.bounded_by``)."""
+        with np.errstate(all="ignore"):
+            bounds = np.where(np.isfinite(value_bounds), value_bounds, 0.0)
+            loss = np.where(function_values != 0, bounds / np.abs(function_values), math.inf)
+        return replace(self, value_bounds=bounds, value_loss=loss)
 
     def at(self, index: int) -> Estimate:
         """The estimate at one point, as ``fixed_step`` gives it."""
@@ -76,6 +94,10 @@ class FixedStepEstimates:
             noise=float(self.noise[index]),
             point_lost=bool(self.lost[index]),
             likely_error=float(self.likely[index]),
+            sensitivity=self.sensitivity,
+            abscissae=self.offsets,
+            value_bound=0.0 if self.value_bounds is None else float(self.value_bounds[index]),
+            value_loss=0.0 if self.value_loss is None else float(self.value_loss[index]),
         )
 
     @property
@@ -95,6 +117,9 @@ class FixedStepEstimates:
         with np.errstate(all="ignore"):
             found = trusted(self.values, self.likely, self.rounding)
             found &= ~((self.lost | self.noisy) & (np.abs(self.values) <= self.likely))
+            if self.value_bounds is not None:
+                cancellation = self.sensitivity * self.value_bounds
+                found &= ~cancels(self.values, cancellation, self.rounding)
         return found & ~self.vanished | ~np.isfinite(self.values)
 
     def checked(
@@ -132,6 +157,8 @@ class FixedStepEstimates:
             first.method,
             first.evaluations,
             joined_field("noise"),
+            first.sensitivity,
+            first.offsets,
         )
 
 
@@ -250,8 +277,22 @@ def fixed_step_at_points(
         noise[which] = noise_at_points(lambda points: function(points, which), xs[which])
         errors = errors + rounding * noise / EPSILON
         likely = likely + rounding * noise / EPSILON
+    sensitivity = float(
+        divided_by_power(sum(map(abs, shape.numerators)), shape.denominator, step, order)
+    )
     return FixedStepEstimates(
-        quotient, errors, likely, vanished, rounding, lost, step, method, evaluations, noise
+        quotient,
+        errors,
+        likely,
+        vanished,
+        rounding,
+        lost,
+        step,
+        method,
+        evaluations,
+        noise,
+        sensitivity,
+        tuple(float(offset) * step for offset in shape.offsets),
     )
 
 

@@ -151,7 +151,7 @@ def _richardson_from(
             and _rounding_at(central, last, position, smallest, order, noise) > error
         ):
             break
-    kind, (value, error, rounding, likely) = _choose(best)
+    kind, (value, error, rounding, likely, sensitivity, ends) = _choose(best)
     left, right = best["backward"], best["forward"]
     centre = all_values[0, position[0]] if 0 in position else math.nan
     relative_noise = _relative_noise(noise, float(centre))
@@ -175,6 +175,8 @@ def _richardson_from(
         rounding=rounding,
         noise=relative_noise,
         likely_error=likely,
+        sensitivity=sensitivity if math.isfinite(sensitivity) else 0.0,
+        abscissae=ends,
     )
     return found, noise
 
@@ -198,8 +200,10 @@ def _relative_noise(noise: float, centre: float) -> float:
     return noise / abs(centre)
 
 
-#: Value, error estimate, the part of it that f's double rounding explains, the most likely error.
-Extrapolated = tuple[float, float, float, float]
+#: Value, error estimate, the part of it that f's double rounding explains, the most likely
+#: error, how far the value moves per unit of error in each of f's values, and the offsets of
+#: the values at its largest and smallest steps.
+Extrapolated = tuple[float, float, float, float, float, tuple[float, ...]]
 
 
 def _choose(best: dict[str, Extrapolated]) -> tuple[str, Extrapolated]:
@@ -289,9 +293,10 @@ def _extrapolate(
     nodes: Array, values: Array, order: int, exponents: tuple[int, ...], noise: float
 ) -> Extrapolated:
     """The best Richardson value, its error estimate, that estimate's share from f's
-    double rounding, and its most likely error (the spread plus f's values rounded once,
+    double rounding, its most likely error (the spread plus f's values rounded once,
     half a spacing each, or off by the noise measured where it is larger:
-    ``Estimate.likely_error``), for one stencil over all steps.
+    ``Estimate.likely_error``) and its ``Estimate.sensitivity``, for one stencil over all
+    steps.
 
     ``nodes`` (steps × points) are the actual offsets ``fl(x + o h) - x``: the weights are
     computed for them, so a step that does not add exactly to ``x`` costs no accuracy.
@@ -306,7 +311,8 @@ def _extrapolate(
         level = _divided(np.sum(weights * values, axis=1), unit, order)
         # a value also carries the spacing of the subnormal numbers (x**2 at 1e-300 is 0)
         own = _divided(np.sum(np.abs(weights) * 2 * EPSILON * np.abs(values), axis=1), unit, order)
-        own = own + SMALLEST * _divided(np.sum(np.abs(weights), axis=1), unit, order)
+        sensitivity = _divided(np.sum(np.abs(weights), axis=1), unit, order)
+        own = own + SMALLEST * sensitivity
         measured = _divided(np.sum(np.abs(weights) * noise, axis=1), unit, order)
         rounding = own + measured
         # the most likely rounding: each value rounded once (half its own spacing, at most
@@ -316,6 +322,7 @@ def _extrapolate(
         if noise <= NOISY * EPSILON * np.max(np.abs(values), initial=0.0, where=usable[:, None]):
             own = rounding  # noise at the level of f's own rounding is rounding
         best_value, best_error, best_own, best_likely = math.nan, math.inf, math.inf, math.inf
+        best_sensitivity, best_abscissae = 0.0, tuple[float, ...]()
         for depth in range(len(exponents) // 2):
             if depth > 0:
                 factor = RATIO ** exponents[depth - 1]
@@ -323,6 +330,7 @@ def _extrapolate(
                 rounding = (factor * rounding[1:] + rounding[:-1]) / (factor - 1)
                 own = (factor * own[1:] + own[:-1]) / (factor - 1)
                 once = (factor * once[1:] + once[:-1]) / (factor - 1)
+                sensitivity = (factor * sensitivity[1:] + sensitivity[:-1]) / (factor - 1)
             if len(level) < 3:
                 break
             spread = np.abs(level[1:-1] - level[:-2]) + np.abs(level[1:-1] - level[2:])
@@ -333,8 +341,19 @@ def _extrapolate(
                 best_value, best_error = float(level[1:-1][index]), float(error[index])
                 best_own = float(own[1:-1][index])
                 best_likely = float(spread[index] + once[1:-1][index])
+                best_sensitivity = float(sensitivity[1:-1][index])
+                # level ``index + 1`` of this depth combines rows index + 1 … index + 1 + depth
+                ends = nodes[[index + 1, index + 1 + depth]].reshape(-1)
+                best_abscissae = tuple(float(offset) for offset in ends)
     floor = EPSILON * abs(best_value)
-    return best_value, max(best_error, floor), best_own, max(best_likely, floor)
+    return (
+        best_value,
+        max(best_error, floor),
+        best_own,
+        max(best_likely, floor),
+        best_sensitivity,
+        best_abscissae,
+    )
 
 
 def _rounded_once(values: Array, noise: float) -> Array:
