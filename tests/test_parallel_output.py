@@ -164,19 +164,26 @@ def test_head_1_ends_the_command_and_its_worker_quietly(tmp_path: Path) -> None:
     _assert_gone(_workers(workers))
 
 
-def test_ctrl_c_ends_the_command_and_its_worker(tmp_path: Path) -> None:
-    workers = tmp_path / "workers"
+def _with_its_worker(workers: Path) -> subprocess.Popen[bytes]:
+    """The command writing ``POINTS``' CSV into a pipe nobody reads, once its worker runs
+    (the command waits to write), in a process group of its own, as a terminal's job is."""
     process = subprocess.Popen(
         [sys.executable, "-c", RUN, *POINTS, "-f", "csv", "-q"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=_environment(workers),
-        start_new_session=True,  # a process group of its own, as a terminal's job is
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
-    while not _workers(workers):  # the output is not read: the command waits to write it
+    while not _workers(workers):
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
         time.sleep(0.02)
+    return process
+
+
+def test_ctrl_c_ends_the_command_and_its_worker(tmp_path: Path) -> None:
+    workers = tmp_path / "workers"
+    process = _with_its_worker(workers)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: every process of the job
     stdout, stderr = process.communicate(timeout=30)
     assert (process.returncode, stderr) == (EXIT_INTERRUPTED, b"error: interrupted\n")
@@ -188,16 +195,7 @@ def test_ctrl_c_ends_the_command_and_its_worker(tmp_path: Path) -> None:
 def test_a_command_killed_by_a_signal_it_does_not_catch_takes_its_worker(tmp_path: Path) -> None:
     # the worker ends too: the kernel's parent-death signal, or its next write into the pipe
     workers = tmp_path / "workers"
-    process = subprocess.Popen(
-        [sys.executable, "-c", RUN, *POINTS, "-f", "csv", "-q"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_environment(workers),
-    )
-    deadline = time.monotonic() + 60
-    while not _workers(workers):  # the output is not read: the command waits to write it
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.02)
+    process = _with_its_worker(workers)
     process.terminate()
     process.communicate(timeout=30)
     assert process.returncode == -signal.SIGTERM
