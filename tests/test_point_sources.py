@@ -268,3 +268,25 @@ def test_a_line_longer_than_the_csv_modules_limit_is_an_error_not_a_crash() -> N
         2,
         "error: <stdin>:2:1: not a CSV row (field larger than field limit (131072))\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("lines", "differ"), [(("x=[1,2]", "x=[1,2,3]"), "+x[2]"), (("x=[1,2,3]", "x=[1,2]"), "-x[2]")]
+)
+def test_a_stream_whose_points_change_shape_stops_under_its_csv_header(
+    monkeypatch: pytest.MonkeyPatch, lines: tuple[str, str], differ: str
+) -> None:
+    # before: the later rows had more (or fewer) cells than the header, and exit 0
+    monkeypatch.setattr(sources, "CHUNK_POINTS", 1)  # each line a group of its own
+    text = "".join(f"{line}\n" for line in lines)
+    outcome = piped(text, "diff", "sum(x)", "--wrt", "x[0]", "--at", "-", "-f", "csv")
+    assert outcome.exit_code == 2
+    header, row = outcome.stdout.splitlines()  # the first point's row stays written
+    assert len(header.split(",")) == len(row.split(","))
+    assert outcome.stderr == (
+        "error: these points need other columns than the csv header written above "
+        f"({differ}: a variable changed its shape); give points of one shape to one command, "
+        "or write -f jsonl\n"
+    )
+    together = piped(text, "diff", "sum(x)", "--wrt", "x[0]", "--at", "-", "-f", "jsonl")
+    assert together.exit_code == 0 and len(together.stdout.splitlines()) == 2

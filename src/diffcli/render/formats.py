@@ -134,11 +134,30 @@ class Delimited(Format):
     selects = "columns"
     streams = True
 
+    #: The header of the command's rows so far (the streamed groups after the first add rows
+    #: under it only).
+    header: list[str] | None = None
+
     def write(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
-        self._write(schema.columns(report), report, schema, precision)
+        self.header = list(schema.columns(report))
+        self._write(self.header, report, schema, precision)
 
     def write_more(self, report: Any, schema: Schema[Any], precision: int | None) -> None:
-        """The rows, without a second header."""
+        """The rows, without a second header; InputError where they need other columns (a
+        variable's shape changed between the groups of a stream), before any is written."""
+        columns = list(schema.columns(report))
+        if columns != self.header:
+            from ..errors import InputError
+
+            header = self.header or []
+            added = [name for name in columns if name not in header]
+            missing = [name for name in header if name not in columns]
+            differ = ", ".join([*(f"+{name}" for name in added), *(f"-{name}" for name in missing)])
+            raise InputError(
+                f"these points need other columns than the {self.name} header written above "
+                f"({differ}: a variable changed its shape); give points of one shape to one "
+                "command, or write -f jsonl"
+            )
         self._write(None, report, schema, precision)
 
     def _write(
