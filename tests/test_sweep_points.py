@@ -172,3 +172,12 @@ def test_a_stream_reaches_sweep_in_groups_it_can_hold(monkeypatch: pytest.Monkey
     outcome = piped(text, "sweep", "x**2", "--at", "-", "-f", "json", "--no-analytic")
     assert outcome.exit_code == 2  # json waits for every point: one command, the limit holds
     assert "sweep takes at most 10 points in one command" in outcome.stderr
+
+
+def test_numbers_written_as_null_are_listed_ten_then_counted(run: Any) -> None:
+    # before: 939 "written as null" warnings in the document for 29 points
+    outcome = run("sweep", "log(x)", "--at", "1e-300:3e-299:1e-300", "-f", "json")
+    warnings = json.loads(outcome.stdout)["warnings"]
+    nulls = [warning for warning in warnings if "written as null" in warning]
+    assert len(nulls) == 11
+    assert nulls[-1] == "918 more numbers that are not finite written as null"

@@ -122,12 +122,19 @@ def rounded(data: Any, precision: int | None) -> Any:
     return data
 
 
+#: How many "written as null" notes a JSON document lists before it counts the rest.
+NULL_NOTES = 10
+
+
 def emit_json(data: Any) -> None:
     """One JSON document on stdout; non-finite numbers become null with a warning inside."""
     from ..results import json_ready
 
     notes: list[str] = []
     ready = json_ready(data, notes)
+    if len(notes) > NULL_NOTES:  # a range where f overflows must not bury the document
+        rest = len(notes) - NULL_NOTES
+        notes = [*notes[:NULL_NOTES], f"{rest:,} more numbers that are not finite written as null"]
     if notes and isinstance(ready, dict):
         ready["warnings"] = list(ready.get("warnings") or []) + notes
     sys.stdout.write(json.dumps(ready, indent=2, allow_nan=False) + "\n")
