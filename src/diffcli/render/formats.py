@@ -153,6 +153,7 @@ class Delimited(Format):
             added = [name for name in columns if name not in header]
             missing = [name for name in header if name not in columns]
             differ = ", ".join([*(f"+{name}" for name in added), *(f"-{name}" for name in missing)])
+            differ = differ or "the same columns in another order"
             raise InputError(
                 f"these points need other columns than the {self.name} header written above "
                 f"({differ}: a variable changed its shape); give points of one shape to one "
