@@ -1,7 +1,7 @@
 """Accuracy benchmark: diffcli's methods beside numdifftools and scipy.differentiate.
 
 Run by hand (needs the ``bench`` extra):  python bench/accuracy.py [--cases] [--honesty]
-[--ranges METHOD]
+[--ranges METHOD [--stride S]]
 Relative errors are against SymPy's derivative evaluated with 50 digits at the exact binary
 value of each point (absolute errors where the derivative is 0). "fail" means NaN, infinite
 or a relative error above 1e-6. ``--honesty`` adds the hard cases of issue 15 (cancellations,
@@ -438,11 +438,14 @@ RANGES = [
 ]
 
 
-def ranges(method: str) -> None:
+def ranges(method: str, stride: int = 0) -> None:
     """Statuses against the analytic column over ``RANGES``: ok or unreliable, right or off
     by more than 1e-6 (relative; absolute where the derivative is 0); "ok zero" is ok as zero
     to within its error estimate, the derivative within it too (point 4's "flat to rounding",
-    as ``_zero_to_rounding``), not counted as wrong."""
+    as ``_zero_to_rounding``), not counted as wrong. Each range is one command (of 1,000
+    points or so: no references, ``engine/reference.py``); with ``stride``, every
+    ``stride``-th point of it is a command of its own (references where its own evidence
+    does not trust a value)."""
     print(
         "| expression | range | order | ok right | ok zero | ok wrong | unreliable right "
         "| unreliable wrong |"
@@ -455,7 +458,15 @@ def ranges(method: str) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             report = derivative(expression, at=at, method=method, order=order)
-        for row in report.results:
+            rows = list(report.results)
+            if stride:
+                rows = [
+                    derivative(
+                        expression, at=repr(float(row.at["x"])), method=method, order=order
+                    ).results[0]
+                    for row in rows[::stride]
+                ]
+        for row in rows:
             if row.analytic is None or not math.isfinite(row.analytic):
                 continue
             wrong = not _error(row.numerical, row.analytic) <= FAIL
@@ -481,9 +492,16 @@ def main() -> None:
     parser.add_argument("--cases", action="store_true", help="print every case's errors")
     parser.add_argument("--honesty", action="store_true", help="issue 15's figures")
     parser.add_argument("--ranges", metavar="METHOD", help="statuses over ranges (issue 15)")
+    parser.add_argument(
+        "--stride",
+        type=int,
+        default=0,
+        metavar="S",
+        help="with --ranges: every S-th point of each range as a command of its own",
+    )
     options = parser.parse_args()
     if options.ranges:
-        ranges(options.ranges)
+        ranges(options.ranges, options.stride)
         return
     if options.honesty:
         honesty(options.cases)

@@ -21,23 +21,22 @@ SQRT_GAP = "x*(sqrt(x**2 + 1) - x)"
 
 
 @pytest.mark.parametrize(
-    ("method", "at_3e5", "at_1e8"),
-    [
-        # at 1e8 f is computed as 0.0 at every step: a value of exactly 0 is not judged by the
-        # bound (it cannot tell sin(x) - sin(x) from this): 0.0 for 2.5e-25, README's limit
-        ("forward", "unreliable", "ok"),
-        ("backward", "unreliable", "unreliable"),  # (an estimate of inf at 1e8)
-        ("central", "unreliable", "unreliable"),
-        ("five-point", "unreliable", "unreliable"),
-        ("richardson", "unreliable", "ok"),  # was ok at 3e5: 1.7e-6 for 9e-18
-        # the complex step takes no difference of f's values: the bound is not read
-        ("complex", "unreliable", "ok"),
-        ("auto", "unreliable", "ok"),
-    ],
+    "method", ["forward", "backward", "central", "five-point", "richardson", "complex", "auto"]
 )
-def test_values_moved_by_fs_rounding_are_unreliable(method: str, at_3e5: str, at_1e8: str) -> None:
+def test_values_moved_by_fs_rounding_are_unreliable(method: str) -> None:
+    # at 3e5: 1.7e-6 for 9e-18 (richardson was ok); at 1e8 f is computed as 0.0 at every
+    # step, and every method gives 0.0 for 2.5e-25: the bound now judges a 0 too (the
+    # complex step's by the bound at the point), and f(a) - f(x) correctly rounded (the
+    # reference) tells that 0 from an exact one (sin(x) - sin(x), below)
     report = derivative(SQRT_GAP, at=["3e5", "1e8"], method=method)
-    assert [row.status for row in report.results] == [at_3e5, at_1e8]
+    assert [row.status for row in report.results] == ["unreliable", "unreliable"]
+    assert report.results[1].numerical == 0.0
+    assert report.results[1].error_estimate == pytest.approx(2.5e-25, rel=1e-6)
+    (warning,) = [text for text in report.warnings if text.startswith("at x=100000000 ")]
+    assert "f correctly rounded gives 2.5e-25 (± " in warning
+    # past 32 points there is no reference: the 0.0 values stay unreliable all the same
+    many = derivative(SQRT_GAP, at=["1e8"] * 33, method=method, analytic=False)
+    assert {row.status for row in many.results} == {"unreliable"}
 
 
 def test_the_warning_names_the_cancellation_and_the_steps() -> None:
@@ -47,7 +46,8 @@ def test_the_warning_names_the_cancellation_and_the_steps() -> None:
     assert report.warnings == (
         "at x=300000 the richardson estimate 1.6666599549353123e-06 cannot be trusted: f's "
         "value loses digits to cancellation here (a rounding bound of ≈ 2e-04 of f); no "
-        "difference quotient with its steps is reliable",
+        "difference quotient with its steps is reliable; f correctly rounded gives "
+        "9.25925925915638e-18 (± 7e-33), 1.7e-06 away",
     )
 
 
@@ -69,7 +69,7 @@ def test_the_batched_path_reads_the_bound_as_the_point_path_does() -> None:
     points = ["1e5", "3e5", "8.69e7", "1e8"]
     batched = derivative(SQRT_GAP, at=points, method="forward")
     one_by_one = [derivative(SQRT_GAP, at=x, method="forward").results[0] for x in points]
-    expected = ["unreliable", "unreliable", "ok", "ok"]  # (0.0 at the last two)
+    expected = ["unreliable"] * 4  # (0.0 at the last two, for about 4e-24 and 2.5e-25)
     assert [row.status for row in batched.results] == expected
     assert [row.status for row in one_by_one] == expected
 

@@ -74,13 +74,19 @@ def test_steps_past_the_domain_fall_back_to_halving(method: str) -> None:
         ("atan(x)", 1e3, 3, "five-point", _atan_derivative(1e3, 3)),
     ],
 )
-def test_a_value_correct_by_chance_stays_unreliable(
+def test_a_value_correct_by_chance_is_measured_ok(
     expression: str, at: float, order: int, method: str, exact: float
 ) -> None:
+    # by its own evidence the value cannot be trusted; measured against f correctly rounded
+    # (engine/reference.py) it is within 1e-6, and its error estimate is that measurement
     row = derivative(expression, at=at, order=order, method=method, analytic=False).results[0]
-    assert abs(row.numerical - exact) <= 1e-6 * abs(exact)
-    assert row.status == "unreliable"
-    assert abs(row.numerical - exact) <= row.error_estimate
+    error = abs(row.numerical - exact)
+    assert error <= 1e-6 * abs(exact)
+    assert row.status == "ok"
+    assert error <= row.error_estimate <= 1e-6 * abs(row.numerical)  # type: ignore[operator]
+    # without the reference (a command of more than 32 points), the method's own verdict
+    many = derivative(expression, at=[str(at)] * 33, order=order, method=method, analytic=False)
+    assert many.results[0].status == "unreliable"
 
 
 # --- Richardson: values rounded once, half a spacing each ----------------------------------
@@ -105,15 +111,23 @@ def test_richardson_at_1e8_is_ok_along_the_large_coordinate() -> None:
     exact = float(mpmath.cos(mpmath.mpf(1e8)) * mpmath.cos(mpmath.mpf(0.5)) + 1)
     assert row.status == "ok"
     assert abs(row.numerical - exact) <= row.error_estimate
-    assert row.error_estimate > 1e-6 * abs(row.numerical)  # the bound itself allows 2ε each
+    # the bound itself allows 2ε each, more than 1e-6 of the value: trusted by its likely
+    # error only, the value is measured against f correctly rounded (engine/reference.py)
+    assert row.error_estimate <= 1e-6 * abs(row.numerical)
 
 
-def test_the_gradient_at_1e8_stays_unreliable_along_the_small_coordinate() -> None:
+def test_the_gradient_at_1e8_is_measured_along_the_small_coordinate() -> None:
     # along x1 f changes by 0.45 per unit against its spacing of 1.5e-8: even rounded once,
     # its values leave the derivative uncertain to 5.6e-7, 1.2e-6 of it (the error made was
-    # 1.6e-7, by chance)
+    # 1.6e-7); measured against f(a) - f(x) correctly rounded (no rounding of f's 1e8 in it),
+    # the component is within 1e-6, and the row ok
     report = gradient("sin(x0)*cos(x1) + x0", at="1e8,0.5", method="richardson", analytic=False)
-    assert report.results[0].status == "unreliable"
+    (row,) = report.results
+    exact = -float(mpmath.sin(mpmath.mpf(1e8)) * mpmath.sin(mpmath.mpf(0.5)))
+    error = abs(float(row.numerical["x1"]) - exact)
+    assert row.status == "ok"
+    assert error <= float(row.error_estimate["x1"]) <= 1e-6 * abs(exact)  # type: ignore[index]
+    assert report.warnings == ()
 
 
 # --- zero derivatives made of truncation ---------------------------------------------------
@@ -127,7 +141,13 @@ def test_the_gradient_at_1e8_stays_unreliable_along_the_small_coordinate() -> No
         ("x**3 - 5e-9*x", 5e-9),
     ],
 )
-def test_a_zero_made_of_truncation_is_not_ok(expression: str, value: float) -> None:
+def test_a_zero_made_of_truncation_is_judged_against_the_reference(
+    expression: str, value: float
+) -> None:
+    # x**3: the reference (Richardson on f correctly rounded) finds 0 exactly, and 1e-8 is
+    # within 1e-6 of a zero derivative in absolute terms, as the benchmark counts it: ok;
+    # x**3 - 5e-9*x: the reference finds -5e-9, and 5e-9 is off by 200 %
     row = derivative(expression, at=0, method="central", analytic=False).results[0]
     assert row.numerical == pytest.approx(value, rel=1e-6)
-    assert row.status == "unreliable"
+    assert row.status == ("ok" if expression == "x**3" else "unreliable")
+    assert row.error_estimate == pytest.approx(1e-8, rel=1e-6)  # its distance to the reference

@@ -70,8 +70,11 @@ def test_five_point_converges_with_order_four() -> None:
     slope = np.polyfit(np.log(steps), np.log(errors), 1)[0]
     assert slope == pytest.approx(4, abs=0.1)
     # the step-halving estimate of the truncation error is asymptotically exact; the error
-    # estimate is twice it (a margin for the terms beyond the leading one)
-    assert estimates == pytest.approx([2 * error for error in errors], rel=1e-3)
+    # estimate is twice it (a margin for the terms beyond the leading one); at the two
+    # largest steps the values are off by more than 1e-6 and measured against f correctly
+    # rounded (engine/reference.py): the estimate is the error itself
+    expected = [errors[0], errors[1], 2 * errors[2], 2 * errors[3]]
+    assert estimates == pytest.approx(expected, rel=1e-3)
 
 
 def test_table_has_an_error_estimate_column_that_gives_way(run: Any) -> None:

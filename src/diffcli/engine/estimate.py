@@ -67,6 +67,16 @@ class Estimate:
     value_bound: float = 0.0
     #: ``value_bound`` against the computed |f(x)| (inf where f(x) is 0).
     value_loss: float = 0.0
+    #: The reference derivative the value was measured against (``engine/reference.py``:
+    #: Richardson on f correctly rounded), and that reference's error estimate; None where
+    #: the value was not measured (``error`` is then the method's own estimate).
+    reference: float | None = None
+    reference_error: float = 0.0
+    #: A complex step of exactly 0 where f's computed value has no correct digit
+    #: (``zero_from_lost_digits``): nothing is known of the derivative.
+    digits_lost: bool = False
+    #: The method's own ``error`` and ``likely_error`` where ``referenced`` replaced them.
+    own_errors: tuple[float, float | None] | None = None
 
     @property
     def cancellation(self) -> float:
@@ -80,7 +90,62 @@ class Estimate:
         if not (self.sensitivity > 0 and math.isfinite(value_bound)):
             return self
         loss = value_bound / abs(function_value) if function_value else math.inf
-        return replace(self, value_bound=value_bound, value_loss=loss)
+        found = replace(self, value_bound=value_bound, value_loss=loss)
+        if self.value == 0 and found.cancels:  # an exact 0 the bound can move: its error
+            found = replace(found, error=max(self.error, found.cancellation), likely_error=None)
+        return found
+
+    def zero_from_lost_digits(self, value_bound: float, function_value: float) -> Estimate:
+        """A value of exactly 0 that is no quotient of f's real values (the complex step),
+        judged by f's a-priori rounding bound at the point: where that bound is as large as
+        f's computed value, f keeps no correct digit there (``x*(sqrt(x**2 + 1) - x)`` above
+        6.7e7 is computed as 0.0 for about 0.5), the imaginary part went the same way, and
+        the 0 says nothing (error ``inf``, not trusted)."""
+        if not (0 < value_bound < math.inf and value_bound >= abs(function_value)):
+            return self
+        loss = value_bound / abs(function_value) if function_value else math.inf
+        return replace(
+            self,
+            error=math.inf,
+            likely_error=None,
+            value_bound=value_bound,
+            value_loss=loss,
+            digits_lost=True,
+        )
+
+    def referenced(self, reference: Estimate) -> Estimate:
+        """The estimate measured against ``reference`` (a trusted value, from f correctly
+        rounded): its error is the distance to it plus the reference's own error estimate,
+        and ``trusted`` reads that. ``evaluations`` still counts the method's own evaluations
+        of f only (the rows of a batch share one count)."""
+        error = abs(self.value - reference.value) + reference.error
+        return replace(
+            self,
+            error=error,
+            likely_error=None,
+            reference=reference.value,
+            reference_error=reference.error,
+            own_errors=(self.error, self.likely_error),
+        )
+
+    def own(self) -> Estimate:
+        """The estimate as the method gave it, before ``referenced``."""
+        if self.own_errors is None:
+            return self
+        error, likely = self.own_errors
+        return replace(
+            self,
+            error=error,
+            likely_error=likely,
+            reference=None,
+            reference_error=0.0,
+            own_errors=None,
+        )
+
+    @property
+    def zero_by_reference(self) -> bool:
+        """The reference shows the derivative to be zero to within its own error."""
+        return self.reference is not None and abs(self.reference) <= self.reference_error
 
     @property
     def trust_error(self) -> float:
@@ -109,7 +174,13 @@ class Estimate:
         f's a-priori rounding bound can move too far (``cancels``) is never trusted."""
         if self.is_kink or not math.isfinite(self.value):
             return True
-        if self.step_vanished or self.underflow or self.cancels:
+        if self.reference is not None and not (self.step_vanished or self.point_lost):
+            # measured: within 1e-6 of the value, or, where the derivative is zero (to within
+            # the reference's error), within 1e-6 of it in absolute terms
+            return self.error <= TRUSTED_RELATIVE_ERROR * abs(self.value) or (
+                self.zero_by_reference and self.error <= TRUSTED_RELATIVE_ERROR
+            )
+        if self.step_vanished or self.underflow or self.cancels or self.digits_lost:
             return False
         if (self.point_lost or self.noisy) and abs(self.value) <= self.trust_error:
             return False  # zero to within rounding says nothing about f at x, or noisy f

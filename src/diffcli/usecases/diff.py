@@ -15,6 +15,7 @@ from ..engine.estimate import Estimate, estimate
 from ..engine.kinks import kink_at, kink_suspects, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
 from ..engine.methods.fixed_step import columns_function, default_step, fixed_step_at_points
+from ..engine.reference import References
 from ..errors import InputError, param
 from ..expr.cancellation import rounding_bounds
 from ..expr.compiling import Compiled
@@ -33,6 +34,7 @@ from .notes import (
     untrusted_warning,
 )
 from .prepare import (
+    bounded,
     check_finite,
     compile_scalar,
     kink_near,
@@ -124,7 +126,8 @@ def _rows_point_by_point(
     warnings: list[str] = []
     rows: list[DerivativeRow] = []
     row_points: list[int] = []
-    checks = _Checks()
+    references = References(expression.tree, len(points))
+    checks = _Checks(references)
     for point_index, point in enumerate(points):
         compiled = compiled_by_shapes[shapes_key(point)]
         function_value = float(check_finite(compiled, expression, point))
@@ -166,10 +169,15 @@ def _rows_point_by_point(
                     right=kink.right,
                     evaluations=result.evaluations + kink.evaluations,
                 )
-            result = _bounded(result, expression, point, coordinate, function_value)
+            result = bounded(result, expression, point, coordinate, function_value)
+            result = references.judged(
+                result, point, coordinate, options.order, point_index, function
+            )
             better = ""
             if entry.side is not None and _untrusted(result, x):
-                better = checks.better(expression, compiled, point, coordinate, options.order)
+                better = checks.better(
+                    expression, compiled, point, coordinate, options.order, point_index
+                )
             warnings.extend(_warnings(result, entry, point, coordinate, x, better))
             row_points.append(point_index)
             rows.append(
@@ -232,7 +240,8 @@ def _rows_in_batches(
     statuses: dict[int, str] = {}
     warnings: list[str] = []
     unlisted = 0  # warnings counted, not written: past the few a command shows
-    checks = _Checks()
+    references = References(expression.tree, len(points))
+    checks = _Checks(references)
     evaluations = 0
     for start in range(0, len(points), _POINTS_PER_BATCH):
         batch = points[start : start + _POINTS_PER_BATCH]
@@ -262,6 +271,22 @@ def _rows_in_batches(
         # a value trusted only as zero to within rounding is checked point by point
         trusted, checked = estimates.checked(xs, line)
         large, finite = step_too_large(step, xs), np.isfinite(estimates.values)
+        errors = estimates.errors
+        # the first few values not trusted are measured against a reference
+        wanted = ~trusted & finite & ~large & ~estimates.vanished & ~estimates.lost
+        for index in np.flatnonzero(wanted)[: references.available].tolist():
+            measured = references.judged(
+                checked.get(index) or estimates.at(index),
+                batch[index],
+                coordinate,
+                options.order,
+                start + index,
+                line(index),
+            )
+            if measured.reference is not None:
+                checked[index], trusted[index] = measured, measured.trusted
+                errors = errors.copy() if errors is estimates.errors else errors
+                errors[index] = measured.error
         vanished = estimates.vanished
         flagged = np.flatnonzero(large | ~finite | ~trusted)
         # as _status and _warnings settle them point by point
@@ -279,42 +304,18 @@ def _rows_in_batches(
             better = ""
             if untrusted[index]:
                 better = checks.better(
-                    expression, compiled, batch[index], coordinate, options.order
+                    expression, compiled, batch[index], coordinate, options.order, start + index
                 )
             warnings.extend(_warnings(result, entry, batch[index], coordinate, x, better))
         unlisted += int(counts[flagged[written:]].sum())
         found["numerical"].append(estimates.values)
-        found["error_estimate"].append(estimates.errors)
+        found["error_estimate"].append(errors)
         found["value"].append(values)
         evaluations = estimates.evaluations
     columns_of_rows = {name: np.concatenate(parts) for name, parts in found.items()}
     columns_of_rows["analytic"] = analytic_values
     rows = DerivativeRows(points, entry.name, step, evaluations, columns_of_rows, statuses)
     return rows, warnings, unlisted
-
-
-def _bounded(
-    result: Estimate,
-    expression: Expression,
-    point: Point,
-    coordinate: Coordinate,
-    function_value: float,
-) -> Estimate:
-    """``result`` judged also by f's a-priori rounding bound, the largest at the abscissae
-    that gave the value, where the tree is ``readable`` and the value a quotient of f's
-    values (``Estimate.bounded_by``): the one place the point-by-point path reads it."""
-    if not (result.sensitivity > 0 and readable(expression.tree)):
-        return result
-    offsets = np.array(result.abscissae or (0.0,))
-    columns = {
-        name: np.repeat(np.asarray(value, dtype=np.float64)[np.newaxis, ...], len(offsets), 0)
-        for name, value in point.items()
-    }
-    moved = columns[coordinate.name]
-    key: tuple[Any, ...] = (slice(None), *coordinate.index)
-    moved[key] = moved[key] + offsets
-    bounds = rounding_bounds(expression.tree, columns, len(offsets))
-    return result.bounded_by(float(np.max(bounds)), function_value)
 
 
 def _large_step(result: Estimate, x: float) -> bool:
@@ -346,8 +347,9 @@ _CHECKED_SUGGESTIONS = 10
 class _Checks:
     """What ``auto`` gives where a fixed-step value cannot be trusted, for the warning."""
 
-    def __init__(self) -> None:
+    def __init__(self, references: References) -> None:
         self.remaining = _CHECKED_SUGGESTIONS
+        self.references = references
 
     def better(
         self,
@@ -356,8 +358,9 @@ class _Checks:
         point: Point,
         coordinate: Coordinate,
         order: int,
+        key: int,
     ) -> str:
-        """The suggestion that ends the warning."""
+        """The suggestion that ends the warning (``key``: the point's, for its reference)."""
         if self.remaining <= 0:
             return "; try --method auto"
         self.remaining -= 1
@@ -367,13 +370,14 @@ class _Checks:
         with np.errstate(all="ignore"):
             found = estimate(function, x, "auto", order, None, obstacle)
             value = float(function(np.array([x]))[0])
-            found = _bounded(found, expression, point, coordinate, value)
+            found = bounded(found, expression, point, coordinate, value)
+            found = self.references.judged(found, point, coordinate, order, key, function)
         if found.trusted and math.isfinite(found.value):
             return (
                 f"; --method auto does better here: {found.value!r} "
                 f"(error estimate {found.error:.2g})"
             )
-        return f"; --method auto cannot do better here: {untrusted_reason(found)}"
+        return f"; --method auto cannot do better here: {untrusted_reason(found.own())}"
 
 
 def _warnings(

@@ -18,6 +18,7 @@ from ..engine.methods.fixed_step import (
     partials_at_points,
     partials_by_coordinate,
 )
+from ..engine.reference import References
 from ..errors import InputError, ParseError, param
 from ..expr.compiling import Compiled, compile_expression
 from ..expr.nodes import Call
@@ -42,6 +43,7 @@ from .notes import (
     untrusted_values_warning,
 )
 from .prepare import (
+    bounded,
     compiled_columns,
     compiled_points,
     complex_obstacles,
@@ -125,6 +127,7 @@ def _rows_point_by_point(
     quotient_step = DEFAULT_STEP if step is None else step
     rows: list[GradientRow] = []
     compiled_at: list[Compiled] = []
+    references = References(expression.tree, len(points))
     for point, compiled in compiled_points(expression, points):
         compiled_at.append(compiled)
         with np.errstate(all="ignore"):
@@ -164,7 +167,9 @@ def _rows_point_by_point(
                         )
                     )
         else:
-            estimated = _estimated_gradient(expression, compiled, point, names, method, step)
+            estimated = _estimated_gradient(
+                expression, compiled, point, names, method, step, references, len(rows)
+            )
             numerical, errors, counts = estimated.numerical, estimated.errors, estimated.counts
             kinks = estimated.kinks
             vanished = []
@@ -412,8 +417,12 @@ def _estimated_gradient(
     names: tuple[str, ...],
     method: str,
     step: float | None,
+    references: References,
+    key: int,
 ) -> _EstimatedGradient:
-    """Each partial derivative by ``estimate`` along its coordinate.
+    """Each partial derivative by ``estimate`` along its coordinate, judged also by f's
+    a-priori rounding bound and, where not trusted, measured against ``references``
+    (``key``: the point's).
 
     Raises:
         InputError: ``complex`` on an expression the complex step cannot follow.
@@ -425,17 +434,15 @@ def _estimated_gradient(
     notes = EstimateNotes()
     large: list[str] = []
     used = 0.0
+    with np.errstate(all="ignore"):
+        function_value = float(compiled(point))
     for coordinate in coordinates(point, names):
         x = float(np.asarray(point[coordinate.name])[coordinate.index])
+        function = along(compiled, point, coordinate)
         with np.errstate(all="ignore"):
-            result = estimate(
-                along(compiled, point, coordinate),
-                x,
-                method,
-                1,
-                step,
-                obstacles[coordinate.name],
-            )
+            result = estimate(function, x, method, 1, step, obstacles[coordinate.name])
+            result = bounded(result, expression, point, coordinate, function_value)
+            result = references.judged(result, point, coordinate, 1, key, function)
         numerical[coordinate.name][coordinate.index] = result.value
         errors[coordinate.name][coordinate.index] = result.error
         counts[coordinate.name][coordinate.index] = result.evaluations

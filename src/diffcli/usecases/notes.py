@@ -103,7 +103,25 @@ class EstimateNotes:
 
 
 def untrusted_reason(result: Estimate) -> str:
-    """Why ``result`` is not ``trusted``, in words."""
+    """Why ``result`` is not ``trusted``, in words; where it was measured against a reference
+    (``engine/reference.py``), what that reference says the derivative is."""
+    reason = _own_reason(result.own())
+    if result.reference is None:
+        return reason
+    return (
+        f"{reason}; f correctly rounded gives {result.reference!r} "
+        f"(± {result.reference_error:.1g}), {abs(result.value - result.reference):.2g} away"
+    )
+
+
+def _own_reason(result: Estimate) -> str:
+    """Why ``result`` is not ``trusted`` by its own evidence, in words."""
+    if result.digits_lost:
+        size = cancellation_reason(result).split("(", 1)[1].split(")", 1)[0]
+        return (
+            f"f's computed value keeps no correct digit here ({size}), so its complex step "
+            "of 0 says nothing of the derivative"
+        )
     if result.cancels and replace(result, value_bound=0.0).trusted:
         return cancellation_reason(result)  # (the one reason: the rest of the evidence holds)
     if result.underflow:

@@ -11,14 +11,17 @@ import numpy as np
 
 from ..engine import registry
 from ..engine.coordinates import Coordinate
+from ..engine.estimate import Estimate
 from ..engine.kinks import kink_near_any, kink_suspects
 from ..engine.methods.complex_step import complex_step_obstacle
 from ..errors import EvaluationError, InputError, param
+from ..expr.cancellation import rounding_bounds
 from ..expr.compiling import Compiled, compile_expression
 from ..expr.diagnose import explain
 from ..expr.functions import shape_text
 from ..expr.parsing import Expression
 from ..expr.points import Point, PointColumns, format_point, layouts, shortened
+from ..expr.rounding import readable
 
 _COORDINATE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*((?:\[[-\d,\s]+\])*)\s*\Z")
 
@@ -246,3 +249,32 @@ def complex_obstacles(
     if uses == "required" and refused:
         raise InputError(f"{param('method')} {method}: {refused[0]}")
     return obstacles
+
+
+def bounded(
+    result: Estimate,
+    expression: Expression,
+    point: Point,
+    coordinate: Coordinate,
+    function_value: float,
+) -> Estimate:
+    """``result`` judged also by f's a-priori rounding bound, the largest at the abscissae
+    that gave the value, where the tree is ``readable`` and the value a quotient of f's
+    values (``Estimate.bounded_by``), or a complex step of exactly 0, by the bound at the
+    point (``Estimate.zero_from_lost_digits``): the one place the point-by-point path reads
+    it."""
+    quotient = result.sensitivity > 0
+    if not (readable(expression.tree) and (quotient or result.value == 0)):
+        return result
+    offsets = np.array(result.abscissae or (0.0,)) if quotient else np.zeros(1)
+    columns = {
+        name: np.repeat(np.asarray(value, dtype=np.float64)[np.newaxis, ...], len(offsets), 0)
+        for name, value in point.items()
+    }
+    moved = columns[coordinate.name]
+    key: tuple[Any, ...] = (slice(None), *coordinate.index)
+    moved[key] = moved[key] + offsets
+    bound = float(np.max(rounding_bounds(expression.tree, columns, len(offsets))))
+    if not quotient:
+        return result.zero_from_lost_digits(bound, function_value)
+    return result.bounded_by(bound, function_value)

@@ -78,7 +78,11 @@ class FixedStepEstimates:
         with np.errstate(all="ignore"):
             bounds = np.where(np.isfinite(value_bounds), value_bounds, 0.0)
             loss = np.where(function_values != 0, bounds / np.abs(function_values), math.inf)
-        return replace(self, value_bounds=bounds, value_loss=loss)
+            # a value of exactly 0 that the bound can move: its error is the bound's
+            cancellation = self.sensitivity * bounds
+            moved = (self.values == 0) & cancels(self.values, cancellation, self.rounding)
+            errors = np.where(moved, np.fmax(self.errors, cancellation), self.errors)
+        return replace(self, value_bounds=bounds, value_loss=loss, errors=errors)
 
     def at(self, index: int) -> Estimate:
         """The estimate at one point, as ``fixed_step`` gives it."""
