@@ -110,3 +110,49 @@ def test_the_gradient_measures_each_component_it_does_not_trust() -> None:
     # measured: the distance to the reference plus its own estimate (about 1e-16)
     assert estimate == pytest.approx(abs(float(row.numerical["x1"]) - exact), rel=1e-6)
     assert math.isfinite(estimate) and row.status == "ok"
+
+
+@pytest.mark.parametrize("method", ["forward", "central", "five-point", "richardson", "auto"])
+def test_past_32_points_an_exact_zero_is_still_told_from_a_lost_one(method: str) -> None:
+    # no references past 32 points; f correctly rounded at each 0's own points (ZeroChecks)
+    # still tells sin(x) - sin(x), 0.0 everywhere and exact, from a 0 that lost every digit
+    flat = derivative("sin(x) - sin(x)", at="0.05:3.45:0.1", method=method, analytic=False)
+    assert len(flat.results) == 34
+    assert {(row.numerical, row.status) for row in flat.results} == {(0.0, "ok")}
+    lost = derivative("x*(sqrt(x**2 + 1) - x)", at="1e8:100000340:10", method=method)
+    assert len(lost.results) == 34
+    for row in lost.results:  # (2.5e-25: within the estimate where the 0 is ok)
+        assert row.status == "unreliable" or row.error_estimate >= row.analytic  # type: ignore[operator]
+
+
+def test_a_reference_whose_steps_alias_is_not_used() -> None:
+    # sin(100*x)'s fourth derivative at 10: Richardson from steps of 2 aliases the period
+    # (0.0657 ± 4e-10 for 82687954); the second run, from steps a hundred times smaller,
+    # disagrees, and there is no reference: the wrong values keep their own verdict
+    assert _reference("sin(100*x)", {"x": 10.0}, Coordinate("x"), 4) is None
+    report = derivative("sin(100*x)", at=10, order=4, method="all")
+    for row in report.results:
+        if row.method in {"forward", "backward", "central", "five-point"}:
+            assert row.status == "unreliable"
+    assert not any("f correctly rounded gives" in text for text in report.warnings)
+
+
+def test_a_cancellation_deeper_than_the_working_precision_goes_on_to_more_bits() -> None:
+    # (x + exp(184)) - exp(184) is 0 at 113 and at 226 bits (x is lost against 2**265): two
+    # precisions agreed on 0; a sum that cancels nearly all the working precision now asks
+    # for more, and the derivative is 1 (the complex step's 1.0 is ok, every 0.0 unreliable)
+    found = _reference("(x + exp(184)) - exp(184)", {"x": 1.0}, Coordinate("x"))
+    assert found is not None and found.value == pytest.approx(1.0, rel=1e-12)
+    report = derivative("(x + exp(184)) - exp(184)", at=1, method="all", analytic=False)
+    for row in report.results:
+        assert row.status == ("ok" if row.numerical == 1.0 else "unreliable")
+
+
+def test_a_complex_step_of_a_function_that_lost_every_digit_is_measured() -> None:
+    # (exp(x0*x1) - 1)/x0 at 1e-9, 1e-9 is computed as 0.0 (exp(1e-18) is 1.0): the complex
+    # step said 0.9999999999999999 ± 8.9e-16 for 5e-19, ok
+    (row,) = derivative(
+        "(exp(x0*x1) - 1)/x0", at="x0=1e-9,x1=1e-9", wrt="x0", method="complex", analytic=False
+    ).results
+    assert row.status == "unreliable"
+    assert row.error_estimate >= abs(row.numerical - 5e-19)  # type: ignore[operator]

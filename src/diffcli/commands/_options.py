@@ -312,6 +312,7 @@ def streamed(
     for table and json, and with ``--plot``: a figure shows every point); the exit code is
     the worst of the groups'."""
     from ..engine.analytic import answers_kept
+    from ..engine.reference import stream_of_points
     from ..errors import InputError, param
     from ..expr.inputs import read_constants
     from ..expr.points import PointColumns
@@ -328,7 +329,7 @@ def streamed(
         raise InputError(
             f"{param(parameter)} {name!r}: cannot read it ({error.strerror})"
         ) from None
-    with opened as stream:
+    with opened as stream, stream_of_points():
         groups = (
             group.without(fixed)
             if isinstance(group, PointColumns)

@@ -72,10 +72,11 @@ class Estimate:
     #: the value was not measured (``error`` is then the method's own estimate).
     reference: float | None = None
     reference_error: float = 0.0
-    #: A complex step of exactly 0 where f's computed value has no correct digit
-    #: (``zero_from_lost_digits``): nothing is known of the derivative.
+    #: A complex step where f's computed value has no correct digit
+    #: (``from_lost_digits``): nothing is known of the derivative.
     digits_lost: bool = False
-    #: The method's own ``error`` and ``likely_error`` where ``referenced`` replaced them.
+    #: The method's own ``error`` and ``likely_error`` where ``referenced`` (or
+    #: ``from_lost_digits``) replaced them.
     own_errors: tuple[float, float | None] | None = None
 
     @property
@@ -92,15 +93,20 @@ class Estimate:
         loss = value_bound / abs(function_value) if function_value else math.inf
         found = replace(self, value_bound=value_bound, value_loss=loss)
         if self.value == 0 and found.cancels:  # an exact 0 the bound can move: its error
-            found = replace(found, error=max(self.error, found.cancellation), likely_error=None)
+            found = replace(
+                found,
+                error=max(self.error, found.cancellation),
+                own_errors=(self.error, self.likely_error),
+            )
         return found
 
-    def zero_from_lost_digits(self, value_bound: float, function_value: float) -> Estimate:
-        """A value of exactly 0 that is no quotient of f's real values (the complex step),
-        judged by f's a-priori rounding bound at the point: where that bound is as large as
-        f's computed value, f keeps no correct digit there (``x*(sqrt(x**2 + 1) - x)`` above
-        6.7e7 is computed as 0.0 for about 0.5), the imaginary part went the same way, and
-        the 0 says nothing (error ``inf``, not trusted)."""
+    def from_lost_digits(self, value_bound: float, function_value: float) -> Estimate:
+        """A value that is no quotient of f's real values (the complex step), judged by f's
+        a-priori rounding bound at the point: where that bound is as large as f's computed
+        value, f keeps no correct digit there (``x*(sqrt(x**2 + 1) - x)`` above 6.7e7 is
+        computed as 0.0 for about 0.5; ``(exp(x0*x1) - 1)/x0`` at 1e-9, 1e-9 as 0.0 for
+        1e-9), the imaginary part may have gone the same way, and the value says nothing
+        (error ``inf``, not trusted)."""
         if not (0 < value_bound < math.inf and value_bound >= abs(function_value)):
             return self
         loss = value_bound / abs(function_value) if function_value else math.inf
@@ -111,6 +117,7 @@ class Estimate:
             value_bound=value_bound,
             value_loss=loss,
             digits_lost=True,
+            own_errors=(self.error, self.likely_error),
         )
 
     def referenced(self, reference: Estimate) -> Estimate:

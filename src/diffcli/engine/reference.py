@@ -1,11 +1,13 @@
 """A reference derivative where a method's own evidence cannot settle its value.
 
-Richardson extrapolation (``methods/richardson.py``) on f *correctly rounded*: each value of
-f at each abscissa computed by ``expr/exact.py`` (exact fractions, else mpmath at rising
-precision) and rounded once to the nearest double. Such values carry no rounding noise of
-f's double evaluation (a cancellation inside f costs precision there, not digits), so the
-extrapolation is limited by half a spacing of the doubles only: ``(exp(x) - 1)/x`` at 1e-9,
-whose double values carry relative noise 4e-7, gets 0.5000000003333 ± 7e-14.
+Richardson extrapolation (``methods/richardson.py``) on ``f(a) - f(x)`` *correctly rounded*:
+each value computed by ``expr/exact.py`` (exact fractions, else mpmath at rising precision)
+and rounded once to the nearest double. Such values carry no rounding noise of f's double
+evaluation (a cancellation inside f costs precision there, not digits), nor, as differences,
+the rounding of a large f, so the extrapolation is limited by half a spacing of the doubles
+at the differences: ``(exp(x) - 1)/x`` at 1e-9, whose double values carry relative noise
+4e-7, gets 0.5000000003333 ± 7e-14. It is run twice, from steps a hundred times apart, and
+used only where the two agree (``SECOND_START``).
 
 A value whose error a method could only bound loosely (f noisy, f's a-priori rounding bound,
 an estimate of the size of the value) is then measured: its error is its distance to the
@@ -19,16 +21,21 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from ..expr import exact
 from ..expr.nodes import Binary, Call, Index, Node, Unary, Variable, walk
+from . import registry
 from .coordinates import BatchFunction, Coordinate
 from .estimate import Estimate, underflows
-from .methods.richardson import richardson
+from .methods.richardson import power_of_two, richardson
+from .methods.stencils import method_stencil
 from .quotients import TRUSTED_RELATIVE_ERROR
 
 #: References computed per command (each point, coordinate and order once).
@@ -40,6 +47,33 @@ MOST_NODES = 400
 #: ``COMMAND_SECONDS`` on them: the values keep their own evidence's status.
 REFERENCE_SECONDS = 1.0
 COMMAND_SECONDS = 3.0
+
+
+#: The reference is Richardson twice, from its own first step and from this share of
+#: ``min(1, |x|)/4`` (no power of 2: the two runs' steps never coincide); they must agree
+#: within their estimates. Steps far above f's scale alias (``sin(100*x)``'s fourth
+#: derivative at 10 from steps of 2 gives 0.0657 ± 4e-10 for 8.3e7), steps a hundred times
+#: smaller do not; much smaller ones would lose a fourth derivative to rounding.
+SECOND_START = 2.0**-6 * math.pi / 4
+#: Values of exactly 0 that f's rounding bound flags, checked per command against f correctly
+#: rounded at their own points (a few exact evaluations each: ``ZeroChecks``).
+ZERO_CHECKS = 4096
+
+
+#: Inside a stream of points (``stream_of_points``): the stream's one budget of zero checks.
+_STREAM: ContextVar[list[int] | None] = ContextVar("reference_stream", default=None)
+
+
+@contextmanager
+def stream_of_points() -> Iterator[None]:
+    """A stream's groups of points, each run as a command: no references (how many points a
+    group holds depends on how fast they come, and a status must not), and one budget of
+    ``ZERO_CHECKS`` for the whole stream."""
+    token = _STREAM.set([ZERO_CHECKS])
+    try:
+        yield
+    finally:
+        _STREAM.reset(token)
 
 
 class _TooSlow(Exception):
@@ -54,7 +88,8 @@ class References:
 
     def __init__(self, tree: Node, points: int) -> None:
         self.tree = tree
-        self.remaining = REFERENCE_POINTS if points <= REFERENCE_POINTS else 0
+        small = points <= REFERENCE_POINTS and _STREAM.get() is None
+        self.remaining = REFERENCE_POINTS if small else 0
         self.usable = exact.supported(tree) and sum(1 for _ in walk(tree)) <= MOST_NODES
         self.found: dict[Hashable, Estimate | None] = {}
         self.seconds_left = COMMAND_SECONDS
@@ -140,16 +175,33 @@ def reference_at(
         return None
     x = float(np.asarray(point[coordinate.name])[coordinate.index])
     deadline = time.monotonic() + seconds
+    exact_function = _exact_along(tree, values, coordinate, deadline)
+    # f's scale may be 1 (sin at 1e8, whose steps from |x|/4 alias) or |x| (log near 0): the
+    # second run starts far below both, where x + h still keeps 40 bits of h
+    scale = min(1.0, abs(x)) or 1.0
+    second_step = max(power_of_two(scale) / 4 * SECOND_START, abs(x) * 2.0**-40)
     try:
         with np.errstate(all="ignore"):
-            found = richardson(_exact_along(tree, values, coordinate, deadline), x, order)
+            found = richardson(exact_function, x, order)
+            if not _usable(found):
+                return None
+            second = richardson(exact_function, x, order, second_step)
     except _TooSlow:
         return None
-    if found.is_kink or not (math.isfinite(found.value) and math.isfinite(found.error)):
+    if not _usable(second):
         return None
+    gap = abs(found.value - second.value)
+    if gap > found.error + second.error:
+        return None  # one of them aliased f's scale (sin(100*x) from steps of 2): no reference
+    found = found if found.error <= second.error else second
     if abs(found.value) <= found.error and underflows(function, x):
         return None  # zero to within rounding says nothing where f underflows (x**2 at 1e-300)
     return found if found.trusted else None
+
+
+def _usable(found: Estimate) -> bool:
+    """A Richardson answer with a finite value and error, not at a kink."""
+    return not found.is_kink and math.isfinite(found.value) and math.isfinite(found.error)
 
 
 def _scalars(point: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -182,12 +234,16 @@ def _exact_along(
     centre = f"{name}@centre"
     difference = Binary("-", tree, _renamed(tree, name, centre))
     values = {**values, centre: values[name]}
+    centre_value = values[name][index] if index else values[name]
 
     def function(abscissae: Any) -> Any:
         found = []
         for abscissa in np.asarray(abscissae, dtype=np.float64).reshape(-1).tolist():
             if time.monotonic() > deadline:
                 raise _TooSlow
+            if abscissa == centre_value:
+                found.append(0.0)  # f(x) - f(x), exactly (and at no cost)
+                continue
             moved = dict(values)
             if index:
                 elements = dict(values[name])
@@ -226,3 +282,123 @@ def _renamed(tree: Node, name: str, new: str) -> Node:
             found = node
         built[id(node)] = found
     return built[id(tree)]
+
+
+class ZeroChecks:
+    """A value of exactly 0 that f's a-priori rounding bound flags cannot tell, by itself, a
+    cancellation that lost every digit (``x*(sqrt(x**2 + 1) - x)`` above 6.7e7, computed as
+    0.0 for about 0.5) from an exact one (``sin(x) - sin(x)``). The first ``ZERO_CHECKS`` of a
+    command, of any size, are checked against f correctly rounded at their own points:
+
+    - a fixed-step quotient: f at the stencil's points, whose errors ``δ_i`` (computed minus
+      correctly rounded) move the quotient by ``|Σ w_i δ_i| / h**n``; with that, and the
+      correctly rounded values' own half spacings, as its rounding, the 0 is judged as any
+      zero to within rounding (a common error of every value cancels: at 1e8 every value is
+      0.0 for 0.5, and the 0 is right to within the half spacing of 0.5 over h);
+    - another (a complex step, ``Estimate.digits_lost``, or Richardson): f at x, or at the
+      points of Richardson's largest and smallest steps; where the computed values are within
+      4 spacings of the correctly rounded ones, f kept its digits there, and the 0 stands.
+
+    Past them the 0 stays ``unreliable``."""
+
+    def __init__(self, tree: Node) -> None:
+        self.tree = tree
+        self.usable = exact.supported(tree) and sum(1 for _ in walk(tree)) <= MOST_NODES
+        #: The checks left: this command's, or its stream's (``stream_of_points``).
+        self.budget = _STREAM.get() or [ZERO_CHECKS]
+
+    @property
+    def remaining(self) -> int:
+        return self.budget[0] if self.usable else 0
+
+    def wanted(self, result: Estimate) -> bool:
+        """A 0 the bound flags, or a complex step where f lost its digits, and checks left."""
+        return self.remaining > 0 and (result.digits_lost or (result.value == 0 and result.cancels))
+
+    def judged(
+        self,
+        result: Estimate,
+        point: Mapping[str, Any],
+        coordinate: Coordinate,
+        order: int,
+        function: BatchFunction,
+        method: str,
+    ) -> Estimate:
+        """``result`` checked where ``wanted`` (``method``: the fixed-step method that gave it,
+        whose stencil it is; ``function``: f in double along the coordinate)."""
+        if not self.wanted(result):
+            return result
+        values = _scalars(point)
+        if values is None:
+            return result
+        self.budget[0] -= 1
+        x = float(np.asarray(point[coordinate.name])[coordinate.index])
+        if registry.method(method).side is not None and not result.digits_lost:
+            return _stencil_zero(self.tree, values, result, coordinate, order, function, method, x)
+        # the complex step's point, or Richardson's largest and smallest steps
+        abscissae = x + np.array(result.abscissae or (0.0,), dtype=np.float64)
+        correct = np.array(_correctly_rounded(self.tree, values, coordinate, abscissae.tolist()))
+        with np.errstate(all="ignore"):
+            computed = np.asarray(function(abscissae), dtype=np.float64)
+            kept = np.abs(computed - correct) <= 4 * np.maximum(np.spacing(np.abs(correct)), 5e-324)
+        if not bool(np.all(kept)):
+            return result
+        return replace(result.own(), digits_lost=False, value_bound=0.0, value_loss=0.0)
+
+
+def _stencil_zero(
+    tree: Node,
+    values: dict[str, Any],
+    result: Estimate,
+    coordinate: Coordinate,
+    order: int,
+    function: BatchFunction,
+    method: str,
+    x: float,
+) -> Estimate:
+    """``ZeroChecks`` for a fixed-step quotient of exactly 0."""
+    shape = method_stencil(method, order)
+    offsets = np.array(result.abscissae, dtype=np.float64)
+    if result.step is None or len(offsets) != len(shape.numerators):
+        return result
+    abscissae = x + offsets
+    correct = np.array(_correctly_rounded(tree, values, coordinate, abscissae.tolist()))
+    with np.errstate(all="ignore"):
+        computed = np.asarray(function(abscissae), dtype=np.float64)
+        numerators = np.array(shape.numerators, dtype=np.float64)
+        scale = float(shape.denominator) * result.step**order
+        measured = abs(float(np.sum(numerators * (computed - correct)))) / scale
+        once = float(np.sum(np.abs(numerators) * np.spacing(np.abs(correct)) / 2)) / scale
+    if not (math.isfinite(measured) and math.isfinite(once)):
+        return result
+    likely = (result.likely_error or 0.0) + measured + once
+    checked = replace(
+        result.own(),
+        error=2 * (result.likely_error or 0.0) + result.rounding + measured + once,
+        likely_error=likely,
+        rounding=result.rounding + measured + once,
+        value_bound=0.0,
+        value_loss=0.0,
+    )
+    return checked if checked.trusted else result
+
+
+def _correctly_rounded(
+    tree: Node, values: dict[str, Any], coordinate: Coordinate, abscissae: list[float]
+) -> list[float]:
+    """f correctly rounded at each abscissa of the coordinate (NaN where it has no value)."""
+    found = []
+    for abscissa in abscissae:
+        moved = dict(values)
+        if coordinate.index:
+            elements = dict(values[coordinate.name])
+            elements[coordinate.index] = abscissa
+            moved[coordinate.name] = elements
+        else:
+            moved[coordinate.name] = abscissa
+        try:
+            value = exact.value_at(tree, moved)
+        except (ArithmeticError, ValueError):
+            value = None
+        found.append(math.nan if value is None else value)
+    return found

@@ -22,8 +22,10 @@ from typing import Any
 
 from .nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable, walk
 
-#: The working precisions tried, in bits, until two in a row round to the same double.
+#: The working precisions tried, in bits, until two in a row round to the same double (the
+#: first of them without a sum that cancelled all but ``CANCELLATION_GUARD`` of its bits).
 PRECISIONS = (113, 226, 452, 904, 1808, 3616)
+CANCELLATION_GUARD = 64
 #: An exact integer power is computed as a fraction up to this many result bits.
 MAX_EXACT_POWER_BITS = 1 << 16
 #: A value whose binary exponent is larger than this in size is out of reach: far past a
@@ -86,11 +88,12 @@ def value_at(
     found, exactly = plan.approximate(values, PRECISIONS[0])
     if exactly:
         return found  # the same fraction at every precision
+    cancelled = plan.cancelled(PRECISIONS[0])
     for precision in PRECISIONS[1:]:
         better, _ = plan.approximate(values, precision)
-        if better == found:
+        if better == found and not cancelled:
             break
-        found = better
+        found, cancelled = better, plan.cancelled(precision)
     return found
 
 
@@ -170,6 +173,7 @@ class _Plan:
         compiler, step = found
         compiler.converted.clear()  # the last point's numbers
         compiler.shared.clear()
+        compiler.cancelled = False
         return step
 
     def approximate(self, values: dict[Any, Fraction], precision: int) -> tuple[float | None, bool]:
@@ -181,22 +185,30 @@ class _Plan:
             return None, False
         if isinstance(found, Fraction):
             return _rounded(found), True
+        return self._double(found, context, precision), False
+
+    def cancelled(self, precision: int) -> bool:
+        """Whether the last ``approximate`` at ``precision`` cancelled nearly all of it."""
+        return bool(self._compiled[precision][0].cancelled)
+
+    def _double(self, found: Any, context: Any, precision: int) -> float | None:
+        """An mpmath value as the nearest double (None where not finite or out of reach)."""
         if not context.isfinite(found):
-            return None, False
+            return None
         negative, mantissa, exponent, bits = found._mpf_
         if mantissa == 0:
-            return 0.0, False
+            return 0.0
         if exponent + mantissa.bit_length() > MAX_EXPONENT:
-            return None, False
+            return None
         if exponent + mantissa.bit_length() < -MAX_EXPONENT:
-            return (-0.0 if negative else 0.0), False
+            return -0.0 if negative else 0.0
         if abs(exponent + mantissa.bit_length()) < _NORMAL_EXPONENTS:
             # rounded to 53 bits, then scaled exactly: the nearest double
             rounded = self._compiled[precision][0].libmp.normalize(
                 negative, mantissa, exponent, bits, 53, "n"
             )
-            return math.ldexp(-rounded[1] if negative else rounded[1], rounded[2]), False
-        return _rounded((-1) ** negative * mantissa * Fraction(2) ** exponent), False
+            return math.ldexp(-rounded[1] if negative else rounded[1], rounded[2])
+        return _rounded((-1) ** negative * mantissa * Fraction(2) ** exponent)
 
 
 def _inexact_node(node: Node) -> bool:
@@ -236,6 +248,8 @@ class _Compiler:
         #: This point's fractions met so far and their mpmath values, by ``id`` (each kept
         #: with its fraction, so the id cannot be reused): a variable is converted once.
         self.converted: dict[int, tuple[Fraction, Any]] = {}
+        #: A sum at this precision cancelled nearly all of it, for this point (``_binary``).
+        self.cancelled = False
         if context is not None:
             from mpmath import libmp
 
@@ -287,6 +301,9 @@ class _Compiler:
                 return lambda values: -operand(values)
             return operand
         if isinstance(node, Binary):
+            if node.op == "-" and node.left == node.right:
+                zero = Fraction(0)  # the same subtree twice: 0 at every precision
+                return lambda values: zero
             left, right = self.step(node.left, keep), self.step(node.right, keep)
             operation = self._binary(node.op)
             return lambda values: operation(left(values), right(values))
@@ -307,6 +324,8 @@ class _Compiler:
             raw = getattr(self.libmp, raw_name)
             make, precision = self.context.make_mpf, self.context.prec
 
+        sums = op in "+-"
+
         def operation(left: Value, right: Value) -> Value:
             if type(left) is Fraction and type(right) is Fraction:
                 if op == "/" and right == 0:
@@ -315,7 +334,16 @@ class _Compiler:
             left, right = self.inexact(left), self.inexact(right)
             if op == "/" and right._mpf_ == _ZERO:
                 raise _NotReal("division by zero")
-            return make(raw(left._mpf_, right._mpf_, precision, "n"))
+            found = raw(left._mpf_, right._mpf_, precision, "n")
+            if sums and left._mpf_[1] and right._mpf_[1]:
+                # the bits a sum cancels: where nearly all of the working precision goes,
+                # the result is no better than the operands' last bits, and two precisions
+                # can agree on it, wrongly ((x + exp(184)) - exp(184) is 0 at 113 and 226)
+                top = max(sum(left._mpf_[2:]), sum(right._mpf_[2:]))
+                kept = sum(found[2:]) if found[1] else top - precision
+                if top - kept > precision - CANCELLATION_GUARD:
+                    self.cancelled = True
+            return make(found)
 
         return operation
 

@@ -15,7 +15,8 @@ from ..engine.estimate import Estimate, estimate
 from ..engine.kinks import kink_at, kink_suspects, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
 from ..engine.methods.fixed_step import columns_function, default_step, fixed_step_at_points
-from ..engine.reference import References
+from ..engine.quotients import TRUSTED_RELATIVE_ERROR
+from ..engine.reference import References, ZeroChecks
 from ..errors import InputError, param
 from ..expr.cancellation import rounding_bounds
 from ..expr.compiling import Compiled
@@ -127,6 +128,7 @@ def _rows_point_by_point(
     rows: list[DerivativeRow] = []
     row_points: list[int] = []
     references = References(expression.tree, len(points))
+    zero_checks = ZeroChecks(expression.tree)
     checks = _Checks(references)
     for point_index, point in enumerate(points):
         compiled = compiled_by_shapes[shapes_key(point)]
@@ -170,9 +172,14 @@ def _rows_point_by_point(
                     evaluations=result.evaluations + kink.evaluations,
                 )
             result = bounded(result, expression, point, coordinate, function_value)
-            result = references.judged(
-                result, point, coordinate, options.order, point_index, function
-            )
+            if not _large_step(result, x):  # (unreliable whatever its error: not measured)
+                result = references.judged(
+                    result, point, coordinate, options.order, point_index, function
+                )
+            if result.reference is None:  # (a 0 the reference did not measure)
+                result = zero_checks.judged(
+                    result, point, coordinate, options.order, function, entry.name
+                )
             better = ""
             if entry.side is not None and _untrusted(result, x):
                 better = checks.better(
@@ -241,6 +248,7 @@ def _rows_in_batches(
     warnings: list[str] = []
     unlisted = 0  # warnings counted, not written: past the few a command shows
     references = References(expression.tree, len(points))
+    zero_checks = ZeroChecks(expression.tree)
     checks = _Checks(references)
     evaluations = 0
     for start in range(0, len(points), _POINTS_PER_BATCH):
@@ -273,7 +281,10 @@ def _rows_in_batches(
         large, finite = step_too_large(step, xs), np.isfinite(estimates.values)
         errors = estimates.errors
         # the first few values not trusted are measured against a reference
-        wanted = ~trusted & finite & ~large & ~estimates.vanished & ~estimates.lost
+        with np.errstate(all="ignore"):  # (as reference.wanted: or trusted by likely errors only)
+            limit = TRUSTED_RELATIVE_ERROR * np.abs(estimates.values)
+            likely_only = trusted & (estimates.likely <= limit) & (errors > limit)
+        wanted = (~trusted | likely_only) & finite & ~large & ~estimates.vanished & ~estimates.lost
         for index in np.flatnonzero(wanted)[: references.available].tolist():
             measured = references.judged(
                 checked.get(index) or estimates.at(index),
@@ -287,6 +298,24 @@ def _rows_in_batches(
                 checked[index], trusted[index] = measured, measured.trusted
                 errors = errors.copy() if errors is estimates.errors else errors
                 errors[index] = measured.error
+        # a 0 the bound flags: checked against f correctly rounded at its stencil's points
+        for index in np.flatnonzero(estimates.lost_zeros() & ~trusted).tolist():
+            if index in checked and checked[index].reference is not None:
+                continue  # (measured by its reference)
+            if not zero_checks.remaining:
+                break
+            zero = zero_checks.judged(
+                estimates.at(index),
+                batch[index],
+                coordinate,
+                options.order,
+                line(index),
+                entry.name,
+            )
+            if zero.trusted:
+                checked[index], trusted[index] = zero, True
+                errors = errors.copy() if errors is estimates.errors else errors
+                errors[index] = zero.error
         vanished = estimates.vanished
         flagged = np.flatnonzero(large | ~finite | ~trusted)
         # as _status and _warnings settle them point by point

@@ -18,7 +18,7 @@ from ..engine.methods.fixed_step import (
     partials_at_points,
     partials_by_coordinate,
 )
-from ..engine.reference import References
+from ..engine.reference import References, ZeroChecks
 from ..errors import InputError, ParseError, param
 from ..expr.compiling import Compiled, compile_expression
 from ..expr.nodes import Call
@@ -128,6 +128,7 @@ def _rows_point_by_point(
     rows: list[GradientRow] = []
     compiled_at: list[Compiled] = []
     references = References(expression.tree, len(points))
+    zero_checks = ZeroChecks(expression.tree)
     for point, compiled in compiled_points(expression, points):
         compiled_at.append(compiled)
         with np.errstate(all="ignore"):
@@ -168,7 +169,15 @@ def _rows_point_by_point(
                     )
         else:
             estimated = _estimated_gradient(
-                expression, compiled, point, names, method, step, references, len(rows)
+                expression,
+                compiled,
+                point,
+                names,
+                method,
+                step,
+                references,
+                zero_checks,
+                len(rows),
             )
             numerical, errors, counts = estimated.numerical, estimated.errors, estimated.counts
             kinks = estimated.kinks
@@ -418,6 +427,7 @@ def _estimated_gradient(
     method: str,
     step: float | None,
     references: References,
+    zero_checks: ZeroChecks,
     key: int,
 ) -> _EstimatedGradient:
     """Each partial derivative by ``estimate`` along its coordinate, judged also by f's
@@ -443,6 +453,8 @@ def _estimated_gradient(
             result = estimate(function, x, method, 1, step, obstacles[coordinate.name])
             result = bounded(result, expression, point, coordinate, function_value)
             result = references.judged(result, point, coordinate, 1, key, function)
+            if result.reference is None:  # (a 0 the reference did not measure)
+                result = zero_checks.judged(result, point, coordinate, 1, function, method)
         numerical[coordinate.name][coordinate.index] = result.value
         errors[coordinate.name][coordinate.index] = result.error
         counts[coordinate.name][coordinate.index] = result.evaluations

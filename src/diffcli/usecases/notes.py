@@ -120,7 +120,7 @@ def _own_reason(result: Estimate) -> str:
         size = cancellation_reason(result).split("(", 1)[1].split(")", 1)[0]
         return (
             f"f's computed value keeps no correct digit here ({size}), so its complex step "
-            "of 0 says nothing of the derivative"
+            "says nothing of the derivative"
         )
     if result.cancels and replace(result, value_bound=0.0).trusted:
         return cancellation_reason(result)  # (the one reason: the rest of the evidence holds)

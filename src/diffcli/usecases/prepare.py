@@ -3,6 +3,7 @@ finite there, and choose what to differentiate by."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -260,11 +261,11 @@ def bounded(
 ) -> Estimate:
     """``result`` judged also by f's a-priori rounding bound, the largest at the abscissae
     that gave the value, where the tree is ``readable`` and the value a quotient of f's
-    values (``Estimate.bounded_by``), or a complex step of exactly 0, by the bound at the
-    point (``Estimate.zero_from_lost_digits``): the one place the point-by-point path reads
+    values (``Estimate.bounded_by``), or a complex step by the bound at the point
+    (``Estimate.from_lost_digits``): the one place the point-by-point path reads
     it."""
     quotient = result.sensitivity > 0
-    if not (readable(expression.tree) and (quotient or result.value == 0)):
+    if not (readable(expression.tree) and math.isfinite(result.value)):
         return result
     offsets = np.array(result.abscissae or (0.0,)) if quotient else np.zeros(1)
     columns = {
@@ -276,5 +277,5 @@ def bounded(
     moved[key] = moved[key] + offsets
     bound = float(np.max(rounding_bounds(expression.tree, columns, len(offsets))))
     if not quotient:
-        return result.zero_from_lost_digits(bound, function_value)
+        return result.from_lost_digits(bound, function_value)
     return result.bounded_by(bound, function_value)

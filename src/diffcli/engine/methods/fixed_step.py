@@ -84,6 +84,15 @@ class FixedStepEstimates:
             errors = np.where(moved, np.fmax(self.errors, cancellation), self.errors)
         return replace(self, value_bounds=bounds, value_loss=loss, errors=errors)
 
+    def lost_zeros(self) -> Array:
+        """Where a value of exactly 0 is one f's a-priori rounding bound can move
+        (``Estimate.cancels``): the 0 may have lost every digit (``ZeroChecks``)."""
+        if self.value_bounds is None:
+            return np.zeros(len(self.values), dtype=bool)
+        with np.errstate(all="ignore"):
+            cancellation = self.sensitivity * self.value_bounds
+            return (self.values == 0) & cancels(self.values, cancellation, self.rounding)
+
     def at(self, index: int) -> Estimate:
         """The estimate at one point, as ``fixed_step`` gives it."""
         vanished = bool(self.vanished[index])
