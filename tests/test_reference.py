@@ -156,3 +156,32 @@ def test_a_complex_step_of_a_function_that_lost_every_digit_is_measured() -> Non
     ).results
     assert row.status == "unreliable"
     assert row.error_estimate >= abs(row.numerical - 5e-19)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("expression", "order", "h", "method"),
+    [("sin(x)", 6, "1e-3", "central"), ("cos(x)", 3, "1e-5", "richardson")],
+)
+def test_a_zero_to_within_a_large_rounding_is_measured(
+    expression: str, order: int, h: str, method: str
+) -> None:
+    # the derivative at 0 is 0; the values (0.867 ± 27, -1.0 ± 20) were ok as "zero to within
+    # rounding"; measured against f correctly rounded, they are off by more than 1e-6
+    (row,) = derivative(expression, at=0, order=order, h=float(h), method=method).results
+    assert row.status == "unreliable"
+    assert abs(row.numerical) <= row.error_estimate <= abs(row.numerical) + 1e-6  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("method", ["complex", "auto"])
+def test_past_32_points_a_complex_step_is_confirmed_where_f_lost_its_digits(method: str) -> None:
+    # exp(x) - 1 near 1e-20 is computed as 0.0, yet its complex step is exactly 1: confirmed
+    # by a five-point quotient of f(a) - f(x) correctly rounded; (exp(x0*x1) - 1)/x0 lost
+    # the imaginary part too (1.0 for 5e-19): not confirmed
+    right = derivative("exp(x) - 1", at="1e-20:1e-19:1e-21", method=method, analytic=False)
+    assert len(right.results) == 91
+    assert {(row.numerical, row.status) for row in right.results} == {(1.0, "ok")}
+    wrong = derivative(
+        "(exp(x0*x1) - 1)/x0", at="x0=1e-9:1e-8:2e-10,x1=1e-9", wrt="x0", method=method
+    )
+    assert len(wrong.results) == 45
+    assert {row.status for row in wrong.results} == {"unreliable"}

@@ -35,7 +35,7 @@ from . import registry
 from .coordinates import BatchFunction, Coordinate
 from .estimate import Estimate, underflows
 from .methods.richardson import power_of_two, richardson
-from .methods.stencils import method_stencil
+from .methods.stencils import fornberg_weights, method_stencil
 from .quotients import TRUSTED_RELATIVE_ERROR
 
 #: References computed per command (each point, coordinate and order once).
@@ -146,14 +146,18 @@ def wanted(result: Estimate) -> bool:
     """Whether a reference can settle ``result``: a finite value, not at a kink, that its own
     evidence does not trust, or trusts by its most likely error only (its bound, ``error``,
     is more than 1e-6 of it: ``sin(1/x)``'s second derivative at 0.087 by ``backward`` is
-    1.13e-6 off, its likely error 0.9e-6), for a reason a measurement answers (not a
-    vanished step, nor a point lost against the step: those values mean something else)."""
+    1.13e-6 off, its likely error 0.9e-6), or as zero to within a rounding above 1e-6
+    (``sin``'s sixth derivative at 0 by ``central`` with h = 1e-3: 0.867 ± 27), for a reason
+    a measurement answers (not a vanished step, nor a point lost against the step: those
+    values mean something else)."""
     if not math.isfinite(result.value) or result.is_kink:
         return False
     if result.step_vanished or result.point_lost:
         return False
     if not result.trusted:
         return True
+    if abs(result.value) <= result.error and result.error > TRUSTED_RELATIVE_ERROR:
+        return True  # "zero to within rounding" of a rounding above 1e-6 (0.867 ± 27)
     likely = result.likely_error
     limit = TRUSTED_RELATIVE_ERROR * abs(result.value)
     return likely is not None and likely <= limit < result.error
@@ -335,7 +339,13 @@ class ZeroChecks:
         x = float(np.asarray(point[coordinate.name])[coordinate.index])
         if registry.method(method).side is not None and not result.digits_lost:
             return _stencil_zero(self.tree, values, result, coordinate, order, function, method, x)
-        # the complex step's point, or Richardson's largest and smallest steps
+        if result.digits_lost and order <= 2:
+            # a complex step: f's real part lost its digits, its imaginary part need not
+            # (exp(x) - 1 at 1e-20: f is 0.0, the complex step exactly 1)
+            if _confirmed(self.tree, values, coordinate, order, x, result.value):
+                return replace(result.own(), digits_lost=False, value_bound=0.0, value_loss=0.0)
+            return result
+        # Richardson's largest and smallest steps, or a complex step's point
         abscissae = x + np.array(result.abscissae or (0.0,), dtype=np.float64)
         correct = np.array(_correctly_rounded(self.tree, values, coordinate, abscissae.tolist()))
         with np.errstate(all="ignore"):
@@ -344,6 +354,27 @@ class ZeroChecks:
         if not bool(np.all(kept)):
             return result
         return replace(result.own(), digits_lost=False, value_bound=0.0, value_loss=0.0)
+
+
+def _confirmed(
+    tree: Node, values: dict[str, Any], coordinate: Coordinate, order: int, x: float, value: float
+) -> bool:
+    """Whether a five-point quotient of ``f(a) - f(x)`` correctly rounded (one tree, as the
+    reference's), at a step of ``min(1, |x|)/256``, agrees with ``value`` to 1e-6 of it
+    (exactly, where it is 0)."""
+    step = (min(1.0, abs(x)) or 1.0) * _CONFIRMING_STEP
+    offsets = np.array([-2.0, -1.0, 1.0, 2.0])
+    abscissae = x + offsets * step
+    differences = _exact_along(tree, values, coordinate, math.inf)(abscissae)
+    taken = abscissae - x  # (the offsets the doubles give)
+    weights = fornberg_weights([*taken.tolist(), 0.0], order)[:4]
+    with np.errstate(all="ignore"):
+        quotient = float(np.sum(np.array(weights) * differences))
+    return bool(abs(quotient - value) <= TRUSTED_RELATIVE_ERROR * abs(value))
+
+
+#: ``_confirmed``'s step against ``min(1, |x|)``.
+_CONFIRMING_STEP = 2.0**-8
 
 
 def _stencil_zero(

@@ -284,7 +284,9 @@ def _rows_in_batches(
         with np.errstate(all="ignore"):  # (as reference.wanted: or trusted by likely errors only)
             limit = TRUSTED_RELATIVE_ERROR * np.abs(estimates.values)
             likely_only = trusted & (estimates.likely <= limit) & (errors > limit)
-        wanted = (~trusted | likely_only) & finite & ~large & ~estimates.vanished & ~estimates.lost
+            loose_zero = (np.abs(estimates.values) <= errors) & (errors > TRUSTED_RELATIVE_ERROR)
+        measured = ~trusted | likely_only | (trusted & loose_zero)
+        wanted = measured & finite & ~large & ~estimates.vanished & ~estimates.lost
         for index in np.flatnonzero(wanted)[: references.available].tolist():
             measured = references.judged(
                 checked.get(index) or estimates.at(index),
