@@ -6,13 +6,13 @@ and rounded once to the nearest double. Such values carry no rounding noise of f
 evaluation (a cancellation inside f costs precision there, not digits), nor, as differences,
 the rounding of a large f, so the extrapolation is limited by half a spacing of the doubles
 at the differences: ``(exp(x) - 1)/x`` at 1e-9, whose double values carry relative noise
-4e-7, gets 0.5000000003333 ± 7e-14. It is run twice, from steps a hundred times apart, and
+4e-7, gets 0.5000000003333334 ± 2.2e-16. It is run twice, from steps a hundred times apart, and
 used only where the two agree (``SECOND_START``).
 
 A value whose error a method could only bound loosely (f noisy, f's a-priori rounding bound,
 an estimate of the size of the value) is then measured: its error is its distance to the
 reference plus the reference's own error estimate (``Estimate.referenced``). It takes
-hundreds of exact evaluations (10 to 100 ms a point), so only a command of at most
+hundreds of exact evaluations (30 to 210 ms a point here), so only a command of at most
 ``REFERENCE_POINTS`` points asks for them, at most that many; elsewhere values keep the
 status their own evidence gives.
 """

@@ -109,8 +109,8 @@ def untrusted_reason(result: Estimate) -> str:
     if result.reference is None:
         return reason
     return (
-        f"{reason}; f correctly rounded gives {result.reference!r} "
-        f"(± {result.reference_error:.1g}), {abs(result.value - result.reference):.2g} away"
+        f"f correctly rounded gives {result.reference!r} (± {result.reference_error:.1g}), "
+        f"{abs(result.value - result.reference):.2g} away (by its own evidence: {reason})"
     )
 
 
