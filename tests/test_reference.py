@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from diffcli import derivative, gradient
+from diffcli.engine import reference
 from diffcli.engine.coordinates import Coordinate
 from diffcli.engine.estimate import Estimate
 from diffcli.engine.reference import REFERENCE_POINTS, References, reference_at
@@ -83,8 +84,16 @@ def test_a_command_of_more_than_32_points_asks_for_none() -> None:
     assert References(tree, REFERENCE_POINTS + 1).available == 0
 
 
-def test_each_point_is_measured_once_for_every_method() -> None:
+def test_each_point_is_measured_once_for_every_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[float] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Estimate | None:
+        calls.append(1.0)
+        return reference_at(*args, **kwargs)
+
+    monkeypatch.setattr(reference, "reference_at", counted)
     report = derivative("(exp(x) - 1)/x", at=1e-9, method="all", analytic=False)
+    assert len(calls) == 1  # five methods measured, and auto's suggestion, from one reference
     # forward and backward (off), complex (off) and richardson/auto (right) share it
     notes = [text for text in report.warnings if "f correctly rounded gives" in text]
     assert len({text.split("f correctly rounded gives ")[1].split(",")[0] for text in notes}) == 1
@@ -185,3 +194,12 @@ def test_past_32_points_a_complex_step_is_confirmed_where_f_lost_its_digits(meth
     )
     assert len(wrong.results) == 45
     assert {row.status for row in wrong.results} == {"unreliable"}
+
+
+def test_a_complex_step_of_a_function_computed_to_4_percent_is_checked() -> None:
+    # x*(sqrt(x**2 + 1) - x) at 1e7: f is computed to 4 % (its rounding bound is more than
+    # 1e-6 of it), and its complex step 3.3e-10 (for 2.5e-22) was ok; alone it is measured,
+    # among 34 points it is checked by a five-point quotient of f correctly rounded
+    for at in ("1e7", "1e7:10000034:1"):
+        report = derivative("x*(sqrt(x**2 + 1) - x)", at=at, method="complex")
+        assert {row.status for row in report.results} == {"unreliable"}

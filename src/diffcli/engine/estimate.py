@@ -15,6 +15,11 @@ from .quotients import EPSILON, TRUSTED_RELATIVE_ERROR, cancels, trusted
 
 #: f's values scatter by more than this many times ε|f| (relative): digits cancel inside it.
 NOISY = 64.0
+#: f's a-priori rounding bound above this share of its computed value: f may have lost its
+#: digits there, and a complex step of it is not trusted unless checked
+#: (``Estimate.from_lost_digits``; ``x*(sqrt(x**2 + 1) - x)`` at 1e7, f computed to 4 %:
+#: 3.3e-10 for 2.5e-22).
+LOST = TRUSTED_RELATIVE_ERROR
 
 
 @dataclass(frozen=True)
@@ -102,12 +107,12 @@ class Estimate:
 
     def from_lost_digits(self, value_bound: float, function_value: float) -> Estimate:
         """A value that is no quotient of f's real values (the complex step), judged by f's
-        a-priori rounding bound at the point: where that bound is as large as f's computed
-        value, f keeps no correct digit there (``x*(sqrt(x**2 + 1) - x)`` above 6.7e7 is
+        a-priori rounding bound at the point: where that bound is more than ``LOST`` of f's
+        computed value, f may keep no correct digit there (``x*(sqrt(x**2 + 1) - x)`` above 6.7e7 is
         computed as 0.0 for about 0.5; ``(exp(x0*x1) - 1)/x0`` at 1e-9, 1e-9 as 0.0 for
         1e-9), the imaginary part may have gone the same way, and the value says nothing
         (error ``inf``, not trusted)."""
-        if not (0 < value_bound < math.inf and value_bound >= abs(function_value)):
+        if not (0 < value_bound < math.inf and value_bound >= LOST * abs(function_value)):
             return self
         loss = value_bound / abs(function_value) if function_value else math.inf
         return replace(

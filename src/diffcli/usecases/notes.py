@@ -119,8 +119,8 @@ def _own_reason(result: Estimate) -> str:
     if result.digits_lost:
         size = cancellation_reason(result).split("(", 1)[1].split(")", 1)[0]
         return (
-            f"f's computed value keeps no correct digit here ({size}), so its complex step "
-            "says nothing of the derivative"
+            f"f's computed value may have lost its digits here ({size}), and its complex step "
+            "with them"
         )
     if result.cancels and replace(result, value_bound=0.0).trusted:
         return cancellation_reason(result)  # (the one reason: the rest of the evidence holds)
