@@ -55,6 +55,9 @@ COMMAND_SECONDS = 3.0
 #: derivative at 10 from steps of 2 gives 0.0657 ± 4e-10 for 8.3e7), steps a hundred times
 #: smaller do not; much smaller ones would lose a fourth derivative to rounding.
 SECOND_START = 2.0**-6 * math.pi / 4
+#: Richardson's steps per batch in a reference (24 for f in double): values exact to their
+#: last bit need fewer, and each costs an exact evaluation.
+REFERENCE_STEPS = 12
 #: Values of exactly 0 that f's rounding bound flags, checked per command against f correctly
 #: rounded at their own points (a few exact evaluations each: ``ZeroChecks``).
 ZERO_CHECKS = 4096
@@ -186,10 +189,10 @@ def reference_at(
     second_step = max(power_of_two(scale) / 4 * SECOND_START, abs(x) * 2.0**-40)
     try:
         with np.errstate(all="ignore"):
-            found = richardson(exact_function, x, order)
+            found = richardson(exact_function, x, order, steps=REFERENCE_STEPS)
             if not _usable(found):
                 return None
-            second = richardson(exact_function, x, order, second_step)
+            second = richardson(exact_function, x, order, second_step, steps=REFERENCE_STEPS)
     except _TooSlow:
         return None
     if not _usable(second):

@@ -33,6 +33,7 @@ def richardson(
     order: int = 1,
     initial_step: float | None = None,
     measured_noise: float | None = None,
+    steps: int = STEPS_PER_BATCH,
 ) -> Estimate:
     """Adaptive Richardson extrapolation in the manner of DERIVEST.
 
@@ -54,13 +55,15 @@ def richardson(
             measured it (absolute): the least noise assumed, and since smaller steps then
             have nothing more to show, no batch of steps is taken once the rounding at the
             smallest step exceeds the error estimate.
+        steps: the steps of a batch (fewer where f's values are exact to their last bit:
+            ``engine/reference.py``).
     """
     floor = 0.0 if measured_noise is None else measured_noise
     stops = measured_noise is not None
     if initial_step is not None:
-        return _richardson_from(function, x, order, initial_step, floor, stops)[0]
+        return _richardson_from(function, x, order, initial_step, floor, stops, steps)[0]
     first_step = power_of_two(max(1.0, abs(x))) / 4
-    result, noise = _richardson_from(function, x, order, first_step, floor, stops)
+    result, noise = _richardson_from(function, x, order, first_step, floor, stops, steps)
     # far from 0, a value trusted as zero to within rounding has nothing to alias (a linear
     # direction); one that is not (sin at 1e8, whose steps from 2**24 alias) is tried again
     far_zero = abs(x) > 1 and abs(result.value) <= result.error and result.trusted
@@ -71,7 +74,7 @@ def richardson(
         # aliasing): start again from 1/4
         retry_step = power_of_two(min(1.0, abs(x))) / 4
         floor = noise if abs(x) < 1 else floor
-        retry = _richardson_from(function, x, order, retry_step, floor, stops)[0]
+        retry = _richardson_from(function, x, order, retry_step, floor, stops, steps)[0]
         evaluations = result.evaluations + retry.evaluations
         better = retry if _sound(retry) or _relative(retry) < _relative(result) else result
         if not _sound(retry) and abs(retry.value - result.value) <= retry.error > result.error:
@@ -105,6 +108,7 @@ def _richardson_from(
     initial_step: float,
     noise_floor: float = 0.0,
     stops_at_rounding: bool = False,
+    steps_per_batch: int = STEPS_PER_BATCH,
 ) -> tuple[Estimate, float]:
     """Richardson from one largest step, and the noise of f it measured (absolute); with
     ``stops_at_rounding``, no further batch once the smallest step's rounding exceeds the
@@ -121,7 +125,7 @@ def _richardson_from(
     evaluations = 0
     best: dict[str, Extrapolated] = {}
     for batch in range(MAX_BATCHES):
-        exponents = np.arange(batch * STEPS_PER_BATCH, (batch + 1) * STEPS_PER_BATCH)
+        exponents = np.arange(batch * steps_per_batch, (batch + 1) * steps_per_batch)
         steps = initial_step * RATIO ** -exponents.astype(np.float64)
         abscissae = x + steps[:, np.newaxis] * offsets[np.newaxis, :]
         values = np.asarray(function(abscissae.reshape(-1)), dtype=np.float64)
