@@ -60,7 +60,7 @@ def test_the_default_method_says_when_it_is_off_and_what_does_better() -> None:
     assert outcome.stdout.splitlines()[1].endswith(",unreliable")
     assert outcome.stderr == (
         "warning: at x=0.01 the central estimate -10001.000100009918 cannot be trusted: f "
-        "correctly rounded gives -10000.0 (± 4e-12), 1 away (by its own evidence: its error "
+        "correctly rounded gives -10000.0 (± 7e-12), 1 away (by its own evidence: its error "
         "estimate (2) is more than 1e-06 of the value); --method auto does better here: "
         "-10000.0 (error estimate 1e-11)\n"
     )
