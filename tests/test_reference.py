@@ -16,6 +16,7 @@ from diffcli.engine import reference
 from diffcli.engine.coordinates import Coordinate
 from diffcli.engine.estimate import Estimate
 from diffcli.engine.reference import REFERENCE_POINTS, References, reference_at
+from diffcli.expr import exact
 from diffcli.expr.parsing import parse
 
 
@@ -203,3 +204,18 @@ def test_a_complex_step_of_a_function_computed_to_4_percent_is_checked() -> None
     for at in ("1e7", "1e7:10000034:1"):
         report = derivative("x*(sqrt(x**2 + 1) - x)", at=at, method="complex")
         assert {row.status for row in report.results} == {"unreliable"}
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "value"),
+    [
+        ("log(x**2) - 2*log(x)", 0.7, 0.0),  # an identity: 0 at every precision
+        ("cos(x)**2 + sin(x)**2 - 1", 0.3, 0.0),
+        ("(x + exp(184)) - exp(184)", 1.0, 1.0),  # 0 at 113 and 226 bits, 1 at 452
+        ("(x + exp(184)) - exp(184) - x", 1.0, 0.0),
+    ],
+)
+def test_a_sum_that_cancels_to_zero_is_confirmed_at_a_third_precision(
+    expression: str, at: float, value: float
+) -> None:
+    assert exact.value_at(parse(expression).tree, {"x": at}) == value

@@ -58,21 +58,23 @@ SECOND_START = 2.0**-6 * math.pi / 4
 #: Richardson's steps per batch in a reference (24 for f in double): values exact to their
 #: last bit need fewer, and each costs an exact evaluation.
 REFERENCE_STEPS = 12
-#: Values of exactly 0 that f's rounding bound flags, checked per command against f correctly
-#: rounded at their own points (a few exact evaluations each: ``ZeroChecks``).
+#: Values of exactly 0 that f's rounding bound flags, checked per command and method against
+#: f correctly rounded at their own points (a few exact evaluations each: ``ZeroChecks``), and
+#: the seconds a command gives them per method.
 ZERO_CHECKS = 4096
+ZERO_SECONDS = 1.0
 
 
 #: Inside a stream of points (``stream_of_points``): the stream's one budget of zero checks.
-_STREAM: ContextVar[list[int] | None] = ContextVar("reference_stream", default=None)
+_STREAM: ContextVar[dict[str, list[float]] | None] = ContextVar("reference_stream", default=None)
 
 
 @contextmanager
 def stream_of_points() -> Iterator[None]:
     """A stream's groups of points, each run as a command: no references (how many points a
     group holds depends on how fast they come, and a status must not), and one budget of
-    ``ZERO_CHECKS`` for the whole stream."""
-    token = _STREAM.set([ZERO_CHECKS])
+    ``ZERO_CHECKS`` and ``ZERO_SECONDS`` a method for the whole stream."""
+    token = _STREAM.set({})
     try:
         yield
     finally:
@@ -306,21 +308,25 @@ class ZeroChecks:
       points of Richardson's largest and smallest steps; where the computed values are within
       4 spacings of the correctly rounded ones, f kept its digits there, and the 0 stands.
 
-    Past them the 0 stays ``unreliable``."""
+    Past them (``ZERO_CHECKS`` a method, or ``ZERO_SECONDS``) the 0 stays ``unreliable``."""
 
     def __init__(self, tree: Node) -> None:
         self.tree = tree
         self.usable = exact.supported(tree) and sum(1 for _ in walk(tree)) <= MOST_NODES
-        #: The checks left: this command's, or its stream's (``stream_of_points``).
-        self.budget = _STREAM.get() or [ZERO_CHECKS]
+        #: The checks and seconds left to each method: this command's, or its stream's
+        #: (``stream_of_points``); a method of ``--method all`` has what it has alone.
+        stream = _STREAM.get()
+        self.budgets: dict[str, list[float]] = {} if stream is None else stream
 
-    @property
-    def remaining(self) -> int:
-        return self.budget[0] if self.usable else 0
+    def remaining(self, method: str) -> bool:
+        """Whether ``method`` has checks and time left."""
+        checks, seconds = self.budgets.setdefault(method, [ZERO_CHECKS, ZERO_SECONDS])
+        return self.usable and checks > 0 and seconds > 0
 
-    def wanted(self, result: Estimate) -> bool:
+    def wanted(self, result: Estimate, method: str) -> bool:
         """A 0 the bound flags, or a complex step where f lost its digits, and checks left."""
-        return self.remaining > 0 and (result.digits_lost or (result.value == 0 and result.cancels))
+        flagged = result.digits_lost or (result.value == 0 and result.cancels)
+        return flagged and self.remaining(method)
 
     def judged(
         self,
@@ -333,12 +339,29 @@ class ZeroChecks:
     ) -> Estimate:
         """``result`` checked where ``wanted`` (``method``: the fixed-step method that gave it,
         whose stencil it is; ``function``: f in double along the coordinate)."""
-        if not self.wanted(result):
+        if not self.wanted(result, method):
             return result
         values = _scalars(point)
         if values is None:
             return result
-        self.budget[0] -= 1
+        budget = self.budgets[method]
+        started = time.monotonic()
+        try:
+            return self._checked(result, values, point, coordinate, order, function, method)
+        finally:
+            budget[0] -= 1
+            budget[1] -= time.monotonic() - started
+
+    def _checked(
+        self,
+        result: Estimate,
+        values: dict[str, Any],
+        point: Mapping[str, Any],
+        coordinate: Coordinate,
+        order: int,
+        function: BatchFunction,
+        method: str,
+    ) -> Estimate:
         x = float(np.asarray(point[coordinate.name])[coordinate.index])
         if registry.method(method).side is not None and not result.digits_lost:
             return _stencil_zero(self.tree, values, result, coordinate, order, function, method, x)

@@ -23,7 +23,8 @@ from typing import Any
 from .nodes import Binary, Call, Constant, Index, Node, Number, Unary, Variable, walk
 
 #: The working precisions tried, in bits, until two in a row round to the same double (the
-#: first of them without a sum that cancelled all but ``CANCELLATION_GUARD`` of its bits).
+#: first of them without a sum that cancelled all but ``CANCELLATION_GUARD`` of its bits;
+#: three where a sum cancelled to exactly 0: ``_Plan.agreements_needed``).
 PRECISIONS = (113, 226, 452, 904, 1808, 3616)
 CANCELLATION_GUARD = 64
 #: An exact integer power is computed as a fraction up to this many result bits.
@@ -88,12 +89,16 @@ def value_at(
     found, exactly = plan.approximate(values, PRECISIONS[0])
     if exactly:
         return found  # the same fraction at every precision
-    cancelled = plan.cancelled(PRECISIONS[0])
+    needed, agreed = plan.agreements_needed(PRECISIONS[0]), 0
     for precision in PRECISIONS[1:]:
         better, _ = plan.approximate(values, precision)
-        if better == found and not cancelled:
-            break
-        found, cancelled = better, plan.cancelled(precision)
+        if needed is not None and better == found:
+            agreed += 1
+            if agreed >= needed:
+                break
+        else:  # a new run of agreeing precisions starts here
+            agreed, needed = 0, plan.agreements_needed(precision)
+        found = better
     return found
 
 
@@ -173,7 +178,7 @@ class _Plan:
         compiler, step = found
         compiler.converted.clear()  # the last point's numbers
         compiler.shared.clear()
-        compiler.cancelled = False
+        compiler.cancelled = compiler.zeroed = False
         return step
 
     def approximate(self, values: dict[Any, Fraction], precision: int) -> tuple[float | None, bool]:
@@ -187,9 +192,14 @@ class _Plan:
             return _rounded(found), True
         return self._double(found, context, precision), False
 
-    def cancelled(self, precision: int) -> bool:
-        """Whether the last ``approximate`` at ``precision`` cancelled nearly all of it."""
-        return bool(self._compiled[precision][0].cancelled)
+    def agreements_needed(self, precision: int) -> int | None:
+        """How many higher precisions must agree with the last ``approximate`` at
+        ``precision``: None where a sum cancelled all but ``CANCELLATION_GUARD`` of its bits
+        (that value is no better than its operands' last bits: no agreement counts), two
+        where a sum cancelled to exactly 0 (an identity stays 0; a sum that lost every bit at
+        113 and 226 bits, as ``(x + exp(184)) - exp(184)``, does not at 452), else one."""
+        compiler = self._compiled[precision][0]
+        return None if compiler.cancelled else 2 if compiler.zeroed else 1
 
     def _double(self, found: Any, context: Any, precision: int) -> float | None:
         """An mpmath value as the nearest double (None where not finite or out of reach)."""
@@ -248,8 +258,10 @@ class _Compiler:
         #: This point's fractions met so far and their mpmath values, by ``id`` (each kept
         #: with its fraction, so the id cannot be reused): a variable is converted once.
         self.converted: dict[int, tuple[Fraction, Any]] = {}
-        #: A sum at this precision cancelled nearly all of it, for this point (``_binary``).
+        #: A sum at this precision cancelled nearly all of it, or to exactly 0, for this
+        #: point (``_binary``).
         self.cancelled = False
+        self.zeroed = False
         if context is not None:
             from mpmath import libmp
 
@@ -339,9 +351,11 @@ class _Compiler:
                 # the bits a sum cancels: where nearly all of the working precision goes,
                 # the result is no better than the operands' last bits, and two precisions
                 # can agree on it, wrongly ((x + exp(184)) - exp(184) is 0 at 113 and 226)
-                top = max(sum(left._mpf_[2:]), sum(right._mpf_[2:]))
-                kept = sum(found[2:]) if found[1] else top - precision
-                if top - kept > precision - CANCELLATION_GUARD:
+                if not found[1]:
+                    self.zeroed = True  # exactly 0: an identity, or every bit lost
+                elif max(sum(left._mpf_[2:]), sum(right._mpf_[2:])) - sum(found[2:]) > (
+                    precision - CANCELLATION_GUARD
+                ):
                     self.cancelled = True
             return make(found)
 

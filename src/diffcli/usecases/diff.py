@@ -304,7 +304,7 @@ def _rows_in_batches(
         for index in np.flatnonzero(estimates.lost_zeros() & ~trusted).tolist():
             if index in checked and checked[index].reference is not None:
                 continue  # (measured by its reference)
-            if not zero_checks.remaining:
+            if not zero_checks.remaining(entry.name):
                 break
             zero = zero_checks.judged(
                 estimates.at(index),
