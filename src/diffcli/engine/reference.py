@@ -253,18 +253,7 @@ def _exact_along(
             if abscissa == centre_value:
                 found.append(0.0)  # f(x) - f(x), exactly (and at no cost)
                 continue
-            moved = dict(values)
-            if index:
-                elements = dict(values[name])
-                elements[index] = abscissa
-                moved[name] = elements
-            else:
-                moved[name] = abscissa
-            try:
-                value = exact.value_at(difference, moved)
-            except (ArithmeticError, ValueError):  # (no value mpmath can give there)
-                value = None
-            found.append(math.nan if value is None else value)
+            found.append(_exact_value(difference, values, coordinate, abscissa))
         return np.array(found, dtype=np.float64)
 
     return function
@@ -444,18 +433,23 @@ def _correctly_rounded(
     tree: Node, values: dict[str, Any], coordinate: Coordinate, abscissae: list[float]
 ) -> list[float]:
     """f correctly rounded at each abscissa of the coordinate (NaN where it has no value)."""
-    found = []
-    for abscissa in abscissae:
-        moved = dict(values)
-        if coordinate.index:
-            elements = dict(values[coordinate.name])
-            elements[coordinate.index] = abscissa
-            moved[coordinate.name] = elements
-        else:
-            moved[coordinate.name] = abscissa
-        try:
-            value = exact.value_at(tree, moved)
-        except (ArithmeticError, ValueError):
-            value = None
-        found.append(math.nan if value is None else value)
-    return found
+    return [_exact_value(tree, values, coordinate, abscissa) for abscissa in abscissae]
+
+
+def _exact_value(
+    tree: Node, values: dict[str, Any], coordinate: Coordinate, abscissa: float
+) -> float:
+    """The tree correctly rounded with the coordinate at ``abscissa`` (NaN where it has no
+    finite real value, or none mpmath can give)."""
+    moved = dict(values)
+    if coordinate.index:
+        elements = dict(values[coordinate.name])
+        elements[coordinate.index] = abscissa
+        moved[coordinate.name] = elements
+    else:
+        moved[coordinate.name] = abscissa
+    try:
+        value = exact.value_at(tree, moved)
+    except (ArithmeticError, ValueError):
+        value = None
+    return math.nan if value is None else value
