@@ -608,7 +608,9 @@ def _evaluate(
         exact_values = []
         for index in indices:
             found.check()
-            exact_values.append(exact.value_at(formula.tree, _scalars(formula, points[index])))
+            exact_values.append(
+                exact.value_at(formula.tree, exact_point(points[index], formula.variables))
+            )
         return _nan_for_none(exact_values)
     shapes = dict(group[0])
     compiled = compile_expression(formula, shapes)
@@ -636,17 +638,17 @@ def _evaluate(
     budget = EXACT_VALUES // len(found.formulas[group])
     for position in cancellation.untrusted(formula.tree, batch, len(indices))[:budget].tolist():
         found.check()
-        point = _scalars(formula, points[indices[position]])
+        point = exact_point(points[indices[position]], formula.variables)
         value = exact.value_at(formula.tree, point)
         values[position] = math.nan if value is None else value
     return values
 
 
-def _scalars(formula: Expression, point: Point) -> dict[str, Any]:
-    """The values of the formula's variables at a point: a float, or a tensor's elements by
-    index."""
+def exact_point(point: Point, names: Iterable[str]) -> dict[str, Any]:
+    """The named variables of a point as ``expr.exact.value_at`` takes them: a float, or a
+    tensor's elements by index."""
     found: dict[str, Any] = {}
-    for name in formula.variables:
+    for name in names:
         array = np.asarray(point[name], dtype=np.float64)
         if array.ndim == 0:
             found[name] = float(array)

@@ -77,8 +77,8 @@ class Estimate:
     #: the value was not measured (``error`` is then the method's own estimate).
     reference: float | None = None
     reference_error: float = 0.0
-    #: A complex step where f's computed value has no correct digit
-    #: (``from_lost_digits``): nothing is known of the derivative.
+    #: A complex step where f's computed value may have lost its digits
+    #: (``from_lost_digits``): not trusted unless checked (``engine/reference.py``).
     digits_lost: bool = False
     #: The method's own ``error`` and ``likely_error`` where ``referenced`` (or
     #: ``from_lost_digits``) replaced them.
@@ -108,9 +108,9 @@ class Estimate:
     def from_lost_digits(self, value_bound: float, function_value: float) -> Estimate:
         """A value that is no quotient of f's real values (the complex step), judged by f's
         a-priori rounding bound at the point: where that bound is more than ``LOST`` of f's
-        computed value, f may keep no correct digit there (``x*(sqrt(x**2 + 1) - x)`` above 6.7e7 is
-        computed as 0.0 for about 0.5; ``(exp(x0*x1) - 1)/x0`` at 1e-9, 1e-9 as 0.0 for
-        1e-9), the imaginary part may have gone the same way, and the value says nothing
+        computed value, f may keep no correct digit there (``x*(sqrt(x**2 + 1) - x)`` above
+        6.7e7 is computed as 0.0 for about 0.5; ``(exp(x0*x1) - 1)/x0`` at 1e-9, 1e-9 as 0.0
+        for 1e-9), the imaginary part may have gone the same way, and the value says nothing
         (error ``inf``, not trusted)."""
         if not (0 < value_bound < math.inf and value_bound >= LOST * abs(function_value)):
             return self
@@ -141,7 +141,8 @@ class Estimate:
         )
 
     def own(self) -> Estimate:
-        """The estimate as the method gave it, before ``referenced``."""
+        """The estimate with the method's own errors, as before ``referenced``,
+        ``from_lost_digits`` or the widening of a 0 in ``bounded_by``."""
         if self.own_errors is None:
             return self
         error, likely = self.own_errors

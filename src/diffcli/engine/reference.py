@@ -32,6 +32,7 @@ import numpy as np
 from ..expr import exact
 from ..expr.nodes import Binary, Call, Index, Node, Unary, Variable, walk
 from . import registry
+from .analytic import exact_point
 from .coordinates import BatchFunction, Coordinate
 from .estimate import Estimate, underflows
 from .methods.richardson import power_of_two, richardson
@@ -214,18 +215,13 @@ def _usable(found: Estimate) -> bool:
 
 
 def _scalars(point: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The point as ``exact.value_at`` takes it (a tensor by its elements), or None where a
+    """The point as ``exact.value_at`` takes it (``analytic.exact_point``), or None where a
     value is not finite."""
-    found: dict[str, Any] = {}
-    for name, value in point.items():
-        array = np.asarray(value, dtype=np.float64)
-        if not np.all(np.isfinite(array)):
-            return None
-        if array.ndim == 0:
-            found[name] = float(array)
-        else:
-            found[name] = {tuple(index): float(array[index]) for index in np.ndindex(*array.shape)}
-    return found
+    if not all(
+        np.all(np.isfinite(np.asarray(value, dtype=np.float64))) for value in point.values()
+    ):
+        return None
+    return exact_point(point, point)
 
 
 def _exact_along(
@@ -376,15 +372,19 @@ def _confirmed(
 ) -> bool:
     """Whether a five-point quotient of ``f(a) - f(x)`` correctly rounded (one tree, as the
     reference's), at a step of ``min(1, |x|)/256``, agrees with ``value`` to 1e-6 of it
-    (exactly, where it is 0)."""
+    (exactly, where it is 0); never where the steps do not keep five distinct points (x of
+    1e300, or subnormal)."""
     step = (min(1.0, abs(x)) or 1.0) * _CONFIRMING_STEP
-    offsets = np.array([-2.0, -1.0, 1.0, 2.0])
-    abscissae = x + offsets * step
+    abscissae = x + np.array([-2.0, -1.0, 1.0, 2.0]) * step
+    taken = (abscissae - x) / step  # (the offsets the doubles give, in steps)
+    if not (step > 0 and len({*taken.tolist(), 0.0}) == 5 and np.all(np.isfinite(taken))):
+        return False
     differences = _exact_along(tree, values, coordinate, math.inf)(abscissae)
-    taken = abscissae - x  # (the offsets the doubles give)
-    weights = fornberg_weights([*taken.tolist(), 0.0], order)[:4]
+    weights = np.array(fornberg_weights([*taken.tolist(), 0.0], order)[:4])
     with np.errstate(all="ignore"):
-        quotient = float(np.sum(np.array(weights) * differences))
+        quotient = float(np.sum(weights * differences))
+        for _ in range(order):  # (one power at a time: step**order may be no double)
+            quotient /= step
     return bool(abs(quotient - value) <= TRUSTED_RELATIVE_ERROR * abs(value))
 
 

@@ -15,7 +15,6 @@ from ..engine.estimate import Estimate, estimate
 from ..engine.kinks import kink_at, kink_suspects, non_analytic_functions
 from ..engine.methods.complex_step import complex_step_obstacle
 from ..engine.methods.fixed_step import columns_function, default_step, fixed_step_at_points
-from ..engine.quotients import TRUSTED_RELATIVE_ERROR
 from ..engine.reference import References, ZeroChecks
 from ..errors import InputError, param
 from ..expr.cancellation import rounding_bounds
@@ -279,45 +278,37 @@ def _rows_in_batches(
         # a value trusted only as zero to within rounding is checked point by point
         trusted, checked = estimates.checked(xs, line)
         large, finite = step_too_large(step, xs), np.isfinite(estimates.values)
-        errors = estimates.errors
-        # the first few values not trusted are measured against a reference
-        with np.errstate(all="ignore"):  # (as reference.wanted: or trusted by likely errors only)
-            limit = TRUSTED_RELATIVE_ERROR * np.abs(estimates.values)
-            likely_only = trusted & (estimates.likely <= limit) & (errors > limit)
-            loose_zero = (np.abs(estimates.values) <= errors) & (errors > TRUSTED_RELATIVE_ERROR)
-        measured = ~trusted | likely_only | (trusted & loose_zero)
-        wanted = measured & finite & ~large & ~estimates.vanished & ~estimates.lost
-        for index in np.flatnonzero(wanted)[: references.available].tolist():
-            measured = references.judged(
-                checked.get(index) or estimates.at(index),
-                batch[index],
-                coordinate,
-                options.order,
-                start + index,
-                line(index),
-            )
-            if measured.reference is not None:
-                checked[index], trusted[index] = measured, measured.trusted
-                errors = errors.copy() if errors is estimates.errors else errors
-                errors[index] = measured.error
-        # a 0 the bound flags: checked against f correctly rounded at its stencil's points
+        errors = estimates.errors.copy()
+        # a command of at most 32 points: values their own evidence cannot settle are measured
+        # against a reference (``reference.wanted`` says which)
+        if references.available:
+            for index in np.flatnonzero(finite & ~large).tolist():
+                measured = references.judged(
+                    checked.get(index) or estimates.at(index),
+                    batch[index],
+                    coordinate,
+                    options.order,
+                    start + index,
+                    line(index),
+                )
+                if measured.reference is not None:
+                    checked[index], trusted[index] = measured, measured.trusted
+                    errors[index] = measured.error
+        # a 0 the bound flags, not measured: checked against f correctly rounded at its stencil
         for index in np.flatnonzero(estimates.lost_zeros() & ~trusted).tolist():
-            if index in checked and checked[index].reference is not None:
-                continue  # (measured by its reference)
             if not zero_checks.remaining(entry.name):
                 break
-            zero = zero_checks.judged(
-                estimates.at(index),
-                batch[index],
-                coordinate,
-                options.order,
-                line(index),
-                entry.name,
-            )
-            if zero.trusted:
-                checked[index], trusted[index] = zero, True
-                errors = errors.copy() if errors is estimates.errors else errors
-                errors[index] = zero.error
+            if index not in checked:
+                zero = zero_checks.judged(
+                    estimates.at(index),
+                    batch[index],
+                    coordinate,
+                    options.order,
+                    line(index),
+                    entry.name,
+                )
+                if zero.trusted:
+                    checked[index], trusted[index], errors[index] = zero, True, zero.error
         vanished = estimates.vanished
         flagged = np.flatnonzero(large | ~finite | ~trusted)
         # as _status and _warnings settle them point by point

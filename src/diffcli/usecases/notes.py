@@ -117,10 +117,9 @@ def untrusted_reason(result: Estimate) -> str:
 def _own_reason(result: Estimate) -> str:
     """Why ``result`` is not ``trusted`` by its own evidence, in words."""
     if result.digits_lost:
-        size = cancellation_reason(result).split("(", 1)[1].split(")", 1)[0]
         return (
-            f"f's computed value may have lost its digits here ({size}), and its complex step "
-            "with them"
+            f"f's computed value may have lost its digits here ({_bound_size(result)}), and its "
+            "complex step with them"
         )
     if result.cancels and replace(result, value_bound=0.0).trusted:
         return cancellation_reason(result)  # (the one reason: the rest of the evidence holds)
@@ -169,15 +168,18 @@ def untrusted_values_warning(
 
 def cancellation_reason(result: Estimate) -> str:
     """Why a value that f's a-priori rounding bound can move too far is not trusted."""
-    if math.isfinite(result.value_loss):
-        size = f"≈ {result.value_loss:.0e} of f"
-    else:
-        size = f"≈ {result.value_bound:.0e}, and f is computed as 0"
     steps = f"step {format_scalar(result.step)}" if result.step is not None else "its steps"
     return (
-        f"f's value loses digits to cancellation here (a rounding bound of {size}); no "
+        f"f's value loses digits to cancellation here ({_bound_size(result)}); no "
         f"difference quotient with {steps} is reliable"
     )
+
+
+def _bound_size(result: Estimate) -> str:
+    """f's a-priori rounding bound, in words: against f, or absolute where f is 0."""
+    if math.isfinite(result.value_loss):
+        return f"a rounding bound of ≈ {result.value_loss:.0e} of f"
+    return f"a rounding bound of ≈ {result.value_bound:.0e}, and f is computed as 0"
 
 
 def untrusted_warning(where: str, method: str, result: Estimate, better: str = "") -> str:

@@ -78,11 +78,10 @@ class FixedStepEstimates:
         with np.errstate(all="ignore"):
             bounds = np.where(np.isfinite(value_bounds), value_bounds, 0.0)
             loss = np.where(function_values != 0, bounds / np.abs(function_values), math.inf)
-            # a value of exactly 0 that the bound can move: its error is the bound's
-            cancellation = self.sensitivity * bounds
-            moved = (self.values == 0) & cancels(self.values, cancellation, self.rounding)
-            errors = np.where(moved, np.fmax(self.errors, cancellation), self.errors)
-        return replace(self, value_bounds=bounds, value_loss=loss, errors=errors)
+            # a value of exactly 0 that the bound can move: its error is the bound's reach
+            reach = np.fmax(self.errors, self.sensitivity * bounds)
+        found = replace(self, value_bounds=bounds, value_loss=loss)
+        return replace(found, errors=np.where(found.lost_zeros(), reach, self.errors))
 
     def lost_zeros(self) -> Array:
         """Where a value of exactly 0 is one f's a-priori rounding bound can move
